@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Platform core"
+
+    def ready(self) -> None:
+        from core.db import rls
+
+        rls.connect_signals()

@@ -1,0 +1,80 @@
+"""The audit log service: the only writer of `AuditLogEntry`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from core.auth import Principal, get_current_principal
+from core.models import AuditLogEntry
+from core.request_context import get_request_info
+
+SECRET_FIELD_MARKERS = ("password", "secret", "token", "key_hash", "otp")
+MASK = "********"
+
+
+def mask_secrets(changes: dict[str, Any]) -> dict[str, Any]:
+    masked = {}
+    for name, value in changes.items():
+        if any(marker in name.lower() for marker in SECRET_FIELD_MARKERS):
+            masked[name] = MASK
+        elif isinstance(value, dict):
+            masked[name] = mask_secrets(value)
+        else:
+            masked[name] = value
+    return masked
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """{field: [old, new]} for the fields whose value changed."""
+    return {name: [before.get(name), after.get(name)] for name in after if before.get(name) != after.get(name)}
+
+
+def record(
+    action: str,
+    target: models.Model | None = None,
+    *,
+    tenant=None,
+    changes: dict[str, Any] | None = None,
+    actor: Principal | None = None,
+    actor_user=None,
+    actor_label: str = "",
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditLogEntry:
+    """Append one entry. The actor defaults to the current principal; staff in the admin pass `actor_user`."""
+    actor = actor or get_current_principal()
+    info = get_request_info()
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+    if actor is not None:
+        actor_user = actor_user or actor.user
+        actor_label = actor_label or actor.label
+    elif actor_user is not None:
+        actor_label = actor_label or actor_user.email
+    entry = AuditLogEntry(
+        actor_user=actor_user,
+        actor_api_key_id=actor.api_key.pk if actor is not None and actor.api_key is not None else None,
+        actor_label=actor_label or "system",
+        caller_name=actor.caller_name if actor is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        changes=mask_secrets(_jsonable(changes or {})),
+        request_id=info.request_id if info else "",
+        ip_address=info.ip_address if info else None,
+    )
+    if tenant is not None:
+        entry.tenant = tenant
+    entry.save()
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))

@@ -1,0 +1,59 @@
+"""PostgreSQL backend that applies the tenancy context to the session before each query.
+
+Every query runs as the application role (no table ownership, no BYPASSRLS) with `app.tenant_id` set to the
+current tenant, so the row-level-security policies of core/db/rls.py hold even if the ORM scoping is bypassed
+(raw SQL, a forgotten filter). `platform_access()` and migrations run as the connecting (owner) role instead.
+The applied state is cached per connection and forgotten at every transaction boundary and savepoint rollback,
+because PostgreSQL rolls `set_config` back with the transaction that made it.
+"""
+
+from django.conf import settings
+from django.db.backends.postgresql import base
+
+from core import tenancy
+from core.db import rls
+
+_UNKNOWN = object()
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._rls_applied = _UNKNOWN
+        # The maintenance connection (CREATE/DROP DATABASE) works on no tenant table: it stays the owner.
+        if self.alias != "__no_db__":
+            self.execute_wrappers.append(self._apply_tenancy)
+
+    def get_new_connection(self, conn_params):
+        self._rls_applied = _UNKNOWN
+        return super().get_new_connection(conn_params)
+
+    def _set_autocommit(self, autocommit: bool) -> None:
+        super()._set_autocommit(autocommit)
+        self._rls_applied = _UNKNOWN
+
+    def _savepoint_rollback(self, sid) -> None:
+        super()._savepoint_rollback(sid)
+        self._rls_applied = _UNKNOWN
+
+    def _rollback(self) -> None:
+        super()._rollback()
+        self._rls_applied = _UNKNOWN
+
+    def _desired_session_state(self) -> tuple[str | None, str]:
+        if rls.owner_mode_active() or tenancy.is_platform_access():
+            return None, ""
+        tenant_id = tenancy.get_current_tenant_id()
+        return settings.DATABASE_APP_ROLE, str(tenant_id) if tenant_id else ""
+
+    def _apply_tenancy(self, execute, sql, params, many, context):
+        desired = self._desired_session_state()
+        if desired != self._rls_applied and rls.app_role_ready(self):
+            role, tenant_id = desired
+            raw = context["cursor"].cursor
+            raw.execute(
+                "SELECT set_config('role', %s, false), set_config('app.tenant_id', %s, false)",
+                [role or "none", tenant_id],
+            )
+            self._rls_applied = desired
+        return execute(sql, params, many, context)

@@ -1,0 +1,94 @@
+"""Row-level security on PostgreSQL: the third layer of tenant isolation.
+
+After every `migrate`, each table of a `TenantScopedModel` gets `ENABLE` and `FORCE ROW LEVEL SECURITY` and a
+policy that admits only rows whose `tenant_id` equals `current_setting('app.tenant_id')`. The application role
+(settings.DATABASE_APP_ROLE) gets DML rights on every table and owns none, so it cannot bypass the policy; the
+migrating role keeps a permissive policy of its own for admin and platform jobs (`tenancy.platform_access()`).
+Doing this in `post_migrate` covers every tenant table, present and future, without per-app migrations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+_owner_mode = threading.local()
+_role_ready_cache: dict[str, bool] = {}
+
+
+def owner_mode_active() -> bool:
+    return getattr(_owner_mode, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def owner_mode() -> Iterator[None]:
+    """Run schema changes (migrate, flush) as the connecting role, which owns the tables."""
+    _owner_mode.depth = getattr(_owner_mode, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _owner_mode.depth -= 1
+
+
+def app_role_ready(connection) -> bool:
+    """The application role exists (it is created by the first migrate); until then queries run as connected."""
+    key = connection.settings_dict["NAME"] or ""
+    if not _role_ready_cache.get(key):
+        with connection.connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [settings.DATABASE_APP_ROLE])
+            _role_ready_cache[key] = cursor.fetchone() is not None
+    return _role_ready_cache[key]
+
+
+def _quote(connection, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def ensure_row_level_security(using: str = "default") -> None:
+    """Create the app role, grant it DML, and put the tenant policy on every tenant-scoped table. Idempotent."""
+    from core.models import tenant_scoped_models
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    role = settings.DATABASE_APP_ROLE
+    quoted_role = _quote(connection, role)
+    with owner_mode(), connection.cursor() as cursor:
+        cursor.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) THEN "
+            f"CREATE ROLE {quoted_role} NOLOGIN NOBYPASSRLS; END IF; END $$;",
+            [role],
+        )
+        cursor.execute(f"GRANT {quoted_role} TO CURRENT_USER")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted_role}")
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON ALL TABLES IN SCHEMA public TO {quoted_role}"
+        )
+        cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted_role}")
+        for model in tenant_scoped_models():
+            table = _quote(connection, model._meta.db_table)
+            column = _quote(connection, model._meta.get_field("tenant").column)
+            condition = f"{column} = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
+            cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            cursor.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+            cursor.execute(
+                f"CREATE POLICY tenant_isolation ON {table} TO {quoted_role} USING ({condition}) WITH CHECK ({condition})"
+            )
+            cursor.execute(f"DROP POLICY IF EXISTS platform_owner ON {table}")
+            cursor.execute(f"CREATE POLICY platform_owner ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)")
+    _role_ready_cache.clear()
+
+
+def _after_migrate(sender, using: str = "default", **kwargs) -> None:
+    if sender.name == "core":
+        ensure_row_level_security(using)
+
+
+def connect_signals() -> None:
+    post_migrate.connect(_after_migrate, dispatch_uid="core.rls.after_migrate")

@@ -1,0 +1,5 @@
+from core.api.routers import ApiRouter
+
+router = ApiRouter()
+
+urlpatterns = router.urls

@@ -1,0 +1,175 @@
+"""DRF authentication: JWT bearer, API key (`ApiKey` scheme or `X-Api-Key`), Basic (caller name + API key).
+
+Each builds a `core.auth.Principal` and activates its tenant; `core.middleware.TenantContextMiddleware` clears
+both when the request ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import uuid
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError
+from django.utils import timezone
+from rest_framework import authentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from core import tenancy
+from core.auth import Principal, set_current_principal
+from core.errors import Unauthorized
+from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, MonthlyActiveUser, hash_secret
+from tenants.roles import permissions_for_role, permissions_for_scopes
+from tenants.tokens import decode_access_token
+
+API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _activate(principal: Principal) -> tuple[None, Principal]:
+    tenancy.activate_tenant(principal.tenant)
+    set_current_principal(principal)
+    return None, principal
+
+
+def _fail(exc: Unauthorized) -> AuthenticationFailed:
+    error = AuthenticationFailed(exc.message, code=exc.code)
+    return error
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        try:
+            claims = decode_access_token(token.strip())
+            session_id, tenant_id, user_id = (
+                uuid.UUID(claims["sid"]),
+                uuid.UUID(claims["tid"]),
+                uuid.UUID(claims["sub"]),
+            )
+        except Unauthorized as exc:
+            raise _fail(exc) from exc
+        except ValueError as exc:
+            raise AuthenticationFailed("The access token is invalid.") from exc
+        with tenancy.platform_access():
+            session = (
+                AuthSession.all_tenants.select_related("membership__tenant", "membership__user")
+                .filter(pk=session_id, tenant_id=tenant_id, user_id=user_id)
+                .first()
+            )
+        if session is None or not session.is_active:
+            raise AuthenticationFailed("The session has ended; sign in again.", code="SESSION_REVOKED")
+        membership, tenant, user = session.membership, session.membership.tenant, session.membership.user
+        if not membership.is_active or not user.is_active:
+            raise AuthenticationFailed("This account is disabled.")
+        if not tenant.is_usable:
+            raise AuthenticationFailed("This tenant is not active.", code="TENANT_INACTIVE")
+        _record_monthly_activity(tenant, user)
+        return _activate(
+            Principal(
+                tenant=tenant,
+                permissions=permissions_for_role(membership.role, membership.custom_permissions),
+                kind="user",
+                user=user,
+                membership=membership,
+                role=membership.role,
+                session_id=session.pk,
+                claims=claims,
+            )
+        )
+
+
+def parse_api_key(raw: str) -> tuple[str, str] | None:
+    parts = raw.strip().split("_")
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def principal_for_api_key(raw: str, *, caller_name: str = "") -> Principal:
+    parsed = parse_api_key(raw)
+    if parsed is None:
+        raise AuthenticationFailed("The API key is malformed.")
+    prefix, _secret = parsed
+    with tenancy.platform_access():
+        key = ApiKey.all_tenants.select_related("tenant").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.key_hash, hash_secret(raw.strip())):
+        raise AuthenticationFailed("The API key is invalid.")
+    if not key.is_usable:
+        raise AuthenticationFailed("The API key was revoked or has expired.", code="API_KEY_REVOKED")
+    if not key.tenant.is_usable:
+        raise AuthenticationFailed("This tenant is not active.", code="TENANT_INACTIVE")
+    _touch_api_key(key)
+    return Principal(
+        tenant=key.tenant,
+        permissions=permissions_for_scopes(key.valid_scopes),
+        kind="api_key",
+        api_key=key,
+        caller_name=caller_name[:120],
+    )
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate_header(self, request) -> str:
+        return "ApiKey"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "apikey":
+            raw = value
+        elif not header and request.META.get("HTTP_X_API_KEY"):
+            raw = request.META["HTTP_X_API_KEY"]
+        else:
+            return None
+        return _activate(principal_for_api_key(raw))
+
+
+class BasicApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Basic base64(caller:key)`: the username names the calling system and is recorded in the audit log."""
+
+    def authenticate_header(self, request) -> str:
+        return 'Basic realm="api"'
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            caller, _, raw = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise AuthenticationFailed("The Basic credential is malformed.") from exc
+        return _activate(principal_for_api_key(raw, caller_name=caller))
+
+
+def _touch_api_key(key: ApiKey) -> None:
+    """Record `last_used_at` at most once a minute per key, so hot keys do not write on every request."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > API_KEY_LAST_USED_RESOLUTION:
+        with tenancy.platform_access():
+            ApiKey.all_tenants.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+def _record_monthly_activity(tenant, user) -> None:
+    month = timezone.now().date().replace(day=1)
+    cache_key = f"mau:{tenant.pk}:{user.pk}:{month.isoformat()}"
+    if cache.get(cache_key):
+        return
+    with tenancy.platform_access():
+        try:
+            MonthlyActiveUser.all_tenants.get_or_create(tenant=tenant, user=user, month=month)
+        except IntegrityError:
+            pass  # a concurrent request recorded it first
+    cache.set(cache_key, True, timeout=6 * 3600)

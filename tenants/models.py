@@ -1,0 +1,304 @@
+"""Tenants, users, memberships, teams, API keys and sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from core.fields import EncryptedTextField
+from core.models import TenantScopedModel, TimestampedModel
+from tenants import plans
+from tenants.roles import ApiKeyScope, Role
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r}.")
+
+
+class TenantStatus(models.TextChoices):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    ARCHIVED = "archived"
+
+
+class TenantPlan(models.TextChoices):
+    FREE = "free"
+    TEAM = "team"
+    BUSINESS = "business"
+    ENTERPRISE = "enterprise"
+
+
+class Tenant(TimestampedModel):
+    """A workspace of one organisation. Not itself tenant-scoped: it is the scope."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, help_text="The alias: unique, URL-safe.")
+    status = models.CharField(max_length=20, choices=TenantStatus.choices, default=TenantStatus.ACTIVE, db_index=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", db_index=True
+    )
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    locale = models.CharField(max_length=16, default="en")
+    plan = models.CharField(max_length=20, choices=TenantPlan.choices, default=TenantPlan.FREE)
+    limit_overrides = models.JSONField(default=dict, blank=True)
+    feature_overrides = models.JSONField(default=dict, blank=True)
+    settings = models.JSONField(default=dict, blank=True)
+    theme = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def limits(self) -> dict[str, int | None]:
+        return plans.plan_limits(self.plan, self.limit_overrides)
+
+    @property
+    def features(self) -> dict[str, bool]:
+        return plans.plan_features(self.plan, self.feature_overrides)
+
+    @property
+    def is_usable(self) -> bool:
+        if self.status != TenantStatus.ACTIVE:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class TenantExternalId(TimestampedModel):
+    """A tenant's id on another platform (seed 000 custom entity ids); unique per platform."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="external_ids")
+    platform = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_tenant_external_id"),
+            models.UniqueConstraint(fields=["tenant", "platform"], name="uniq_tenant_platform"),
+        ]
+        ordering = ["platform", "id"]
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **fields) -> User:
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **fields)
+
+    def get_by_natural_key(self, email: str) -> User:
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
+    """A person. Belongs to tenants through memberships; platform staff have `is_staff`."""
+
+    email = models.EmailField(max_length=254, unique=True, help_text="Stored lower-cased: login is case-insensitive.")
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    locale = models.CharField(max_length=16, default="en")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    totp_secret = EncryptedTextField(blank=True, default="")
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    totp_recovery_code_hashes = models.JSONField(default=list, blank=True)
+    failed_login_count = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email", "id"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class Membership(TenantScopedModel):
+    """A user's place in a tenant: role, custom permissions, external id (seed 002 `externalUserId`)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.EDITOR)
+    custom_permissions = models.JSONField(default=dict, blank=True, help_text='{"add": [...], "remove": [...]}')
+    read_only_channel_ids = models.JSONField(default=list, blank=True)
+    external_user_id = models.CharField(max_length=255, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="uniq_membership"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_user_id"],
+                condition=models.Q(external_user_id__isnull=False),
+                name="uniq_membership_external_user_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.tenant_id} as {self.role}"
+
+
+class TeamRole(models.TextChoices):
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+class Team(TenantScopedModel):
+    """A group of members and channels inside a tenant; members see their teams' channels."""
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("name"), name="uniq_team_name_ci"),
+            models.UniqueConstraint(fields=["tenant"], condition=models.Q(is_default=True), name="uniq_default_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(TenantScopedModel):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=10, choices=TeamRole.choices, default=TeamRole.MEMBER)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="uniq_team_member")]
+
+
+API_KEY_PREFIX = "hb"
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256: keys and refresh tokens are long random strings, so a slow password hash adds nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKey(TenantScopedModel):
+    """A tenant API key `hb_<prefix>_<secret>`: only the prefix and the secret's hash are stored."""
+
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({API_KEY_PREFIX}_{self.prefix}_…)"
+
+    @property
+    def is_usable(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+    @property
+    def valid_scopes(self) -> list[str]:
+        return [scope for scope in self.scopes if scope in ApiKeyScope.values]
+
+
+class AuthSession(TenantScopedModel):
+    """One login: a family of rotating refresh tokens. Access tokens name it (`sid`) and die with it."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="sessions")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=64, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    impersonator = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Hard end (impersonation sessions).")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class RefreshToken(TenantScopedModel):
+    """One refresh token of a session; used once. Presenting a used one revokes the whole session (reuse)."""
+
+    session = models.ForeignKey(AuthSession, on_delete=models.CASCADE, related_name="refresh_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class MonthlyActiveUser(TenantScopedModel):
+    """A user who made an authenticated request in a month (seed 000 MAU)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month.")
+
+    class Meta:
+        ordering = ["-month", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "user", "month"], name="uniq_mau")]
