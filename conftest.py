@@ -74,7 +74,7 @@ def api_client_for(db):
 @pytest.fixture
 def api_key_client_for(db):
     """api_key_client_for(tenant, scopes=["read", "write"]) -> APIClient using a new API key of that tenant."""
-    from tenants.services import create_api_key
+    from tenants.services.api_keys import create_api_key
 
     def make(tenant, scopes=("read", "write")) -> APIClient:
         with tenancy.tenant_context(tenant):

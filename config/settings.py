@@ -153,6 +153,17 @@ LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
 LOGIN_LOCKOUT = timedelta(seconds=int(os.environ.get("LOGIN_LOCKOUT_SECONDS", 900)))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_SECONDS", 3600))
 
+# Social network apps (OAuth clients). Empty values: the network can be listed but not connected.
+SOCIAL_NETWORKS = ("facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "wordpress")
+NETWORK_APPS = {
+    network: {
+        "client_id": os.environ.get(f"{network.upper()}_CLIENT_ID", ""),
+        "client_secret": os.environ.get(f"{network.upper()}_CLIENT_SECRET", ""),
+    }
+    for network in SOCIAL_NETWORKS
+}
+NETWORK_HTTP_TIMEOUT = float(os.environ.get("NETWORK_HTTP_TIMEOUT", 20))
+
 # Mail: console in development, SMTP by env.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

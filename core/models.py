@@ -40,6 +40,10 @@ class TenantScopedManager(models.Manager.from_queryset(TenantScopedQuerySet)):
             )
         return super().get_queryset().filter(tenant_id=tenant_id)
 
+    def none(self) -> TenantScopedQuerySet:
+        """An empty queryset needs no tenant (schema generation and filters build these at import time)."""
+        return super().get_queryset().none()
+
 
 class TenantScopedModel(TimestampedModel):
     """A row owned by one tenant. `objects` is scoped to the current tenant; `all_tenants` is the escape hatch."""
@@ -84,6 +88,9 @@ class IdempotencyRecord(TenantScopedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "owner", "key"], name="uniq_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"
 
     def complete(self, status_code: int, body) -> None:
         import json

@@ -13,7 +13,6 @@ import uuid
 from datetime import timedelta
 
 from django.core.cache import cache
-from django.db import IntegrityError
 from django.utils import timezone
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -90,7 +89,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 def parse_api_key(raw: str) -> tuple[str, str] | None:
-    parts = raw.strip().split("_")
+    parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not parts[1] or not parts[2]:
         return None
     return parts[1], parts[2]
@@ -168,8 +167,8 @@ def _record_monthly_activity(tenant, user) -> None:
     if cache.get(cache_key):
         return
     with tenancy.platform_access():
-        try:
-            MonthlyActiveUser.all_tenants.get_or_create(tenant=tenant, user=user, month=month)
-        except IntegrityError:
-            pass  # a concurrent request recorded it first
+        # ignore_conflicts: a concurrent request may have recorded it first
+        MonthlyActiveUser.all_tenants.bulk_create(
+            [MonthlyActiveUser(tenant=tenant, user=user, month=month)], ignore_conflicts=True
+        )
     cache.set(cache_key, True, timeout=6 * 3600)

@@ -5,4 +5,5 @@ class ApiRouter(SimpleRouter):
     """Trailing slash optional on every route (`/teams` and `/teams/` both work, no redirect)."""
 
     def __init__(self) -> None:
-        super().__init__(trailing_slash="/?")
+        super().__init__()
+        self.trailing_slash = "/?"

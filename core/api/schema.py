@@ -47,9 +47,8 @@ class AutoSchema(SpectacularAutoSchema):
         responses = super()._get_response_bodies(direction)
         method = self.method.upper()
         statuses = [429, 500]
-        if self.view.get_authenticators() and self.view.get_permissions():
-            if any(type(p).__name__ != "AllowAny" for p in self.view.get_permissions()):
-                statuses += [401, 403]
+        if any(type(p).__name__ != "AllowAny" for p in self.view.get_permissions()):
+            statuses += [401, 403]
         if method in {"POST", "PUT", "PATCH"}:
             statuses += [400, 413]
         if method == "GET" and self._is_list_view():

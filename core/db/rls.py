@@ -66,9 +66,8 @@ def ensure_row_level_security(using: str = "default") -> None:
         )
         cursor.execute(f"GRANT {quoted_role} TO CURRENT_USER")
         cursor.execute(f"GRANT USAGE ON SCHEMA public TO {quoted_role}")
-        cursor.execute(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON ALL TABLES IN SCHEMA public TO {quoted_role}"
-        )
+        privileges = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES"
+        cursor.execute(f"GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {quoted_role}")
         cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {quoted_role}")
         for model in tenant_scoped_models():
             table = _quote(connection, model._meta.db_table)
@@ -78,7 +77,8 @@ def ensure_row_level_security(using: str = "default") -> None:
             cursor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
             cursor.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
             cursor.execute(
-                f"CREATE POLICY tenant_isolation ON {table} TO {quoted_role} USING ({condition}) WITH CHECK ({condition})"
+                f"CREATE POLICY tenant_isolation ON {table} TO {quoted_role} "
+                f"USING ({condition}) WITH CHECK ({condition})"
             )
             cursor.execute(f"DROP POLICY IF EXISTS platform_owner ON {table}")
             cursor.execute(f"CREATE POLICY platform_owner ON {table} TO CURRENT_USER USING (true) WITH CHECK (true)")

@@ -89,13 +89,17 @@ def test_row_level_security_returns_nothing_without_tenant(tenant):
 def test_row_level_security_refuses_writing_into_another_tenant(tenant, other_tenant):
     from django.db import DatabaseError
 
-    with tenancy.tenant_context(tenant), pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO tenants_team (id, tenant_id, name, description, is_default, created_at, updated_at) "
-                "VALUES (gen_random_uuid(), %s, 'Smuggled', '', false, now(), now())",
-                [str(other_tenant.pk)],
-            )
+    with (
+        tenancy.tenant_context(tenant),
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO tenants_team (id, tenant_id, name, description, is_default, created_at, updated_at) "
+            "VALUES (gen_random_uuid(), %s, 'Smuggled', '', false, now(), now())",
+            [str(other_tenant.pk)],
+        )
 
 
 @requires_postgres

@@ -3,9 +3,9 @@ from __future__ import annotations
 import factory
 
 from core import tenancy
-from tenants import services
 from tenants.models import Membership, User
 from tenants.roles import Role
+from tenants.services import workspaces
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -35,7 +35,7 @@ class TenantFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        return services.create_tenant(**kwargs)
+        return workspaces.create_tenant(**kwargs)
 
     _build = _create
 

@@ -1,0 +1,53 @@
+"""Writes for tenant API keys: create (secret shown once), revoke, rotate."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import audit
+from core.errors import InvalidState
+from tenants.models import API_KEY_PREFIX, ApiKey, User, hash_secret
+
+
+def generate_api_key_secret() -> tuple[str, str]:
+    """(prefix, full key): the full key is shown once; only the prefix and its hash are stored."""
+    prefix = secrets.token_hex(4)
+    return prefix, f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+@transaction.atomic
+def create_api_key(
+    *, name: str, scopes: list[str], created_by: User | None = None, expires_at=None
+) -> tuple[ApiKey, str]:
+    """Create a key in the current tenant; returns the key and its secret (shown once)."""
+    prefix, raw = generate_api_key_secret()
+    key = ApiKey.objects.create(
+        name=name, prefix=prefix, key_hash=hash_secret(raw), scopes=scopes, created_by=created_by, expires_at=expires_at
+    )
+    audit.record("api_key.created", key, changes={"name": name, "scopes": scopes})
+    return key, raw
+
+
+@transaction.atomic
+def revoke_api_key(key: ApiKey) -> ApiKey:
+    """Revoke at once: the next request with this key gets 401. Revoking twice is a no-op."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at", "updated_at"])
+        audit.record("api_key.revoked", key, changes={"name": key.name})
+    return key
+
+
+@transaction.atomic
+def rotate_api_key(key: ApiKey) -> tuple[ApiKey, str]:
+    """Replace the secret (new prefix too); the old secret stops working at once."""
+    if not key.is_usable:
+        raise InvalidState("A revoked or expired key cannot be rotated.")
+    key.prefix, raw = generate_api_key_secret()
+    key.key_hash = hash_secret(raw)
+    key.save(update_fields=["prefix", "key_hash", "updated_at"])
+    audit.record("api_key.rotated", key, changes={"name": key.name})
+    return key, raw
