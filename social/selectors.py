@@ -1,0 +1,63 @@
+"""Reads of the social app (querysets scoped to the current tenant, relations loaded here once)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from core.auth import Principal
+from social.models import Channel, ChannelStatus, TeamChannel
+
+
+def channels() -> QuerySet[Channel]:
+    """Every channel of the current tenant, with team links prefetched, in a stable order."""
+    return (
+        Channel.objects.select_related("connected_by")
+        .prefetch_related(Prefetch("team_links", queryset=TeamChannel.objects.only("id", "team_id", "channel_id")))
+        .order_by("name", "id")
+    )
+
+
+def sees_all_channels(principal: Principal) -> bool:
+    """OWNER/ADMIN members and API keys see every channel; other members see their teams' channels."""
+    return principal.user is None or principal.is_tenant_admin
+
+
+def channels_visible_to(principal: Principal) -> QuerySet[Channel]:
+    """The channels `principal` may see: all for OWNER/ADMIN and API keys, else those of the member's teams."""
+    queryset = channels()
+    if sees_all_channels(principal):
+        return queryset
+    return queryset.filter(pk__in=visible_channel_ids_subquery(principal.user.pk))
+
+
+def visible_channel_ids_subquery(user_id) -> QuerySet:
+    """Ids of the channels assigned to any team `user_id` belongs to (for `pk__in=`; one SQL subquery)."""
+    return TeamChannel.objects.filter(team__members__user_id=user_id).values("channel_id")
+
+
+def channel_ids_visible_to(principal: Principal) -> set | None:
+    """Ids of the channels `principal` may see, or None meaning "all of the tenant's"."""
+    if sees_all_channels(principal):
+        return None
+    return set(visible_channel_ids_subquery(principal.user.pk).values_list("channel_id", flat=True))
+
+
+def publishable_channels() -> QuerySet[Channel]:
+    """Active channels with publishing switched on."""
+    return channels().filter(status=ChannelStatus.ACTIVE, publishing_enabled=True)
+
+
+def channel_counts(queryset: QuerySet[Channel]) -> dict:
+    """{total, needsAttention, byNetwork: {network: n}, byStatus: {status: n}} for `queryset`."""
+    by_network = dict(queryset.order_by().values_list("network").annotate(n=Count("id")).values_list("network", "n"))
+    by_status = dict(queryset.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {
+        "total": sum(by_status.values()),
+        "needs_attention": by_status.get(ChannelStatus.NEEDS_ATTENTION, 0),
+        "by_network": by_network,
+        "by_status": {status: by_status.get(status, 0) for status in ChannelStatus.values},
+    }
+
+
+def team_channels(team) -> QuerySet[Channel]:
+    return channels().filter(team_links__team=team)

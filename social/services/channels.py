@@ -1,0 +1,296 @@
+"""Channel writes: create direct channels, upsert connected accounts, update, disconnect, team assignment."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from urllib.parse import urlparse
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import audit, tenancy
+from core.errors import ValidationFailed
+from social.errors import ChannelLimitReached
+from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
+from social.networks.base import ChannelCredentials, ConnectedAccount, NetworkError, TokenSet
+from tenants.models import Team, User
+
+logger = logging.getLogger(__name__)
+
+
+def credentials_for(channel: Channel) -> ChannelCredentials:
+    """What an adapter needs to act for `channel`: decrypted tokens plus `config` as `extra`."""
+    return ChannelCredentials(
+        external_id=channel.external_id,
+        access_token=channel.access_token or "",
+        refresh_token=channel.refresh_token or "",
+        expires_at=channel.token_expires_at,
+        extra=dict(channel.config or {}),
+    )
+
+
+def active_channel_count() -> int:
+    """Channels that count against the plan limit: every channel not disconnected."""
+    return Channel.objects.exclude(status=ChannelStatus.DISCONNECTED).count()
+
+
+def ensure_channel_capacity(new_channels: int = 1) -> None:
+    """Raise LIMIT_REACHED when adding `new_channels` would pass the tenant's plan channel limit."""
+    if new_channels <= 0:
+        return
+    limit = tenancy.require_current_tenant().limits.get("channels")
+    if limit is None:
+        return
+    if active_channel_count() + new_channels > limit:
+        raise ChannelLimitReached(
+            f"Your plan allows {limit} channels.", details={"limit": limit, "used": active_channel_count()}
+        )
+
+
+def _validate_direct_config(network: str, config: dict) -> dict:
+    config = dict(config or {})
+    if network == ChannelNetwork.CUSTOM:
+        endpoint = str(config.get("endpointUrl") or "")
+        parsed = urlparse(endpoint)
+        if parsed.scheme != "https" or not parsed.hostname:
+            raise ValidationFailed(details={"config": {"endpointUrl": ["An https URL is required."]}})
+    if network == ChannelNetwork.PLACEHOLDER and "emailAdvanceTime" in config:
+        advance = config["emailAdvanceTime"]
+        if not isinstance(advance, int) or isinstance(advance, bool) or advance < 0:
+            raise ValidationFailed(
+                details={"config": {"emailAdvanceTime": ["Minutes before publish time, a whole number >= 0."]}}
+            )
+    return config
+
+
+@transaction.atomic
+def create_direct_channel(
+    *,
+    network: str,
+    name: str,
+    external_id: str = "",
+    username: str = "",
+    image_url: str = "",
+    config: dict | None = None,
+    products: Iterable[str] | None = None,
+    teams: Iterable[Team] = (),
+    created_by: User | None = None,
+) -> Channel:
+    """Create a `custom`, `placeholder` or `sandbox` channel (no OAuth); counts against the plan limit."""
+    import uuid
+
+    from social.models.channels import DIRECT_NETWORKS
+
+    if network not in DIRECT_NETWORKS:
+        raise ValidationFailed(details={"network": [f"Channels of {network!r} are connected with OAuth."]})
+    config = _validate_direct_config(network, config or {})
+    ensure_channel_capacity(1)
+    external_id = external_id or f"{network}-{uuid.uuid4().hex[:16]}"
+    if Channel.objects.filter(network=network, external_id=external_id).exists():
+        raise ValidationFailed(details={"externalId": ["A channel with this id exists already."]})
+    products = set(products) if products is not None else {"cp", "inbox"}
+    channel = Channel.objects.create(
+        network=network,
+        external_id=external_id,
+        name=name,
+        username=username,
+        image_url=image_url,
+        config=config,
+        publishing_enabled="cp" in products,
+        inbox_enabled="inbox" in products and network != ChannelNetwork.PLACEHOLDER,
+        connected_by=created_by,
+        token_owner=created_by,
+    )
+    _link_teams(channel, teams)
+    audit.record("channel.created", channel, changes={"network": network, "name": name})
+    return channel
+
+
+def _link_teams(channel: Channel, teams: Iterable[Team]) -> None:
+    existing = set(TeamChannel.objects.filter(channel=channel).values_list("team_id", flat=True))
+    TeamChannel.objects.bulk_create(
+        [
+            TeamChannel(team=team, channel=channel, tenant_id=channel.tenant_id)
+            for team in teams
+            if team.pk not in existing
+        ]
+    )
+
+
+def apply_tokens(channel: Channel, tokens: TokenSet) -> None:
+    """Put a new token set on `channel` (unsaved). An empty refresh token keeps the old one: networks such as
+    Facebook and LinkedIn send none on refresh, and wiping it would force the customer to reconnect."""
+    channel.access_token = tokens.access_token
+    if tokens.refresh_token:
+        channel.refresh_token = tokens.refresh_token
+    channel.token_expires_at = tokens.expires_at
+    if tokens.scopes:
+        channel.scopes = list(tokens.scopes)
+    if tokens.token_owner_id:
+        channel.token_owner_external_id = tokens.token_owner_id
+
+
+@transaction.atomic
+def upsert_connected_accounts(
+    accounts: list[ConnectedAccount],
+    *,
+    user_tokens: TokenSet | None = None,
+    connected_by: User | None = None,
+    team: Team | None = None,
+    only_channel: Channel | None = None,
+) -> list[Channel]:
+    """Create or update one channel per account a grant reaches. Re-connecting updates tokens and profile, never
+    duplicates; new channels count against the plan limit (checked once for the whole grant, nothing is written
+    when it does not fit). `only_channel` (reconnect) restricts the grant to that one channel."""
+    if only_channel is not None:
+        accounts = [
+            a for a in accounts if a.external_id == only_channel.external_id and a.network == only_channel.network
+        ]
+        if not accounts:
+            raise ValidationFailed(
+                "The grant does not reach the channel being reconnected.",
+                code="CHANNEL_NOT_IN_GRANT",
+                details={"channelId": [str(only_channel.pk)]},
+            )
+    keys = [(a.network, a.external_id) for a in accounts]
+    existing = {
+        (c.network, c.external_id): c
+        for c in Channel.objects.select_for_update().filter(
+            network__in={k[0] for k in keys}, external_id__in={k[1] for k in keys}
+        )
+    }
+    new_count = sum(1 for k in set(keys) if k not in existing or existing[k].status == ChannelStatus.DISCONNECTED)
+    ensure_channel_capacity(new_count)
+    channels: list[Channel] = []
+    for account in accounts:
+        tokens = account.tokens or user_tokens
+        channel = existing.get((account.network, account.external_id))
+        created = channel is None
+        if created:
+            channel = Channel(network=account.network, external_id=account.external_id, connected_by=connected_by)
+        before_status = channel.status
+        channel.name = account.name or channel.name or account.external_id
+        channel.username = account.username or channel.username
+        channel.image_url = account.image_url or channel.image_url
+        channel.network_url = account.network_url or channel.network_url
+        channel.config = {**(channel.config or {}), **(account.extra or {})}
+        if tokens is not None:
+            apply_tokens(channel, tokens)
+        channel.token_owner = connected_by or channel.token_owner
+        channel.status = ChannelStatus.ACTIVE
+        channel.status_reason = ""
+        channel.attention_notified_at = None
+        channel.disconnected_at = None
+        channel.save()
+        if created and team is not None:
+            _link_teams(channel, [team])
+        audit.record(
+            "channel.connected" if created else "channel.reconnected",
+            channel,
+            changes={"network": channel.network, "name": channel.name, "status": [before_status, channel.status]},
+        )
+        channels.append(channel)
+    return channels
+
+
+@transaction.atomic
+def update_channel(
+    channel: Channel, *, name: str | None = None, products: Iterable[str] | None = None, teams: list[Team] | None = None
+) -> Channel:
+    """Rename, switch products on/off, replace the channel's teams."""
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    before = {"name": channel.name, "products": channel.products}
+    if name is not None:
+        channel.name = name
+    if products is not None:
+        products = set(products)
+        channel.publishing_enabled = "cp" in products
+        channel.inbox_enabled = "inbox" in products
+    channel.save(update_fields=["name", "publishing_enabled", "inbox_enabled", "updated_at"])
+    changes = audit.diff(before, {"name": channel.name, "products": channel.products})
+    if teams is not None:
+        old = set(TeamChannel.objects.filter(channel=channel).values_list("team_id", flat=True))
+        new = {team.pk for team in teams}
+        TeamChannel.objects.filter(channel=channel).exclude(team_id__in=new).delete()
+        _link_teams(channel, teams)
+        if old != new:
+            changes["teamIds"] = [sorted(map(str, old)), sorted(map(str, new))]
+    if changes:
+        audit.record("channel.updated", channel, changes=changes)
+    return channel
+
+
+def disconnect_channel(channel: Channel) -> Channel:
+    """Revoke the grant where the network offers it (a failure is logged, never blocks), clear the tokens and mark
+    the channel disconnected. The row stays: posts and tickets keep their history."""
+    from social.networks.registry import UnknownNetwork, get_adapter
+
+    if channel.access_token:
+        try:
+            get_adapter(channel.network).revoke(credentials_for(channel))
+        except UnknownNetwork:
+            pass
+        except NetworkError as exc:
+            logger.warning("Revoking channel %s on %s failed: %s", channel.pk, channel.network, exc.code)
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        if channel.status == ChannelStatus.DISCONNECTED and not channel.access_token:
+            return channel
+        before = channel.status
+        channel.access_token = ""
+        channel.refresh_token = ""
+        channel.token_expires_at = None
+        channel.status = ChannelStatus.DISCONNECTED
+        channel.status_reason = "Disconnected by a user."
+        channel.disconnected_at = timezone.now()
+        channel.save()
+        audit.record("channel.disconnected", channel, changes={"status": [before, channel.status]})
+    return channel
+
+
+@transaction.atomic
+def set_team_channels(team: Team, channels: list[Channel]) -> list[Channel]:
+    """Replace the set of channels assigned to `team`."""
+    old = set(TeamChannel.objects.filter(team=team).values_list("channel_id", flat=True))
+    new = {channel.pk for channel in channels}
+    TeamChannel.objects.filter(team=team).exclude(channel_id__in=new).delete()
+    TeamChannel.objects.bulk_create(
+        [TeamChannel(team=team, channel=c, tenant_id=team.tenant_id) for c in channels if c.pk not in old]
+    )
+    if old != new:
+        audit.record(
+            "team.channels_replaced", team, changes={"channelIds": [sorted(map(str, old)), sorted(map(str, new))]}
+        )
+    return channels
+
+
+def mark_needs_attention(channel: Channel, *, reason: str) -> bool:
+    """Flag the channel (token expired, permission missing). Returns True when this call changed its status."""
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        if channel.status != ChannelStatus.ACTIVE:
+            return False
+        channel.status = ChannelStatus.NEEDS_ATTENTION
+        channel.status_reason = reason[:500]
+        channel.save(update_fields=["status", "status_reason", "updated_at"])
+        audit.record(
+            "channel.needs_attention",
+            channel,
+            changes={"status": [ChannelStatus.ACTIVE, channel.status], "reason": reason},
+        )
+    return True
+
+
+__all__ = [
+    "active_channel_count",
+    "apply_tokens",
+    "create_direct_channel",
+    "credentials_for",
+    "disconnect_channel",
+    "ensure_channel_capacity",
+    "mark_needs_attention",
+    "set_team_channels",
+    "update_channel",
+    "upsert_connected_accounts",
+]
