@@ -153,6 +153,8 @@ class SandboxPublication(TimestampedModel):
     parent_remote_id = models.CharField(max_length=64, blank=True)
     text = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
+    # Submissions with this correlation id: more than 1 means the caller published the same attempt twice.
+    submit_count = models.PositiveIntegerField(default=1)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
