@@ -10,8 +10,16 @@ from social.models.channels import (
     SandboxPublication,
     TeamChannel,
 )
+from social.models.media import Media, MediaKind, MediaTag
+from social.models.shortlinks import BitlyAccount, ShortLink, ShortLinkProvider
 
 __all__ = [
+    "BitlyAccount",
+    "Media",
+    "MediaKind",
+    "MediaTag",
+    "ShortLink",
+    "ShortLinkProvider",
     "Channel",
     "ChannelNetwork",
     "ChannelProduct",
