@@ -91,7 +91,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         code, message = "BAD_REQUEST", str(exc.detail)
     elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         status_code = status.HTTP_401_UNAUTHORIZED
-        code, message = "UNAUTHORIZED", str(exc.detail)
+        # An authenticator may name a documented code (`TOKEN_EXPIRED`, `SESSION_REVOKED`) so clients know whether to
+        # refresh or sign in again; DRF's own codes stay the generic `UNAUTHORIZED`.
+        code, message = getattr(exc, "error_code", None) or "UNAUTHORIZED", str(exc.detail)
     else:
         code = _CODES_BY_STATUS.get(status_code, "ERROR")
         message = str(exc.detail) if not isinstance(exc.detail, list | dict) else code.replace("_", " ").capitalize()
