@@ -228,7 +228,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "tenants.roles.Role",
+        "TeamRoleEnum": "tenants.models.TeamRole",
+        "TenantStatusEnum": "tenants.models.TenantStatus",
+        "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
+    },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+from collections.abc import Callable
+from typing import Any
 
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+
+from core import tenancy
+from core.auth import Principal
 from core.models import AuditLogEntry
-from tenants.models import ApiKey
+from tenants.models import ApiKey, Membership, MonthlyActiveUser, Team, TeamMember, Tenant, User
 
 
 def api_keys() -> QuerySet[ApiKey]:
@@ -14,3 +20,85 @@ def api_keys() -> QuerySet[ApiKey]:
 
 def audit_log_entries() -> QuerySet[AuditLogEntry]:
     return AuditLogEntry.objects.order_by("-created_at", "-id")
+
+
+def memberships_of(user: User) -> list[Membership]:
+    """Every active membership of a user across tenants (for `/me`): one query, platform-wide by design."""
+    with tenancy.platform_access():
+        return list(
+            Membership.all_tenants.filter(user=user, is_active=True)
+            .select_related("tenant")
+            .order_by("tenant__name", "tenant_id")
+        )
+
+
+def members() -> QuerySet[Membership]:
+    """Members of the current tenant with their user and their team ids here (two queries per page)."""
+    return (
+        Membership.objects.select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "user__team_memberships",
+                queryset=TeamMember.objects.only("id", "team_id", "user_id").order_by("team_id"),
+                to_attr="tenant_team_memberships",
+            )
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def teams() -> QuerySet[Team]:
+    return Team.objects.annotate(member_count=Count("members")).order_by("name", "id")
+
+
+def team_members(team: Team) -> QuerySet[TeamMember]:
+    external_id = Membership.objects.filter(user_id=OuterRef("user_id")).values("external_user_id")[:1]
+    return (
+        TeamMember.objects.filter(team=team)
+        .select_related("user")
+        .annotate(external_user_id=Subquery(external_id))
+        .order_by("created_at", "id")
+    )
+
+
+def subtenants(principal: Principal) -> QuerySet[Tenant]:
+    """Tenants the caller manages: children of its tenant; platform staff see every tenant."""
+    queryset = Tenant.objects.prefetch_related("external_ids").order_by("name", "id")
+    if principal.user is not None and principal.user.is_staff:
+        return queryset
+    return queryset.filter(parent=principal.tenant)
+
+
+def external_ids_of(tenant: Tenant) -> dict[str, str]:
+    return {row.platform: row.external_id for row in tenant.external_ids.all()}
+
+
+# Usage counters other apps provide (e.g. social registers "channels" and "storageBytes" from its AppConfig.ready);
+# a counter takes no argument and counts in the current tenant.
+UsageCounter = Callable[[], int]
+_usage_counters: dict[str, UsageCounter] = {}
+
+
+def register_usage_counter(name: str, counter: UsageCounter) -> None:
+    """Let another app report usage for `GET /tenant/usage` without tenants importing it."""
+    _usage_counters[name] = counter
+
+
+def _count(name: str) -> int:
+    counter = _usage_counters.get(name)
+    return int(counter()) if counter is not None else 0
+
+
+def tenant_usage(tenant: Tenant, month: datetime.date) -> dict[str, Any]:
+    """Usage against the plan's limits; `month` is the first day of the month for monthly active users."""
+    limits = tenant.limits
+    return {
+        "month": month.strftime("%Y-%m"),
+        "channels": {"used": _count("channels"), "limit": limits.get("channels")},
+        "users": {"used": Membership.objects.filter(is_active=True).count(), "limit": limits.get("users")},
+        "storage_bytes": {"used": _count("storageBytes"), "limit": limits.get("storageBytes")},
+        "monthly_active_users": {
+            "used": MonthlyActiveUser.objects.filter(month=month).count(),
+            "limit": limits.get("monthlyActiveUsers"),
+        },
+    }

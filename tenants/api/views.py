@@ -1,15 +1,25 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.api.pagination import PageOrCursorPagination
-from core.api.viewsets import TenantViewSet
+from core.api.schema import error_responses
+from core.api.viewsets import TenantAPIMixin, TenantViewSet
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 from tenants import selectors
 from tenants.api import serializers as s
+from tenants.models import Team, Tenant
 from tenants.services import api_keys as api_key_services
+from tenants.services import members as member_services
+from tenants.services import teams as team_services
+from tenants.services import workspaces as workspace_services
 
 
 class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -51,3 +61,315 @@ class AuditLogViewSet(mixins.ListModelMixin, TenantViewSet):
 
     def scope_queryset(self):
         return selectors.audit_log_entries()
+
+
+UNKNOWN_FIELDS_NOTE = " Unknown JSON fields are ignored (tenant `settings` keys excepted: unknown ones are a 400)."
+
+
+class TenantAPIView(TenantAPIMixin, APIView):
+    """A singleton resource of the current tenant (no id in the path); permissions per HTTP method."""
+
+
+class MeView(TenantAPIView):
+    """The caller: profile, current tenant and role, all memberships, effective permissions."""
+
+    required_permissions = {"get": None, "patch": None}
+
+    def _body(self) -> dict:
+        principal = self.principal
+        user = principal.user
+        return s.MeOutput(
+            {
+                "user": user,
+                "tenant": principal.tenant,
+                "role": principal.role,
+                "memberships": selectors.memberships_of(user) if user is not None else [],
+                "permissions": sorted(principal.permissions),
+            }
+        ).data
+
+    @extend_schema(responses={200: s.MeOutput}, description="The current user." + UNKNOWN_FIELDS_NOTE)
+    def get(self, request):
+        return Response(self._body())
+
+    @extend_schema(request=s.MeUpdateInput, responses={200: s.MeOutput}, description="Edit your profile.")
+    def patch(self, request):
+        if self.principal.user is None:
+            raise PermissionDenied("API keys have no user profile.")
+        data = s.MeUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member_services.update_profile(self.principal.user, **data.validated_data)
+        return Response(self._body())
+
+
+class TenantView(TenantAPIView):
+    """The current tenant: name, alias, timezone, locale, plan, features, limits, settings.
+    Unknown JSON fields are ignored, except unknown `settings` keys (400)."""
+
+    required_permissions = {"get": "tenants.tenant.read", "patch": "tenants.tenant.manage"}
+
+    def _tenant(self) -> Tenant:
+        return Tenant.objects.prefetch_related("external_ids").get(pk=self.principal.tenant.pk)
+
+    @extend_schema(responses={200: s.TenantOutput})
+    def get(self, request):
+        return Response(s.TenantOutput(self._tenant()).data)
+
+    @extend_schema(
+        request=s.TenantUpdateInput,
+        responses={200: s.TenantOutput, **error_responses(409)},
+        description="Partial update. `settings` merges key by key (null removes a key); `externalIds` replaces "
+        "the list; `plan` needs the owner's `tenants.plan.manage`. 409 `SLUG_TAKEN` / `EXTERNAL_ID_TAKEN`."
+        + UNKNOWN_FIELDS_NOTE,
+    )
+    def patch(self, request):
+        data = s.TenantUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        workspace_services.update_tenant(self.principal.tenant, actor=self.principal, **data.validated_data)
+        return Response(s.TenantOutput(self._tenant()).data)
+
+
+class TenantThemeView(TenantAPIView):
+    """The tenant's theme (seed 000): colours and image URLs."""
+
+    required_permissions = {"get": "tenants.tenant.read", "put": "tenants.tenant.manage"}
+
+    @extend_schema(responses={200: s.ThemeSerializer})
+    def get(self, request):
+        return Response(s.ThemeSerializer(self.principal.tenant.theme).data)
+
+    @extend_schema(
+        request=s.ThemeSerializer,
+        responses={200: s.ThemeSerializer},
+        description="Replace the theme; fields not given are cleared." + UNKNOWN_FIELDS_NOTE,
+    )
+    def put(self, request):
+        data = s.ThemeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        theme = {name: value for name, value in data.validated_data.items() if value is not None}
+        tenant = workspace_services.set_theme(self.principal.tenant, theme=theme)
+        return Response(s.ThemeSerializer(tenant.theme).data)
+
+
+class TenantUsageView(TenantAPIView):
+    """Usage against the plan's limits: channels, users, storage, monthly active users of a month."""
+
+    required_permissions = {"get": "tenants.tenant.read"}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM; default: the current month (UTC).")],
+        responses={200: s.UsageOutput},
+    )
+    def get(self, request):
+        raw = request.query_params.get("month")
+        if raw:
+            try:
+                month = datetime.datetime.strptime(raw, "%Y-%m").date()
+            except ValueError:
+                raise ValidationFailed(details={"month": ["Use the format YYYY-MM."]}) from None
+        else:
+            month = timezone.now().date().replace(day=1)
+        return Response(s.UsageOutput(selectors.tenant_usage(self.principal.tenant, month)).data)
+
+
+class SubTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Client tenants of the caller's tenant (agency -> clients); platform staff see all. Plan feature
+    `subTenants` required (403 `FEATURE_NOT_AVAILABLE`). Unknown JSON fields are ignored."""
+
+    serializer_class = s.TenantOutput
+    required_permissions = {"*": "tenants.subtenant.manage"}
+    filterset_fields = ["status", "plan"]
+    search_fields = ["name", "slug"]
+
+    def scope_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Tenant.objects.none()
+        return selectors.subtenants(self.principal)
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        principal = self.principal
+        if not (principal.user is not None and principal.user.is_staff):
+            workspace_services.require_feature(principal.tenant, "subTenants")
+
+    @extend_schema(request=s.SubTenantCreateInput, responses={201: s.TenantOutput, **error_responses(409)})
+    def create(self, request):
+        data = s.SubTenantCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        child = workspace_services.create_subtenant(self.principal.tenant, actor=self.principal, **data.validated_data)
+        return Response(s.TenantOutput(self._fresh(child)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.SubTenantUpdateInput, responses={200: s.TenantOutput, **error_responses(409)})
+    def partial_update(self, request, pk=None):
+        child = self.get_object()
+        data = s.SubTenantUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        workspace_services.update_tenant(child, actor=self.principal, **data.validated_data)
+        return Response(s.TenantOutput(self._fresh(child)).data)
+
+    @extend_schema(request=None, responses={204: None}, description="Archive (the tenant is kept, not deleted).")
+    def destroy(self, request, pk=None):
+        workspace_services.archive_tenant(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.TenantOutput}, description="pending/suspended -> active.")
+    @action(detail=True, methods=["post"])
+    def enable(self, request, pk=None):
+        child = workspace_services.enable_tenant(self.get_object())
+        return Response(s.TenantOutput(self._fresh(child)).data)
+
+    @extend_schema(responses={200: s.TenantOutput})
+    @action(detail=False, methods=["get"], url_path=r"by-alias/(?P<alias>[^/]+)")
+    def by_alias(self, request, alias=None):
+        return Response(s.TenantOutput(self._lookup(slug=alias.lower())).data)
+
+    @extend_schema(responses={200: s.TenantOutput})
+    @action(detail=False, methods=["get"], url_path=r"by-external-id/(?P<platform>[^/]+)/(?P<external_id>[^/]+)")
+    def by_external_id(self, request, platform=None, external_id=None):
+        return Response(
+            s.TenantOutput(self._lookup(external_ids__platform=platform, external_ids__external_id=external_id)).data
+        )
+
+    def _lookup(self, **filters) -> Tenant:
+        tenant = self.get_queryset().filter(**filters).first()
+        if tenant is None:
+            raise NotFound()
+        return tenant
+
+    def _fresh(self, tenant: Tenant) -> Tenant:
+        return Tenant.objects.prefetch_related("external_ids").get(pk=tenant.pk)
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Members of the current tenant; `id` is the user's id. Invite by email, change role, remove."""
+
+    serializer_class = s.MemberOutput
+    lookup_field = "user_id"
+    lookup_url_kwarg = "pk"
+    required_permissions = {"list": "tenants.user.read", "retrieve": "tenants.user.read", "*": "tenants.user.manage"}
+    filterset_fields = ["role", "is_active"]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "external_user_id"]
+
+    def scope_queryset(self):
+        return selectors.members()
+
+    @extend_schema(
+        request=s.MemberInviteInput,
+        responses={201: s.MemberOutput, **error_responses(409)},
+        description="Invite by email: a new user gets an emailed set-password link. 403 `LIMIT_REACHED` at the "
+        "plan's user limit; 409 `ALREADY_MEMBER`." + UNKNOWN_FIELDS_NOTE,
+    )
+    def create(self, request):
+        data = s.MemberInviteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = member_services.invite_member(actor=self.principal, **data.validated_data)
+        return Response(s.MemberOutput(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.MemberUpdateInput,
+        responses={200: s.MemberOutput, **error_responses(409)},
+        description="Change role, custom permissions (`{add, remove}`) or external user id. Only an owner grants "
+        "OWNER; the last owner cannot be demoted (409 `LAST_OWNER`)." + UNKNOWN_FIELDS_NOTE,
+    )
+    def partial_update(self, request, pk=None):
+        membership = self.get_object()
+        data = s.MemberUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        if "external_user_id" in values:
+            values["set_external_user_id"] = True
+        membership = member_services.update_member(membership, actor=self.principal, **values)
+        return Response(s.MemberOutput(membership).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(409)},
+        description="Remove from the tenant (and its teams) and end their sessions here; the user account stays.",
+    )
+    def destroy(self, request, pk=None):
+        member_services.remove_member(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Teams of the current tenant. The default team cannot be deleted; names are unique (case-insensitive)."""
+
+    serializer_class = s.TeamOutput
+    required_permissions = {
+        "list": "tenants.team.read",
+        "retrieve": "tenants.team.read",
+        "members": "tenants.team.read",
+        "*": "tenants.team.manage",
+    }
+    search_fields = ["name"]
+    filterset_fields = ["is_default"]
+
+    def scope_queryset(self):
+        return selectors.teams()
+
+    def _fresh(self, team: Team) -> Team:
+        return selectors.teams().get(pk=team.pk)
+
+    @extend_schema(
+        request=s.TeamCreateInput,
+        responses={201: s.TeamOutput, **error_responses(409)},
+        description="409 `TEAM_NAME_TAKEN`; 403 `FEATURE_NOT_AVAILABLE` without the plan feature `teams`."
+        + UNKNOWN_FIELDS_NOTE,
+    )
+    def create(self, request):
+        data = s.TeamCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        team = team_services.create_team(**data.validated_data)
+        return Response(s.TeamOutput(self._fresh(team)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TeamUpdateInput, responses={200: s.TeamOutput, **error_responses(409)})
+    def partial_update(self, request, pk=None):
+        team = self.get_object()
+        data = s.TeamUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        team_services.update_team(team, **data.validated_data)
+        return Response(s.TeamOutput(self._fresh(team)).data)
+
+    @extend_schema(request=None, responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk=None):
+        team_services.delete_team(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: s.TeamMemberOutput(many=True)}, description="Members of the team.")
+    @action(detail=True, methods=["get"])
+    def members(self, request, pk=None):
+        page = self.paginate_queryset(selectors.team_members(self.get_object()))
+        return self.get_paginated_response(s.TeamMemberOutput(page, many=True).data)
+
+    @extend_schema(
+        request=s.TeamMembersAddInput,
+        responses={201: s.BatchResultOutput, 200: s.BatchResultOutput},
+        description="Add members of the tenant (by `userId` or `externalUserId`): 201 when every item succeeds, "
+        "200 with per-item `failed` entries otherwise (seed 002)." + UNKNOWN_FIELDS_NOTE,
+    )
+    @members.mapping.post
+    def add_members(self, request, pk=None):
+        team = self.get_object()
+        data = s.TeamMembersAddInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = team_services.add_team_members(team, members=data.validated_data["members"])
+        return self._batch_response(result, all_ok_status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.TeamMembersRemoveInput,
+        responses={200: s.BatchResultOutput},
+        description="Remove members by `userIds` and/or `externalUserIds`; same per-item result shape.",
+    )
+    @members.mapping.delete
+    def remove_members(self, request, pk=None):
+        team = self.get_object()
+        data = s.TeamMembersRemoveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = team_services.remove_team_members(team, **data.validated_data)
+        return self._batch_response(result, all_ok_status=status.HTTP_200_OK)
+
+    def _batch_response(self, result, *, all_ok_status: int) -> Response:
+        body = s.BatchResultOutput(
+            {"successful": result.successful, "failed": result.failed, "summary": result.summary}
+        ).data
+        return Response(body, status=status.HTTP_200_OK if result.failed else all_ok_status)

@@ -1,13 +1,20 @@
-"""Writes for tenants (workspaces): creation, settings, sub-tenants."""
+"""Writes for tenants (workspaces): creation, settings, theme, external ids, sub-tenants and their status."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
+
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from core import audit, tenancy
-from tenants.models import Membership, Team, Tenant, User
+from core.auth import Principal
+from core.errors import PermissionDenied
+from tenants.errors import ExternalIdTaken, FeatureNotAvailable, SlugTaken, TenantNotEnableable
+from tenants.models import Membership, Team, Tenant, TenantExternalId, TenantStatus, User
 from tenants.roles import Role
+
+AUDITED_FIELDS = ("name", "slug", "status", "timezone", "locale", "plan", "settings", "expires_at", "parent_id")
 
 
 def unique_slug(name: str) -> str:
@@ -17,6 +24,16 @@ def unique_slug(name: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+def require_feature(tenant: Tenant, feature: str) -> None:
+    """403 `FEATURE_NOT_AVAILABLE` unless the tenant's plan (or its overrides) enables `feature`."""
+    if not tenant.features.get(feature, False):
+        raise FeatureNotAvailable(f"Your plan does not include the feature {feature!r}.", details={"feature": feature})
+
+
+def snapshot(tenant: Tenant) -> dict[str, Any]:
+    return {name: getattr(tenant, name) for name in AUDITED_FIELDS}
 
 
 @transaction.atomic
@@ -31,6 +48,8 @@ def create_tenant(
     **fields,
 ) -> Tenant:
     """Create a tenant with its default team, and the owner's membership when one is given."""
+    if slug and Tenant.objects.filter(slug=slug).exists():
+        raise SlugTaken(details={"slug": ["This alias is already used by another tenant."]})
     tenant = Tenant.objects.create(
         name=name, slug=slug or unique_slug(name), plan=plan, parent=parent, timezone=timezone, **fields
     )
@@ -41,3 +60,136 @@ def create_tenant(
             team.members.create(user=owner, tenant=tenant, role="ADMIN")
         audit.record("tenant.created", tenant, changes={"name": name, "plan": plan})
     return tenant
+
+
+def _save_checking_slug(tenant: Tenant) -> None:
+    try:
+        with transaction.atomic():
+            tenant.save()
+    except IntegrityError as exc:
+        # Another tenant took the alias between our check and the write.
+        raise SlugTaken(details={"slug": ["This alias is already used by another tenant."]}) from exc
+
+
+@transaction.atomic
+def update_tenant(
+    tenant: Tenant,
+    *,
+    actor: Principal | None,
+    settings: dict[str, Any] | None = None,
+    external_ids: dict[str, str] | None = None,
+    **fields: Any,
+) -> Tenant:
+    """Change a tenant's fields. `settings` is merged key by key (a `None` value removes the key);
+    `external_ids` replaces the whole platform -> id map. Changing the plan needs `tenants.plan.manage`."""
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if "plan" in fields and fields["plan"] != locked.plan and (actor is None or not actor.has("tenants.plan.manage")):
+        raise PermissionDenied("Only an owner may change the plan.", details={"plan": ["Read-only for your role."]})
+    slug = fields.get("slug")
+    if slug and slug != locked.slug and Tenant.objects.filter(slug=slug).exclude(pk=locked.pk).exists():
+        raise SlugTaken(details={"slug": ["This alias is already used by another tenant."]})
+    before = snapshot(locked)
+    before_external = _external_ids_of(locked)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    if settings is not None:
+        merged = dict(locked.settings)
+        for key, value in settings.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        locked.settings = merged
+    _save_checking_slug(locked)
+    if external_ids is not None:
+        set_external_ids(locked, external_ids)
+    changes = audit.diff(before, snapshot(locked))
+    after_external = _external_ids_of(locked)
+    if after_external != before_external:
+        changes["external_ids"] = [before_external, after_external]
+    if changes:
+        audit.record("tenant.updated", locked, changes=changes)
+    return locked
+
+
+def _external_ids_of(tenant: Tenant) -> dict[str, str]:
+    return dict(TenantExternalId.objects.filter(tenant=tenant).values_list("platform", "external_id"))
+
+
+def set_external_ids(tenant: Tenant, mapping: dict[str, str]) -> None:
+    """Replace the tenant's platform -> external id map; an id held by another tenant is a 409."""
+    for platform, external_id in mapping.items():
+        if TenantExternalId.objects.filter(platform=platform, external_id=external_id).exclude(tenant=tenant).exists():
+            raise ExternalIdTaken(details={"externalIds": {platform: ["Already assigned to another tenant."]}})
+    TenantExternalId.objects.filter(tenant=tenant).exclude(platform__in=list(mapping)).delete()
+    for platform, external_id in mapping.items():
+        TenantExternalId.objects.update_or_create(
+            tenant=tenant, platform=platform, defaults={"external_id": external_id}
+        )
+
+
+@transaction.atomic
+def set_theme(tenant: Tenant, *, theme: dict[str, Any]) -> Tenant:
+    """Replace the tenant's theme (PUT semantics: keys not given are removed)."""
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = dict(locked.theme)
+    locked.theme = theme
+    locked.save(update_fields=["theme", "updated_at"])
+    if before != theme:
+        audit.record("tenant.theme_updated", locked, changes={"theme": [before, theme]})
+    return locked
+
+
+@transaction.atomic
+def create_subtenant(
+    parent: Tenant,
+    *,
+    actor: Principal,
+    name: str,
+    plan: str | None = None,
+    external_ids: dict[str, str] | None = None,
+    **fields: Any,
+) -> Tenant:
+    """Create a client tenant under `parent`. The acting user becomes its OWNER; the plan defaults to the
+    parent's, and choosing another one needs `tenants.plan.manage`."""
+    require_feature(parent, "subTenants")
+    if plan is not None and plan != parent.plan and not actor.has("tenants.plan.manage"):
+        raise PermissionDenied("Only an owner may choose the plan.", details={"plan": ["Read-only for your role."]})
+    if external_ids:
+        for platform, external_id in external_ids.items():
+            if TenantExternalId.objects.filter(platform=platform, external_id=external_id).exists():
+                raise ExternalIdTaken(details={"externalIds": {platform: ["Already assigned to another tenant."]}})
+    child = create_tenant(name=name, owner=actor.user, plan=plan or parent.plan, parent=parent, **fields)
+    if external_ids:
+        set_external_ids(child, external_ids)
+    audit.record(
+        "subtenant.created",
+        child,
+        changes={"name": name, "slug": child.slug, "status": child.status, "external_ids": external_ids or {}},
+    )
+    return child
+
+
+@transaction.atomic
+def enable_tenant(tenant: Tenant) -> Tenant:
+    """pending/suspended -> active (seed 000 "enable entity"); anything else is 409 `INVALID_STATE`."""
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if locked.status not in {TenantStatus.PENDING, TenantStatus.SUSPENDED}:
+        raise TenantNotEnableable(details={"status": locked.status})
+    before = locked.status
+    locked.status = TenantStatus.ACTIVE
+    locked.save(update_fields=["status", "updated_at"])
+    audit.record("tenant.enabled", locked, changes={"status": [before, locked.status]})
+    return locked
+
+
+@transaction.atomic
+def archive_tenant(tenant: Tenant) -> Tenant:
+    """Archive (never hard-delete): its credentials stop working because the tenant is no longer usable."""
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if locked.status != TenantStatus.ARCHIVED:
+        before = locked.status
+        locked.status = TenantStatus.ARCHIVED
+        locked.save(update_fields=["status", "updated_at"])
+        audit.record("tenant.archived", locked, changes={"status": [before, locked.status]})
+    return locked

@@ -1,0 +1,292 @@
+"""/api/v1/auth/: sign-in, tokens, second factor, passwords. Thin: parse, call tenants.services.auth, render.
+
+Endpoints that take a credential in the body (register, login, refresh, logout, password reset) need no
+authentication header; switch-tenant, TOTP and password change need a bearer token; token exchange needs an API key.
+Every error has the documented error shape; the auth-specific codes are listed in each operation's description.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.schema import ErrorSerializer, error_responses
+from core.api.throttling import AuthRateThrottle
+from core.api.viewsets import TenantAPIMixin
+from tenants import tokens
+from tenants.api import auth_serializers as s
+from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication, BearerTokenAuthentication
+from tenants.services import auth as auth_services
+
+TAGS = ["auth"]
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+def _parse(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _user_agent(request) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")
+
+
+class CredentialView(APIView):
+    """The credential is in the body: no authentication header, rate-limited per client IP."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthRateThrottle]
+
+
+class BearerView(TenantAPIMixin, APIView):
+    """Acts on the signed-in user: bearer tokens only (an API key has no user)."""
+
+    authentication_classes = [BearerTokenAuthentication]
+
+
+class RegisterView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Create a tenant and its owner",
+        description=(
+            "Creates the tenant (with its default team) and its OWNER user in one transaction and signs them in. "
+            "The password must pass the password rules (details under `password`). An email that already has an "
+            "account gives 409 `EMAIL_TAKEN`."
+        ),
+        request=s.RegisterInput,
+        responses={201: s.TokenOutput, 409: _error("`EMAIL_TAKEN`: an account with this email exists.")},
+    )
+    def post(self, request):
+        data = _parse(s.RegisterInput, request)
+        pair = auth_services.register(**data, user_agent=_user_agent(request))
+        return Response(s.token_output(pair), status=status.HTTP_201_CREATED)
+
+
+class LoginView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Sign in with email and password",
+        description=(
+            "Email is case-insensitive. Unknown email and wrong password both give 401 `INVALID_CREDENTIALS`. "
+            "Accounts with two-factor authentication need `otp` (a 6-digit code or a single-use recovery code): "
+            "without it 401 `OTP_REQUIRED`, wrong 401 `INVALID_OTP`. After `LOGIN_MAX_FAILURES` consecutive "
+            "failures the account is locked for `LOGIN_LOCKOUT`: 429 `ACCOUNT_LOCKED` with `Retry-After`, even for "
+            "the right password; a successful login resets the count. Without `tenantId` the tenant of the most "
+            "recently used session is chosen, else the oldest membership. 403 `TENANT_INACTIVE`, "
+            "`MEMBERSHIP_INACTIVE`, `NO_ACTIVE_MEMBERSHIP` or `ACCOUNT_DISABLED` when the account may not sign in "
+            "there; 404 when `tenantId` is not one of the user's tenants."
+        ),
+        request=s.LoginInput,
+        responses={
+            200: s.TokenOutput,
+            **error_responses(404),
+            401: _error("`INVALID_CREDENTIALS`, `OTP_REQUIRED` or `INVALID_OTP`."),
+            403: _error("`TENANT_INACTIVE`, `MEMBERSHIP_INACTIVE`, `NO_ACTIVE_MEMBERSHIP`, `ACCOUNT_DISABLED`."),
+            429: _error("`ACCOUNT_LOCKED` (see `Retry-After`) or `RATE_LIMITED`."),
+        },
+    )
+    def post(self, request):
+        data = _parse(s.LoginInput, request)
+        pair = auth_services.login(
+            email=data["email"],
+            password=data["password"],
+            otp=data.get("otp") or "",
+            tenant_id=data.get("tenant_id"),
+            user_agent=_user_agent(request),
+        )
+        return Response(s.token_output(pair))
+
+
+class RefreshView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Exchange a refresh token for a new pair",
+        description=(
+            "The refresh token is single use. Presenting one that was already used revokes its whole session "
+            "(401 `TOKEN_REUSED`): every token of that session, including access tokens, stops working."
+        ),
+        request=s.RefreshTokenInput,
+        responses={200: s.TokenOutput, 401: _error("`UNAUTHORIZED` (invalid, expired, revoked) or `TOKEN_REUSED`.")},
+    )
+    def post(self, request):
+        data = _parse(s.RefreshTokenInput, request)
+        return Response(s.token_output(tokens.rotate_refresh_token(data["refresh_token"])))
+
+
+class LogoutView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Sign out",
+        description="Ends the refresh token's session (its access tokens stop working too). Idempotent: always 204.",
+        request=s.RefreshTokenInput,
+        responses={204: None},
+    )
+    def post(self, request):
+        data = _parse(s.RefreshTokenInput, request)
+        tokens.revoke_refresh_token(data["refresh_token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenExchangeView(TenantAPIMixin, APIView):
+    authentication_classes = [ApiKeyAuthentication, BasicApiKeyAuthentication]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Tokens for an external user (token exchange)",
+        description=(
+            "Authenticated by a tenant API key. Returns tokens for the member of the key's tenant with this "
+            "`externalUserId` (200). An unknown id is provisioned (a new user without password, a membership with "
+            "`role`, default EDITOR, never OWNER; 201) when the key has the `users:provision` scope, else 404 "
+            "`EXTERNAL_USER_NOT_FOUND`. Tokens for OWNER/ADMIN members need a key with the `admin` scope "
+            "(403 `EXCHANGE_ROLE_FORBIDDEN`). 409 `EMAIL_TAKEN` when a new user's `email` already has an account; "
+            "403 `LIMIT_REACHED` when the plan's user limit is reached; 403 `MEMBERSHIP_INACTIVE`."
+        ),
+        request=s.TokenExchangeInput,
+        responses={
+            200: s.TokenOutput,
+            201: OpenApiResponse(s.TokenOutput, description="The user was provisioned by this call."),
+            **error_responses(404),
+            403: _error("`EXCHANGE_ROLE_FORBIDDEN`, `MEMBERSHIP_INACTIVE`, `LIMIT_REACHED`, `FORBIDDEN`."),
+            409: _error("`EMAIL_TAKEN`."),
+        },
+    )
+    def post(self, request):
+        data = _parse(s.TokenExchangeInput, request)
+        pair, created = auth_services.exchange_token(self.principal, **data, user_agent=_user_agent(request))
+        return Response(s.token_output(pair), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SwitchTenantView(BearerView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Tokens for another of the user's tenants",
+        description=(
+            "Opens a new session in a tenant where the signed-in user has an active membership; the current "
+            "session stays valid. Any other tenant id gives 404."
+        ),
+        request=s.SwitchTenantInput,
+        responses={200: s.TokenOutput, **error_responses(404)},
+    )
+    def post(self, request):
+        data = _parse(s.SwitchTenantInput, request)
+        pair = auth_services.switch_tenant(self.principal, tenant_id=data["tenant_id"], user_agent=_user_agent(request))
+        return Response(s.token_output(pair))
+
+
+class TotpSetupView(BearerView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Start two-factor enrolment",
+        description=(
+            "Creates a new TOTP secret (RFC 6238) for the signed-in user; it is not enforced until confirmed with "
+            "POST /auth/totp/verify. 409 `TOTP_ALREADY_ENABLED`."
+        ),
+        request=None,
+        responses={200: s.TotpSetupOutput, 409: _error("`TOTP_ALREADY_ENABLED`.")},
+    )
+    def post(self, request):
+        secret, uri = auth_services.setup_totp(self.principal.user)
+        return Response(s.TotpSetupOutput({"secret": secret, "otpauth_uri": uri}).data)
+
+
+class TotpVerifyView(BearerView):
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Confirm two-factor enrolment",
+        description=(
+            "Enables TOTP with a current code from the authenticator and returns 10 single-use recovery codes, "
+            "shown only now. 400 `INVALID_OTP`; 409 `TOTP_NOT_SET_UP` or `TOTP_ALREADY_ENABLED`."
+        ),
+        request=s.OtpInput,
+        responses={200: s.RecoveryCodesOutput, 409: _error("`TOTP_NOT_SET_UP`, `TOTP_ALREADY_ENABLED`.")},
+    )
+    def post(self, request):
+        data = _parse(s.OtpInput, request)
+        codes = auth_services.enable_totp(self.principal.user, otp=data["otp"])
+        return Response(s.RecoveryCodesOutput({"recovery_codes": codes}).data)
+
+
+class TotpView(BearerView):
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Turn two-factor authentication off",
+        description=(
+            "Needs the password or a current code (or a recovery code) in the body. 400 `INVALID_PASSWORD` or "
+            "`INVALID_OTP`; 409 `TOTP_NOT_ENABLED`."
+        ),
+        request=s.TotpDisableInput,
+        responses={
+            204: None,
+            **error_responses(400),
+            409: _error("`TOTP_NOT_ENABLED`."),
+        },
+    )
+    def delete(self, request):
+        data = _parse(s.TotpDisableInput, request)
+        auth_services.disable_totp(self.principal.user, password=data.get("password", ""), otp=data.get("otp", ""))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Mail a password reset link",
+        description=(
+            "Always 202, whether or not the email has an account. An active account with a password gets a mail "
+            "with a single-use link (uid + token) valid for `PASSWORD_RESET_TIMEOUT` seconds."
+        ),
+        request=s.PasswordResetInput,
+        responses={202: None},
+    )
+    def post(self, request):
+        data = _parse(s.PasswordResetInput, request)
+        auth_services.request_password_reset(email=data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Set a new password from a reset link",
+        description=(
+            "Sets the password, ends every session of the user and lifts a lockout. The link then stops working. "
+            "400 `INVALID_RESET_TOKEN` (invalid, expired or used) or `VALIDATION_ERROR` (password rules)."
+        ),
+        request=s.PasswordResetConfirmInput,
+        responses={204: None},
+    )
+    def post(self, request):
+        data = _parse(s.PasswordResetConfirmInput, request)
+        auth_services.confirm_password_reset(**data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(BearerView):
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Change the password",
+        description=(
+            "Needs the current password (400 `INVALID_PASSWORD`). Every other session of the user ends; the one "
+            "making this request stays signed in."
+        ),
+        request=s.PasswordChangeInput,
+        responses={204: None},
+    )
+    def post(self, request):
+        data = _parse(s.PasswordChangeInput, request)
+        auth_services.change_password(self.principal, **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
