@@ -34,7 +34,13 @@ def _activate(principal: Principal) -> tuple[None, Principal]:
 
 
 def _fail(exc: Unauthorized) -> AuthenticationFailed:
-    error = AuthenticationFailed(exc.message, code=exc.code)
+    return _rejected(exc.message, exc.code)
+
+
+def _rejected(message: str, code: str) -> AuthenticationFailed:
+    """A 401 whose body names `code` (the error handler reads `error_code`): bearer clients act on it."""
+    error = AuthenticationFailed(message, code=code)
+    error.error_code = code
     return error
 
 
@@ -67,12 +73,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 .first()
             )
         if session is None or not session.is_active:
-            raise AuthenticationFailed("The session has ended; sign in again.", code="SESSION_REVOKED")
+            raise _rejected("The session has ended; sign in again.", "SESSION_REVOKED")
         membership, tenant, user = session.membership, session.membership.tenant, session.membership.user
         if not membership.is_active or not user.is_active:
             raise AuthenticationFailed("This account is disabled.")
         if not tenant.is_usable:
-            raise AuthenticationFailed("This tenant is not active.", code="TENANT_INACTIVE")
+            raise _rejected("This tenant is not active.", "TENANT_INACTIVE")
         _record_monthly_activity(tenant, user)
         return _activate(
             Principal(

@@ -18,6 +18,7 @@ urlpatterns = [
     _route("switch-tenant", views.SwitchTenantView, "auth-switch-tenant"),
     _route("totp/setup", views.TotpSetupView, "auth-totp-setup"),
     _route("totp/verify", views.TotpVerifyView, "auth-totp-verify"),
+    _route("totp/disable", views.TotpDisableView, "auth-totp-disable"),
     _route("totp", views.TotpView, "auth-totp"),
     _route("password/reset/confirm", views.PasswordResetConfirmView, "auth-password-reset-confirm"),
     _route("password/reset", views.PasswordResetView, "auth-password-reset"),

@@ -223,20 +223,35 @@ class TotpView(BearerView):
         tags=TAGS,
         summary="Turn two-factor authentication off",
         description=(
-            "Needs the password or a current code (or a recovery code) in the body. 400 `INVALID_PASSWORD` or "
-            "`INVALID_OTP`; 409 `TOTP_NOT_ENABLED`."
+            "Needs a JSON body with `password` or `otp` (a current code or a recovery code); OpenAPI cannot describe "
+            "a DELETE body, see POST /auth/totp/disable for its schema. 400 `INVALID_PASSWORD` or `INVALID_OTP`; "
+            "409 `TOTP_NOT_ENABLED`."
         ),
-        request=s.TotpDisableInput,
-        responses={
-            204: None,
-            **error_responses(400),
-            409: _error("`TOTP_NOT_ENABLED`."),
-        },
+        request=None,
+        responses={204: None, **error_responses(400), 409: _error("`TOTP_NOT_ENABLED`.")},
     )
     def delete(self, request):
-        data = _parse(s.TotpDisableInput, request)
-        auth_services.disable_totp(self.principal.user, password=data.get("password", ""), otp=data.get("otp", ""))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _disable_totp(self, request)
+
+
+class TotpDisableView(BearerView):
+    throttle_classes = [AuthRateThrottle]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Turn two-factor authentication off (POST form of DELETE /auth/totp)",
+        description="Same as DELETE /auth/totp, for clients that cannot send a DELETE body.",
+        request=s.TotpDisableInput,
+        responses={204: None, 409: _error("`TOTP_NOT_ENABLED`.")},
+    )
+    def post(self, request):
+        return _disable_totp(self, request)
+
+
+def _disable_totp(view: BearerView, request) -> Response:
+    data = _parse(s.TotpDisableInput, request)
+    auth_services.disable_totp(view.principal.user, password=data.get("password", ""), otp=data.get("otp", ""))
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordResetView(CredentialView):
