@@ -15,17 +15,17 @@ from social.models.shortlinks import BitlyAccount, ShortLink, ShortLinkProvider
 
 __all__ = [
     "BitlyAccount",
-    "Media",
-    "MediaKind",
-    "MediaTag",
-    "ShortLink",
-    "ShortLinkProvider",
     "Channel",
     "ChannelNetwork",
     "ChannelProduct",
     "ChannelStatus",
+    "Media",
+    "MediaKind",
+    "MediaTag",
     "OAuthState",
     "SandboxFailureCounter",
     "SandboxPublication",
+    "ShortLink",
+    "ShortLinkProvider",
     "TeamChannel",
 ]

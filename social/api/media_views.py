@@ -1,0 +1,100 @@
+"""Media library endpoints: list/filter, multipart upload or URL import, detail, edit, delete."""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from core.api.schema import ErrorSerializer, error_responses
+from core.api.viewsets import TenantViewSet
+from social.api import media_serializers as s
+from social.models import Media, MediaKind
+from social.services import media as media_services
+
+
+class MediaFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=MediaKind.choices)
+    folder = django_filters.CharFilter(method="filter_folder", help_text="Exact folder path ('' = root).")
+    tag = django_filters.CharFilter(method="filter_tag", help_text="Media carrying this tag (case-insensitive).")
+
+    class Meta:
+        model = Media
+        fields = ["kind"]
+
+    def filter_folder(self, queryset, name, value):
+        try:
+            return queryset.filter(folder=media_services.normalize_folder(value))
+        except ValueError:
+            return queryset.none()
+
+    def filter_tag(self, queryset, name, value):
+        # (media, name) is unique and tags are de-duplicated case-insensitively: the join cannot repeat a row.
+        return queryset.filter(tags__name__iexact=value.strip())
+
+
+_UPLOAD_ERRORS = {
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description="`VALIDATION_ERROR`, `UNSUPPORTED_MEDIA_TYPE` (content is not a supported image/video/PDF), "
+        "`URL_IMPORT_FAILED` (URL not allowed: private/loopback address, bad scheme; too many redirects; timeout).",
+    ),
+    403: OpenApiResponse(
+        ErrorSerializer, description="`FORBIDDEN`, or `STORAGE_LIMIT_REACHED` with `{limitBytes, usedBytes}`."
+    ),
+    413: OpenApiResponse(ErrorSerializer, description="`PAYLOAD_TOO_LARGE`: larger than MAX_UPLOAD_BYTES."),
+}
+
+
+class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The tenant's media library. Upload with multipart `file`, or import with JSON `{url}`."""
+
+    serializer_class = s.MediaOutput
+    required_permissions = {"list": "social.media.read", "retrieve": "social.media.read", "*": "social.media.write"}
+    filterset_class = MediaFilter
+    search_fields = ["name", "original_name", "alt_text"]
+    ordering_fields = ["created_at", "size_bytes", "name"]
+
+    def scope_queryset(self):
+        return media_services.media_items()
+
+    @extend_schema(
+        request={"multipart/form-data": s.MediaUploadInput, "application/json": s.MediaUrlImportInput},
+        responses={201: s.MediaOutput, **_UPLOAD_ERRORS},
+    )
+    def create(self, request):
+        user = self.principal.user
+        if (request.content_type or "").startswith("multipart/"):
+            data = s.MediaUploadInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
+            media = media_services.create_media_from_upload(fields.pop("file"), uploaded_by=user, **fields)
+        else:
+            data = s.MediaUrlImportInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = dict(data.validated_data)
+            media = media_services.import_media_from_url(fields.pop("url"), uploaded_by=user, **fields)
+        media = media_services.media_items().get(pk=media.pk)
+        return Response(s.MediaOutput(media).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MediaUpdateInput, responses={200: s.MediaOutput})
+    def partial_update(self, request, pk=None):
+        data = s.MediaUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        media = media_services.update_media(self.get_object(), **data.validated_data)
+        return Response(s.MediaOutput(media).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                ErrorSerializer, description="`MEDIA_IN_USE`: a scheduled or publishing post uses it (`postIds`)."
+            ),
+            **error_responses(404),
+        },
+    )
+    def destroy(self, request, pk=None):
+        media_services.delete_media(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,37 @@
+"""Short links: output and create serializers."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from social.models import ShortLink
+
+
+class ShortLinkOutput(serializers.ModelSerializer):
+    url = serializers.CharField(source="target_url", read_only=True)
+    short_url = serializers.CharField(read_only=True)
+    created_by = serializers.UUIDField(source="created_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ShortLink
+        fields = [
+            "id",
+            "code",
+            "short_url",
+            "url",
+            "title",
+            "click_count",
+            "last_clicked_at",
+            "provider",
+            "post_id",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ShortLinkCreateInput(serializers.Serializer):
+    url = serializers.CharField(max_length=2000, help_text="The http(s) URL to shorten.")
+    title = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    post_id = serializers.UUIDField(required=False, allow_null=True, default=None)

@@ -1,0 +1,61 @@
+"""Short-link endpoints (the public redirect `/s/<code>` is in social/public_urls.py)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from core.api.schema import ErrorSerializer
+from core.api.viewsets import TenantViewSet
+from social.api import shortlink_serializers as s
+from social.services import shortlinks as shortlink_services
+
+
+class ShortLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The tenant's short links with click counts. Needs the plan feature `linkShortener`."""
+
+    serializer_class = s.ShortLinkOutput
+    required_permissions = {
+        "list": "social.shortlink.read",
+        "retrieve": "social.shortlink.read",
+        "*": "social.shortlink.write",
+    }
+    idempotent_actions = {"create"}
+    filterset_fields = ["provider", "post_id"]
+    search_fields = ["code", "target_url", "title"]
+    ordering_fields = ["created_at", "click_count", "last_clicked_at"]
+
+    def scope_queryset(self):
+        return shortlink_services.short_links()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # After authentication and permissions: the plan feature is a property of the caller's tenant.
+        shortlink_services.require_link_shortener()
+
+    @extend_schema(
+        request=s.ShortLinkCreateInput,
+        responses={
+            201: s.ShortLinkOutput,
+            403: OpenApiResponse(
+                ErrorSerializer, description="`FORBIDDEN`, or `FEATURE_NOT_AVAILABLE` (plan lacks linkShortener)."
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer, description="`SHORTENER_NOT_CONFIGURED`: mode OWN without a bit.ly account."
+            ),
+            503: OpenApiResponse(
+                ErrorSerializer, description="`SHORTENER_UNAVAILABLE`: bit.ly refused or could not be reached."
+            ),
+        },
+    )
+    def create(self, request):
+        data = s.ShortLinkCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = shortlink_services.create_short_link(**data.validated_data, created_by=self.principal.user)
+        return Response(s.ShortLinkOutput(link).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        shortlink_services.delete_short_link(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,326 @@
+"""Writes (and the list read) of the media library: upload, URL import, edit, delete.
+
+An upload is probed before anything is written (type sniffed from the bytes, size, hash, dimensions, thumbnail),
+then, under a lock on the tenant row (so two uploads cannot both slip under the storage limit), the file is saved
+to storage as media/<tenant_id>/<uuid>.<ext> and the row is created. If anything fails after the file was saved,
+the file is deleted again: a refused or failed upload leaves nothing behind.
+
+Deleting media that a scheduled or publishing post uses is refused. The content planner tells us which media are
+in use by registering a checker with `register_media_usage_checker` (this app cannot import the planner).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet, Sum
+
+from core import audit, tenancy
+from core.errors import Conflict, DomainError, LimitReached, ValidationFailed
+from social import media_probe, url_safety
+from social.models import Media, MediaTag
+
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 50
+MAX_FOLDER_DEPTH = 10
+URL_IMPORT_TIMEOUT_SECONDS = 60.0
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    message = "The file is too large."
+
+
+class StorageLimitReached(LimitReached):
+    """403: the plan's storage would be exceeded; details carry `limitBytes` and `usedBytes`."""
+
+    code = "STORAGE_LIMIT_REACHED"
+    message = "Your plan's storage limit has been reached."
+
+
+class UnsupportedMediaType(ValidationFailed):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    message = "This type of file is not supported."
+
+
+class UrlImportFailed(ValidationFailed):
+    """400: the URL is not allowed (SSRF guard), redirects too often, times out or answers with an error."""
+
+    code = "URL_IMPORT_FAILED"
+    message = "The file could not be imported from this URL."
+
+
+class MediaInUse(Conflict):
+    """409: a scheduled or publishing post uses this media; details carry the blocking `postIds`."""
+
+    code = "MEDIA_IN_USE"
+    message = "This media is used by a scheduled or publishing post."
+
+
+# --- usage checkers --------------------------------------------------------------------------------------------------
+MediaUsageChecker = Callable[[Media], Iterable[str]]
+_usage_checkers: list[MediaUsageChecker] = []
+
+
+def register_media_usage_checker(checker: MediaUsageChecker) -> MediaUsageChecker:
+    """Register `checker(media) -> ids of posts that block deleting it` (scheduled/publishing). Idempotent.
+
+    Called inside the delete transaction with the current tenant set. Usable as a decorator.
+    """
+    if checker not in _usage_checkers:
+        _usage_checkers.append(checker)
+    return checker
+
+
+def unregister_media_usage_checker(checker: MediaUsageChecker) -> None:
+    if checker in _usage_checkers:
+        _usage_checkers.remove(checker)
+
+
+def blocking_post_ids(media: Media) -> list[str]:
+    ids: list[str] = []
+    for checker in _usage_checkers:
+        ids.extend(str(post_id) for post_id in checker(media))
+    return sorted(set(ids))
+
+
+# --- reads -----------------------------------------------------------------------------------------------------------
+def media_items() -> QuerySet[Media]:
+    """The current tenant's media, newest first, with uploader and tags loaded in fixed extra queries."""
+    return (
+        Media.objects.select_related("uploaded_by")
+        .prefetch_related(Prefetch("tags", queryset=MediaTag.objects.order_by("name")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def storage_used_bytes() -> int:
+    return Media.objects.aggregate(total=Sum("size_bytes"))["total"] or 0
+
+
+# --- input normalisation ---------------------------------------------------------------------------------------------
+def normalize_folder(value: str | None) -> str:
+    """'/Campaigns//2026/ ' -> 'Campaigns/2026'. Raises ValueError for '.'/'..' parts or too deep paths."""
+    parts = [part.strip() for part in (value or "").replace("\\", "/").split("/")]
+    parts = [part for part in parts if part]
+    if any(part in {".", ".."} for part in parts):
+        raise ValueError("Folder names cannot be '.' or '..'.")
+    if len(parts) > MAX_FOLDER_DEPTH:
+        raise ValueError(f"At most {MAX_FOLDER_DEPTH} folder levels.")
+    if any(len(part) > 100 for part in parts):
+        raise ValueError("Folder names have at most 100 characters.")
+    return "/".join(parts)
+
+
+def normalize_tags(values: Iterable[str]) -> list[str]:
+    """Trimmed, de-duplicated (case-insensitively, first spelling wins), non-empty tags. Raises ValueError."""
+    seen: dict[str, str] = {}
+    for raw in values:
+        tag = str(raw).strip()
+        if not tag:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValueError(f"Tags have at most {MAX_TAG_LENGTH} characters.")
+        seen.setdefault(tag.lower(), tag)
+    if len(seen) > MAX_TAGS:
+        raise ValueError(f"At most {MAX_TAGS} tags.")
+    return list(seen.values())
+
+
+def _checked(normalizer: Callable[[Any], Any], value: Any, field: str) -> Any:
+    try:
+        return normalizer(value)
+    except ValueError as exc:
+        raise ValidationFailed(details={field: [str(exc)]}) from exc
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_display_name(name: str) -> str:
+    """The client's file name for display only: no path, no control characters, at most 255 characters."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    return _CONTROL.sub("", base).strip()[:255] or "file"
+
+
+# --- writes ----------------------------------------------------------------------------------------------------------
+def create_media_from_upload(
+    upload: File,
+    *,
+    alt_text: str = "",
+    tags: Iterable[str] = (),
+    folder: str = "",
+    name: str | None = None,
+    uploaded_by=None,
+    source_url: str = "",
+) -> Media:
+    """Store an uploaded file (Django `UploadedFile` or any `File`) in the current tenant's library.
+
+    Raises PayloadTooLarge (413), UnsupportedMediaType (400), StorageLimitReached (403).
+    """
+    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(details={"maxBytes": settings.MAX_UPLOAD_BYTES, "sizeBytes": upload.size})
+    try:
+        probe = media_probe.probe(upload.file)
+    except media_probe.UnsupportedFile as exc:
+        raise UnsupportedMediaType(str(exc), details={"file": [str(exc)]}) from exc
+    if probe.size_bytes > settings.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(details={"maxBytes": settings.MAX_UPLOAD_BYTES, "sizeBytes": probe.size_bytes})
+    display_name = clean_display_name(name or upload.name or "")
+    folder = _checked(normalize_folder, folder, "folder")
+    tags = _checked(normalize_tags, tags, "tags")
+    return _store(
+        upload,
+        probe,
+        name=display_name,
+        original_name=clean_display_name(upload.name or display_name),
+        alt_text=alt_text,
+        tags=tags,
+        folder=folder,
+        uploaded_by=uploaded_by,
+        source_url=source_url,
+    )
+
+
+def import_media_from_url(
+    url: str,
+    *,
+    alt_text: str = "",
+    tags: Iterable[str] = (),
+    folder: str = "",
+    name: str | None = None,
+    uploaded_by=None,
+) -> Media:
+    """Download `url` through the SSRF guard (public hosts only, <= 3 redirects, size and time capped) and store it."""
+    try:
+        fetched = url_safety.fetch_to_tempfile(
+            url, max_bytes=settings.MAX_UPLOAD_BYTES, timeout=URL_IMPORT_TIMEOUT_SECONDS
+        )
+    except url_safety.ResponseTooLarge as exc:
+        raise PayloadTooLarge(str(exc), details={"maxBytes": settings.MAX_UPLOAD_BYTES}) from exc
+    except url_safety.UrlFetchError as exc:
+        raise UrlImportFailed(str(exc), details={"url": [str(exc)], "reason": exc.reason}) from exc
+    with fetched.file as handle:
+        url_name = os.path.basename(urlsplit(fetched.final_url).path) or "download"
+        return create_media_from_upload(
+            File(handle, name=url_name),
+            alt_text=alt_text,
+            tags=tags,
+            folder=folder,
+            name=name or url_name,
+            uploaded_by=uploaded_by,
+            source_url=url,
+        )
+
+
+def _store(upload: File, probe: media_probe.Probe, *, tags: list[str], **fields) -> Media:
+    from tenants.models import Tenant
+
+    tenant = tenancy.require_current_tenant()
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            # One upload at a time per tenant past this point: the storage check and the insert must not interleave.
+            Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).first()
+            _check_storage_limit(tenant, probe.size_bytes)
+            media = Media(
+                kind=probe.kind,
+                mime_type=probe.mime_type,
+                size_bytes=probe.size_bytes,
+                width=probe.width,
+                height=probe.height,
+                duration_seconds=probe.duration_seconds,
+                sha256=probe.sha256,
+                **fields,
+            )
+            media.tenant = tenant
+            upload.seek(0)
+            media.file.save(f"upload.{probe.extension}", upload, save=False)
+            saved.append(media.file.name)
+            if probe.thumbnail:
+                media.thumbnail.save(f"thumb.{probe.thumbnail_extension}", ContentFile(probe.thumbnail), save=False)
+                saved.append(media.thumbnail.name)
+            media.save()
+            MediaTag.objects.bulk_create([MediaTag(tenant=tenant, media=media, name=tag) for tag in tags])
+            audit.record(
+                "media.created",
+                media,
+                changes={"name": media.name, "kind": media.kind, "sizeBytes": media.size_bytes, "sha256": media.sha256},
+            )
+    except BaseException:
+        _delete_files(saved)
+        raise
+    return media
+
+
+def _check_storage_limit(tenant, incoming_bytes: int) -> None:
+    limit = tenant.limits.get("storageBytes")
+    if limit is None:
+        return
+    used = storage_used_bytes()
+    if used + incoming_bytes > limit:
+        raise StorageLimitReached(details={"limitBytes": limit, "usedBytes": used, "fileBytes": incoming_bytes})
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for file_name in names:
+        if file_name:
+            default_storage.delete(file_name)
+
+
+@transaction.atomic
+def update_media(
+    media: Media,
+    *,
+    name: str | None = None,
+    alt_text: str | None = None,
+    tags: Iterable[str] | None = None,
+    folder: str | None = None,
+) -> Media:
+    """Change display name, alt text, folder and/or tags (None = leave as is); the file itself never changes."""
+    folder = None if folder is None else _checked(normalize_folder, folder, "folder")
+    wanted = None if tags is None else _checked(normalize_tags, tags, "tags")
+    before = {"name": media.name, "altText": media.alt_text, "folder": media.folder, "tags": media.tag_names}
+    changed_fields = []
+    for field, value in (("name", name), ("alt_text", alt_text), ("folder", folder)):
+        if value is not None and getattr(media, field) != value:
+            setattr(media, field, clean_display_name(value) if field == "name" else value)
+            changed_fields.append(field)
+    if changed_fields:
+        media.save(update_fields=[*changed_fields, "updated_at"])
+    if wanted is not None:
+        media.tags.exclude(name__in=wanted).delete()
+        existing = set(media.tags.values_list("name", flat=True))
+        MediaTag.objects.bulk_create(
+            [MediaTag(tenant_id=media.tenant_id, media=media, name=tag) for tag in wanted if tag not in existing]
+        )
+    media = media_items().get(pk=media.pk)
+    after = {"name": media.name, "altText": media.alt_text, "folder": media.folder, "tags": media.tag_names}
+    changes = audit.diff(before, after)
+    if changes:
+        audit.record("media.updated", media, changes=changes)
+    return media
+
+
+def delete_media(media: Media) -> None:
+    """Delete the row now and the files once the transaction commits; refused while a planned post uses it."""
+    with transaction.atomic():
+        locked = Media.objects.select_for_update().get(pk=media.pk)
+        blocking = blocking_post_ids(locked)
+        if blocking:
+            raise MediaInUse(details={"postIds": blocking})
+        files = [locked.file.name, locked.thumbnail.name]
+        audit.record("media.deleted", locked, changes={"name": locked.name, "sha256": locked.sha256})
+        locked.delete()
+        transaction.on_commit(lambda: _delete_files(files))

@@ -1,0 +1,151 @@
+"""Short links: create (own /s/<code> or the tenant's bit.ly), delete, and the public click counter.
+
+Codes are 7 random base62 characters (62^7 ~ 3.5e12), globally unique; a collision (with any tenant's code) is
+retried with a new code. The tenant setting `shortenerMode` (OFF | GENERIC | OWN, default GENERIC) decides who
+shortens: OWN uses the tenant's bit.ly account (`BitlyAccount`); OFF only stops posts from shortening their links
+automatically, an explicit API call still creates a Hubbub link. The plan feature `linkShortener` is required.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from core import audit, tenancy
+from core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from social.models import BitlyAccount, ShortLink, ShortLinkProvider
+from social.shorteners import bitly
+
+CODE_ALPHABET = string.ascii_letters + string.digits
+CODE_LENGTH = 7
+MAX_CODE_ATTEMPTS = 5
+MAX_URL_LENGTH = 2000
+
+
+class FeatureNotAvailable(PermissionDenied):
+    code = "FEATURE_NOT_AVAILABLE"
+    message = "Your plan does not include this feature."
+
+
+class ShortenerNotConfigured(Conflict):
+    code = "SHORTENER_NOT_CONFIGURED"
+    message = "The shortener mode is OWN but no bit.ly account is connected."
+
+
+class ShortenerUnavailable(DomainError):
+    status = 503
+    code = "SHORTENER_UNAVAILABLE"
+    message = "bit.ly could not shorten the link; try again later."
+
+
+def require_link_shortener() -> None:
+    tenant = tenancy.require_current_tenant()
+    if not tenant.features.get("linkShortener"):
+        raise FeatureNotAvailable(details={"feature": "linkShortener"})
+
+
+def short_links() -> QuerySet[ShortLink]:
+    """The current tenant's short links, newest first."""
+    return ShortLink.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def generate_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def validate_target_url(url: str) -> str:
+    """An absolute http(s) URL that is not itself one of our short links (that would chain redirects)."""
+    url = (url or "").strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise ValidationFailed(details={"url": [f"At most {MAX_URL_LENGTH} characters."]})
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except DjangoValidationError:
+        raise ValidationFailed(details={"url": ["Enter a valid http or https URL."]}) from None
+    if url.startswith(f"{settings.PUBLIC_BASE_URL}/s/"):
+        raise ValidationFailed(details={"url": ["This is already a short link."]})
+    return url
+
+
+def shortener_mode(tenant) -> str:
+    return str((tenant.settings or {}).get("shortenerMode", "GENERIC")).upper()
+
+
+def create_short_link(url: str, *, title: str = "", created_by=None, post_id: uuid.UUID | None = None) -> ShortLink:
+    """Shorten `url` for the current tenant (see module docstring for OWN mode). Returns the saved link."""
+    require_link_shortener()
+    url = validate_target_url(url)
+    tenant = tenancy.require_current_tenant()
+    external = ""
+    provider = ShortLinkProvider.HUBBUB
+    if shortener_mode(tenant) == "OWN":
+        account = BitlyAccount.objects.first()
+        if account is None:
+            raise ShortenerNotConfigured()
+        try:
+            external = bitly.shorten(url, access_token=account.access_token, group_guid=account.group_guid)
+        except bitly.BitlyError as exc:
+            raise ShortenerUnavailable(details={"provider": "bitly", "reason": str(exc)}) from exc
+        provider = ShortLinkProvider.BITLY
+    with transaction.atomic():
+        link = _insert_with_fresh_code(
+            target_url=url,
+            title=title,
+            created_by=created_by,
+            post_id=post_id,
+            provider=provider,
+            external_short_url=external,
+        )
+        audit.record("shortlink.created", link, changes={"code": link.code, "url": url, "provider": provider})
+    return link
+
+
+def _insert_with_fresh_code(**fields) -> ShortLink:
+    for attempt in range(MAX_CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():  # a savepoint: a collision must not break the outer transaction
+                return ShortLink.objects.create(code=generate_code(), **fields)
+        except IntegrityError:
+            if attempt == MAX_CODE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def delete_short_link(link: ShortLink) -> None:
+    """Delete the link: `/s/<code>` answers 404 from now on."""
+    audit.record("shortlink.deleted", link, changes={"code": link.code, "url": link.target_url})
+    link.delete()
+
+
+def record_click(code: str) -> str | None:
+    """Count one click on `code` (any tenant: the public redirect has no credential) and return the target URL.
+
+    One atomic `UPDATE ... SET click_count = click_count + 1 ... RETURNING target_url` (PostgreSQL and SQLite >= 3.35),
+    so concurrent clicks are never lost and the redirect costs a single query. None for an unknown code.
+    """
+    if not code or len(code) > ShortLink._meta.get_field("code").max_length:
+        return None
+    table = connection.ops.quote_name(ShortLink._meta.db_table)
+    with tenancy.platform_access(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET click_count = click_count + 1, last_clicked_at = %s "
+            "WHERE code = %s RETURNING target_url",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), code],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def peek_target(code: str) -> str | None:
+    """The target of `code` without counting a click (HEAD requests, link-preview probes)."""
+    with tenancy.platform_access():
+        return ShortLink.all_tenants.filter(code=code).values_list("target_url", flat=True).first()
