@@ -294,3 +294,56 @@ __all__ = [
     "update_channel",
     "upsert_connected_accounts",
 ]
+
+
+def flag_needs_attention(channel: Channel, *, reason: str) -> None:
+    """The network refused the channel's credentials (expired/revoked token, missing permission): mark the channel
+    `needsAttention` and email the tenant's owners and admins, once per incident (`attention_notified_at` is
+    cleared when the channel is healthy again)."""
+    mark_needs_attention(channel, reason=reason)
+    now = timezone.now()
+    with transaction.atomic():
+        first = Channel.objects.filter(pk=channel.pk, attention_notified_at__isnull=True).update(
+            attention_notified_at=now, updated_at=now
+        )
+        if first:
+            channel_id, tenant_id = channel.pk, channel.tenant_id
+            transaction.on_commit(
+                lambda: _enqueue_attention_email(channel_id=channel_id, tenant_id=tenant_id, reason=reason)
+            )
+
+
+def _enqueue_attention_email(*, channel_id, tenant_id, reason: str) -> None:
+    from social.tasks import send_channel_attention_email
+
+    send_channel_attention_email.delay(str(channel_id), reason=reason, tenant_id=str(tenant_id))
+
+
+def send_attention_email(channel: Channel, *, reason: str) -> int:
+    """Email the tenant's active OWNER/ADMIN members that `channel` needs attention. Returns the recipient count."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    from tenants.models import Membership
+    from tenants.roles import Role
+
+    recipients = sorted(
+        Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN], is_active=True, user__is_active=True)
+        .select_related("user")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return 0
+    tenant = tenancy.require_current_tenant()
+    send_mail(
+        subject=f"[Hubbub] The channel “{channel.name}” needs your attention",
+        message=(
+            f"Hubbub can no longer act for the {channel.get_network_display()} channel “{channel.name}” "
+            f"in the workspace “{tenant.name}”.\n\nReason: {reason}\n\n"
+            "Scheduled posts to this channel will not be published until it is reconnected. "
+            "Open Channels in Hubbub and choose Reconnect."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=recipients,
+    )
+    return len(recipients)

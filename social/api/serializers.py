@@ -1,0 +1,105 @@
+"""Channel API serializers. Tokens are never part of any output."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from core.audit import mask_secrets
+from social.models import Channel, ChannelProduct
+from social.models.channels import CONNECTABLE_NETWORKS, DIRECT_NETWORKS
+
+
+class ChannelOutput(serializers.ModelSerializer):
+    products = serializers.ListField(child=serializers.ChoiceField(choices=ChannelProduct.choices), read_only=True)
+    team_ids = serializers.SerializerMethodField()
+    connected_by = serializers.EmailField(source="connected_by.email", default=None, read_only=True)
+    config = serializers.SerializerMethodField(help_text="Network settings (secrets masked).")
+
+    class Meta:
+        model = Channel
+        fields = [
+            "id",
+            "network",
+            "external_id",
+            "name",
+            "username",
+            "image_url",
+            "network_url",
+            "products",
+            "status",
+            "status_reason",
+            "token_expires_at",
+            "scopes",
+            "team_ids",
+            "connected_by",
+            "config",
+            "last_synced_at",
+            "disconnected_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_team_ids(self, channel: Channel) -> list[str]:
+        # team_links is prefetched by the selector: no query per row.
+        return sorted(str(link.team_id) for link in channel.team_links.all())
+
+    def get_config(self, channel: Channel) -> dict:
+        return mask_secrets(channel.config or {})
+
+
+class ChannelCreateInput(serializers.Serializer):
+    network = serializers.ChoiceField(choices=sorted(DIRECT_NETWORKS))
+    name = serializers.CharField(max_length=255)
+    external_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    username = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    image_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+    config = serializers.DictField(
+        required=False, help_text="custom: `endpointUrl` (https); placeholder: `emailAdvanceTime` (minutes)."
+    )
+    products = serializers.ListField(
+        child=serializers.ChoiceField(choices=ChannelProduct.choices), max_length=2, required=False
+    )
+    team_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=100)
+
+
+class ChannelUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False)
+    products = serializers.ListField(
+        child=serializers.ChoiceField(choices=ChannelProduct.choices), max_length=2, required=False
+    )
+    team_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=100)
+
+
+class ChannelCountsOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    needs_attention = serializers.IntegerField()
+    by_network = serializers.DictField(child=serializers.IntegerField())
+    by_status = serializers.DictField(child=serializers.IntegerField())
+
+
+class ConnectInput(serializers.Serializer):
+    network = serializers.ChoiceField(choices=sorted(CONNECTABLE_NETWORKS))
+    redirect_uri = serializers.URLField(max_length=2000)
+    team_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class ReconnectInput(serializers.Serializer):
+    redirect_uri = serializers.URLField(max_length=2000)
+
+
+class ConnectOutput(serializers.Serializer):
+    auth_url = serializers.CharField()
+    state = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class WordPressConnectInput(serializers.Serializer):
+    site_url = serializers.URLField(max_length=2000)
+    username = serializers.CharField(max_length=255)
+    application_password = serializers.CharField(max_length=255, write_only=True)
+    team_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class TeamChannelsInput(serializers.Serializer):
+    channel_ids = serializers.ListField(child=serializers.UUIDField(), max_length=1000)

@@ -1,0 +1,234 @@
+"""Channel endpoints: list/detail/update/disconnect, counts, direct create, OAuth connect + callback, token upkeep,
+and a team's channel set. Thin: parsing here, rules in social.services, reads in social.selectors."""
+
+from __future__ import annotations
+
+import django_filters
+from django.http import HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.pagination import PageNumberPagination
+from core.api.schema import ErrorSerializer
+from core.api.viewsets import TenantAPIMixin, TenantViewSet
+from core.errors import InvalidState, NotFound, RateLimited, ValidationFailed
+from social import selectors
+from social.api import serializers as s
+from social.errors import ChannelNeedsAttention, NetworkUnavailable
+from social.models import Channel, ChannelNetwork, ChannelStatus
+from social.models.channels import CONNECTABLE_NETWORKS
+from social.networks.base import AuthExpired, NetworkError, PermissionMissing
+from social.networks.base import RateLimited as NetworkRateLimited
+from social.services import channels as channel_services
+from social.services import oauth as oauth_services
+from social.services import tokens as token_services
+from tenants.models import Team
+
+READ, MANAGE = "social.channel.read", "social.channel.manage"
+
+
+def teams_by_id(team_ids, field: str = "teamIds") -> list[Team]:
+    """The current tenant's teams with these ids; unknown ids (or another tenant's) are a 400 naming them."""
+    wanted = list(dict.fromkeys(team_ids))
+    teams = list(Team.objects.filter(pk__in=wanted))
+    missing = sorted({str(t) for t in wanted} - {str(team.pk) for team in teams})
+    if missing:
+        raise ValidationFailed(details={field: [f"Unknown team: {team_id}" for team_id in missing]})
+    return teams
+
+
+class ChannelFilter(django_filters.FilterSet):
+    network = django_filters.ChoiceFilter(choices=ChannelNetwork.choices)
+    status = django_filters.ChoiceFilter(choices=ChannelStatus.choices)
+    team = django_filters.UUIDFilter(field_name="team_links__team_id", help_text="Channels assigned to this team.")
+
+    class Meta:
+        model = Channel
+        fields = ["network", "status", "team"]
+
+
+NETWORK_ERROR_RESPONSES = {
+    409: OpenApiResponse(ErrorSerializer, description="`CHANNEL_NEEDS_ATTENTION` or `INVALID_STATE`."),
+    503: OpenApiResponse(ErrorSerializer, description="`NETWORK_UNAVAILABLE`: try again later."),
+}
+
+
+class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Channels visible to the caller: all of the tenant's for OWNER/ADMIN and API keys, else their teams'."""
+
+    serializer_class = s.ChannelOutput
+    filterset_class = ChannelFilter
+    search_fields = ["name", "username", "external_id"]
+    ordering_fields = ["name", "network", "status", "created_at"]
+    required_permissions = {"list": READ, "retrieve": READ, "counts": READ, "*": MANAGE}
+    idempotent_actions = {"create"}
+
+    def scope_queryset(self):
+        return selectors.channels_visible_to(self.principal)
+
+    @extend_schema(request=s.ChannelCreateInput, responses={201: s.ChannelOutput})
+    def create(self, request):
+        data = s.ChannelCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        teams = teams_by_id(values.pop("team_ids", []))
+        channel = channel_services.create_direct_channel(**values, teams=teams, created_by=self.principal.user)
+        return Response(self._output(channel), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ChannelUpdateInput, responses={200: s.ChannelOutput})
+    def partial_update(self, request, pk=None):
+        channel = self.get_object()
+        data = s.ChannelUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        teams = teams_by_id(values.pop("team_ids")) if "team_ids" in values else None
+        channel = channel_services.update_channel(channel, **values, teams=teams)
+        return Response(self._output(channel))
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        """Disconnect: revoke the grant where the network offers it, forget the tokens, keep the history."""
+        channel_services.disconnect_channel(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: s.ChannelCountsOutput})
+    @action(detail=False, methods=["get"])
+    def counts(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        return Response(s.ChannelCountsOutput(selectors.channel_counts(queryset)).data)
+
+    @extend_schema(request=s.ConnectInput, responses={200: s.ConnectOutput})
+    @action(detail=False, methods=["post"])
+    def connect(self, request):
+        """Start an OAuth connect: the network's authorize URL with our signed, single-use, 10-minute `state`."""
+        data = s.ConnectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        team = teams_by_id([values["team_id"]], "teamId")[0] if values.get("team_id") else None
+        start = oauth_services.start_connect(
+            network=values["network"], redirect_uri=values["redirect_uri"], user=self.principal.user, team=team
+        )
+        return Response(s.ConnectOutput(start).data)
+
+    @extend_schema(request=s.WordPressConnectInput, responses={201: s.ChannelOutput(many=True)})
+    @action(detail=False, methods=["post"], url_path="connect/wordpress")
+    def connect_wordpress(self, request):
+        """Connect a WordPress site with an application password (verified against the site)."""
+        data = s.WordPressConnectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        team_id = values.pop("team_id", None)
+        team = teams_by_id([team_id], "teamId")[0] if team_id else None
+        channels = oauth_services.connect_wordpress(**values, user=self.principal.user, team=team)
+        return Response([self._output(c) for c in channels], status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReconnectInput, responses={200: s.ConnectOutput})
+    @action(detail=True, methods=["post"])
+    def reconnect(self, request, pk=None):
+        """An authorize URL bound to this channel: the grant updates its tokens (never creates another channel)."""
+        channel = self.get_object()
+        if channel.network not in CONNECTABLE_NETWORKS:
+            raise InvalidState(f"{channel.network} channels are not connected with OAuth.")
+        data = s.ReconnectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        start = oauth_services.start_connect(
+            network=channel.network,
+            redirect_uri=data.validated_data["redirect_uri"],
+            user=self.principal.user,
+            channel=channel,
+        )
+        return Response(s.ConnectOutput(start).data)
+
+    @extend_schema(request=None, responses={200: s.ChannelOutput, **NETWORK_ERROR_RESPONSES})
+    @action(detail=True, methods=["post"], url_path="refresh-token")
+    def refresh_token(self, request, pk=None):
+        """Refresh the channel's access token now (single-flight with the background refresher)."""
+        channel = self.get_object()
+        if channel.status == ChannelStatus.DISCONNECTED or (not channel.refresh_token and not channel.access_token):
+            raise InvalidState("This channel has no token to refresh; reconnect it.")
+        try:
+            channel = token_services.refresh_channel_token(channel, force=True)
+        except (AuthExpired, PermissionMissing) as exc:
+            raise ChannelNeedsAttention(details={"networkCode": exc.code}) from None
+        except NetworkRateLimited as exc:
+            raise RateLimited("The network rate-limited us.", retry_after=exc.retry_after) from None
+        except NetworkError as exc:
+            raise NetworkUnavailable(details={"networkCode": exc.code}) from None
+        return Response(self._output(channel))
+
+    def _output(self, channel: Channel) -> dict:
+        # Re-read through the selector so the output carries the prefetched team links.
+        return s.ChannelOutput(selectors.channels().get(pk=channel.pk)).data
+
+
+class OAuthCallbackView(APIView):
+    """The browser comes back here from the network (no credential): the signed `state` names the tenant."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("code", OpenApiTypes.STR, required=False),
+            OpenApiParameter("state", OpenApiTypes.STR, required=True),
+            OpenApiParameter("error", OpenApiTypes.STR, required=False, description="e.g. `access_denied`."),
+        ],
+        responses={
+            302: OpenApiResponse(
+                description="To the `redirectUri` given at connect, with `status=connected&channelIds=...` or "
+                "`status=error&code=...` (`ACCESS_DENIED`, `OAUTH_STATE_EXPIRED`, `OAUTH_STATE_USED`, "
+                "`OAUTH_NETWORK_MISMATCH`, `LIMIT_REACHED`, `AUTH_EXPIRED`, ...)."
+            ),
+            400: OpenApiResponse(ErrorSerializer, description="`OAUTH_STATE_INVALID`: missing or forged state."),
+        },
+    )
+    def get(self, request, network: str):
+        params = {key: request.query_params.get(key, "") for key in ("code", "state", "error")}
+        outcome = oauth_services.handle_callback(network=network, params=params)
+        response = HttpResponseRedirect(outcome.redirect_url)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"  # the code must not leak to the redirect target's logs
+        return response
+
+
+class TeamChannelsView(TenantAPIMixin, APIView):
+    """GET the channels assigned to a team; PUT replaces the set (`{"channelIds": [...]}`)."""
+
+    required_permissions = {"get": READ, "put": MANAGE}
+
+    def _team(self, team_id) -> Team:
+        team = Team.objects.filter(pk=team_id).first()
+        if team is None:
+            raise NotFound()
+        return team
+
+    def _page(self, request, team: Team) -> Response:
+        queryset = selectors.team_channels(team)
+        visible = selectors.channel_ids_visible_to(self.principal)
+        if visible is not None:
+            queryset = queryset.filter(pk__in=visible)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(s.ChannelOutput(page, many=True).data)
+
+    @extend_schema(responses={200: s.ChannelOutput(many=True)})
+    def get(self, request, team_id):
+        return self._page(request, self._team(team_id))
+
+    @extend_schema(request=s.TeamChannelsInput, responses={200: s.ChannelOutput(many=True)})
+    def put(self, request, team_id):
+        team = self._team(team_id)
+        data = s.TeamChannelsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = list(dict.fromkeys(data.validated_data["channel_ids"]))
+        channels = list(Channel.objects.filter(pk__in=wanted))
+        missing = sorted({str(c) for c in wanted} - {str(c.pk) for c in channels})
+        if missing:
+            raise ValidationFailed(details={"channelIds": [f"Unknown channel: {cid}" for cid in missing]})
+        channel_services.set_team_channels(team, channels)
+        return self._page(request, team)

@@ -1,0 +1,220 @@
+"""Connecting channels: OAuth connect (authorize URL with a signed state) and its callback, WordPress sites.
+
+The callback is public (the browser returns from the network without our credential): the signed state says which
+tenant and user it acts for, and the tenant context is entered from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.urls import reverse
+
+from core import audit, tenancy
+from core.auth import Principal, set_current_principal
+from core.errors import DomainError, PermissionDenied, ValidationFailed
+from social import oauth_state
+from social.errors import NetworkNotConnectable, OAuthStateInvalid
+from social.models import Channel, ChannelNetwork
+from social.models.channels import CONNECTABLE_NETWORKS
+from social.networks.base import AuthorizeRequest, NetworkError
+from social.networks.registry import UnknownNetwork, get_adapter
+from social.services.channels import ensure_channel_capacity, upsert_connected_accounts
+from tenants.models import Membership, Team, Tenant, User
+from tenants.roles import permissions_for_role
+
+logger = logging.getLogger(__name__)
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+
+
+@dataclass(frozen=True)
+class ConnectStart:
+    auth_url: str
+    state: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CallbackOutcome:
+    redirect_url: str
+    channels: list[Channel]
+    error_code: str = ""
+
+
+def callback_url(network: str) -> str:
+    """The redirect URI registered with the networks: our public callback."""
+    path = reverse("social-oauth-callback", kwargs={"network": network})
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def validate_redirect_uri(uri: str) -> str:
+    """Where the browser goes after the callback: https (or http on localhost for development); when
+    settings.OAUTH_ALLOWED_REDIRECT_HOSTS is set, only those hosts."""
+    parsed = urlparse(uri)
+    host = (parsed.hostname or "").lower()
+    if not host or parsed.scheme not in {"https", "http"} or (parsed.scheme == "http" and host not in LOCAL_HOSTS):
+        raise ValidationFailed(details={"redirectUri": ["An https URL (http only for localhost) is required."]})
+    allowed = getattr(settings, "OAUTH_ALLOWED_REDIRECT_HOSTS", None)
+    if allowed and host not in {h.lower() for h in allowed}:
+        raise ValidationFailed(details={"redirectUri": ["This host is not allowed."]})
+    return uri
+
+
+def _adapter_for(network: str):
+    if network not in CONNECTABLE_NETWORKS:
+        raise NetworkNotConnectable(details={"network": [f"{network!r} is not connected with OAuth."]})
+    try:
+        return get_adapter(network)
+    except (UnknownNetwork, ImportError):
+        raise NetworkNotConnectable(details={"network": [f"{network!r} is not available."]}) from None
+
+
+def start_connect(
+    *, network: str, redirect_uri: str, user: User | None, team: Team | None = None, channel: Channel | None = None
+) -> ConnectStart:
+    """The network's authorize URL with our signed, single-use state (PKCE where the network supports it).
+    `channel` binds the grant to a reconnect of that channel."""
+    tenant = tenancy.require_current_tenant()
+    adapter = _adapter_for(network)
+    validate_redirect_uri(redirect_uri)
+    if channel is None:
+        ensure_channel_capacity(1)
+    issued = oauth_state.issue_state(
+        tenant_id=tenant.pk,
+        user_id=user.pk if user else None,
+        network=network,
+        redirect_uri=redirect_uri,
+        team_id=team.pk if team else None,
+        channel_id=channel.pk if channel else None,
+        pkce=bool(getattr(adapter, "uses_pkce", False)),
+    )
+    auth_url = adapter.authorize_url(
+        AuthorizeRequest(redirect_uri=callback_url(network), state=issued.state, code_challenge=issued.code_challenge)
+    )
+    audit.record(
+        "channel.connect_started",
+        channel,
+        object_type="" if channel else "social.channel",
+        changes={"network": network, "reconnect": channel is not None},
+    )
+    return ConnectStart(auth_url=auth_url, state=issued.state, expires_at=issued.expires_at)
+
+
+def with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _principal_for(tenant: Tenant, user_id: str | None) -> Principal:
+    """The connecting user, still an active member allowed to manage channels (a role may change in 10 min)."""
+    membership = (
+        Membership.objects.select_related("user").filter(user_id=user_id, is_active=True).first() if user_id else None
+    )
+    if membership is None or not membership.user.is_active:
+        raise PermissionDenied("The user who started connecting is no longer a member.")
+    permissions = permissions_for_role(membership.role, membership.custom_permissions)
+    if "social.channel.manage" not in permissions:
+        raise PermissionDenied()
+    return Principal(
+        tenant=tenant,
+        permissions=permissions,
+        kind="user",
+        user=membership.user,
+        membership=membership,
+        role=membership.role,
+    )
+
+
+def handle_callback(*, network: str, params: dict[str, str]) -> CallbackOutcome:
+    """Finish a connect. Raises OAuthStateInvalid only when the state is not ours (the redirect URI cannot be
+    trusted then); every other refusal redirects the browser with `status=error&code=...` and creates nothing."""
+    payload = oauth_state.read_signed(params.get("state", ""))
+
+    def fail(code: str) -> CallbackOutcome:
+        return CallbackOutcome(
+            redirect_url=with_query(payload.redirect_uri, status="error", code=code), channels=[], error_code=code
+        )
+
+    with tenancy.platform_access():
+        tenant = Tenant.objects.filter(pk=payload.tenant_id).first()
+    if tenant is None:
+        raise OAuthStateInvalid()
+    if not tenant.is_usable:
+        return fail("TENANT_INACTIVE")
+    with tenancy.tenant_context(tenant):
+        try:
+            oauth_state.verify_state(params.get("state", ""), network=network)
+            row = oauth_state.consume_state(payload)
+        except OAuthStateInvalid as exc:
+            logger.info("OAuth callback for %s refused: %s", network, exc.code)
+            return fail(exc.code)
+        if params.get("error"):
+            # The user said no on the network's consent screen (access_denied), or the network refused.
+            audit.record(
+                "channel.connect_refused",
+                object_type="social.channel",
+                changes={"network": network, "error": params["error"]},
+                actor_user=row.user,
+            )
+            return fail("ACCESS_DENIED" if params["error"] == "access_denied" else "NETWORK_REFUSED")
+        if not params.get("code"):
+            return fail("CODE_MISSING")
+        try:
+            principal = _principal_for(tenant, payload.user_id)
+        except PermissionDenied as exc:
+            return fail(exc.code)
+        # The callback request has no credential: act (and audit) as the user who started connecting.
+        set_current_principal(principal)
+        try:
+            return _finish(network=network, code=params["code"], payload=payload, verifier=row.code_verifier, fail=fail)
+        finally:
+            set_current_principal(None)
+
+
+def _finish(*, network, code, payload, verifier, fail) -> CallbackOutcome:
+    from core.auth import get_current_principal
+
+    adapter = _adapter_for(network)
+    try:
+        accounts = adapter.exchange_code(code=code, redirect_uri=callback_url(network), code_verifier=verifier)
+    except NetworkError as exc:
+        logger.warning("OAuth code exchange for %s failed: %s %s", network, exc.code, exc.message)
+        return fail(exc.code)
+    if not accounts:
+        return fail("NO_ACCOUNTS")
+    team = Team.objects.filter(pk=payload.team_id).first() if payload.team_id else None
+    reconnect = Channel.objects.filter(pk=payload.channel_id).first() if payload.channel_id else None
+    if payload.channel_id and reconnect is None:
+        return fail("NOT_FOUND")
+    try:
+        channels = upsert_connected_accounts(
+            accounts, connected_by=get_current_principal().user, team=team, only_channel=reconnect
+        )
+    except DomainError as exc:
+        return fail(exc.code)
+    url = with_query(payload.redirect_uri, status="connected", channelIds=",".join(str(c.pk) for c in channels))
+    return CallbackOutcome(redirect_url=url, channels=channels)
+
+
+def connect_wordpress(
+    *, site_url: str, username: str, application_password: str, user: User | None, team: Team | None = None
+) -> list[Channel]:
+    """Connect a WordPress site with an application password (no OAuth): the adapter verifies the credentials
+    against the site (`connect_site`) and returns the account; the password is stored encrypted as the token."""
+    adapter = get_adapter(ChannelNetwork.WORDPRESS)
+    parsed = urlparse(site_url)
+    if parsed.scheme != "https" or not parsed.hostname:
+        raise ValidationFailed(details={"siteUrl": ["An https URL is required."]})
+    try:
+        accounts = adapter.connect_site(site_url=site_url, username=username, application_password=application_password)
+    except NetworkError as exc:
+        raise ValidationFailed(
+            "The site refused these credentials.", details={"applicationPassword": [exc.message]}, code=exc.code
+        ) from None
+    return upsert_connected_accounts(accounts, connected_by=user, team=team)
