@@ -21,6 +21,7 @@ app.conf.task_routes = {
     "tenants.tasks.send_*": {"queue": "notify"},
 }
 app.autodiscover_tasks()
+app.autodiscover_tasks(related_name="analytics_tasks")  # contentplanner metric collection
 
 LOCAL_APPS = ("core", "tenants", "social", "contentplanner")
 

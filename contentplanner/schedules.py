@@ -1,5 +1,7 @@
 """Beat entries of the content planner (merged by config/celery.py; exactly one beat process runs them)."""
 
+from celery.schedules import crontab
+
 DISPATCH_INTERVAL_SECONDS = 5.0
 
 BEAT_SCHEDULE = {
@@ -8,5 +10,16 @@ BEAT_SCHEDULE = {
         "schedule": DISPATCH_INTERVAL_SECONDS,
         # A tick nobody ran within two intervals is obsolete: the next one does the same work.
         "options": {"queue": "publish", "expires": DISPATCH_INTERVAL_SECONDS * 2},
+    },
+    # Analytics (contentplanner.analytics_tasks): post metrics hourly, channel figures for yesterday once a day.
+    "cp-dispatch-post-metrics": {
+        "task": "contentplanner.analytics_tasks.dispatch_post_metrics",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 30 * 60},
+    },
+    "cp-dispatch-channel-metrics": {
+        "task": "contentplanner.analytics_tasks.dispatch_channel_metrics",
+        "schedule": crontab(hour=2, minute=41),
+        "options": {"expires": 6 * 60 * 60},
     },
 }

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 from contentplanner.models import Post, PostState
+from core.errors import ValidationFailed
 
 
 class UUIDInFilter(filters.BaseInFilter, filters.UUIDFilter):
@@ -59,3 +62,30 @@ class PostFilter(filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(text__icontains=value) | Q(title__icontains=value))
+
+
+def filter_posts(request, queryset: QuerySet[Post]) -> QuerySet[Post]:
+    """Apply PostFilter to `queryset` outside a list view (calendar, counts, exports); bad values -> 400."""
+    filterset = PostFilter(request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise ValidationFailed(details={camelize_key(k): v for k, v in filterset.errors.items()})
+    return filterset.qs
+
+
+def camelize_key(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def post_filter_parameters() -> list[OpenApiParameter]:
+    """PostFilter's query parameters for `extend_schema` on views that are not list views."""
+    parameters = []
+    for name, filter_ in PostFilter.base_filters.items():
+        kind = OpenApiTypes.STR
+        if isinstance(filter_, filters.IsoDateTimeFilter):
+            kind = OpenApiTypes.DATETIME
+        elif isinstance(filter_, filters.BooleanFilter):
+            kind = OpenApiTypes.BOOL
+        description = str(filter_.extra.get("help_text") or "")
+        parameters.append(OpenApiParameter(camelize_key(name), kind, description=description))
+    return parameters
