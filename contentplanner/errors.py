@@ -77,3 +77,8 @@ class NoPublishAt(Conflict):
 class ChannelUnavailable(ValidationFailed):
     code = "CHANNEL_UNAVAILABLE"
     message = "The channel is not active or publishing is disabled for it."
+
+
+class NoApprovers(Conflict):
+    code = "NO_APPROVERS"
+    message = "Nobody else in the tenant may approve this post."

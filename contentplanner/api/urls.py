@@ -1,10 +1,15 @@
 from django.urls import re_path
 
+from contentplanner.api import views
 from contentplanner.api.publishing_views import PostPublishingViewSet
 from core.api.routers import ApiRouter
 from core.api.viewsets import UUID_PATTERN
 
 router = ApiRouter()
+router.register("post-groups", views.PostGroupViewSet, basename="cp-post-group")
+router.register("posts", views.PostViewSet, basename="cp-post")
+router.register("campaigns", views.CampaignViewSet, basename="cp-campaign")
+router.register("tags", views.TagViewSet, basename="cp-tag")
 
 publishing_urls = [
     re_path(

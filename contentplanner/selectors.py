@@ -1,0 +1,74 @@
+"""Content planner reads: visible posts and groups with their relations loaded once (bounded queries per list).
+
+A member sees the posts of the channels they see (social.selectors: their teams' channels; OWNER/ADMIN and API keys
+all); others are invisible (404). Deleted posts are never listed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from contentplanner.models import (
+    ApprovalRequest,
+    Campaign,
+    FeedItem,
+    Post,
+    PostGroup,
+    PostGroupMedia,
+    PostMedia,
+    PostState,
+    Tag,
+)
+from core.auth import Principal
+from social import selectors as social_selectors
+
+
+def _visible(queryset: QuerySet, principal: Principal, channel_field: str = "channel_id") -> QuerySet:
+    if social_selectors.sees_all_channels(principal):
+        return queryset
+    return queryset.filter(**{f"{channel_field}__in": social_selectors.visible_channel_ids_subquery(principal.user.pk)})
+
+
+def post_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
+    return queryset.select_related("channel", "campaign").prefetch_related(
+        "tags",
+        Prefetch("media_items", queryset=PostMedia.objects.select_related("media").order_by("position")),
+    )
+
+
+def posts_visible_to(principal: Principal) -> QuerySet[Post]:
+    """Live (not deleted) posts on channels `principal` sees, newest first, relations loaded."""
+    queryset = Post.objects.exclude(state=PostState.DELETED)
+    return post_relations(_visible(queryset, principal)).order_by("-created_at", "id")
+
+
+def post_groups_visible_to(principal: Principal) -> QuerySet[PostGroup]:
+    """Live groups with at least one visible live post; each group's `posts` prefetch holds only those."""
+    visible_posts = _visible(Post.objects.exclude(state=PostState.DELETED), principal)
+    return (
+        PostGroup.objects.filter(deleted_at__isnull=True)
+        .filter(Exists(visible_posts.filter(group_id=OuterRef("pk"))))
+        .select_related("campaign")
+        .prefetch_related(
+            "tags",
+            Prefetch("media_items", queryset=PostGroupMedia.objects.select_related("media").order_by("position")),
+            Prefetch("posts", queryset=post_relations(visible_posts).order_by("created_at", "id")),
+        )
+        .order_by("-created_at", "id")
+    )
+
+
+def feed_items(post: Post) -> QuerySet[FeedItem]:
+    return FeedItem.objects.filter(post=post).select_related("actor").order_by("created_at", "id")
+
+
+def approval_requests(post: Post) -> QuerySet[ApprovalRequest]:
+    return ApprovalRequest.objects.filter(post=post).select_related("approver").order_by("round", "created_at", "id")
+
+
+def campaigns() -> QuerySet[Campaign]:
+    return Campaign.objects.order_by("name", "id")
+
+
+def tags() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name", "id")

@@ -1,0 +1,1 @@
+"""Content planner writes: one module per subject (posts, groups, approval, feed, campaigns, tags, validation)."""

@@ -1,0 +1,218 @@
+"""The approval workflow: who must approve, submit, approve/reject under the tenant's policy.
+
+Tenant settings (`Tenant.settings`):
+- `approvalRequired` (bool, default false): posts of authors whose role lacks `cp.post.approve` must be approved
+  before they are scheduled or published (schedule/publish from draft -> 409 APPROVAL_REQUIRED).
+- `approvalRequiredRoles` (list of roles, optional): overrides which authors' roles need approval.
+- `approvalPolicy`: `any` (default; the first accept decides) or `all` (every requested approver must accept).
+  One reject rejects under both.
+- `approvalRoles` (list of roles, optional): the roles asked to approve; default every member holding
+  `cp.post.approve`. Only members who can see the post's channel are asked; the author never (no self-approval).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from contentplanner import states
+from contentplanner.errors import (
+    AlreadyDecided,
+    ApprovalRequired,
+    NoApprovers,
+    NotAnApprover,
+    SelfApproval,
+)
+from contentplanner.models import ApprovalRequest, ApprovalState, Post, PostState
+from contentplanner.services import feed
+from contentplanner.services.validation import flatten
+from core import audit, tenancy
+from core.auth import Principal
+from core.errors import ValidationFailed
+from tenants.models import Membership, User
+from tenants.roles import Role, permissions_for_role
+
+APPROVE_PERMISSION = "cp.post.approve"
+
+
+def _settings() -> dict:
+    return tenancy.require_current_tenant().settings or {}
+
+
+def approval_policy() -> str:
+    return "all" if _settings().get("approvalPolicy") == "all" else "any"
+
+
+def approval_required_for(user: User | None) -> bool:
+    """Whether posts authored by `user` must be approved before scheduling (API-key authors: never)."""
+    config = _settings()
+    if not config.get("approvalRequired") or user is None:
+        return False
+    membership = Membership.objects.filter(user=user, is_active=True).first()
+    if membership is None:
+        return True
+    required_roles = config.get("approvalRequiredRoles")
+    if required_roles:
+        return membership.role in required_roles
+    return APPROVE_PERMISSION not in permissions_for_role(membership.role, membership.custom_permissions)
+
+
+def assert_may_skip_approval(post: Post) -> None:
+    """Schedule/publish from draft: refused when the author's role needs approval."""
+    if post.state == PostState.DRAFT and approval_required_for(post.author):
+        raise ApprovalRequired()
+
+
+def approvers_for(post: Post) -> list[User]:
+    """Members asked to approve `post`: approver roles, able to see its channel, never the author."""
+    from social.models import TeamChannel
+
+    approver_roles = _settings().get("approvalRoles")
+    memberships = Membership.objects.filter(is_active=True).select_related("user").order_by("created_at", "id")
+    team_user_ids = set(
+        TeamChannel.objects.filter(channel_id=post.channel_id).values_list("team__members__user_id", flat=True)
+    )
+    approvers = []
+    for membership in memberships:
+        if membership.user_id == post.author_id or not membership.user.is_active:
+            continue
+        if approver_roles:
+            if membership.role not in approver_roles:
+                continue
+        elif APPROVE_PERMISSION not in permissions_for_role(membership.role, membership.custom_permissions):
+            continue
+        if membership.role not in (Role.OWNER, Role.ADMIN) and membership.user_id not in team_user_ids:
+            continue
+        approvers.append(membership.user)
+    return approvers
+
+
+def open_approval_round(post: Post, *, actor: Principal, key: str = "submitted", reason: str = "") -> Post:
+    """Move `post` (locked by the caller) to needsApproval with fresh requests for its approvers, and email them."""
+    states.assert_transition(post, PostState.NEEDS_APPROVAL)
+    approvers = approvers_for(post)
+    if not approvers:
+        raise NoApprovers()
+    previous = post.state
+    post.approval_round += 1
+    post.state = PostState.NEEDS_APPROVAL
+    post.approved_at = None
+    post.needs_attention = False
+    post.next_attempt_at = None
+    post.save(
+        update_fields=["approval_round", "state", "approved_at", "needs_attention", "next_attempt_at", "updated_at"]
+    )
+    ApprovalRequest.objects.bulk_create(
+        [ApprovalRequest(tenant=post.tenant, post=post, approver=user, round=post.approval_round) for user in approvers]
+    )
+    data = {"approvers": [str(u.pk) for u in approvers], "round": post.approval_round, "policy": approval_policy()}
+    if reason:
+        data["reason"] = reason
+    feed.add_history(post, key, actor=actor.user, data=data)
+    audit.record("cp.post.submit", post, changes={"state": [previous, post.state], **data})
+    recipients = [u.email for u in approvers]
+    author = actor.label
+    transaction.on_commit(
+        lambda: send_mail(
+            subject="A post is waiting for your approval",
+            message=f"{author} asks you to approve post {post.pk}:\n\n{post.text[:500]}",
+            from_email=django_settings.DEFAULT_FROM_EMAIL,
+            recipient_list=recipients,
+            fail_silently=True,
+        )
+    )
+    return post
+
+
+def submit_post(post: Post, *, actor: Principal) -> Post:
+    """draft -> needsApproval, asking every approver of the post."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        states.assert_action(post, "submit")
+        return open_approval_round(post, actor=actor)
+
+
+def approve_post(post: Post, *, actor: Principal, comment: str = "") -> Post:
+    """Record the actor's acceptance; when the policy is met the post becomes approved (or scheduled when its
+    publishAt is still in the future and it meets the network's content rules)."""
+    from contentplanner.services.posts import content_errors_for
+
+    with transaction.atomic():
+        post, request = _lock_for_decision(post, actor, "approve")
+        now = timezone.now()
+        request.state, request.comment, request.decided_at = ApprovalState.ACCEPTED, comment, now
+        request.save(update_fields=["state", "comment", "decided_at", "updated_at"])
+        if approval_policy() == "all":
+            waiting = post.approval_requests.filter(round=post.approval_round).exclude(state=ApprovalState.ACCEPTED)
+            if waiting.exists():
+                feed.add_history(post, "approvalGiven", actor=actor.user, message=comment, data={"policy": "all"})
+                audit.record("cp.post.approval_given", post, changes={"comment": comment})
+                return post
+        previous = post.state
+        target = PostState.APPROVED
+        if post.publish_at and post.publish_at > now:
+            errors = content_errors_for(post)
+            if errors:
+                post.warnings = flatten(errors)
+            else:
+                target = PostState.SCHEDULED
+        states.assert_transition(post, target)
+        post.state, post.approved_at, post.needs_attention = target, now, False
+        post.save(update_fields=["state", "approved_at", "needs_attention", "warnings", "updated_at"])
+        feed.add_history(post, "approved", actor=actor.user, message=comment, data={"state": target})
+        if target == PostState.SCHEDULED:
+            feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": post.publish_at.isoformat()})
+        audit.record("cp.post.approve", post, changes={"state": [previous, target], "comment": comment})
+        _notify_author(post, f"Your post was approved by {actor.label}.", comment)
+    return post
+
+
+def reject_post(post: Post, *, actor: Principal, comment: str) -> Post:
+    """needsApproval -> rejected (one reject decides under both policies). A reason is required."""
+    if not (comment or "").strip():
+        raise ValidationFailed(details={"comment": ["A reason is required to reject a post."]})
+    with transaction.atomic():
+        post, request = _lock_for_decision(post, actor, "reject")
+        request.state, request.comment, request.decided_at = ApprovalState.REJECTED, comment, timezone.now()
+        request.save(update_fields=["state", "comment", "decided_at", "updated_at"])
+        states.assert_transition(post, PostState.REJECTED)
+        previous = post.state
+        post.state, post.needs_attention = PostState.REJECTED, True
+        post.save(update_fields=["state", "needs_attention", "updated_at"])
+        feed.add_history(post, "rejected", actor=actor.user, message=comment)
+        audit.record("cp.post.reject", post, changes={"state": [previous, post.state], "comment": comment})
+        _notify_author(post, f"Your post was rejected by {actor.label}.", comment)
+    return post
+
+
+def _lock_for_decision(post: Post, actor: Principal, action: str) -> tuple[Post, ApprovalRequest]:
+    post = Post.objects.select_for_update().select_related("author").get(pk=post.pk)
+    states.assert_action(post, action)
+    if actor.user is None:
+        raise NotAnApprover("Approval decisions are made by members, not API keys.")
+    if post.author_id == actor.user.pk:
+        raise SelfApproval()
+    request = ApprovalRequest.objects.filter(post=post, approver=actor.user, round=post.approval_round).first()
+    if request is None:
+        raise NotAnApprover()
+    if request.state != ApprovalState.PENDING:
+        raise AlreadyDecided()
+    return post, request
+
+
+def _notify_author(post: Post, headline: str, comment: str) -> None:
+    if post.author is None or not post.author.email:
+        return
+    recipient = post.author.email
+    body = f"{headline}\n\n{comment}" if comment else headline
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=headline,
+            message=f"{body}\n\nPost {post.pk}",
+            from_email=django_settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[recipient],
+            fail_silently=True,
+        )
+    )

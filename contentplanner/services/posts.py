@@ -1,0 +1,290 @@
+"""Post writes: create, edit (with its state effects), schedule, unschedule, publish now, delete, duplicate.
+
+`changes`/`content` dicts use model field names: the content fields (text, title, link_*, first_comment),
+post_type, network_options, media (list of (Media, alt_text) in order), plus the internal fields tags (list of Tag),
+campaign, assignee, publish_at (UTC datetime) and publish_timezone.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from contentplanner import states
+from contentplanner.errors import ChannelUnavailable, ContentRulesViolated, NoPublishAt, PostPublished, PublishAtInPast
+from contentplanner.models import Post, PostContent, PostGroup, PostMedia, PostState
+from contentplanner.services import approval, feed
+from contentplanner.services.validation import ContentDraft, content_errors, flatten
+from core import audit
+from core.auth import Principal
+
+CONTENT_KEYS = frozenset({*PostContent.CONTENT_FIELDS, "post_type", "network_options", "media"})
+INTERNAL_KEYS = frozenset({"tags", "campaign", "assignee", "publish_at", "publish_timezone"})
+AUDITED_FIELDS = ("state", "publish_at", "is_customized", *PostContent.CONTENT_FIELDS)
+
+
+def content_errors_for(post: Post) -> dict[str, list[dict]]:
+    """The channel network's rule violations of the post's current content (field -> entries)."""
+    media = tuple(item.media for item in post.media_items.select_related("media").order_by("position"))
+    draft = ContentDraft(
+        text=post.text,
+        title=post.title,
+        post_type=post.post_type,
+        media=media,
+        link_url=post.link_url,
+        first_comment=post.first_comment,
+    )
+    return content_errors(post.channel.network, draft)
+
+
+def assert_publishable_channel(channel) -> None:
+    from social.models import ChannelStatus
+
+    if channel.status != ChannelStatus.ACTIVE or not channel.publishing_enabled:
+        raise ChannelUnavailable(details={"channelIds": [f"Channel {channel.pk} is not active for publishing."]})
+
+
+def _set_media(post: Post, media: list) -> None:
+    PostMedia.objects.filter(post=post).delete()
+    PostMedia.objects.bulk_create(
+        [
+            PostMedia(tenant_id=post.tenant_id, post=post, media=item, position=index, alt_text=alt or "")
+            for index, (item, alt) in enumerate(media)
+        ]
+    )
+
+
+def _snapshot(post: Post) -> dict:
+    return {name: getattr(post, name) for name in AUDITED_FIELDS}
+
+
+def _refresh_warnings(post: Post) -> None:
+    post.warnings = flatten(content_errors_for(post))
+    post.save(update_fields=["warnings", "updated_at"])
+
+
+def create_post(
+    *,
+    actor: Principal,
+    channel,
+    content: dict,
+    group: PostGroup | None = None,
+    audit_action: str = "cp.post.create",
+) -> Post:
+    """Create a draft post on `channel` (visible, active, publishing enabled: checked by the caller's selector and
+    here). The network's rule violations are stored as `warnings`, not refused."""
+    assert_publishable_channel(channel)
+    publish_at = content.get("publish_at")
+    if publish_at is not None and publish_at <= timezone.now():
+        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+    with transaction.atomic():
+        post = Post(
+            channel=channel,
+            group=group,
+            state=PostState.DRAFT,
+            author=actor.user,
+            is_customized=False,
+        )
+        for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options"):
+            if name in content:
+                setattr(post, name, content[name] if content[name] is not None else "")
+        if post.network_options == "":
+            post.network_options = {}
+        post.campaign = content.get("campaign")
+        post.assignee = content.get("assignee")
+        post.publish_at = publish_at
+        post.publish_timezone = content.get("publish_timezone") or ""
+        post.save()
+        if content.get("media"):
+            _set_media(post, content["media"])
+        if content.get("tags"):
+            post.tags.set(content["tags"])
+        _refresh_warnings(post)
+        feed.add_history(post, "created", actor=actor.user, data={"groupId": str(group.pk) if group else None})
+        if post.assignee_id:
+            _assigned(post, actor)
+        audit.record(audit_action, post, changes={"channel": str(channel.pk), "state": post.state})
+    return post
+
+
+def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool = False) -> Post:
+    """Apply `changes`. Content changes: a rejected post returns to draft; an approved or scheduled post edited by
+    a non-approver goes back to needsApproval (unscheduled); a group post edited on its own becomes customised.
+    Published posts cannot be edited (409 POST_PUBLISHED)."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("channel", "author").get(pk=post.pk)
+        if post.state == PostState.PUBLISHED:
+            raise PostPublished()
+        states.assert_action(post, "edit")
+        before = _snapshot(post)
+        content_changed = False
+        for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options"):
+            if name in changes:
+                value = changes[name] if changes[name] is not None else ({} if name == "network_options" else "")
+                if getattr(post, name) != value:
+                    setattr(post, name, value)
+                    content_changed = True
+        if "media" in changes:
+            current = [(item.media_id, item.alt_text) for item in post.media_items.order_by("position")]
+            wanted = [(item.pk, alt or "") for item, alt in changes["media"]]
+            if current != wanted:
+                _set_media(post, changes["media"])
+                content_changed = True
+        if "campaign" in changes:
+            post.campaign = changes["campaign"]
+        assignee_changed = "assignee" in changes and getattr(changes["assignee"], "pk", None) != post.assignee_id
+        if "assignee" in changes:
+            post.assignee = changes["assignee"]
+        if "publish_timezone" in changes:
+            post.publish_timezone = changes["publish_timezone"] or ""
+        if "publish_at" in changes and changes["publish_at"] != post.publish_at:
+            if changes["publish_at"] is not None and changes["publish_at"] <= timezone.now():
+                raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+            if changes["publish_at"] is None and post.state == PostState.SCHEDULED:
+                raise NoPublishAt("Unschedule the post before clearing its publish time.")
+            post.publish_at = changes["publish_at"]
+        if content_changed and post.group_id and not from_group:
+            post.is_customized = True
+        post.save()
+        if "tags" in changes:
+            post.tags.set(changes["tags"])
+        if content_changed:
+            errors = content_errors_for(post)
+            post.warnings = flatten(errors)
+            post.save(update_fields=["warnings", "updated_at"])
+            feed.add_history(post, "edited", actor=actor.user, data={"fromGroup": from_group})
+            _apply_edit_state_effects(post, actor, errors)
+        elif post.state == PostState.SCHEDULED and "publish_at" in changes:
+            errors = content_errors_for(post)
+            if errors:
+                raise ContentRulesViolated(details=errors)
+            feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": post.publish_at.isoformat()})
+        if assignee_changed and post.assignee_id:
+            _assigned(post, actor)
+        audit.record("cp.post.update", post, changes=audit.diff(before, _snapshot(post)))
+    return post
+
+
+def _apply_edit_state_effects(post: Post, actor: Principal, errors: dict) -> None:
+    if post.state == PostState.REJECTED:
+        states.assert_transition(post, PostState.DRAFT)
+        post.state = PostState.DRAFT
+        post.save(update_fields=["state", "updated_at"])
+        feed.add_history(post, "backToDraft", actor=actor.user)
+    elif post.state in (PostState.APPROVED, PostState.SCHEDULED) and post.approved_at is not None:
+        if not actor.has(approval.APPROVE_PERMISSION):
+            # The approval covered the old content: ask again (this also unschedules).
+            approval.open_approval_round(post, actor=actor, reason="editedAfterApproval")
+    elif post.state == PostState.SCHEDULED and errors:
+        raise ContentRulesViolated(details=errors)
+
+
+def _assigned(post: Post, actor: Principal) -> None:
+    assignee = post.assignee
+    feed.add_history(post, "assigned", actor=actor.user, data={"assignee": str(assignee.pk)})
+    if actor.user is not None and actor.user.pk == assignee.pk:
+        return
+    recipient = assignee.email
+    transaction.on_commit(
+        lambda: send_mail(
+            subject="A post was assigned to you",
+            message=f"{actor.label} assigned post {post.pk} to you.",
+            from_email=django_settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[recipient],
+            fail_silently=True,
+        )
+    )
+
+
+def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_timezone: str | None = None) -> Post:
+    """draft/approved -> scheduled at `publish_at` (UTC, future; default the post's own). Checks the network's
+    content rules (400 CONTENT_RULES_VIOLATED) and, from draft, whether the author needs approval (409)."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("channel", "author").get(pk=post.pk)
+        states.assert_action(post, "schedule")
+        approval.assert_may_skip_approval(post)
+        when = publish_at or post.publish_at
+        if when is None:
+            raise NoPublishAt(details={"publishAt": ["Required: the post has no publish time."]})
+        if when <= timezone.now():
+            raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+        assert_publishable_channel(post.channel)
+        errors = content_errors_for(post)
+        if errors:
+            raise ContentRulesViolated(details=errors)
+        states.assert_transition(post, PostState.SCHEDULED)
+        previous = post.state
+        post.state, post.publish_at, post.needs_attention = PostState.SCHEDULED, when, False
+        if publish_timezone:
+            post.publish_timezone = publish_timezone
+        post.next_attempt_at = None
+        post.warnings = []
+        post.save()
+        feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": when.isoformat()})
+        audit.record("cp.post.schedule", post, changes={"state": [previous, post.state], "publishAt": when})
+    return post
+
+
+def unschedule_post(post: Post, *, actor: Principal) -> Post:
+    """scheduled -> approved (if its content was approved) or draft. The publish time is kept."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        states.assert_action(post, "unschedule")
+        target = PostState.APPROVED if post.approved_at else PostState.DRAFT
+        states.assert_transition(post, target)
+        post.state, post.next_attempt_at = target, None
+        post.save(update_fields=["state", "next_attempt_at", "updated_at"])
+        feed.add_history(post, "unscheduled", actor=actor.user, data={"state": target})
+        audit.record("cp.post.unschedule", post, changes={"state": [PostState.SCHEDULED, target]})
+    return post
+
+
+def delete_post(post: Post, *, actor: Principal) -> Post:
+    """draft/approved/rejected/failed -> deleted (soft: the row, feed and attempts stay for history)."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        states.assert_action(post, "delete")
+        states.assert_transition(post, PostState.DELETED)
+        previous = post.state
+        post.state, post.deleted_at = PostState.DELETED, timezone.now()
+        post.save(update_fields=["state", "deleted_at", "updated_at"])
+        feed.add_history(post, "deleted", actor=actor.user)
+        audit.record("cp.post.delete", post, changes={"state": [previous, post.state]})
+    return post
+
+
+def publish_post_now(post: Post, *, actor: Principal) -> Post:
+    """draft/approved -> publishing now, through the publishing pipeline (which checks approval, channel, rules)."""
+    from contentplanner.publishing import request_publish_now
+
+    return request_publish_now(post, actor=actor.user)
+
+
+def retry_failed_post(post: Post, *, actor: Principal) -> Post:
+    """failed -> scheduled through the publishing pipeline."""
+    from contentplanner.publishing import retry_post
+
+    return retry_post(post, actor=actor.user)
+
+
+def content_of(post: Post) -> dict:
+    """A post's content and internal fields as a `content` dict for create_post (duplicates)."""
+    content = {name: getattr(post, name) for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options")}
+    content["media"] = [(item.media, item.alt_text) for item in post.media_items.select_related("media")]
+    content["tags"] = list(post.tags.all())
+    content["campaign"] = post.campaign
+    content["assignee"] = post.assignee
+    content["publish_timezone"] = post.publish_timezone
+    return content
+
+
+def duplicate_post(post: Post, *, actor: Principal, channels: list | None = None) -> list[Post]:
+    """Copy `post` as new drafts (without publish time) on `channels` (default: its own channel)."""
+    with transaction.atomic():
+        content = content_of(post)
+        return [
+            create_post(actor=actor, channel=channel, content=content, audit_action="cp.post.duplicate")
+            for channel in (channels or [post.channel])
+        ]
