@@ -4,9 +4,13 @@ from django.urls import path, re_path
 
 from core.api.routers import ApiRouter
 from social.api import views
+from social.api.media_views import MediaViewSet
+from social.api.shortlink_views import ShortLinkViewSet
 
 router = ApiRouter()
 router.register("channels", views.ChannelViewSet, basename="channel")
+router.register("media", MediaViewSet, basename="media")
+router.register("shortlinks", ShortLinkViewSet, basename="shortlink")
 
 urlpatterns = [
     re_path(
