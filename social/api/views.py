@@ -3,8 +3,11 @@ and a team's channel set. Thin: parsing here, rules in social.services, reads in
 
 from __future__ import annotations
 
+import json
+
 import django_filters
 from django.http import HttpResponseRedirect
+from djangorestframework_camel_case.util import camelize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -77,6 +80,9 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         teams = teams_by_id(values.pop("team_ids", []))
+        if "config" in values:
+            # The parser underscoreized the nested keys; config is stored with its documented camelCase keys.
+            values["config"] = json.loads(json.dumps(camelize(values["config"])))
         channel = channel_services.create_direct_channel(**values, teams=teams, created_by=self.principal.user)
         return Response(self._output(channel), status=status.HTTP_201_CREATED)
 
