@@ -165,7 +165,7 @@ def test_failure_after_the_file_was_saved_removes_it(owner_client, tenant, media
         assert not Media.objects.exists()
 
 
-# --- URL import -------------------------------------------------------------------------------------------------------
+# --- URL import ------------------------------------------------------------------------------------------------------
 @pytest.fixture
 def public_host(monkeypatch):
     monkeypatch.setattr(
@@ -228,7 +228,7 @@ def test_url_import_too_large_is_413(owner_client, settings, public_host, media_
     assert stored_files(media_root) == []
 
 
-# --- reads, edits, deletes ---------------------------------------------------------------------------------------------
+# --- reads, edits, deletes ------------------------------------------------------------------------------------------
 def _make(tenant, name="x.png", kind_content=None, **fields):
     with tenancy.tenant_context(tenant):
         return media_services.create_media_from_upload(
