@@ -1,0 +1,449 @@
+"""The publishing pipeline end to end on the sandbox network: claim, publish once, classify failures, reconcile.
+
+Tasks run eagerly (conftest); the dispatcher's after-commit enqueue runs inside `django_capture_on_commit_callbacks`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contentplanner import publishing
+from contentplanner.models import FeedItem, Post, PostState, PublishAttempt, PublishOutcome
+from contentplanner.tasks import publish_post
+from core import tenancy
+from social.models import Channel, ChannelStatus, SandboxPublication
+from social.networks.base import UnknownOutcome
+from social.networks.sandbox import SandboxAdapter
+
+
+# --- fixtures and helpers (imported by the other publishing test modules) -----------------------------------------
+def make_channel(tenant, *, sandbox: dict | None = None, **fields) -> Channel:
+    with tenancy.tenant_context(tenant):
+        return Channel.objects.create(
+            network="sandbox",
+            external_id=f"sbx-{uuid.uuid4().hex[:12]}",
+            name="Sandbox page",
+            access_token="sbx-at-test",
+            config={"sandbox": sandbox} if sandbox else {},
+            **fields,
+        )
+
+
+def make_post(tenant, channel, *, state=PostState.SCHEDULED, publish_at=None, author=None, **fields) -> Post:
+    with tenancy.tenant_context(tenant):
+        return Post.objects.create(
+            channel=channel,
+            state=state,
+            publish_at=publish_at if publish_at is not None else timezone.now() - timedelta(seconds=1),
+            text=fields.pop("text", "Hello from Hubbub"),
+            author=author,
+            **fields,
+        )
+
+
+def reload(tenant, post) -> Post:
+    with tenancy.tenant_context(tenant):
+        return Post.objects.get(pk=post.pk)
+
+
+def attempts_of(tenant, post) -> list[PublishAttempt]:
+    with tenancy.tenant_context(tenant):
+        return list(PublishAttempt.objects.filter(post=post).order_by("number"))
+
+
+def feed_keys(tenant, post) -> list[str]:
+    with tenancy.tenant_context(tenant):
+        return list(FeedItem.objects.filter(post=post).order_by("created_at", "id").values_list("key", flat=True))
+
+
+def publications_of(post) -> list[SandboxPublication]:
+    """What the sandbox network shows for the post (every attempt's marker), posts only."""
+    return list(SandboxPublication.objects.filter(kind="post", correlation_id__startswith=f"hb-{post.pk}-"))
+
+
+@pytest.fixture
+def channel(tenant):
+    return make_channel(tenant)
+
+
+@pytest.fixture
+def run_dispatcher(django_capture_on_commit_callbacks):
+    """run_dispatcher(now=None, **kwargs) -> DispatchReport, with the enqueued (eager) tasks executed."""
+
+    def run(now=None, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return publishing.dispatch(now=now or timezone.now(), **kwargs)
+
+    return run
+
+
+# --- the happy path ------------------------------------------------------------------------------------------------
+def test_due_post_is_claimed_published_and_recorded(tenant, owner, channel, run_dispatcher):
+    post = make_post(tenant, channel, author=owner.user, first_comment="First!")
+
+    report = run_dispatcher()
+
+    assert report.claimed == 1
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHED
+    assert post.attempt_count == 1
+    assert post.published_at is not None and post.error_code == ""
+    [publication] = publications_of(post)
+    assert publication.correlation_id == f"hb-{post.pk}-1"
+    assert publication.text == "Hello from Hubbub"
+    assert publication.channel_external_id == channel.external_id
+    assert post.remote_id == publication.remote_id
+    assert post.network_url.endswith(publication.remote_id)
+    [attempt] = attempts_of(tenant, post)
+    assert attempt.outcome == PublishOutcome.PUBLISHED
+    assert attempt.finished_at is not None and attempt.latency_ms is not None
+    assert attempt.network_request_id == f"req-{publication.pk}"
+    # The first comment is published after the post, once, on the post.
+    [comment] = SandboxPublication.objects.filter(kind="comment", parent_remote_id=publication.remote_id)
+    assert comment.text == "First!"
+    assert post.first_comment_failed is False
+    assert feed_keys(tenant, post) == ["publishing", "published"]
+    with tenancy.tenant_context(tenant):
+        from core.models import AuditLogEntry
+
+        assert AuditLogEntry.objects.filter(action="cp.post.published", object_id=str(post.pk)).count() == 1
+
+
+def test_dispatcher_skips_future_posts_and_closed_backoff_gate(tenant, channel, run_dispatcher):
+    now = timezone.now()
+    future = make_post(tenant, channel, publish_at=now + timedelta(minutes=5))
+    gated = make_post(
+        tenant, channel, publish_at=now - timedelta(minutes=1), next_attempt_at=now + timedelta(seconds=30)
+    )
+    draft = make_post(tenant, channel, state=PostState.DRAFT, publish_at=now - timedelta(minutes=1))
+
+    report = run_dispatcher(now=now)
+
+    assert report.claimed == 0
+    for post in (future, gated, draft):
+        fresh = reload(tenant, post)
+        assert fresh.state == post.state and fresh.attempt_count == 0
+    assert SandboxPublication.objects.count() == 0
+
+    # Once the gate opens the gated post goes; the future one still waits.
+    report = run_dispatcher(now=now + timedelta(seconds=31))
+    assert report.claimed == 1
+    assert reload(tenant, gated).state == PostState.PUBLISHED
+    assert reload(tenant, future).state == PostState.SCHEDULED
+
+
+def test_dispatcher_claims_across_tenants(tenant, other_tenant, run_dispatcher):
+    ours = make_post(tenant, make_channel(tenant))
+    theirs = make_post(other_tenant, make_channel(other_tenant))
+
+    assert run_dispatcher().claimed == 2
+
+    assert reload(tenant, ours).state == PostState.PUBLISHED
+    assert reload(other_tenant, theirs).state == PostState.PUBLISHED
+    with tenancy.tenant_context(other_tenant):
+        assert PublishAttempt.objects.get(post_id=theirs.pk).tenant_id == other_tenant.pk
+
+
+# --- exactly once --------------------------------------------------------------------------------------------------
+def test_same_task_delivered_twice_publishes_once(tenant, channel, django_capture_on_commit_callbacks):
+    post = make_post(tenant, channel)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        [claim] = publishing.claim_due_posts(now=timezone.now())
+    assert len(callbacks) == 1  # the enqueue waits for the commit
+
+    kwargs = {"post_id": claim.post_id, "attempt": claim.attempt, "tenant_id": claim.tenant_id}
+    first = publish_post.apply(kwargs=kwargs).get()
+    second = publish_post.apply(kwargs=kwargs).get()
+
+    assert (first, second) == (PublishOutcome.PUBLISHED, "skipped")
+    assert len(publications_of(post)) == 1
+    assert SandboxPublication.objects.get(correlation_id=f"hb-{post.pk}-1").submit_count == 1
+    assert reload(tenant, post).state == PostState.PUBLISHED
+
+
+def test_duplicate_delivery_while_the_first_is_in_flight_does_not_call_the_network(tenant, channel, monkeypatch):
+    """The second delivery arrives while the first waits for the network: the pending -> sent flip was taken."""
+    post = make_post(tenant, channel)
+    [claim] = publishing.claim_due_posts(now=timezone.now())
+    kwargs = {"post_id": claim.post_id, "attempt": claim.attempt, "tenant_id": claim.tenant_id}
+    original = SandboxAdapter.publish
+    nested = []
+
+    def publish_with_redelivery(self, credentials, request):
+        # The broker redelivers meanwhile (called directly: an eager nested task would reset the tenant context).
+        nested.append(publishing.execute_publish_attempt(claim.post_id, claim.attempt))
+        return original(self, credentials, request)
+
+    monkeypatch.setattr(SandboxAdapter, "publish", publish_with_redelivery)
+    assert publish_post.apply(kwargs=kwargs).get() == PublishOutcome.PUBLISHED
+    assert nested == ["skipped"]
+    assert len(publications_of(post)) == 1
+
+
+def test_stale_attempt_number_is_a_no_op(tenant, channel):
+    post = make_post(tenant, channel)
+    [claim] = publishing.claim_due_posts(now=timezone.now())
+    with tenancy.tenant_context(tenant):
+        assert publishing.execute_publish_attempt(claim.post_id, claim.attempt + 1) == "skipped"
+        assert publishing.execute_publish_attempt(uuid.uuid4(), 1) == "skipped"
+    assert publications_of(post) == []
+    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.PENDING
+
+
+def test_claim_is_a_conditional_update(tenant, channel):
+    """A dispatcher holding a stale view of the row (SQLite has no row locks) cannot claim it a second time."""
+    post = make_post(tenant, channel)
+    now = timezone.now()
+    with tenancy.platform_access():
+        assert publishing._claim(post.pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now) is True
+        assert publishing._claim(post.pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now) is False
+    assert reload(tenant, post).attempt_count == 1
+
+
+# --- crash and unknown outcome: reconciliation ---------------------------------------------------------------------
+def test_unknown_outcome_after_accept_is_reconciled_not_republished(tenant, run_dispatcher):
+    channel = make_channel(tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
+    post = make_post(tenant, channel)
+    now = timezone.now()
+
+    run_dispatcher(now=now)
+
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHING  # never retried blind
+    [attempt] = attempts_of(tenant, post)
+    assert attempt.outcome == PublishOutcome.UNKNOWN and attempt.error_code == "UNKNOWN_OUTCOME"
+    assert len(publications_of(post)) == 1
+
+    # Within the grace period nothing happens; after it the dispatcher asks the network.
+    assert run_dispatcher(now=now + timedelta(seconds=2)).reconciled == 0
+    report = run_dispatcher(now=timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1))
+
+    assert report.reconciled == 1 and report.claimed == 0
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHED
+    [publication] = publications_of(post)
+    assert post.remote_id == publication.remote_id and publication.submit_count == 1
+    [attempt] = attempts_of(tenant, post)
+    assert attempt.outcome == PublishOutcome.RECONCILED
+    assert feed_keys(tenant, post)[-1] == "published"
+
+
+def test_worker_dies_after_network_accepted_before_commit(tenant, channel, run_dispatcher, monkeypatch):
+    """The adapter returned, then the process died before our commit: the sent attempt stays unanswered."""
+    post = make_post(tenant, channel)
+
+    class WorkerKilled(BaseException):
+        pass
+
+    def die(*args, **kwargs):
+        raise WorkerKilled
+
+    monkeypatch.setattr(publishing, "_record_success", die)
+    with pytest.raises(WorkerKilled):
+        run_dispatcher()
+    monkeypatch.undo()
+
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHING
+    [attempt] = attempts_of(tenant, post)
+    assert attempt.outcome == PublishOutcome.UNKNOWN and attempt.finished_at is None
+    assert len(publications_of(post)) == 1
+
+    # Not before the in-flight threshold (a live worker could still be waiting for the network)...
+    assert run_dispatcher(now=timezone.now() + timedelta(seconds=30)).reconciled == 0
+    # ...then reconciled: published once, no second publication.
+    report = run_dispatcher(now=timezone.now() + publishing.IN_FLIGHT_STALE + timedelta(seconds=1))
+    assert report.reconciled == 1
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHED
+    assert len(publications_of(post)) == 1
+    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.RECONCILED
+
+
+def test_unknown_outcome_not_on_the_network_is_retried_as_a_new_attempt(tenant, channel, run_dispatcher, monkeypatch):
+    post = make_post(tenant, channel)
+
+    def timeout_before_accept(self, credentials, request):
+        raise UnknownOutcome("read timeout")
+
+    monkeypatch.setattr(SandboxAdapter, "publish", timeout_before_accept)
+    run_dispatcher()
+    monkeypatch.undo()
+    assert reload(tenant, post).state == PostState.PUBLISHING
+
+    later = timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1)
+    report = run_dispatcher(now=later)
+
+    assert report.reconciled == 1
+    post = reload(tenant, post)
+    assert post.state == PostState.SCHEDULED
+    assert post.next_attempt_at > later - timedelta(seconds=5)
+    [attempt] = attempts_of(tenant, post)
+    assert attempt.outcome == PublishOutcome.FAILED and attempt.error_code == "UNKNOWN_OUTCOME"
+
+    report = run_dispatcher(now=post.next_attempt_at + timedelta(seconds=1))
+    assert report.claimed == 1
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHED and post.attempt_count == 2
+    [publication] = publications_of(post)
+    assert publication.correlation_id == f"hb-{post.pk}-2"
+
+
+def test_lost_task_of_a_claimed_post_is_enqueued_again(
+    tenant, channel, run_dispatcher, django_capture_on_commit_callbacks
+):
+    post = make_post(tenant, channel)
+    with django_capture_on_commit_callbacks(execute=False):  # the broker loses the message
+        publishing.claim_due_posts(now=timezone.now())
+    assert reload(tenant, post).state == PostState.PUBLISHING
+
+    assert run_dispatcher(now=timezone.now() + timedelta(seconds=10)).requeued == 0
+    report = run_dispatcher(now=timezone.now() + publishing.PENDING_STALE + timedelta(seconds=1))
+
+    assert report.requeued == 1
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHED and post.attempt_count == 1  # the same attempt, not a new one
+    assert len(publications_of(post)) == 1
+
+
+# --- failure classification ----------------------------------------------------------------------------------------
+def test_rate_limited_waits_for_retry_after_then_publishes(tenant, run_dispatcher, time_machine):
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    channel = make_channel(tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 120})
+    post = make_post(tenant, channel)
+
+    run_dispatcher()
+
+    post = reload(tenant, post)
+    assert post.state == PostState.SCHEDULED and post.error_code == "RATE_LIMITED"
+    assert start + timedelta(seconds=120) <= post.next_attempt_at <= start + timedelta(seconds=132)
+    [attempt] = attempts_of(tenant, post)
+    assert (attempt.outcome, attempt.error_code, attempt.network_status_code) == ("failed", "RATE_LIMITED", 429)
+
+    time_machine.move_to(start + timedelta(seconds=119), tick=False)
+    assert run_dispatcher().claimed == 0
+
+    time_machine.move_to(post.next_attempt_at + timedelta(seconds=1), tick=False)
+    assert run_dispatcher().claimed == 1
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHED and post.attempt_count == 2 and post.error_code == ""
+    assert [a.outcome for a in attempts_of(tenant, post)] == ["failed", "published"]
+    assert len(publications_of(post)) == 1
+
+
+def test_auth_expired_fails_at_once_and_flags_the_channel(tenant, run_dispatcher):
+    channel = make_channel(tenant, sandbox={"failWith": "AUTH_EXPIRED"})
+    post = make_post(tenant, channel)
+
+    run_dispatcher()
+
+    post = reload(tenant, post)
+    assert post.state == PostState.FAILED and post.attempt_count == 1
+    assert post.error_code == "AUTH_EXPIRED" and "injected AUTH_EXPIRED" in post.error_message
+    assert post.next_attempt_at is None
+    assert "failedToPublishAuthExpired" in feed_keys(tenant, post)
+    with tenancy.tenant_context(tenant):
+        channel.refresh_from_db()
+    assert channel.status == ChannelStatus.NEEDS_ATTENTION
+    assert "AUTH_EXPIRED" in channel.status_reason
+    # Nothing left to retry automatically.
+    assert run_dispatcher(now=timezone.now() + timedelta(hours=1)).claimed == 0
+    assert publications_of(post) == []
+
+
+def test_permission_missing_fails_at_once_and_flags_the_channel(tenant, run_dispatcher):
+    channel = make_channel(tenant, sandbox={"failWith": "PERMISSION_MISSING"})
+    post = make_post(tenant, channel)
+    run_dispatcher()
+    post = reload(tenant, post)
+    assert (post.state, post.error_code) == (PostState.FAILED, "PERMISSION_MISSING")
+    with tenancy.tenant_context(tenant):
+        assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.NEEDS_ATTENTION
+
+
+def test_invalid_content_fails_at_once_with_details(tenant, run_dispatcher):
+    channel = make_channel(tenant, sandbox={"failWith": "INVALID_CONTENT"})
+    post = make_post(tenant, channel)
+    run_dispatcher()
+    post = reload(tenant, post)
+    assert (post.state, post.error_code, post.attempt_count) == (PostState.FAILED, "INVALID_CONTENT", 1)
+    assert "text: Refused by the sandbox (injected)." in post.error_message
+    with tenancy.tenant_context(tenant):
+        item = FeedItem.objects.get(post=post, key="failedToPublishInvalidContent")
+        assert item.data["details"] == {"text": ["Refused by the sandbox (injected)."]}
+        assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.ACTIVE  # content, not the channel
+
+
+def test_inactive_channel_fails_without_calling_the_network(tenant, run_dispatcher):
+    channel = make_channel(tenant, status=ChannelStatus.NEEDS_ATTENTION)
+    post = make_post(tenant, channel)
+    run_dispatcher()
+    post = reload(tenant, post)
+    assert (post.state, post.error_code) == (PostState.FAILED, "CHANNEL_UNAVAILABLE")
+    assert publications_of(post) == []
+
+
+def test_five_temporary_failures_then_failed_with_backoff(tenant, run_dispatcher, time_machine):
+    start = timezone.now()
+    time_machine.move_to(start, tick=False)
+    channel = make_channel(tenant, sandbox={"failWith": "NETWORK_DOWN"})
+    post = make_post(tenant, channel)
+    gates = []
+
+    for _ in range(publishing.MAX_ATTEMPTS):
+        assert run_dispatcher().claimed == 1
+        post = reload(tenant, post)
+        if post.state == PostState.SCHEDULED:
+            gates.append(post.next_attempt_at - timezone.now())
+            time_machine.move_to(post.next_attempt_at + timedelta(seconds=1), tick=False)
+
+    assert post.state == PostState.FAILED and post.attempt_count == 5
+    assert post.error_code == "NETWORK_DOWN"
+    assert post.error_message.startswith("Gave up after 5 attempts")
+    # Exponential with jitter: each wait within [50%, 100%] of 30 s * 2^(n-1).
+    for number, gate in enumerate(gates, start=1):
+        ceiling = publishing.BACKOFF_BASE * 2 ** (number - 1)
+        assert ceiling * 0.5 <= gate <= ceiling
+    assert [a.outcome for a in attempts_of(tenant, post)] == ["failed"] * 5
+    assert [a.network_status_code for a in attempts_of(tenant, post)] == [503] * 5
+    keys = feed_keys(tenant, post)
+    assert keys.count("retryScheduled") == 4 and keys[-1] == "failedToPublishNetworkDown"
+    time_machine.move_to(timezone.now() + timedelta(hours=2), tick=False)
+    assert run_dispatcher().claimed == 0
+
+
+def test_first_comment_failure_does_not_fail_the_post(tenant, run_dispatcher):
+    channel = make_channel(tenant, sandbox={"failWith": "NETWORK_DOWN", "operations": ["publish_comment"]})
+    post = make_post(tenant, channel, first_comment="Link in the comments")
+
+    run_dispatcher()
+
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHED
+    assert post.first_comment_failed is True
+    assert len(publications_of(post)) == 1
+    assert not SandboxPublication.objects.filter(kind="comment").exists()
+    with tenancy.tenant_context(tenant):
+        item = FeedItem.objects.get(post=post, key="firstCommentFailed")
+    assert item.type == "SYSTEMMESSAGE" and item.data["errorCode"] == "NETWORK_DOWN"
+
+
+def test_backoff_delay_is_jittered_exponential_and_capped():
+    import random
+
+    rng = random.Random(7)
+    delays = [publishing.backoff_delay(n, rng=rng) for n in range(1, 12)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(publishing.BACKOFF_BASE * 2 ** (n - 1), publishing.BACKOFF_CAP)
+        assert ceiling / 2 <= delay <= ceiling
+    assert len({d.total_seconds() for d in delays[:5]}) == 5
+
+
+def test_failed_feed_key_names_the_reason():
+    assert publishing.failed_feed_key("AUTH_EXPIRED") == "failedToPublishAuthExpired"
+    assert publishing.failed_feed_key("NETWORK_DOWN") == "failedToPublishNetworkDown"
