@@ -42,7 +42,6 @@ from core import audit, tenancy
 from core.auth import Principal
 from core.errors import (
     Conflict,
-    LimitReached,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -50,6 +49,7 @@ from core.errors import (
     ValidationFailed,
 )
 from tenants import tokens
+from tenants.errors import UserLimitReached
 from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
 from tenants.roles import Role
 from tenants.services.workspaces import create_tenant
@@ -229,12 +229,12 @@ def _fail_login(user: User, *, reason: str) -> NoReturn:
 
 def _fail_unknown_email(email: str, password: str) -> NoReturn:
     """Same work, same answers, same lockout as for a real account, so responses do not reveal which emails exist."""
-    make_password(password)
     key = f"login-failures:{hash_secret(email)}"
     state = cache.get(key) or {"count": 0, "locked_until": None}
     now = timezone.now()
     if state["locked_until"] is not None and state["locked_until"] > now:
         raise _locked(state["locked_until"])
+    make_password(password)  # as long as checking a real account's password
     state["count"] += 1
     if state["count"] >= settings.LOGIN_MAX_FAILURES:
         state = {"count": 0, "locked_until": now + settings.LOGIN_LOCKOUT}
@@ -352,7 +352,7 @@ def _provision_member(
             Tenant.objects.select_for_update().filter(pk=tenant.pk).first()  # serialises the user-limit check
             limit = tenant.limits.get("users")
             if limit is not None and Membership.objects.filter(is_active=True).count() >= limit:
-                raise LimitReached(f"This plan allows {limit} users.", details={"limit": limit})
+                raise UserLimitReached(details={"limit": limit})
             if email and User.objects.filter(email=email).exists():
                 raise EmailTaken(details={"email": ["An account with this email already exists."]})
             user = User.objects.create_user(

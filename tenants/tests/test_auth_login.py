@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core import tenancy
+from core.api.throttling import AuthRateThrottle
 from core.models import AuditLogEntry
 from tenants.models import AuthSession, Membership, Team, TeamMember, Tenant, TenantStatus, User
 from tenants.roles import Role
@@ -256,3 +257,13 @@ def test_recovery_code_works_once(client, totp_user, tenant):
     assert codes[0] not in str(membership.user.totp_recovery_code_hashes)
     assert _login(client, membership.user.email, otp=codes[1]).status_code == 200
     assert len(_audit(tenant, "auth.recovery_code_used")) == 2
+
+
+def test_credential_endpoints_are_rate_limited_per_client(client, db, monkeypatch):
+    monkeypatch.setattr(AuthRateThrottle, "rate", "3/min", raising=False)
+    for _ in range(3):
+        assert _login(client, "someone@example.com", "x").status_code == 401
+    limited = _login(client, "someone@example.com", "x")
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "RATE_LIMITED"
+    assert int(limited["Retry-After"]) > 0
+    assert client.post("/api/v1/auth/password/reset", {"email": "a@example.com"}, format="json").status_code == 429

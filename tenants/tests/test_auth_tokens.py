@@ -243,3 +243,11 @@ def test_exchange_bad_input_is_400(api_key_client_for, tenant, payload):
     assert response.status_code == 400 and _code(response) == "VALIDATION_ERROR"
     with tenancy.tenant_context(tenant):
         assert not Membership.objects.exists()
+
+
+def test_expired_refresh_token_is_401_and_issues_nothing(owner_client, tenant):
+    with time_machine.travel(timezone.now() + timedelta(days=1, seconds=5)):
+        response = APIClient().post(REFRESH, {"refreshToken": owner_client.token_pair.refresh_token}, format="json")
+    assert response.status_code == 401 and _code(response) == "UNAUTHORIZED"
+    with tenancy.tenant_context(tenant):
+        assert AuthSession.objects.get().refresh_tokens.count() == 1
