@@ -27,7 +27,8 @@ ErrorSerializer = inline_serializer(
 
 _DESCRIPTIONS = {
     400: "Invalid input (`VALIDATION_ERROR` with field details, or `BAD_REQUEST`).",
-    401: "Missing or invalid credential (`UNAUTHORIZED`).",
+    401: "Missing or invalid credential (`UNAUTHORIZED`; bearer tokens: `TOKEN_EXPIRED`, `SESSION_REVOKED`, "
+    "`TENANT_INACTIVE`).",
     403: "Not allowed for this credential (`FORBIDDEN`, `LIMIT_REACHED`).",
     404: "Not found, or owned by another tenant (`NOT_FOUND`).",
     405: "Method not allowed (`METHOD_NOT_ALLOWED`).",
