@@ -1,8 +1,9 @@
 """Content rules and publish times.
 
-Content rules come from the channel network's adapter (`get_adapter(network).rules`, a `ContentRules`). Violations
-are field-level: `{"text": [{"code": "textTooLong", "message": "...", "network": "x", "limit": 280}], ...}` with the
-stable codes listed in RULE_CODES. On create/edit they are stored on the post as `warnings` (a flat list of the same
+Content rules come from the channel network's adapter (`get_adapter(network).rules`) and are checked by the
+adapters' one validator (`social.networks.rules.validate`). Violations are field-level:
+`{"text": [{"code": "twitterTweetCharacterCountTooBig", "message": "...", "network": "x"}], ...}`.
+On create/edit they are stored on the post as `warnings` (a flat list of the same
 entries plus `field`); before a post is scheduled, published or auto-scheduled on approval they are errors
 (400 CONTENT_RULES_VIOLATED, `details` = the field map).
 
@@ -23,19 +24,6 @@ from django.utils import timezone
 from contentplanner.errors import NonexistentLocalTime, PublishAtInPast, UnknownTimezone
 from core import tenancy
 from core.errors import ValidationFailed
-
-RULE_CODES = (
-    "textTooLong",
-    "tooManyImages",
-    "tooManyVideos",
-    "noImageAndVideoAtOnce",
-    "mediaRequired",
-    "requireTextLinkImageOrVideo",
-    "videoTooLong",
-    "unsupportedMediaType",
-    "postTypeNotSupported",
-    "firstCommentNotSupported",
-)
 
 
 @dataclass(frozen=True)
@@ -62,59 +50,37 @@ def rules_for(network: str):
 
 
 def content_errors(network: str, draft: ContentDraft) -> dict[str, list[dict]]:
-    """Field -> list of {code, message, network, ...} for every rule `draft` breaks on `network`."""
+    """Field -> list of {code, message, network} for every rule `draft` breaks on `network`, as judged by the
+    adapters' one validator (social.networks.rules.validate; codes are seed 004's where one exists)."""
+    from social.networks.base import MediaItem, PublishRequest
+    from social.networks.rules import validate
+
     rules = rules_for(network)
     if rules is None:
         return {}
-    errors: dict[str, list[dict]] = {}
-
-    def add(field: str, code: str, message: str, **extra) -> None:
-        errors.setdefault(field, []).append({"code": code, "message": message, "network": network, **extra})
-
-    if len(draft.text) > rules.max_text_length:
-        add(
-            "text",
-            "textTooLong",
-            f"{network} allows at most {rules.max_text_length} characters; the text has {len(draft.text)}.",
-            limit=rules.max_text_length,
-        )
-    images = [m for m in draft.media if m.kind in ("image", "animation")]
-    videos = [m for m in draft.media if m.kind == "video"]
-    if len(images) > rules.max_images:
-        add("media", "tooManyImages", f"{network} allows at most {rules.max_images} images.", limit=rules.max_images)
-    if len(videos) > rules.max_videos:
-        add("media", "tooManyVideos", f"{network} allows at most {rules.max_videos} videos.", limit=rules.max_videos)
-    if images and videos and not rules.allows_mixed_media:
-        add("media", "noImageAndVideoAtOnce", f"{network} does not allow images and videos in one post.")
-    for item in draft.media:
-        allowed = rules.image_mime_types if item.kind in ("image", "animation") else rules.video_mime_types
-        if item.kind in ("image", "animation", "video") and item.mime_type not in allowed:
-            add("media", "unsupportedMediaType", f"{network} does not accept {item.mime_type}.", mediaId=str(item.pk))
-        if (
-            item.kind == "video"
-            and rules.max_video_seconds
-            and item.duration_seconds
-            and item.duration_seconds > rules.max_video_seconds
-        ):
-            add(
-                "media",
-                "videoTooLong",
-                f"{network} allows videos of at most {rules.max_video_seconds} seconds.",
-                limit=rules.max_video_seconds,
-                mediaId=str(item.pk),
+    request = PublishRequest(
+        correlation_id="validation",
+        text=draft.text,
+        title=draft.title,
+        post_type=draft.post_type,
+        media=tuple(
+            MediaItem(
+                url="",
+                mime_type=item.mime_type,
+                kind=item.kind,
+                width=item.width,
+                height=item.height,
+                duration_seconds=item.duration_seconds,
+                size_bytes=item.size_bytes,
             )
-    if rules.requires_media and not draft.media:
-        add("media", "mediaRequired", f"{network} posts need an image or a video.")
-    elif rules.requires_text_link_or_media and not (draft.text.strip() or draft.link_url or draft.media):
-        add("text", "requireTextLinkImageOrVideo", "The post needs text, a link, an image or a video.")
-    if draft.post_type not in rules.allowed_post_types:
-        add(
-            "postType",
-            "postTypeNotSupported",
-            f"{network} supports the post types {', '.join(rules.allowed_post_types)}.",
-        )
-    if draft.first_comment and not rules.supports_first_comment:
-        add("firstComment", "firstCommentNotSupported", f"{network} does not support a first comment.")
+            for item in draft.media
+        ),
+        link=draft.link_url,
+        first_comment=draft.first_comment,
+    )
+    errors: dict[str, list[dict]] = {}
+    for issue in validate(rules, request):
+        errors.setdefault(issue.field, []).append({"code": issue.code, "message": issue.message, "network": network})
     return errors
 
 
