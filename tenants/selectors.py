@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from core import tenancy
@@ -84,8 +85,19 @@ def register_usage_counter(name: str, counter: UsageCounter) -> None:
     _usage_counters[name] = counter
 
 
+def _social_channel_count() -> int:
+    """Default channel counter: the social app's channel selector when that app is installed."""
+    if not apps.is_installed("social"):
+        return 0
+    from social import selectors as social_selectors
+
+    return social_selectors.channels().count()
+
+
 def _count(name: str) -> int:
     counter = _usage_counters.get(name)
+    if counter is None and name == "channels":
+        counter = _social_channel_count
     return int(counter()) if counter is not None else 0
 
 

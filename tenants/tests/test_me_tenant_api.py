@@ -5,6 +5,7 @@ from core import tenancy
 from core.models import AuditLogEntry
 from tenants.models import MonthlyActiveUser, Tenant, User
 from tenants.roles import ROLE_PERMISSIONS, Role
+from tenants import selectors
 from tenants.selectors import register_usage_counter
 from tenants.tests.factories import MembershipFactory, TenantFactory
 
@@ -210,15 +211,13 @@ def test_theme_put_replaces_and_validates_colours(admin_client, tenant):
     assert tenant.theme == {"text_color": "#000000"}
 
 
-def test_usage_counts_users_and_monthly_active_users_with_limits(owner, owner_client, tenant, make_member):
+def test_usage_counts_users_and_monthly_active_users_with_limits(owner, owner_client, tenant, make_member, monkeypatch):
     make_member(tenant, Role.EDITOR)
     with tenancy.tenant_context(tenant):
         MonthlyActiveUser.objects.create(user=owner.user, month=timezone.datetime(2026, 1, 1).date())
+    monkeypatch.setattr(selectors, "_usage_counters", {})
     register_usage_counter("channels", lambda: 7)
-    try:
-        body = owner_client.get(USAGE, {"month": "2026-01"}).json()
-    finally:
-        register_usage_counter("channels", lambda: 0)
+    body = owner_client.get(USAGE, {"month": "2026-01"}).json()
     assert body["month"] == "2026-01"
     assert body["users"] == {"used": 2, "limit": 50}
     assert body["channels"] == {"used": 7, "limit": 50}
