@@ -3,9 +3,9 @@ from django.utils import timezone
 
 from core import tenancy
 from core.models import AuditLogEntry
+from tenants import selectors
 from tenants.models import MonthlyActiveUser, Tenant, User
 from tenants.roles import ROLE_PERMISSIONS, Role
-from tenants import selectors
 from tenants.selectors import register_usage_counter
 from tenants.tests.factories import MembershipFactory, TenantFactory
 
