@@ -73,6 +73,12 @@ class NotFound(NetworkError):
     code = "NOT_FOUND"
 
 
+class NotSupported(NetworkError):
+    """The network's API does not offer this capability (see the adapter's `capabilities`): nothing was sent."""
+
+    code = "NOT_SUPPORTED"
+
+
 # --- values --------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TokenSet:

@@ -1,0 +1,226 @@
+"""Instagram business/creator accounts through the Graph API (Facebook Login; see facebook.GraphAdapter).
+
+Publishing is the container flow: POST /{ig-user-id}/media creates a container (image_url, REELS video_url,
+STORIES, or carousel items + a CAROUSEL container), GET /{container-id}?fields=status_code is polled until
+FINISHED (ERROR/EXPIRED -> InvalidContent; bounded attempts, then UnknownOutcome), then
+POST /{ig-user-id}/media_publish {creation_id} creates the media.
+
+Reconciliation: captions carry no metadata of ours; find_published lists /{ig-user-id}/media since the attempt
+started and matches the caption prefix (links ignored). Reliable unless the same caption is posted twice in the
+window; an uncaptioned post cannot be recognised. Instagram's API offers no media deletion and no likes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from social.networks import rules
+from social.networks.base import (
+    ChannelCredentials,
+    FetchPage,
+    InvalidContent,
+    MediaItem,
+    Metrics,
+    NetworkError,
+    PublishRequest,
+    PublishResult,
+    RemoteItem,
+)
+from social.networks.facebook import FacebookAdapter, GraphAdapter
+from social.networks.http import day_bounds, fetch_kind_capability, now_utc, parse_time, require_text, same_text
+
+
+class InstagramAdapter(GraphAdapter):
+    network = "instagram"
+    rules = rules.INSTAGRAM
+    scopes = (
+        "pages_show_list",
+        "pages_read_engagement",
+        "business_management",
+        "instagram_basic",
+        "instagram_content_publish",
+        "instagram_manage_comments",
+        "instagram_manage_insights",
+    )
+    capabilities = frozenset(
+        {
+            "oauth",
+            "refresh",
+            "publish",
+            "first_comment",
+            "find_published",
+            "fetch_comments",
+            "fetch_mentions",
+            "reply",
+            "hide",
+            "post_metrics",
+            "channel_metrics",
+        }
+    )
+    reconcile_reliability = FacebookAdapter.reconcile_reliability
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str = "") -> list:
+        """Only the Instagram accounts linked to the user's pages (the pages themselves are Facebook channels)."""
+        user = self._user_token(code=code, redirect_uri=redirect_uri)
+        return [account for account in self._accounts(user) if account.network == "instagram"]
+
+    def _ig(self, credentials: ChannelCredentials) -> str:
+        return str(credentials.extra.get("ig_user_id") or credentials.external_id)
+
+    # --- container flow ---
+    def _container(self, credentials: ChannelCredentials, body: dict) -> str:
+        return str(self.post(f"{self._ig(credentials)}/media", credentials.access_token, body)["id"])
+
+    def _wait(self, credentials: ChannelCredentials, container_id: str) -> None:
+        def fetch() -> dict:
+            return self.get(container_id, credentials.access_token, fields="status_code,status")
+
+        def done(data: dict) -> bool:
+            status = data.get("status_code")
+            if status in ("ERROR", "EXPIRED"):
+                raise InvalidContent(
+                    f"Instagram could not process the media: {data.get('status') or status}.",
+                    details={"media": [data.get("status") or status]},
+                    response_body=data,
+                )
+            return status in ("FINISHED", "PUBLISHED")
+
+        self.poll(fetch, done, what=f"media container {container_id}")
+
+    @staticmethod
+    def _media_body(item: MediaItem, *, media_type: str = "") -> dict[str, Any]:
+        if item.kind == "video":
+            return {"media_type": media_type or "VIDEO", "video_url": item.url}
+        body: dict[str, Any] = {"image_url": item.url}
+        if media_type:
+            body["media_type"] = media_type
+        if item.alt_text:
+            body["alt_text"] = item.alt_text
+        return body
+
+    def _publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
+        if not request.media:
+            raise InvalidContent("Instagram posts need an image or a video.", details={"media": ["mediaRequired"]})
+        caption = {"caption": request.text} if request.text else {}
+        if request.post_type == "story":
+            item = request.media[0]
+            container = self._container(credentials, self._media_body(item, media_type="STORIES"))
+        elif len(request.media) == 1:
+            item = request.media[0]
+            body = self._media_body(item, media_type="REELS" if item.kind == "video" else "")
+            if item.kind == "video":
+                body["share_to_feed"] = True
+            container = self._container(credentials, {**body, **caption})
+        else:
+            children = []
+            for item in request.media:
+                child = self._container(credentials, {**self._media_body(item), "is_carousel_item": True})
+                if item.kind == "video":
+                    self._wait(credentials, child)
+                children.append(child)
+            container = self._container(
+                credentials, {"media_type": "CAROUSEL", "children": ",".join(children), **caption}
+            )
+        self._wait(credentials, container)
+        data = self.post(f"{self._ig(credentials)}/media_publish", credentials.access_token, {"creation_id": container})
+        media_id = str(data["id"])
+        url = ""
+        try:
+            url = self.get(media_id, credentials.access_token, fields="permalink").get("permalink", "")
+        except NetworkError:  # the media exists: a missing permalink must not fail the publish
+            url = ""
+        return PublishResult(remote_id=media_id, url=url, raw={**data, "container_id": container})
+
+    def publish_comment(self, credentials: ChannelCredentials, *, remote_id: str, text: str) -> PublishResult:
+        return self._comment(credentials.access_token, f"{remote_id}/comments", text)
+
+    def reply(self, credentials: ChannelCredentials, *, remote_id: str, text: str) -> PublishResult:
+        return self._comment(credentials.access_token, f"{remote_id}/replies", text)
+
+    def hide(self, credentials: ChannelCredentials, *, remote_id: str, hidden: bool = True) -> None:
+        self.post(remote_id, credentials.access_token, {"hide": hidden})
+
+    def find_published(
+        self, credentials: ChannelCredentials, *, correlation_id: str, since: datetime, text: str = "", title: str = ""
+    ) -> PublishResult | None:
+        require_text(self.network, text)
+        data = self.get(
+            f"{self._ig(credentials)}/media",
+            credentials.access_token,
+            fields="id,caption,timestamp,permalink",
+            since=int(since.timestamp()),
+            limit=50,
+        )
+        for media in data.get("data", []):
+            created = parse_time(media.get("timestamp"))
+            if created and created >= since and same_text(text, media.get("caption", "")):
+                return PublishResult(remote_id=str(media["id"]), url=media.get("permalink", ""), raw=media)
+        return None
+
+    def fetch_items(self, credentials: ChannelCredentials, *, kind: str, cursor: str = "") -> FetchPage:
+        self.require(fetch_kind_capability(kind))
+        params: dict[str, Any] = {"limit": 25}
+        if cursor:
+            params["after"] = cursor
+        items: list[RemoteItem] = []
+        if kind == "comment":
+            params["fields"] = "id,comments.limit(50){id,text,username,timestamp,from{id,username}}"
+            data = self.get(f"{self._ig(credentials)}/media", credentials.access_token, **params)
+            for media in data.get("data", []):
+                for c in media.get("comments", {}).get("data", []):
+                    items.append(self._item(c, "comment", str(media["id"]), c.get("text", "")))
+        else:
+            params["fields"] = "id,caption,username,timestamp"
+            data = self.get(f"{self._ig(credentials)}/tags", credentials.access_token, **params)
+            items = [self._item(m, "mention", "", m.get("caption", "")) for m in data.get("data", [])]
+        return FetchPage(tuple(items), next_cursor=self._next_cursor(data))
+
+    @staticmethod
+    def _item(entry: dict, kind: str, parent: str, text: str) -> RemoteItem:
+        author = entry.get("from") or {}
+        return RemoteItem(
+            remote_id=str(entry["id"]),
+            kind=kind,
+            text=text,
+            author_id=str(author.get("id", "")),
+            author_name=entry.get("username") or author.get("username", ""),
+            created_at=parse_time(entry.get("timestamp")) or now_utc(),
+            parent_remote_id=parent,
+            raw=entry,
+        )
+
+    def post_metrics(self, credentials: ChannelCredentials, *, remote_id: str) -> Metrics:
+        data = self.get(
+            f"{remote_id}/insights", credentials.access_token, metric="reach,likes,comments,shares,saved,views"
+        )
+        values = self._graph_metrics(
+            data,
+            {
+                "reach": "reach",
+                "likes": "likes",
+                "comments": "comments",
+                "shares": "shares",
+                "saved": "saves",
+                "views": "videoViews",
+            },
+        )
+        values["engagements"] = sum(values.get(k, 0) for k in ("likes", "comments", "shares", "saves"))
+        return Metrics(values=values, collected_at=now_utc())
+
+    def channel_metrics(self, credentials: ChannelCredentials, *, day: datetime) -> Metrics:
+        start, end = day_bounds(day)
+        ig = self._ig(credentials)
+        data = self.get(
+            f"{ig}/insights",
+            credentials.access_token,
+            metric="reach",
+            period="day",
+            since=int(start.timestamp()),
+            until=int(end.timestamp()),
+        )
+        values = self._graph_metrics(data, {"reach": "reach"})
+        values["followers"] = int(
+            self.get(ig, credentials.access_token, fields="followers_count").get("followers_count", 0)
+        )
+        return Metrics(values=values, collected_at=now_utc())
