@@ -1,0 +1,3 @@
+"""Operator console of the social app: each subject keeps its admin classes in its own module."""
+
+from social import admin_media  # noqa: F401  (registers Media, ShortLink, BitlyAccount)
