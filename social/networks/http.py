@@ -233,7 +233,11 @@ def ensure_public_url(url: str, *, allow_http: bool = False) -> str:
     if not parts.hostname or parts.username or parts.password:
         raise UnsafeUrl("The URL must name a host and carry no credentials.", details={"url": ["invalid host"]})
     try:
-        addresses = resolve_host(parts.hostname)
+        addresses = [str(ipaddress.ip_address(parts.hostname))]  # a literal address is checked as is
+    except ValueError:
+        addresses = []
+    try:
+        addresses = addresses or resolve_host(parts.hostname)
     except OSError:
         raise UnsafeUrl("The host name does not resolve.", details={"url": ["host not found"]})
     for address in addresses:

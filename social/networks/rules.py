@@ -70,7 +70,6 @@ def validate(rules: ContentRules, request: PublishRequest) -> list[ValidationIss
     images = [m for m in request.media if m.kind == "image"]
     videos = [m for m in request.media if m.kind == "video"]
     animations = [m for m in request.media if m.kind == "animation"]
-    others = [m for m in request.media if m.kind not in ("image", "video", "animation")]
 
     if request.post_type not in rules.allowed_post_types:
         add("postTypeNotAllowed", "postType", f"Post type '{request.post_type}' is not available on this network.")
@@ -121,7 +120,7 @@ def validate(rules: ContentRules, request: PublishRequest) -> list[ValidationIss
             "animation": ("image/gif",),
             "video": rules.video_mime_types,
         }.get(item.kind, ())
-        if item in others or item.mime_type not in allowed:
+        if item.mime_type not in allowed:
             add("unsupportedMediaType", field, f"{item.mime_type or item.kind} files are not accepted here.")
         if (
             item.kind == "video"
