@@ -245,7 +245,7 @@ def _fail_unknown_email(email: str, password: str) -> NoReturn:
 
 
 def _verify_second_factor(user: User, otp: str) -> str | None:
-    """ "totp" or "recovery_code" when `otp` is valid (a recovery code is consumed), else None."""
+    """The kind of second factor `otp` is ("totp", or "recovery_code", which is then consumed); None if invalid."""
     code = otp.strip().replace(" ", "")
     if code.isdigit() and len(code) == 6:
         valid = pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)
