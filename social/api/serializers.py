@@ -103,3 +103,13 @@ class WordPressConnectInput(serializers.Serializer):
 
 class TeamChannelsInput(serializers.Serializer):
     channel_ids = serializers.ListField(child=serializers.UUIDField(), max_length=1000)
+
+
+class ChannelPageOutput(serializers.Serializer):
+    """A page of channels (the team channels endpoint, paginated like every list)."""
+
+    results = ChannelOutput(many=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    has_more = serializers.BooleanField()

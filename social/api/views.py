@@ -72,6 +72,8 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     idempotent_actions = {"create"}
 
     def scope_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no principal
+            return selectors.channels()
         return selectors.channels_visible_to(self.principal)
 
     @extend_schema(request=s.ChannelCreateInput, responses={201: s.ChannelOutput})
@@ -222,11 +224,11 @@ class TeamChannelsView(TenantAPIMixin, APIView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(s.ChannelOutput(page, many=True).data)
 
-    @extend_schema(responses={200: s.ChannelOutput(many=True)})
+    @extend_schema(responses={200: s.ChannelPageOutput})
     def get(self, request, team_id):
         return self._page(request, self._team(team_id))
 
-    @extend_schema(request=s.TeamChannelsInput, responses={200: s.ChannelOutput(many=True)})
+    @extend_schema(request=s.TeamChannelsInput, responses={200: s.ChannelPageOutput})
     def put(self, request, team_id):
         team = self._team(team_id)
         data = s.TeamChannelsInput(data=request.data)
