@@ -72,3 +72,15 @@ def campaigns() -> QuerySet[Campaign]:
 
 def tags() -> QuerySet[Tag]:
     return Tag.objects.order_by("name", "id")
+
+
+def posts_blocking_media(media) -> list[str]:
+    """Ids of scheduled/publishing posts using `media` (the media library must not delete it under them)."""
+    from contentplanner.states import PUBLISH_PENDING_STATES
+
+    return [
+        str(pk)
+        for pk in PostMedia.objects.filter(media=media, post__state__in=PUBLISH_PENDING_STATES)
+        .values_list("post_id", flat=True)
+        .distinct()
+    ]

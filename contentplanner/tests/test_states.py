@@ -29,7 +29,7 @@ def test_action_sources_match_spec():
     for action, (sources, _) in EXPECTED.items():
         assert states.ACTION_SOURCES[action] == sources, action
     # Every action's target is reachable from every allowed source in the one table.
-    for action, (sources, target) in EXPECTED.items():
+    for sources, target in EXPECTED.values():
         for source in sources:
             if target:
                 assert states.can_transition(source, target), (source, target)
