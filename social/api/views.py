@@ -123,7 +123,9 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         )
         return Response(s.ConnectOutput(start).data)
 
-    @extend_schema(request=s.WordPressConnectInput, responses={201: s.ChannelOutput(many=True)})
+    @extend_schema(
+        request=s.WordPressConnectInput, responses={201: s.ChannelOutput(many=True), 503: NETWORK_ERROR_RESPONSES[503]}
+    )
     @action(detail=False, methods=["post"], url_path="connect/wordpress")
     def connect_wordpress(self, request):
         """Connect a WordPress site with an application password (verified against the site)."""

@@ -21,7 +21,14 @@ from social import oauth_state
 from social.errors import NetworkNotConnectable, OAuthStateInvalid
 from social.models import Channel, ChannelNetwork
 from social.models.channels import CONNECTABLE_NETWORKS
-from social.networks.base import AuthorizeRequest, NetworkError
+from social.networks.base import (
+    AuthExpired,
+    AuthorizeRequest,
+    InvalidContent,
+    NetworkError,
+    NotFound,
+    PermissionMissing,
+)
 from social.networks.registry import UnknownNetwork, get_adapter
 from social.services.channels import ensure_channel_capacity, upsert_connected_accounts
 from tenants.models import Membership, Team, Tenant, User
@@ -205,16 +212,23 @@ def _finish(*, network, code, payload, verifier, fail) -> CallbackOutcome:
 def connect_wordpress(
     *, site_url: str, username: str, application_password: str, user: User | None, team: Team | None = None
 ) -> list[Channel]:
-    """Connect a WordPress site with an application password (no OAuth): the adapter verifies the credentials
-    against the site (`connect_site`) and returns the account; the password is stored encrypted as the token."""
-    adapter = get_adapter(ChannelNetwork.WORDPRESS)
-    parsed = urlparse(site_url)
-    if parsed.scheme != "https" or not parsed.hostname:
-        raise ValidationFailed(details={"siteUrl": ["An https URL is required."]})
+    """Connect a WordPress site with an application password (no OAuth). The adapter verifies the credentials
+    against the site (and refuses private/internal addresses); the password is stored encrypted as the token.
+    Reconnecting the same site updates the existing channel."""
+    from social.errors import NetworkUnavailable
+
+    adapter_class = type(get_adapter(ChannelNetwork.WORDPRESS))
     try:
-        accounts = adapter.connect_site(site_url=site_url, username=username, application_password=application_password)
-    except NetworkError as exc:
+        account = adapter_class.connect_with_application_password(site_url, username, application_password)
+    except (AuthExpired, NotFound) as exc:
         raise ValidationFailed(
-            "The site refused these credentials.", details={"applicationPassword": [exc.message]}, code=exc.code
+            "The site refused these credentials.", details={"applicationPassword": [exc.message]}
         ) from None
-    return upsert_connected_accounts(accounts, connected_by=user, team=team)
+    except PermissionMissing as exc:
+        raise ValidationFailed("This user cannot publish.", details={"username": [exc.message]}) from None
+    except InvalidContent as exc:
+        raise ValidationFailed("This site cannot be used.", details={"siteUrl": [exc.message]}) from None
+    except NetworkError as exc:
+        raise NetworkUnavailable(details={"networkCode": exc.code}) from None
+    channels = upsert_connected_accounts([account], connected_by=user, team=team)
+    return channels
