@@ -11,7 +11,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import urlencode, urlsafe_base64_encode
 
 from core import audit, tenancy
 from core.auth import Principal
@@ -59,19 +59,21 @@ def _check_user_limit(tenant) -> None:
         raise UserLimitReached(details={"limit": limit})
 
 
-def invite_link(user: User) -> str:
-    """A set-password link with Django's token generator (single use: it dies once the password changes)."""
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return f"{settings.PUBLIC_BASE_URL}{INVITE_PATH}?uid={uid}&token={token}"
+def invite_credentials(user: User) -> tuple[str, str]:
+    """(uid, token) from Django's token generator: single use (it dies once the password is set), expiring after
+    PASSWORD_RESET_TIMEOUT; accepted by `POST /api/v1/auth/password/reset/confirm`."""
+    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
 def _send_invite(user_id, tenant_name: str, inviter: str, is_new_user: bool) -> None:
     user = User.objects.get(pk=user_id)
     if is_new_user:
+        uid, token = invite_credentials(user)
+        link = f"{settings.PUBLIC_BASE_URL}{INVITE_PATH}?{urlencode({'uid': uid, 'token': token})}"
         body = (
             f"{inviter} invited you to {tenant_name} on Hubbub.\n\n"
-            f"Set your password to get started: {invite_link(user)}\n"
+            f"Set your password to get started: {link}\n\n"
+            f"Or send uid={uid}, token={token} and your new password to POST /api/v1/auth/password/reset/confirm.\n"
         )
     else:
         body = f"{inviter} added you to {tenant_name} on Hubbub. Sign in with your existing account.\n"

@@ -44,9 +44,16 @@ def test_invite_new_user_creates_account_membership_and_emails_link(
     assert body["teamIds"] == [str(default_team.pk)]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [user.email]
     link = next(word for word in mail.outbox[0].body.split() if "/accept-invite?" in word)
+    assert link.startswith("http://localhost:8000/accept-invite?")
     query = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
     assert force_str(urlsafe_base64_decode(query["uid"])) == str(user.pk)
     assert default_token_generator.check_token(user, query["token"])
+    # the invite's uid/token set the first password through the auth endpoint, once
+    confirm = {"uid": query["uid"], "token": query["token"], "newPassword": "a-Long-new-passw0rd!"}
+    assert admin_client.post("/api/v1/auth/password/reset/confirm", confirm, format="json").status_code < 300
+    user.refresh_from_db()
+    assert user.check_password("a-Long-new-passw0rd!")
+    assert admin_client.post("/api/v1/auth/password/reset/confirm", confirm, format="json").status_code == 400
 
 
 def test_invite_existing_user_reuses_the_account(
