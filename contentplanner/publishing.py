@@ -230,7 +230,7 @@ def _network_options(post: Post) -> dict:
 
 def _current(post_id, attempt: int) -> tuple[Post, PublishAttempt] | None:
     """Lock the post and return it with the attempt if `attempt` is still the live one; else None."""
-    post = Post.objects.select_for_update().select_related("channel").filter(pk=post_id).first()
+    post = Post.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=post_id).first()
     if post is None or post.state != PostState.PUBLISHING or post.attempt_count != attempt:
         return None
     record = PublishAttempt.objects.filter(post=post, number=attempt).first()
@@ -479,14 +479,9 @@ def _mark_failed(post: Post, *, code: str, message: str, data: dict | None, now:
 
 def _attempts_in_run(post: Post) -> int:
     """Attempts since the post last became `failed`: a manual retry keeps the attempt numbers but gets a new budget.
-    The run's start is the attempt recorded in the latest `failedToPublish*` history entry."""
-    last_failure = (
-        FeedItem.objects.filter(post=post, key__startswith=FAILED_KEY_PREFIX)
-        .order_by("-created_at", "-id")
-        .values_list("data", flat=True)
-        .first()
-    )
-    run_start = int((last_failure or {}).get("attempt") or 0)
+    The run's start is the highest attempt recorded in the post's `failedToPublish*` history entries."""
+    failures = FeedItem.objects.filter(post=post, key__startswith=FAILED_KEY_PREFIX).values_list("data", flat=True)
+    run_start = max((int((data or {}).get("attempt") or 0) for data in failures), default=0)
     return post.attempt_count - run_start
 
 
@@ -596,7 +591,7 @@ def reconcile_attempt(attempt_id) -> bool:
 def request_publish_now(post: Post, *, actor: User | None) -> Post:
     """Publish a draft or approved post now, through the same claim as the dispatcher (409 when not allowed)."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("channel", "author").get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel", "author").get(pk=post.pk)
         states.assert_action(post, "publish")
         states.assert_transition(post, PostState.PUBLISHING)
         approval.assert_may_skip_approval(post)
@@ -622,7 +617,7 @@ def request_publish_now(post: Post, *, actor: User | None) -> Post:
 def retry_post(post: Post, *, actor: User | None) -> Post:
     """A failed post goes back to `scheduled` (now, if its time has passed); attempt numbers continue."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("channel").get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel").get(pk=post.pk)
         states.assert_action(post, "retry")
         states.assert_transition(post, PostState.SCHEDULED)
         assert_publishable_channel(post.channel)

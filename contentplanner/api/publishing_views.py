@@ -11,7 +11,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from contentplanner import selectors
-from contentplanner.models import Post, PublishAttempt
+from contentplanner.api import serializers as s
+from contentplanner.models import PublishAttempt
 from contentplanner.services import posts as post_services
 from core.api.schema import error_responses
 from core.api.viewsets import TenantViewSet
@@ -35,34 +36,10 @@ class PublishAttemptOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PublishStatusOutput(serializers.ModelSerializer):
-    """The post's publishing state after an action: where it is, what went wrong, when it runs next."""
-
-    channel_id = serializers.UUIDField(read_only=True)
-
-    class Meta:
-        model = Post
-        fields = [
-            "id",
-            "channel_id",
-            "state",
-            "publish_at",
-            "published_at",
-            "remote_id",
-            "network_url",
-            "attempt_count",
-            "next_attempt_at",
-            "error_code",
-            "error_message",
-            "first_comment_failed",
-        ]
-        read_only_fields = fields
-
-
 class PostPublishingViewSet(TenantViewSet):
     """POST /cp/posts/{id}/publish, POST /cp/posts/{id}/retry, GET /cp/posts/{id}/attempts."""
 
-    serializer_class = PublishStatusOutput
+    serializer_class = s.PostOutput
     required_permissions = {"publish": "cp.post.publish", "retry": "cp.post.publish", "attempts": "cp.post.read"}
     idempotent_actions = {"publish", "retry"}
 
@@ -72,25 +49,25 @@ class PostPublishingViewSet(TenantViewSet):
     @extend_schema(
         operation_id="cp_posts_publish_now",
         request=None,
-        responses={200: PublishStatusOutput, **error_responses(400, 404, 409)},
+        responses={200: s.PostOutput, **error_responses(400, 404, 409)},
         description="Publish a draft or approved post now (409 APPROVAL_REQUIRED when its author needs approval, "
         "409 INVALID_STATE from other states). The response shows it `publishing`; the attempt runs in the "
         "background. Supports `Idempotency-Key`.",
     )
     def publish(self, request, pk=None):
         post = post_services.publish_post_now(self.get_object(), actor=self.principal)
-        return Response(PublishStatusOutput(post).data)
+        return Response(s.PostOutput(self.scope_queryset().get(pk=post.pk)).data)
 
     @extend_schema(
         operation_id="cp_posts_retry",
         request=None,
-        responses={200: PublishStatusOutput, **error_responses(400, 404, 409)},
+        responses={200: s.PostOutput, **error_responses(400, 404, 409)},
         description="Send a failed post back to `scheduled` (now, if its publish time has passed). Attempt numbers "
         "continue; it gets a fresh budget of automatic retries. Supports `Idempotency-Key`.",
     )
     def retry(self, request, pk=None):
         post = post_services.retry_failed_post(self.get_object(), actor=self.principal)
-        return Response(PublishStatusOutput(post).data)
+        return Response(s.PostOutput(self.scope_queryset().get(pk=post.pk)).data)
 
     @extend_schema(
         operation_id="cp_posts_attempts",
