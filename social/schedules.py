@@ -7,4 +7,8 @@ BEAT_SCHEDULE = {
         "task": "social.tasks.dispatch_token_refreshes",
         "schedule": crontab(minute="*/10"),
     },
+    "social-purge-oauth-states": {
+        "task": "social.tasks.purge_oauth_states",
+        "schedule": crontab(minute=17, hour=3),
+    },
 }

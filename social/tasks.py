@@ -52,3 +52,17 @@ def send_channel_attention_email(channel_id: str, *, reason: str, tenant_id: str
 
 
 __all__ = ["dispatch_token_refreshes", "refresh_channel_token", "send_channel_attention_email"]
+
+
+@shared_task
+def purge_oauth_states() -> int:
+    """Beat, daily: forget connect attempts older than a day (used or expired long ago; platform job)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from social.models import OAuthState
+
+    with tenancy.platform_access():
+        deleted, _ = OAuthState.all_tenants.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+    return deleted

@@ -229,8 +229,8 @@ def disconnect_channel(channel: Channel) -> Channel:
     if channel.access_token:
         try:
             get_adapter(channel.network).revoke(credentials_for(channel))
-        except UnknownNetwork:
-            pass
+        except (UnknownNetwork, ImportError):
+            pass  # custom/placeholder channels (no adapter), or an adapter that cannot load: nothing to revoke
         except NetworkError as exc:
             logger.warning("Revoking channel %s on %s failed: %s", channel.pk, channel.network, exc.code)
     with transaction.atomic():

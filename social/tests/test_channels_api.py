@@ -295,3 +295,13 @@ def test_refresh_token_refused_marks_needs_attention(admin_client, tenant):
     with tenancy.tenant_context(tenant):
         channel.refresh_from_db()
     assert channel.status == "needsAttention" and "AUTH_EXPIRED" in channel.status_reason
+
+
+def test_create_with_idempotency_key_replays(admin_client, tenant):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "create-sandbox-1"}
+    first = admin_client.post(URL, {"network": "sandbox", "name": "Once"}, format="json", **headers)
+    again = admin_client.post(URL, {"network": "sandbox", "name": "Once"}, format="json", **headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    with tenancy.tenant_context(tenant):
+        assert Channel.objects.count() == 1

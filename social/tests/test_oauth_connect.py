@@ -95,6 +95,7 @@ def test_reconnecting_updates_tokens_and_never_duplicates(owner_client, tenant, 
         Channel.objects.filter(pk=page.pk).update(status="needsAttention", status_reason="expired")
     reconnect = owner_client.post(f"/api/v1/channels/{page.pk}/reconnect", {"redirectUri": REDIRECT}, format="json")
     assert reconnect.status_code == 200, reconnect.json()
+    assert page.access_token not in reconnect.content.decode() and old_refresh not in reconnect.content.decode()
     params = query_of(client.get(CALLBACK, {"code": "grant-1", "state": reconnect.json()["state"]}))
     assert params == {"status": "connected", "channelIds": str(page.pk)}
     channels = channels_of(tenant)
@@ -232,3 +233,15 @@ def test_reconnect_state_only_updates_the_bound_channel(owner_client, tenant, cl
     params = query_of(client.get(CALLBACK, {"code": "another-grant", "state": reconnect.json()["state"]}))
     assert params == {"status": "error", "code": "CHANNEL_NOT_IN_GRANT"}
     assert len(channels_of(tenant)) == 2
+
+
+def test_old_oauth_states_are_purged(owner_client, tenant, other_tenant, api_client_for, make_member):
+    from social import tasks
+
+    start(owner_client)
+    start(api_client_for(make_member(other_tenant, Role.OWNER)))
+    with tenancy.platform_access():
+        OAuthState.all_tenants.filter(tenant=tenant).update(created_at=timezone.now() - timedelta(days=2))
+    assert tasks.purge_oauth_states.delay().get() == 1
+    with tenancy.platform_access():
+        assert list(OAuthState.all_tenants.values_list("tenant_id", flat=True)) == [other_tenant.pk]
