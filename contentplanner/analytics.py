@@ -187,7 +187,9 @@ def metrics_totals(posts: QuerySet[Post]) -> dict[str, Any]:
 
 def channel_series(channels: QuerySet[Channel], first: date, last: date) -> list[dict[str, Any]]:
     """Per channel: its daily `ChannelMetrics` in `first`..`last` and period totals. Two queries."""
-    channel_list = list(channels.order_by("name", "id").only("id", "name", "network"))
+    channel_list = list(
+        channels.select_related(None).prefetch_related(None).order_by("name", "id").only("id", "name", "network")
+    )
     rows = (
         ChannelMetrics.objects.filter(channel__in=[c.pk for c in channel_list], day__gte=first, day__lte=last)
         .order_by("channel_id", "day")

@@ -6,10 +6,12 @@ select posts by `publishedAt`; channel days are the networks' (UTC) days.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from djangorestframework_camel_case.util import camel_to_underscore
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -17,7 +19,7 @@ from rest_framework.response import Response
 
 from contentplanner import analytics, exports, read_models
 from contentplanner.analytics import METRIC_FIELDS
-from contentplanner.api.filters import UUIDInFilter, post_filter_parameters
+from contentplanner.api.filters import camelize_key, post_filter_parameters
 from contentplanner.api.read_views import FileDownloadMixin, ReadView
 from core.api.pagination import PageNumberPagination
 from core.api.schema import error_responses
@@ -92,11 +94,15 @@ class PostMetricsView(AnalyticsView):
 
 
 # --- post performance ----------------------------------------------------------------------------------------------
-ORDERING_CHOICES = [f"{sign}{key}" for key in analytics.POST_ORDERINGS for sign in ("-", "")]
+# camelCase on the wire (`-engagementRate`), snake_case keys of analytics.POST_ORDERINGS inside.
+ORDERING_CHOICES = [f"{sign}{camelize_key(key)}" for key in analytics.POST_ORDERINGS for sign in ("-", "")]
 
 
 class PostAnalyticsQuery(RangeQuery):
     ordering = serializers.ChoiceField(choices=ORDERING_CHOICES, default="-engagements")
+
+    def validate_ordering(self, value: str) -> str:
+        return camel_to_underscore(value)
 
 
 PostAnalyticsRow = inline_serializer(
@@ -133,7 +139,7 @@ def post_analytics_row(post) -> dict[str, Any]:
 
 
 def _orderings_description() -> str:
-    keys = ", ".join(f"`{key}`" for key in analytics.POST_ORDERINGS)
+    keys = ", ".join(f"`{camelize_key(key)}`" for key in analytics.POST_ORDERINGS)
     return f"One of {keys}, `-` prefix for descending (default `-engagements`); posts without metrics sort last."
 
 
@@ -253,9 +259,11 @@ class CampaignAnalyticsView(_GroupAnalyticsView):
 class ChannelAnalyticsQuery(RangeQuery):
     channel = serializers.CharField(required=False)
 
-    def validate_channel(self, value: str) -> list:
-        field = UUIDInFilter().field
-        return field.clean(value) if value else []
+    def validate_channel(self, value: str) -> list[uuid.UUID]:
+        try:
+            return [uuid.UUID(part.strip()) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise serializers.ValidationError("Comma-separated channel ids (UUIDs) expected.") from None
 
 
 ChannelReport = inline_serializer(
