@@ -10,6 +10,12 @@ URL = "/api/v1/teams/"
 ROLES_WITHOUT_TEAM_MANAGE = [r for r in Role.values if "tenants.team.manage" not in ROLE_PERMISSIONS[r]]
 
 
+def reload(obj) -> None:
+    """Refresh a tenant-owned row from outside any tenant (row-level security hides it otherwise)."""
+    with tenancy.platform_access():
+        obj.refresh_from_db()
+
+
 @pytest.fixture
 def manager_client(tenant, make_member, api_client_for):
     return api_client_for(make_member(tenant, Role.MANAGER))
@@ -208,7 +214,7 @@ def test_roles_without_team_manage_are_forbidden(tenant, team, make_member, api_
     assert (
         client.delete(f"{URL}{team.pk}/members", {"userIds": [str(member.user_id)]}, format="json").status_code == 403
     )
-    team.refresh_from_db()
+    reload(team)
     assert team.name == "Social" and members_of(tenant, team) == {}
 
 

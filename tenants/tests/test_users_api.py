@@ -14,6 +14,12 @@ URL = "/api/v1/users/"
 ROLES_WITHOUT_USER_MANAGE = [r for r in Role.values if "tenants.user.manage" not in ROLE_PERMISSIONS[r]]
 
 
+def reload(obj) -> None:
+    """Refresh a tenant-owned row from outside any tenant (row-level security hides it otherwise)."""
+    with tenancy.platform_access():
+        obj.refresh_from_db()
+
+
 @pytest.fixture
 def admin(tenant, make_member):
     return make_member(tenant, Role.ADMIN)
@@ -102,14 +108,14 @@ def test_only_owner_grants_owner(admin_client, owner_client, tenant, make_member
     editor = make_member(tenant, Role.EDITOR)
     assert admin_client.patch(f"{URL}{editor.user_id}", {"role": "OWNER"}, format="json").status_code == 403
     assert owner_client.patch(f"{URL}{editor.user_id}", {"role": "OWNER"}, format="json").json()["role"] == "OWNER"
-    editor.refresh_from_db()
+    reload(editor)
     assert editor.role == Role.OWNER
 
 
 def test_admin_cannot_demote_or_remove_an_owner(admin_client, owner):
     assert admin_client.patch(f"{URL}{owner.user_id}", {"role": "VIEWER"}, format="json").status_code == 403
     assert admin_client.delete(f"{URL}{owner.user_id}").status_code == 403
-    owner.refresh_from_db()
+    reload(owner)
     assert owner.role == Role.OWNER
 
 
@@ -117,13 +123,13 @@ def test_last_owner_cannot_be_demoted_or_removed(owner_client, owner, tenant, ma
     response = owner_client.patch(f"{URL}{owner.user_id}", {"role": "ADMIN"}, format="json")
     assert response.status_code == 409 and response.json()["error"]["code"] == "LAST_OWNER"
     assert owner_client.delete(f"{URL}{owner.user_id}").json()["error"]["code"] == "LAST_OWNER"
-    owner.refresh_from_db()
+    reload(owner)
     assert owner.role == Role.OWNER
     second = make_member(tenant, Role.OWNER)
     assert owner_client.patch(f"{URL}{owner.user_id}", {"role": "ADMIN"}, format="json").status_code == 200
-    owner.refresh_from_db()
+    reload(owner)
     assert owner.role == Role.ADMIN
-    second.refresh_from_db()
+    reload(second)
     assert second.role == Role.OWNER
 
 
@@ -138,7 +144,7 @@ def test_patch_role_and_custom_permissions(admin_client, tenant, make_member):
     body = response.json()
     assert body["role"] == "APPROVER" and "cp.analytics.read" in body["permissions"]
     assert "cp.post.approve" not in body["permissions"]
-    editor.refresh_from_db()
+    reload(editor)
     assert editor.custom_permissions == {"add": ["cp.analytics.read"], "remove": ["cp.post.approve"]}
     with tenancy.tenant_context(tenant):
         entry = AuditLogEntry.objects.get(action="member.updated")
@@ -151,7 +157,7 @@ def test_admin_cannot_grant_permissions_it_lacks(admin_client, tenant, make_memb
         f"{URL}{editor.user_id}", {"customPermissions": {"add": ["tenants.plan.manage"]}}, format="json"
     )
     assert response.status_code == 403 and response.json()["error"]["code"] == "PERMISSION_ESCALATION"
-    editor.refresh_from_db()
+    reload(editor)
     assert editor.custom_permissions == {}
 
 
@@ -163,7 +169,7 @@ def test_patch_bad_input_is_400_and_changes_nothing(admin_client, tenant, make_m
     editor = make_member(tenant, Role.EDITOR)
     response = admin_client.patch(f"{URL}{editor.user_id}", payload, format="json")
     assert response.status_code == 400 and field in response.json()["error"]["details"]
-    editor.refresh_from_db()
+    reload(editor)
     assert editor.role == Role.EDITOR and editor.custom_permissions == {}
 
 
@@ -220,7 +226,7 @@ def test_roles_without_user_manage_are_forbidden(tenant, admin, make_member, api
     assert client.post(URL, {"email": "x@example.com", "role": "VIEWER"}, format="json").status_code == 403
     assert client.patch(f"{URL}{admin.user_id}", {"role": "VIEWER"}, format="json").status_code == 403
     assert client.delete(f"{URL}{admin.user_id}").status_code == 403
-    admin.refresh_from_db()
+    reload(admin)
     assert admin.role == Role.ADMIN
     assert not User.objects.filter(email="x@example.com").exists()
 
@@ -235,5 +241,5 @@ def test_other_tenants_users_are_404_and_untouched(admin_client, other_tenant, m
     ]:
         response = getattr(admin_client, method)(path, {"role": "VIEWER"}, format="json")
         assert response.status_code == 404, (method, path)
-    foreign.refresh_from_db()
+    reload(foreign)
     assert foreign.role == Role.EDITOR
