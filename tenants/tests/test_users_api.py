@@ -182,7 +182,9 @@ def test_delete_removes_membership_teams_and_sessions_but_keeps_user(
     with tenancy.tenant_context(tenant):
         team = Team.objects.create(name="Social")
         TeamMember.objects.create(team=team, user=editor.user)
-    other_client = api_client_for(Membership.all_tenants.get(tenant=other_tenant, user=editor.user))
+    with tenancy.platform_access():
+        other_membership = Membership.all_tenants.get(tenant=other_tenant, user=editor.user)
+    other_client = api_client_for(other_membership)
     assert editor_client.get("/api/v1/me").status_code == 200
     assert admin_client.delete(f"{URL}{editor.user_id}").status_code == 204
     assert User.objects.filter(pk=editor.user_id).exists()
