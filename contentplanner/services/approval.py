@@ -129,7 +129,7 @@ def open_approval_round(post: Post, *, actor: Principal, key: str = "submitted",
 def submit_post(post: Post, *, actor: Principal) -> Post:
     """draft -> needsApproval, asking every approver of the post."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         states.assert_action(post, "submit")
         return open_approval_round(post, actor=actor)
 
@@ -188,7 +188,7 @@ def reject_post(post: Post, *, actor: Principal, comment: str) -> Post:
 
 
 def _lock_for_decision(post: Post, actor: Principal, action: str) -> tuple[Post, ApprovalRequest]:
-    post = Post.objects.select_for_update().select_related("author").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("author").get(pk=post.pk)
     states.assert_action(post, action)
     if actor.user is None:
         raise NotAnApprover("Approval decisions are made by members, not API keys.")

@@ -29,7 +29,7 @@ def create_campaign(**data) -> Campaign:
 def update_campaign(campaign: Campaign, **changes) -> Campaign:
     """Partial update; the date rule holds on the merged values."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
         before = {name: getattr(campaign, name) for name in FIELDS}
         for name in FIELDS:
             if name in changes:

@@ -71,7 +71,7 @@ def live_posts(group: PostGroup):
 def update_group(group: PostGroup, *, actor: Principal, changes: dict) -> PostGroup:
     """Update the shared content; posts that are not customised and still editable follow it."""
     with transaction.atomic():
-        group = PostGroup.objects.select_for_update().get(pk=group.pk)
+        group = PostGroup.objects.select_for_update(of=("self",)).get(pk=group.pk)
         before = {name: getattr(group, name) for name in GROUP_FIELDS}
         for name in GROUP_FIELDS:
             if name in changes:
@@ -104,7 +104,7 @@ def delete_group(group: PostGroup, *, actor: Principal) -> dict:
     Returns {"deleted": [ids], "kept": [ids]} (kept: posts whose state forbids deleting)."""
     deleted, kept = [], []
     with transaction.atomic():
-        group = PostGroup.objects.select_for_update().get(pk=group.pk)
+        group = PostGroup.objects.select_for_update(of=("self",)).get(pk=group.pk)
         for post in live_posts(group):
             if post.state in states.ACTION_SOURCES["delete"]:
                 post_services.delete_post(post, actor=actor)

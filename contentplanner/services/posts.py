@@ -114,7 +114,7 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
     a non-approver goes back to needsApproval (unscheduled); a group post edited on its own becomes customised.
     Published posts cannot be edited (409 POST_PUBLISHED)."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("channel", "author").get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel", "author").get(pk=post.pk)
         if post.state == PostState.PUBLISHED:
             raise PostPublished()
         states.assert_action(post, "edit")
@@ -202,7 +202,7 @@ def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_time
     """draft/approved -> scheduled at `publish_at` (UTC, future; default the post's own). Checks the network's
     content rules (400 CONTENT_RULES_VIOLATED) and, from draft, whether the author needs approval (409)."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("channel", "author").get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel", "author").get(pk=post.pk)
         states.assert_action(post, "schedule")
         approval.assert_may_skip_approval(post)
         when = publish_at or post.publish_at
@@ -230,7 +230,7 @@ def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_time
 def unschedule_post(post: Post, *, actor: Principal) -> Post:
     """scheduled -> approved (if its content was approved) or draft. The publish time is kept."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         states.assert_action(post, "unschedule")
         target = PostState.APPROVED if post.approved_at else PostState.DRAFT
         states.assert_transition(post, target)
@@ -244,7 +244,7 @@ def unschedule_post(post: Post, *, actor: Principal) -> Post:
 def delete_post(post: Post, *, actor: Principal) -> Post:
     """draft/approved/rejected/failed -> deleted (soft: the row, feed and attempts stay for history)."""
     with transaction.atomic():
-        post = Post.objects.select_for_update().get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
         states.assert_action(post, "delete")
         states.assert_transition(post, PostState.DELETED)
         previous = post.state
