@@ -162,11 +162,6 @@ class FeedItemOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GroupDeleteOutput(serializers.Serializer):
-    deleted = serializers.ListField(child=serializers.UUIDField())
-    kept = serializers.ListField(child=serializers.UUIDField(), help_text="Posts whose state forbids deleting.")
-
-
 # --- input ---------------------------------------------------------------------------------------------------------
 class LinkInput(serializers.Serializer):
     url = serializers.URLField(max_length=2000, allow_blank=True, required=False)

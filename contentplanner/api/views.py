@@ -143,10 +143,15 @@ class PostGroupViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.Retriev
         group_services.update_group(group, actor=self.principal, changes=resolve_content(data))
         return Response(s.PostGroupOutput(self._fresh(group)).data)
 
-    @extend_schema(request=None, responses={200: s.GroupDeleteOutput, **error_responses(404)})
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(404)},
+        description="Deletes the group's deletable posts (draft, approved, rejected, failed); the group disappears "
+        "once none of its posts is left. Scheduled/published posts stay (unschedule them first).",
+    )
     def destroy(self, request, pk=None):
-        result = group_services.delete_group(self.get_object(), actor=self.principal)
-        return Response(s.GroupDeleteOutput(result).data)
+        group_services.delete_group(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.ScheduleInput, responses={200: s.PostGroupOutput, **POST_ERRORS})
     @action(detail=True, methods=["post"])
