@@ -21,7 +21,7 @@ class MediaFilter(django_filters.FilterSet):
 
     class Meta:
         model = Media
-        fields = ["kind"]
+        fields = ["kind", "sha256"]
 
     def filter_folder(self, queryset, name, value):
         try:

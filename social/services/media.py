@@ -5,6 +5,11 @@ then, under a lock on the tenant row (so two uploads cannot both slip under the 
 to storage as media/<tenant_id>/<uuid>.<ext> and the row is created. If anything fails after the file was saved,
 the file is deleted again: a refused or failed upload leaves nothing behind.
 
+Files go through Django's default storage: local files (MEDIA_ROOT) unless STORAGE_BACKEND names another backend.
+For S3-compatible object storage install django-storages[s3] (optional, not a pinned dependency) and set
+STORAGE_BACKEND=storages.backends.s3.S3Storage plus its AWS_* settings; nothing here depends on local paths except
+probing, which reads the uploaded temporary file before it is handed to storage.
+
 Deleting media that a scheduled or publishing post uses is refused. The content planner tells us which media are
 in use by registering a checker with `register_media_usage_checker` (this app cannot import the planner).
 """

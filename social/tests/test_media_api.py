@@ -251,6 +251,7 @@ def test_list_filters_by_kind_folder_tag_and_search(owner_client, tenant):
     assert ids(tag="BEACH") == [str(photo.pk)]
     assert ids(search="sea") == [str(photo.pk)]
     assert ids(search="clip") == [str(clip.pk)]
+    assert ids(sha256=clip.sha256) == [str(clip.pk)]  # clients can look for a duplicate before uploading
     assert len(ids()) == 3
 
 
