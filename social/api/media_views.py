@@ -18,10 +18,12 @@ class MediaFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=MediaKind.choices)
     folder = django_filters.CharFilter(method="filter_folder", help_text="Exact folder path ('' = root).")
     tag = django_filters.CharFilter(method="filter_tag", help_text="Media carrying this tag (case-insensitive).")
+    # `?sha256=` on the wire: the camelCase middleware underscoreizes the key to `sha_256`.
+    sha_256 = django_filters.CharFilter(field_name="sha256", help_text="Media with this content hash (duplicates).")
 
     class Meta:
         model = Media
-        fields = ["kind", "sha256"]
+        fields = ["kind"]
 
     def filter_folder(self, queryset, name, value):
         try:
