@@ -131,6 +131,42 @@ def _enqueue(claims: list[Claim]) -> None:
         publish_post.delay(post_id=claim.post_id, attempt=claim.attempt, tenant_id=claim.tenant_id)
 
 
+def _claim_rows(rows: list[tuple], *, now: datetime) -> list[Claim]:
+    """Claim (id, tenant_id, seen attempt_count) rows: one conditional UPDATE per distinct seen count (few: 0..4).
+
+    The UPDATE is the guard (`state='scheduled' AND attempt_count=<seen>`). When it changes every row of the group,
+    each was claimed by us; when it changes fewer (another dispatcher got there first: impossible under our row
+    locks on PostgreSQL, possible in principle elsewhere) it is rolled back and the group is claimed row by row.
+    """
+    groups: dict[int, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(row[2], []).append(row)
+    claims: list[Claim] = []
+    for seen, group in groups.items():
+        ids = [post_id for post_id, _tenant, _seen in group]
+        try:
+            with transaction.atomic():
+                updated = Post.all_tenants.filter(pk__in=ids, state=PostState.SCHEDULED, attempt_count=seen).update(
+                    state=PostState.PUBLISHING,
+                    attempt_count=seen + 1,
+                    publishing_started_at=now,
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+                if updated != len(ids):
+                    raise _PartialClaim
+            claims.extend(Claim(post_id=str(pk), attempt=seen + 1, tenant_id=str(tenant)) for pk, tenant, _ in group)
+        except _PartialClaim:
+            for post_id, tenant_id, _seen in group:
+                if _claim(post_id, seen_attempts=seen, from_states=(PostState.SCHEDULED,), now=now):
+                    claims.append(Claim(post_id=str(post_id), attempt=seen + 1, tenant_id=str(tenant_id)))
+    return claims
+
+
+class _PartialClaim(Exception):
+    """Rolls back a group claim that did not change every row it was meant to."""
+
+
 def claim_due_posts(*, now: datetime | None = None, limit: int = DISPATCH_BATCH) -> list[Claim]:
     """Claim up to `limit` due posts of all tenants in one transaction; their tasks are enqueued after commit.
 
@@ -146,10 +182,8 @@ def claim_due_posts(*, now: datetime | None = None, limit: int = DISPATCH_BATCH)
         )
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        claims: list[Claim] = []
-        for post_id, tenant_id, seen in due.values_list("id", "tenant_id", "attempt_count")[:limit]:
-            if _claim(post_id, seen_attempts=seen, from_states=(PostState.SCHEDULED,), now=now):
-                claims.append(Claim(post_id=str(post_id), attempt=seen + 1, tenant_id=str(tenant_id)))
+        rows = list(due.values_list("id", "tenant_id", "attempt_count")[:limit])
+        claims = _claim_rows(rows, now=now)
         PublishAttempt.all_tenants.bulk_create(
             [PublishAttempt(tenant_id=c.tenant_id, post_id=c.post_id, number=c.attempt, started_at=now) for c in claims]
         )
@@ -229,14 +263,16 @@ def _network_options(post: Post) -> dict:
 
 
 def _current(post_id, attempt: int) -> tuple[Post, PublishAttempt] | None:
-    """Lock the post and return it with the attempt if `attempt` is still the live one; else None."""
-    post = Post.objects.select_for_update(of=("self",)).select_related("channel").filter(pk=post_id).first()
-    if post is None or post.state != PostState.PUBLISHING or post.attempt_count != attempt:
+    """Lock the post and return it with the attempt if `attempt` is still the live one; else None (one query)."""
+    record = (
+        PublishAttempt.objects.select_for_update(of=("post",))
+        .select_related("post__channel")
+        .filter(post_id=post_id, number=attempt)
+        .first()
+    )
+    if record is None or record.post.state != PostState.PUBLISHING or record.post.attempt_count != attempt:
         return None
-    record = PublishAttempt.objects.filter(post=post, number=attempt).first()
-    if record is None:
-        return None
-    return post, record
+    return record.post, record
 
 
 def execute_publish_attempt(post_id, attempt: int) -> str:

@@ -204,6 +204,18 @@ def test_claim_is_a_conditional_update(tenant, channel):
     assert reload(tenant, post).attempt_count == 1
 
 
+def test_group_claim_falls_back_to_rows_when_another_dispatcher_got_one_first(tenant, channel):
+    """The rows were read, then another dispatcher claimed one: the bulk guard notices and claims only the rest."""
+    posts = [make_post(tenant, channel) for _ in range(3)]
+    rows = [(p.pk, tenant.pk, 0) for p in posts]
+    now = timezone.now()
+    with tenancy.platform_access():
+        assert publishing._claim(posts[1].pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now)
+        claims = publishing._claim_rows(rows, now=now)
+    assert {c.post_id for c in claims} == {str(posts[0].pk), str(posts[2].pk)}
+    assert [reload(tenant, p).attempt_count for p in posts] == [1, 1, 1]  # the stolen one was not claimed twice
+
+
 # --- crash and unknown outcome: reconciliation ---------------------------------------------------------------------
 def test_unknown_outcome_after_accept_is_reconciled_not_republished(tenant, run_dispatcher):
     channel = make_channel(tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})

@@ -1,0 +1,299 @@
+"""Publishing throughput and exactly-once under a worker crash: PostgreSQL + Redis + real Celery worker processes.
+
+Creates a throwaway database (`hubbub_bench_pub`, migrated, dropped at the end, also on failure), N sandbox
+posts due at the same instant across 50 tenants (one sandbox channel each), starts `celery -A config worker -Q publish`
+subprocesses against it, and runs the dispatcher loop in this process (what beat does, every --interval seconds).
+
+Run 1 measures posts/s end to end (first due -> last published) and the lag publish_at -> published_at (p50/p95).
+Run 2 does the same with a fresh batch and SIGKILLs one worker (its whole process group, mid-task) when about a
+third is published; it then waits for recovery (the dispatcher re-enqueues lost claims and reconciles unanswered
+attempts after --stale seconds; production uses 2 minutes) and prints duplicates (posts with more than one sandbox
+publication, or a publication submitted twice: must be 0) and posts left unpublished (must be 0).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub REDIS_URL=redis://127.0.0.1:6379/13 \
+        .venv/bin/python bench/publish_throughput.py [--posts 5000] [--workers 4] [--concurrency 4]
+
+The Redis database given is FLUSHED before and after (use a database index nothing else uses).
+Default 5,000 posts per run take about 1-2 minutes per run on a laptop-class machine (see the printed timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["DATABASE_TEST_NAME"] = "hubbub_bench_pub"
+if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    sys.exit("Set DATABASE_URL to a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/hubbub).")
+if not os.environ.get("REDIS_URL"):
+    sys.exit("Set REDIS_URL to a Redis database nothing else uses (e.g. redis://127.0.0.1:6379/13).")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench._throwaway_db import throwaway_database  # noqa: E402
+
+TENANTS = 50
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def populate_tenants() -> list[tuple]:
+    """50 tenants, one active sandbox channel each; returns [(tenant_id, channel_id)]."""
+    from core import tenancy
+    from social.models import Channel
+    from tenants.services import workspaces
+
+    pairs = []
+    for index in range(TENANTS):
+        tenant = workspaces.create_tenant(name=f"Bench {index}", plan="business")
+        with tenancy.tenant_context(tenant):
+            channel = Channel.objects.create(
+                network="sandbox", external_id=f"bench-{index}", name=f"Bench {index}", access_token="sbx-at-bench"
+            )
+        pairs.append((tenant.pk, channel.pk))
+    return pairs
+
+
+def create_due_posts(pairs: list[tuple], count: int, due_at) -> None:
+    from contentplanner.models import Post, PostState
+    from core import tenancy
+
+    with tenancy.platform_access():
+        Post.all_tenants.bulk_create(
+            [
+                Post(
+                    tenant_id=pairs[i % len(pairs)][0],
+                    channel_id=pairs[i % len(pairs)][1],
+                    state=PostState.SCHEDULED,
+                    publish_at=due_at,
+                    text=f"Bench post {i} due {due_at.isoformat()}",
+                )
+                for i in range(count)
+            ],
+            batch_size=1000,
+        )
+
+
+def start_workers(count: int, concurrency: int, env: dict) -> list[subprocess.Popen]:
+    workers = []
+    for index in range(count):
+        workers.append(
+            subprocess.Popen(
+                [
+                    str(ROOT / ".venv" / "bin" / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    "publish",
+                    "-c",
+                    str(concurrency),
+                    "-n",
+                    f"bench{index}@%h",
+                    "--prefetch-multiplier",
+                    "1",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: SIGKILL takes the pool children with it
+            )
+        )
+    return workers
+
+
+def wait_for_workers(count: int, timeout: float = 60) -> None:
+    from config.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=1.0) or []
+        if len(replies) >= count:
+            return
+    raise RuntimeError(f"only {len(replies)} of {count} workers answered")
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
+def run_batch(
+    label: str, pairs, count: int, args, workers: list[subprocess.Popen], kill_at: float | None = None
+) -> dict:
+    """Create `count` posts due in 2 s, run the dispatcher loop until all are published (or time out)."""
+    from contentplanner import publishing
+    from contentplanner.models import Post, PostState
+    from core import tenancy
+
+    due_at = timezone.now() + timedelta(seconds=2)
+    create_due_posts(pairs, count, due_at)
+    stale = timedelta(seconds=args.stale)
+    killed_at = None
+    started = time.monotonic()
+    next_dispatch = 0.0
+    published = 0
+    while time.monotonic() - started < args.timeout:
+        now = time.monotonic()
+        if now >= next_dispatch:
+            publishing.dispatch(in_flight_stale=stale, pending_stale=stale)
+            next_dispatch = now + args.interval
+        with tenancy.platform_access():
+            published = Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).count()
+        if kill_at is not None and killed_at is None and published >= count * kill_at:
+            victim = workers[0]
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait()
+            killed_at = time.monotonic() - started
+            print(f"  [{label}] SIGKILL worker pid {victim.pid} at {killed_at:.1f}s with {published}/{count} published")
+        if published >= count:
+            break
+        time.sleep(0.25)
+    elapsed = time.monotonic() - started
+
+    with tenancy.platform_access():
+        rows = list(
+            Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).values_list(
+                "publish_at", "published_at"
+            )
+        )
+        states = dict(
+            Post.all_tenants.filter(publish_at=due_at).values_list("state").annotate(n=Count("id")).order_by()
+        )
+        post_ids = {str(pk) for pk in Post.all_tenants.filter(publish_at=due_at).values_list("id", flat=True)}
+    lags = [(published_at - publish_at).total_seconds() for publish_at, published_at in rows]
+    span = max((published_at for _, published_at in rows), default=due_at) - due_at
+    return {
+        "label": label,
+        "posts": count,
+        "published": len(rows),
+        "unpublished": count - len(rows),
+        "states": states,
+        "wall_seconds": elapsed,
+        "posts_per_second": len(rows) / span.total_seconds() if span.total_seconds() > 0 else 0.0,
+        "lag_p50": percentile(lags, 0.50) if lags else None,
+        "lag_p95": percentile(lags, 0.95) if lags else None,
+        "lag_max": max(lags) if lags else None,
+        "duplicates": count_duplicates(post_ids),
+        "killed_at": killed_at,
+    }
+
+
+def count_duplicates(post_ids: set[str]) -> int:
+    """Posts shown more than once on the sandbox network: two publications for one post (any attempts), or one
+    publication whose correlation marker was submitted twice."""
+    from social.models import SandboxPublication
+
+    per_post: dict[str, int] = {}
+    resubmitted = set()
+    for correlation_id, submits in SandboxPublication.objects.filter(kind="post").values_list(
+        "correlation_id", "submit_count"
+    ):
+        post_id = correlation_id[len("hb-") : len("hb-") + 36]
+        if post_id not in post_ids:
+            continue
+        per_post[post_id] = per_post.get(post_id, 0) + 1
+        if submits > 1:
+            resubmitted.add(post_id)
+    return len({post_id for post_id, n in per_post.items() if n > 1} | resubmitted)
+
+
+def report(result: dict) -> None:
+    print(
+        f"  [{result['label']}] {result['published']}/{result['posts']} published in {result['wall_seconds']:.1f}s "
+        f"wall; {result['posts_per_second']:.0f} posts/s (first due -> last published); lag publish_at -> "
+        f"published p50 {result['lag_p50']:.2f}s p95 {result['lag_p95']:.2f}s max {result['lag_max']:.2f}s"
+        if result["lag_p50"] is not None
+        else f"  [{result['label']}] nothing published in {result['wall_seconds']:.1f}s"
+    )
+    print(
+        f"  [{result['label']}] duplicates: {result['duplicates']}   unpublished: {result['unpublished']}   "
+        f"states: {result['states']}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=5000, help="posts per run (default 5000)")
+    parser.add_argument("--workers", type=int, default=4, help="worker processes (default 4)")
+    parser.add_argument("--concurrency", type=int, default=4, help="pool processes per worker (default 4)")
+    parser.add_argument("--interval", type=float, default=5.0, help="dispatcher interval in seconds, like beat")
+    parser.add_argument("--stale", type=float, default=20.0, help="recovery threshold in seconds (production 120)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="give up on a run after this many seconds")
+    parser.add_argument("--skip-kill", action="store_true", help="only the throughput run")
+    args = parser.parse_args()
+
+    import redis
+
+    from config.celery import app
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    broker.flushdb()
+    failures = 0
+    with throwaway_database() as name:
+        settings_dict = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:{settings_dict['PORT']}/{name}",
+            "DATABASE_CONN_MAX_AGE": "600",
+        }
+        if settings_dict.get("PASSWORD"):
+            env["DATABASE_URL"] = env["DATABASE_URL"].replace("@", f":{settings_dict['PASSWORD']}@", 1)
+        t0 = time.monotonic()
+        pairs = populate_tenants()
+        print(f"{TENANTS} tenants with a sandbox channel each in {time.monotonic() - t0:.1f}s; database {name}")
+        workers = start_workers(args.workers, args.concurrency, env)
+        try:
+            wait_for_workers(args.workers)
+            print(
+                f"{args.workers} workers x {args.concurrency} processes on queue publish; dispatcher every "
+                f"{args.interval:.0f}s"
+            )
+            first = run_batch("run 1", pairs, args.posts, args, workers)
+            report(first)
+            failures += first["duplicates"] + first["unpublished"]
+            if not args.skip_kill:
+                second = run_batch("run 2, one worker killed", pairs, args.posts, args, workers, kill_at=1 / 3)
+                report(second)
+                failures += second["duplicates"] + second["unpublished"]
+        finally:
+            stop_workers(workers)
+            app.close()
+            connection.close()
+    broker.flushdb()
+    print("PASS: exactly once, nothing left behind" if failures == 0 else "FAIL: duplicates or unpublished posts")
+    return 0 if failures == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
