@@ -77,7 +77,8 @@ def create_direct_channel(
     teams: Iterable[Team] = (),
     created_by: User | None = None,
 ) -> Channel:
-    """Create a `custom`, `placeholder` or `sandbox` channel (no OAuth); counts against the plan limit."""
+    """Create a `custom`, `placeholder` or `sandbox` channel (no OAuth); counts against the plan limit. Without
+    `teams` it joins the tenant's default team."""
     import uuid
 
     from social.models.channels import DIRECT_NETWORKS
@@ -102,9 +103,14 @@ def create_direct_channel(
         connected_by=created_by,
         token_owner=created_by,
     )
-    _link_teams(channel, teams)
+    _link_teams(channel, list(teams) or _default_teams())
     audit.record("channel.created", channel, changes={"network": network, "name": name})
     return channel
+
+
+def _default_teams() -> list[Team]:
+    """Where a new channel goes when no team is named: the tenant's default team, so members see it."""
+    return list(Team.objects.filter(is_default=True))
 
 
 def _link_teams(channel: Channel, teams: Iterable[Team]) -> None:
@@ -141,8 +147,9 @@ def upsert_connected_accounts(
     only_channel: Channel | None = None,
 ) -> list[Channel]:
     """Create or update one channel per account a grant reaches. Re-connecting updates tokens and profile, never
-    duplicates; new channels count against the plan limit (checked once for the whole grant, nothing is written
-    when it does not fit). `only_channel` (reconnect) restricts the grant to that one channel."""
+    duplicates. New channels join `team` (else the default team) and count against the plan limit, checked once
+    for the whole grant: nothing is written when it does not fit. `only_channel` (reconnect) restricts the grant to
+    that one channel."""
     if only_channel is not None:
         accounts = [
             a for a in accounts if a.external_id == only_channel.external_id and a.network == only_channel.network
@@ -183,8 +190,8 @@ def upsert_connected_accounts(
         channel.attention_notified_at = None
         channel.disconnected_at = None
         channel.save()
-        if created and team is not None:
-            _link_teams(channel, [team])
+        if created:
+            _link_teams(channel, [team] if team is not None else _default_teams())
         audit.record(
             "channel.connected" if created else "channel.reconnected",
             channel,

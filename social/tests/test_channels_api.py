@@ -4,6 +4,7 @@ from core import tenancy
 from core.models import AuditLogEntry
 from social.models import Channel, ChannelStatus, TeamChannel
 from social.tests.channel_helpers import add_to_team, make_channel, make_team
+from tenants.models import Team
 from tenants.roles import Role
 
 URL = "/api/v1/channels/"
@@ -170,6 +171,9 @@ def test_create_custom_placeholder_and_sandbox_channels(admin_client, tenant):
     assert placeholder.status_code == 201 and placeholder.json()["products"] == ["cp"]
     sandbox = admin_client.post(URL, {"network": "sandbox", "name": "Test", "externalId": "sbx-1"}, format="json")
     assert sandbox.status_code == 201 and sandbox.json()["externalId"] == "sbx-1"
+    with tenancy.tenant_context(tenant):
+        default_team = Team.objects.get(is_default=True)
+    assert sandbox.json()["teamIds"] == [str(default_team.pk)]  # no teamIds: the default team
     with tenancy.tenant_context(tenant):
         assert Channel.objects.count() == 3
         assert AuditLogEntry.objects.filter(action="channel.created").count() == 3

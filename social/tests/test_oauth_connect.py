@@ -66,6 +66,8 @@ def test_full_connect_flow_creates_one_channel_per_account(owner_client, owner, 
 def test_state_cannot_be_replayed(owner_client, tenant, client):
     started = start(owner_client)
     assert query_of(client.get(CALLBACK, {"code": "grant-1", "state": started["state"]}))["status"] == "connected"
+    with tenancy.tenant_context(tenant):  # no teamId at connect: the channels joined the default team
+        assert TeamChannel.objects.filter(team__is_default=True).count() == 2
     with tenancy.tenant_context(tenant):
         Channel.objects.all().delete()
     again = query_of(client.get(CALLBACK, {"code": "grant-2", "state": started["state"]}))
