@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from social.models import ShortLink
+from social.models import BitlyAccount, ShortLink
 
 
 class ShortLinkOutput(serializers.ModelSerializer):
@@ -35,3 +35,19 @@ class ShortLinkCreateInput(serializers.Serializer):
     url = serializers.CharField(max_length=2000, help_text="The http(s) URL to shorten.")
     title = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     post_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class BitlyAccountOutput(serializers.ModelSerializer):
+    """The connection, never the token."""
+
+    connected_by = serializers.UUIDField(source="connected_by_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = BitlyAccount
+        fields = ["id", "group_guid", "connected_by", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class BitlyAccountInput(serializers.Serializer):
+    access_token = serializers.CharField(max_length=500, write_only=True, trim_whitespace=True)
+    group_guid = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")

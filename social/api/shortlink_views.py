@@ -5,10 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.api.schema import ErrorSerializer
-from core.api.viewsets import TenantViewSet
+from core.api.viewsets import TenantAPIMixin, TenantViewSet
+from core.errors import NotFound
 from social.api import shortlink_serializers as s
+from social.models import BitlyAccount
 from social.services import shortlinks as shortlink_services
 
 
@@ -58,4 +61,37 @@ class ShortLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):
         shortlink_services.delete_short_link(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BitlyAccountView(TenantAPIMixin, APIView):
+    """The tenant's own bit.ly token for shortener mode OWN: GET the connection, PUT a token, DELETE it.
+
+    The token is write-only: no response contains it (it is stored encrypted).
+    """
+
+    required_permissions = {"get": "social.shortlink.read", "*": "social.channel.manage"}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        shortlink_services.require_link_shortener()
+
+    @extend_schema(responses={200: s.BitlyAccountOutput})
+    def get(self, request):
+        account = BitlyAccount.objects.first()
+        if account is None:
+            raise NotFound("No bit.ly account is connected.")
+        return Response(s.BitlyAccountOutput(account).data)
+
+    @extend_schema(request=s.BitlyAccountInput, responses={200: s.BitlyAccountOutput})
+    def put(self, request):
+        data = s.BitlyAccountInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = shortlink_services.set_bitly_account(**data.validated_data, connected_by=self.principal.user)
+        return Response(s.BitlyAccountOutput(account).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        if not shortlink_services.remove_bitly_account():
+            raise NotFound("No bit.ly account is connected.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -108,6 +108,29 @@ def create_short_link(url: str, *, title: str = "", created_by=None, post_id: uu
     return link
 
 
+@transaction.atomic
+def set_bitly_account(*, access_token: str, group_guid: str = "", connected_by=None) -> BitlyAccount:
+    """Store (or replace) the current tenant's bit.ly token, used when its shortener mode is OWN."""
+    account = BitlyAccount.objects.select_for_update().first() or BitlyAccount()
+    account.access_token = access_token
+    account.group_guid = group_guid
+    account.connected_by = connected_by
+    account.save()
+    audit.record("shortlink.bitly_connected", account, changes={"groupGuid": group_guid})
+    return account
+
+
+@transaction.atomic
+def remove_bitly_account() -> bool:
+    """Forget the current tenant's bit.ly token; True if there was one."""
+    account = BitlyAccount.objects.first()
+    if account is None:
+        return False
+    audit.record("shortlink.bitly_disconnected", account)
+    account.delete()
+    return True
+
+
 def _insert_with_fresh_code(**fields) -> ShortLink:
     for attempt in range(MAX_CODE_ATTEMPTS):
         try:

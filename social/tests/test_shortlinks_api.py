@@ -212,3 +212,48 @@ def test_own_mode_bitly_refusal_is_503_and_nothing_written(owner_client, own_mod
     assert response.status_code == 503 and response.json()["error"]["code"] == "SHORTENER_UNAVAILABLE"
     with tenancy.tenant_context(own_mode):
         assert not ShortLink.objects.exists()
+
+
+BITLY_URL = "/api/v1/shortlinks/bitly-account"
+
+
+@respx.mock
+def test_manager_connects_bitly_token_write_only_and_own_mode_uses_it(tenant, make_member, api_client_for, own_mode):
+    manager = api_client_for(make_member(tenant, Role.MANAGER))
+    assert manager.get(BITLY_URL).status_code == 404
+    response = manager.put(BITLY_URL, {"accessToken": "tok-live-1", "groupGuid": "Ba1"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert "tok-live-1" not in response.content.decode() and response.json()["groupGuid"] == "Ba1"
+    assert "tok-live-1" not in manager.get(BITLY_URL).content.decode()
+    from django.db import connection
+
+    with tenancy.tenant_context(tenant), connection.cursor() as cursor:
+        cursor.execute("SELECT access_token FROM social_bitlyaccount")
+        assert cursor.fetchone()[0] != "tok-live-1"  # encrypted at rest
+    route = respx.post("https://api-ssl.bitly.com/v4/shorten").mock(
+        return_value=httpx.Response(200, json={"link": "https://bit.ly/abc"})
+    )
+    created = manager.post(URL, {"url": "https://example.com/x"}, format="json")
+    assert created.json()["shortUrl"] == "https://bit.ly/abc"
+    assert route.calls.last.request.headers["Authorization"] == "Bearer tok-live-1"
+    assert json.loads(route.calls.last.request.content)["group_guid"] == "Ba1"
+    assert manager.delete(BITLY_URL).status_code == 204
+    assert manager.get(BITLY_URL).status_code == 404
+    with tenancy.tenant_context(tenant):
+        assert not BitlyAccount.objects.exists()
+
+
+def test_editor_cannot_set_the_bitly_token_and_other_tenants_token_is_invisible(
+    tenant, other_tenant, make_member, api_client_for
+):
+    with tenancy.tenant_context(other_tenant):
+        BitlyAccount.objects.create(access_token="theirs")
+    editor = api_client_for(make_member(tenant, Role.EDITOR))
+    assert editor.get(BITLY_URL).status_code == 404
+    response = editor.put(BITLY_URL, {"accessToken": "mine"}, format="json")
+    assert response.status_code == 403
+    assert editor.delete(BITLY_URL).status_code == 403
+    with tenancy.tenant_context(tenant):
+        assert not BitlyAccount.objects.exists()
+    with tenancy.tenant_context(other_tenant):
+        assert BitlyAccount.objects.get().access_token == "theirs"
