@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from conftest import requires_postgres
 from social.models import SandboxFailureCounter, SandboxPublication
 from social.networks import base
 from social.networks.registry import get_adapter
@@ -227,3 +228,35 @@ def test_channel_metrics_are_deterministic():
     assert adapter.channel_metrics(creds(), day=day).values == adapter.channel_metrics(creds(), day=day).values
     adapter.publish(creds(), request())
     assert adapter.channel_metrics(creds(), day=day).values["posts"] == 1
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_failure_times_are_counted_exactly_across_concurrent_callers():
+    """Ten concurrent publishes with `times: 3`: exactly three fail, seven are stored (one DB counter)."""
+    import threading
+
+    from django.db import connection
+
+    spec = {"sandbox": {"failWith": "NETWORK_DOWN", "times": 3}}
+    outcomes: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            SandboxAdapter().publish(creds(**spec), request(correlation_id=f"c:{i}"))
+            outcomes.append("ok")
+        except base.TemporaryNetworkError:
+            outcomes.append("failed")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["failed"] * 3 + ["ok"] * 7
+    assert SandboxPublication.objects.count() == 7
+    assert SandboxFailureCounter.objects.get().count == 3
