@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from urllib.parse import urlparse
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,8 +16,11 @@ from core import audit, tenancy
 from core.errors import ValidationFailed
 from social.errors import ChannelLimitReached
 from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
+from social.models.channels import DIRECT_NETWORKS
 from social.networks.base import ChannelCredentials, ConnectedAccount, NetworkError, TokenSet
-from tenants.models import Team, User
+from social.networks.registry import UnknownNetwork, get_adapter
+from tenants.models import Membership, Team, User
+from tenants.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -79,10 +85,6 @@ def create_direct_channel(
 ) -> Channel:
     """Create a `custom`, `placeholder` or `sandbox` channel (no OAuth); counts against the plan limit. Without
     `teams` it joins the tenant's default team."""
-    import uuid
-
-    from social.models.channels import DIRECT_NETWORKS
-
     if network not in DIRECT_NETWORKS:
         raise ValidationFailed(details={"network": [f"Channels of {network!r} are connected with OAuth."]})
     config = _validate_direct_config(network, config or {})
@@ -231,8 +233,6 @@ def update_channel(
 def disconnect_channel(channel: Channel) -> Channel:
     """Revoke the grant where the network offers it (a failure is logged, never blocks), clear the tokens and mark
     the channel disconnected. The row stays: posts and tickets keep their history."""
-    from social.networks.registry import UnknownNetwork, get_adapter
-
     if channel.access_token:
         try:
             get_adapter(channel.network).revoke(credentials_for(channel))
@@ -289,20 +289,6 @@ def mark_needs_attention(channel: Channel, *, reason: str) -> bool:
     return True
 
 
-__all__ = [
-    "active_channel_count",
-    "apply_tokens",
-    "create_direct_channel",
-    "credentials_for",
-    "disconnect_channel",
-    "ensure_channel_capacity",
-    "mark_needs_attention",
-    "set_team_channels",
-    "update_channel",
-    "upsert_connected_accounts",
-]
-
-
 def flag_needs_attention(channel: Channel, *, reason: str) -> None:
     """The network refused the channel's credentials (expired/revoked token, missing permission): mark the channel
     `needsAttention` and email the tenant's owners and admins, once per incident (`attention_notified_at` is
@@ -328,12 +314,6 @@ def _enqueue_attention_email(*, channel_id, tenant_id, reason: str) -> None:
 
 def send_attention_email(channel: Channel, *, reason: str) -> int:
     """Email the tenant's active OWNER/ADMIN members that `channel` needs attention. Returns the recipient count."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
-    from tenants.models import Membership
-    from tenants.roles import Role
-
     recipients = sorted(
         Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN], is_active=True, user__is_active=True)
         .select_related("user")
