@@ -273,37 +273,31 @@ def set_team_channels(team: Team, channels: list[Channel]) -> list[Channel]:
 
 
 def mark_needs_attention(channel: Channel, *, reason: str) -> bool:
-    """Flag the channel (token expired, permission missing). Returns True when this call changed its status."""
-    with transaction.atomic():
-        channel = Channel.objects.select_for_update().get(pk=channel.pk)
-        if channel.status != ChannelStatus.ACTIVE:
-            return False
-        channel.status = ChannelStatus.NEEDS_ATTENTION
-        channel.status_reason = reason[:500]
-        channel.save(update_fields=["status", "status_reason", "updated_at"])
-        audit.record(
-            "channel.needs_attention",
-            channel,
-            changes={"status": [ChannelStatus.ACTIVE, channel.status], "reason": reason},
-        )
-    return True
-
-
-def flag_needs_attention(channel: Channel, *, reason: str) -> None:
     """The network refused the channel's credentials (expired/revoked token, missing permission): mark the channel
-    `needsAttention` and email the tenant's owners and admins, once per incident (`attention_notified_at` is
-    cleared when the channel is healthy again)."""
-    mark_needs_attention(channel, reason=reason)
+    `needsAttention` (audit-logged) and email the tenant's owners and admins, once per incident
+    (`attention_notified_at`, cleared when the channel is healthy again). Safe inside the caller's transaction:
+    the email is enqueued on commit. Returns True when this call changed the status."""
     now = timezone.now()
     with transaction.atomic():
-        first = Channel.objects.filter(pk=channel.pk, attention_notified_at__isnull=True).update(
-            attention_notified_at=now, updated_at=now
-        )
-        if first:
-            channel_id, tenant_id = channel.pk, channel.tenant_id
+        locked = Channel.objects.select_for_update().get(pk=channel.pk)
+        changed = locked.status == ChannelStatus.ACTIVE
+        if changed:
+            locked.status = ChannelStatus.NEEDS_ATTENTION
+            locked.status_reason = reason[:500]
+            locked.save(update_fields=["status", "status_reason", "updated_at"])
+            audit.record(
+                "channel.needs_attention",
+                locked,
+                changes={"status": [ChannelStatus.ACTIVE, locked.status], "reason": reason},
+            )
+        if locked.status == ChannelStatus.NEEDS_ATTENTION and locked.attention_notified_at is None:
+            locked.attention_notified_at = now
+            locked.save(update_fields=["attention_notified_at", "updated_at"])
+            channel_id, tenant_id = locked.pk, locked.tenant_id
             transaction.on_commit(
                 lambda: _enqueue_attention_email(channel_id=channel_id, tenant_id=tenant_id, reason=reason)
             )
+    return changed
 
 
 def _enqueue_attention_email(*, channel_id, tenant_id, reason: str) -> None:

@@ -20,7 +20,7 @@ from core import audit
 from social.models import Channel, ChannelStatus
 from social.networks.base import AuthExpired, NetworkError, PermissionMissing
 from social.networks.registry import get_adapter
-from social.services.channels import apply_tokens, credentials_for, flag_needs_attention
+from social.services.channels import apply_tokens, credentials_for, mark_needs_attention
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def refresh_channel_token(channel: Channel, *, force: bool = False) -> Channel:
     assert failure is not None
     if isinstance(failure, AuthExpired | PermissionMissing):
         reason = f"Token refresh refused by {channel.network}: {failure.code} ({failure.message})"
-        flag_needs_attention(channel, reason=reason)
+        mark_needs_attention(channel, reason=reason)
     else:
         logger.warning("Token refresh of channel %s failed, will retry: %s", channel.pk, failure.code)
     raise failure

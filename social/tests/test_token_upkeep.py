@@ -201,3 +201,16 @@ def test_twenty_concurrent_refreshes_make_one_network_call(tenant, fake_adapter)
     assert errors == []
     assert fake_adapter.calls == 1
     assert reload(tenant, channel).access_token == "new-1"
+
+
+def test_mark_needs_attention_from_other_callers_emails_once(tenant, owner, django_capture_on_commit_callbacks):
+    """The publishing pipeline calls this on AuthExpired/PermissionMissing: repeated failures email once."""
+    from social.services.channels import mark_needs_attention
+
+    channel = make_channel(tenant, name="Flaky")
+    with tenancy.tenant_context(tenant), django_capture_on_commit_callbacks(execute=True):
+        assert mark_needs_attention(channel, reason="AUTH_EXPIRED: token revoked") is True
+        assert mark_needs_attention(channel, reason="AUTH_EXPIRED: token revoked") is False
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [owner.user.email]
+    stored = reload(tenant, channel)
+    assert stored.status == "needsAttention" and stored.status_reason == "AUTH_EXPIRED: token revoked"
