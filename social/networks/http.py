@@ -138,7 +138,7 @@ def error_for_status(
     message = message or f"HTTP {status}"
     kwargs: dict[str, Any] = {"status_code": status, "response_body": body}
     oauth_error = body.get("error") if isinstance(body, dict) else None
-    if status == 401 or oauth_error in OAUTH_GRANT_ERRORS:
+    if status == 401 or (isinstance(oauth_error, str) and oauth_error in OAUTH_GRANT_ERRORS):
         return AuthExpired(message, **kwargs)
     if status == 403:
         return PermissionMissing(message, **kwargs)

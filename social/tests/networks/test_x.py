@@ -149,11 +149,13 @@ def test_failed_first_comment_does_not_fail_the_published_post(x, respx_mock):
             base.InvalidContent,
         ),
         (400, {"errors": [{"message": "text too long"}], "title": "Invalid Request"}, {}, base.InvalidContent),
-        (429, {"title": "Too Many Requests"}, {"x-rate-limit-reset": str(int(time.time()) + 300)}, base.RateLimited),
+        (429, {"title": "Too Many Requests"}, {"x-rate-limit-reset": "+300"}, base.RateLimited),
         (503, {"title": "Service Unavailable"}, {}, base.TemporaryNetworkError),
     ],
 )
 def test_publish_error_mapping(x, respx_mock, status, body, headers, expected):
+    if headers:  # the reset is an epoch: computed now, not at collection time
+        headers = {"x-rate-limit-reset": str(int(time.time()) + 300)}
     respx_mock.post(f"{API}/tweets").respond(status, json=body, headers=headers)
     with pytest.raises(expected) as caught:
         x.publish(creds("42"), PublishRequest(correlation_id="c", text="Hello"))
