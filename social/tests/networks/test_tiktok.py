@@ -72,7 +72,11 @@ def test_exchange_code(tt, respx_mock):
         "client_key": "tiktok-id",
         "client_secret": "tiktok-secret",
     }
-    assert (account.external_id, account.username, account.network_url) == ("oid", "acme", "https://www.tiktok.com/@acme")
+    assert (account.external_id, account.username, account.network_url) == (
+        "oid",
+        "acme",
+        "https://www.tiktok.com/@acme",
+    )
     assert account.tokens.scopes == ("user.info.basic", "video.publish")
 
 

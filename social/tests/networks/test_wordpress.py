@@ -118,7 +118,11 @@ def test_publish_uploads_featured_image_and_creates_post(wp, respx_mock, tmp_pat
         (429, {"code": "too_many", "message": "x"}, base.RateLimited),
         (
             400,
-            {"code": "rest_invalid_param", "message": "Invalid parameter(s): status", "data": {"params": {"status": "bad"}}},
+            {
+                "code": "rest_invalid_param",
+                "message": "Invalid parameter(s): status",
+                "data": {"params": {"status": "bad"}},
+            },
             base.InvalidContent,
         ),
         (503, {"code": "down", "message": "x"}, base.TemporaryNetworkError),
