@@ -28,6 +28,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+# Run as a script, bench/ is sys.path[0]: a bench module named like a stdlib one (bench/calendar.py) would shadow it
+# when Django imports it.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -93,6 +97,9 @@ def create_due_posts(pairs: list[tuple], count: int, due_at) -> None:
 
 
 def start_workers(count: int, concurrency: int, env: dict) -> list[subprocess.Popen]:
+    """Worker subprocesses; their logs (warnings and errors) go to var/bench-publish-worker<N>.log."""
+    log_dir = ROOT / "var"
+    log_dir.mkdir(exist_ok=True)
     workers = []
     for index in range(count):
         workers.append(
@@ -118,7 +125,7 @@ def start_workers(count: int, concurrency: int, env: dict) -> list[subprocess.Po
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=open(log_dir / f"bench-publish-worker{index}.log", "w"),  # noqa: SIM115 - the child owns it
                 start_new_session=True,  # its own process group: SIGKILL takes the pool children with it
             )
         )
