@@ -13,10 +13,8 @@ import contextlib
 import email.utils
 import hashlib
 import hmac
-import ipaddress
 import os
 import re
-import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from django.conf import settings
 
+from social import url_safety
 from social.networks.base import (
     AuthExpired,
     AuthorizeRequest,
@@ -216,35 +215,33 @@ def require_text(network: str, text: str) -> None:
 
 # --- SSRF guard ----------------------------------------------------------------------------------------------------
 class UnsafeUrl(InvalidContent):
-    """A user-supplied URL that points to a private, loopback or otherwise internal address, or is not https."""
+    """A user-supplied URL that is not https (http only in DEBUG) or reaches a private/internal address."""
 
     code = "UNSAFE_URL"
 
 
-def resolve_host(host: str) -> list[str]:
-    return [info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
-
-
-def ensure_public_url(url: str, *, allow_http: bool = False) -> str:
-    """Refuse non-https URLs (http only when allowed, i.e. DEBUG) and hosts resolving to non-public addresses."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
+def ensure_public_url(url: str, *, allow_http: bool = False) -> url_safety.CheckedUrl:
+    """social.url_safety's check (form, credentials, every resolved address public) plus https-only, mapped to an
+    adapter error. The returned CheckedUrl pins the connection to the checked address (no DNS rebinding)."""
+    if urlsplit(url).scheme != "https" and not (allow_http and urlsplit(url).scheme == "http"):
         raise UnsafeUrl("The URL must use https.", details={"url": ["https required"]})
-    if not parts.hostname or parts.username or parts.password:
-        raise UnsafeUrl("The URL must name a host and carry no credentials.", details={"url": ["invalid host"]})
     try:
-        addresses = [str(ipaddress.ip_address(parts.hostname))]  # a literal address is checked as is
-    except ValueError:
-        addresses = []
-    try:
-        addresses = addresses or resolve_host(parts.hostname)
-    except OSError:
-        raise UnsafeUrl("The host name does not resolve.", details={"url": ["host not found"]})
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not ip.is_global or ip.is_multicast:
-            raise UnsafeUrl("The URL points to a private or internal address.", details={"url": ["private address"]})
-    return url
+        return url_safety.check_url(url)
+    except url_safety.UnsafeUrl as exc:
+        raise UnsafeUrl(str(exc), details={"url": [str(exc)]})
+    except url_safety.UrlFetchError as exc:  # the host does not resolve
+        raise UnsafeUrl(str(exc), details={"url": ["host not found"]})
+
+
+def pinned_client(checked: url_safety.CheckedUrl) -> httpx.Client:
+    """A client whose connections go only to the checked address of the checked host."""
+    return httpx.Client(
+        transport=url_safety.PinnedTransport(checked),
+        timeout=http_timeout(),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": f"Hubbub/1.0 (+{settings.PUBLIC_BASE_URL})"},
+    )
 
 
 # --- media files ---------------------------------------------------------------------------------------------------
@@ -305,12 +302,12 @@ class HttpAdapter:
         """Network-specific error payloads are read by overrides; this is the status-only fallback."""
         return error_for_status(response)
 
-    def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def call(self, method: str, url: str, *, client: httpx.Client | None = None, **kwargs: Any) -> httpx.Response:
         """Send one request. Not sent (connect failure) -> TemporaryNetworkError; sent but no answer -> GETs are
         retryable, anything else is UnknownOutcome (it may have taken effect); error status -> `map_error`."""
         method = method.upper()
         try:
-            response = self.client.request(method, url, **kwargs)
+            response = (client or self.client).request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
             raise TemporaryNetworkError(f"{self.network}: could not connect ({type(exc).__name__}).")
         except httpx.TransportError as exc:

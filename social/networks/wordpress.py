@@ -46,6 +46,7 @@ from social.networks.http import (
     fetch_kind_capability,
     now_utc,
     parse_time,
+    pinned_client,
     require_text,
     safe_json,
     same_text,
@@ -98,14 +99,14 @@ class WordPressAdapter(HttpAdapter):
         return error_for_status(response, message=message, details=details)
 
     # --- plumbing ---
-    @staticmethod
-    def site(credentials: ChannelCredentials) -> str:
-        return ensure_public_url(credentials.extra["site_url"], allow_http=settings.DEBUG)
-
     def api(self, method: str, credentials: ChannelCredentials, path: str, **kwargs: Any) -> httpx.Response:
+        """Every call re-checks the user-supplied site and connects only to the address that was checked."""
+        site = credentials.extra["site_url"]
+        checked = ensure_public_url(f"{site}/wp-json/", allow_http=settings.DEBUG)
         auth = basic_auth(credentials.extra["username"], credentials.access_token)
         headers = {"Authorization": auth, **kwargs.pop("headers", {})}
-        return self.call(method, f"{self.site(credentials)}/wp-json/wp/v2/{path}", headers=headers, **kwargs)
+        with pinned_client(checked) as client:
+            return self.call(method, f"{site}/wp-json/wp/v2/{path}", client=client, headers=headers, **kwargs)
 
     def api_json(self, method: str, credentials: ChannelCredentials, path: str, **kwargs: Any) -> Any:
         response = self.api(method, credentials, path, **kwargs)
@@ -130,7 +131,8 @@ class WordPressAdapter(HttpAdapter):
         except NotFound:  # WordPress before 5.7: the password works but cannot be revoked from here
             uuid = ""
         try:
-            info = adapter.call_json("GET", f"{site}/wp-json/")
+            with pinned_client(ensure_public_url(f"{site}/wp-json/", allow_http=settings.DEBUG)) as client:
+                info = safe_json(adapter.call("GET", f"{site}/wp-json/", client=client))
         except NetworkError:
             info = {}
         avatars = me.get("avatar_urls") or {}

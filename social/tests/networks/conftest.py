@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from social.networks import http as network_http
+from social import url_safety
 from social.networks.base import ChannelCredentials, MediaItem
 
 NETWORKS = ("facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "wordpress")
@@ -24,10 +24,12 @@ def network_apps(settings):
 def public_dns(monkeypatch):
     """Host names resolve to a public address (no DNS offline); `private` hosts to a private one."""
 
-    def resolve(host: str) -> list[str]:
-        return ["10.0.0.5"] if host.startswith("private") else ["93.184.216.34"]
+    def resolve(host: str, port: int) -> list[str]:
+        if host.startswith("private"):
+            return ["10.0.0.5"]
+        return [host.strip("[]")] if host[0].isdigit() or ":" in host else ["93.184.216.34"]
 
-    monkeypatch.setattr(network_http, "resolve_host", resolve)
+    monkeypatch.setattr(url_safety, "resolve_host", resolve)
 
 
 class Sleeps(list):

@@ -111,7 +111,8 @@ def test_text_matching_ignores_links_case_and_whitespace():
 
 @pytest.mark.usefixtures("public_dns")
 def test_ssrf_guard():
-    assert ensure_public_url("https://blog.example.com") == "https://blog.example.com"
+    checked = ensure_public_url("https://blog.example.com")
+    assert (checked.host, checked.address) == ("blog.example.com", "93.184.216.34")
     for url in ("http://blog.example.com", "https://private.example.com", "https://127.0.0.1", "https://u:p@x.com"):
         with pytest.raises(UnsafeUrl):
             ensure_public_url(url)

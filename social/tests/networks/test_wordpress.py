@@ -193,3 +193,19 @@ def test_comments_reply_hide_and_revoke(wp, respx_mock):
         wp.revoke(wp_creds())
     with pytest.raises(base.NotSupported):
         wp.authorize_url(None)
+
+
+def test_calls_are_pinned_to_the_checked_address(wp, respx_mock, monkeypatch):
+    from social.networks import wordpress
+
+    pinned = []
+    real = wordpress.pinned_client
+
+    def spy(checked):
+        pinned.append((checked.host, checked.address))
+        return real(checked)
+
+    monkeypatch.setattr(wordpress, "pinned_client", spy)
+    respx_mock.delete(f"{WP}/posts/901").respond(json={"id": 901, "status": "trash"})
+    wp.delete(wp_creds(), remote_id="901")
+    assert pinned == [("blog.example.com", "93.184.216.34")]
