@@ -302,12 +302,16 @@ def execute_publish_attempt(post_id, attempt: int) -> str:
                 now=now,
             )
             return "failed"
+        try:
+            adapter = registry.get_adapter(channel.network)
+        except registry.UnknownNetwork:
+            message = f"Posts cannot be published to {channel.network} channels."
+            _fail_now(post, record, code="NETWORK_UNSUPPORTED", message=message, now=now)
+            return "failed"
         feed.add_history(post, "publishing", data={"attempt": attempt})
         request = build_publish_request(post, attempt)
         credentials = credentials_for(channel)
-        network = channel.network
 
-    adapter = registry.get_adapter(network)
     started = time.monotonic()
     try:
         result = adapter.publish(credentials, request)
@@ -567,8 +571,12 @@ def reconcile_stuck(
     reconciled = 0
     for attempt_id, tenant_id in unknown:
         with tenancy.tenant_context(tenants[tenant_id]):
-            if reconcile_attempt(attempt_id):
-                reconciled += 1
+            try:
+                if reconcile_attempt(attempt_id):
+                    reconciled += 1
+            except Exception:
+                # One broken channel must not stop the dispatcher: the attempt stays unknown, asked again next run.
+                logger.exception("reconcile: attempt %s failed", attempt_id)
     return reconciled, len(requeue)
 
 

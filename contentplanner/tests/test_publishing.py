@@ -24,7 +24,7 @@ from social.networks.sandbox import SandboxAdapter
 def make_channel(tenant, *, sandbox: dict | None = None, **fields) -> Channel:
     with tenancy.tenant_context(tenant):
         return Channel.objects.create(
-            network="sandbox",
+            network=fields.pop("network", "sandbox"),
             external_id=f"sbx-{uuid.uuid4().hex[:12]}",
             name="Sandbox page",
             access_token="sbx-at-test",
@@ -322,6 +322,30 @@ def test_lost_task_of_a_claimed_post_is_enqueued_again(
     assert len(publications_of(post)) == 1
 
 
+def test_reconciliation_that_cannot_reach_the_network_keeps_waiting(tenant, run_dispatcher, monkeypatch):
+    """Never publish blind: while the network cannot be asked, the attempt stays unknown and the post publishing."""
+    from social.networks.base import TemporaryNetworkError
+
+    channel = make_channel(tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
+    post = make_post(tenant, channel)
+    run_dispatcher()
+
+    def network_down(self, credentials, **kwargs):
+        raise TemporaryNetworkError("sandbox: down", status_code=503)
+
+    monkeypatch.setattr(SandboxAdapter, "find_published", network_down)
+    later = timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1)
+    assert run_dispatcher(now=later).reconciled == 0
+    post = reload(tenant, post)
+    assert post.state == PostState.PUBLISHING and post.attempt_count == 1
+    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.UNKNOWN
+
+    monkeypatch.undo()
+    assert run_dispatcher(now=later + publishing.UNKNOWN_GRACE + timedelta(seconds=1)).reconciled == 1
+    assert reload(tenant, post).state == PostState.PUBLISHED
+    assert len(publications_of(post)) == 1
+
+
 # --- failure classification ----------------------------------------------------------------------------------------
 def test_rate_limited_waits_for_retry_after_then_publishes(tenant, run_dispatcher, time_machine):
     start = timezone.now()
@@ -398,6 +422,15 @@ def test_inactive_channel_fails_without_calling_the_network(tenant, run_dispatch
     post = reload(tenant, post)
     assert (post.state, post.error_code) == (PostState.FAILED, "CHANNEL_UNAVAILABLE")
     assert publications_of(post) == []
+
+
+def test_channel_without_a_publishing_adapter_fails_cleanly(tenant, run_dispatcher):
+    channel = make_channel(tenant, network="placeholder")
+    post = make_post(tenant, channel)
+    run_dispatcher()
+    post = reload(tenant, post)
+    assert (post.state, post.error_code) == (PostState.FAILED, "NETWORK_UNSUPPORTED")
+    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.FAILED
 
 
 def test_five_temporary_failures_then_failed_with_backoff(tenant, run_dispatcher, time_machine):
