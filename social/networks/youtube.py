@@ -210,6 +210,11 @@ class YouTubeAdapter(OAuth2Adapter):
         offset, resumes = 0, 0
         headers = {**self.bearer(credentials), "Content-Type": mime_type}
         while True:
+            if offset >= media.size:  # everything arrived but the session did not finish: ask once more
+                response = self._session_state(credentials, session, media.size)
+                if response.status_code in (200, 201):
+                    return safe_json(response)
+                raise UnknownOutcome("YouTube received every byte but did not confirm the video.")
             chunk = media.read(offset, self.chunk_size)
             content_range = f"bytes {offset}-{offset + len(chunk) - 1}/{media.size}"
             try:

@@ -260,3 +260,15 @@ def test_first_comment_is_a_comment_thread(yt, respx_mock):
             "topLevelComment": {"snippet": {"textOriginal": "Pinned note"}},
         }
     }
+
+
+def test_all_bytes_acknowledged_without_video_asks_the_session(yt, respx_mock, tmp_path):
+    respx_mock.post(UPLOAD).respond(200, headers={"Location": SESSION})
+    chunks = respx_mock.put(SESSION)
+    chunks.side_effect = [
+        httpx.Response(308, headers={"Range": "bytes=0-3"}),
+        httpx.Response(201, json={"id": "vid7"}),
+    ]
+    item = media_file(tmp_path, "v.mp4", b"abcd", "video/mp4", "video")
+    assert yt.publish(yt_creds(), PublishRequest(correlation_id="c", title="T", media=(item,))).remote_id == "vid7"
+    assert chunks.calls[1].request.headers["Content-Range"] == "bytes */4"
