@@ -1,5 +1,5 @@
 """LinkedIn: OAuth 2 (3-legged), the versioned REST Posts API (api.linkedin.com/rest, LinkedIn-Version YYYYMM,
-X-Restli-Protocol-Version 2.0.0), Images API uploads, socialActions comments, organization ACLs.
+X-Restli-Protocol-Version 2.0.0), Images and Videos API uploads, socialActions comments, organization ACLs.
 
 A grant reaches the member (urn:li:person) and the organizations they administer (urn:li:organization); one token
 serves them all, so revoking it for one channel would disconnect the others: `revoke` is not offered.
@@ -209,13 +209,64 @@ class LinkedInAdapter(OAuth2Adapter):
             body["content"] = {"article": article}
         return body
 
+    def upload_video(self, credentials: ChannelCredentials, item: MediaItem) -> str:
+        """Videos API: initializeUpload gives byte ranges to PUT; each part's ETag goes to finalizeUpload; the video
+        is then polled until AVAILABLE (posting a video still processing fails)."""
+        with self.media_file(item) as media:
+            init = self.api_json(
+                "POST",
+                "videos",
+                credentials,
+                params={"action": "initializeUpload"},
+                json={
+                    "initializeUploadRequest": {
+                        "owner": self.author(credentials),
+                        "fileSizeBytes": media.size,
+                        "uploadCaptions": False,
+                        "uploadThumbnail": False,
+                    }
+                },
+            )["value"]
+            etags = []
+            for part in init["uploadInstructions"]:
+                first, last = int(part["firstByte"]), int(part["lastByte"])
+                response = self.call(
+                    "PUT",
+                    part["uploadUrl"],
+                    content=media.read(first, last - first + 1),
+                    headers={"Content-Type": "application/octet-stream"},
+                )
+                etags.append(response.headers.get("etag", ""))
+        video = init["video"]
+        self.api(
+            "POST",
+            "videos",
+            credentials,
+            params={"action": "finalizeUpload"},
+            json={
+                "finalizeUploadRequest": {
+                    "video": video,
+                    "uploadToken": init.get("uploadToken", ""),
+                    "uploadedPartIds": etags,
+                }
+            },
+        )
+
+        def done(data: dict) -> bool:
+            if data.get("status") == "PROCESSING_FAILED":
+                raise InvalidContent("LinkedIn could not process the video.", details={"media": ["PROCESSING_FAILED"]})
+            return data.get("status") == "AVAILABLE"
+
+        self.poll(lambda: self.api_json("GET", f"videos/{urn_path(video)}", credentials), done, what=f"video {video}")
+        return video
+
     def _publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
-        if any(m.kind == "video" for m in request.media):
-            raise InvalidContent(
-                "Videos are not supported for LinkedIn here.", details={"media": ["videosNotSupported"]}
-            )
         urns = [self.upload_image(credentials, m) for m in request.media if m.kind in ("image", "animation")]
-        response = self.api("POST", "posts", credentials, json=self.post_body(credentials, request, urns))
+        body = self.post_body(credentials, request, urns)
+        video = next((m for m in request.media if m.kind == "video"), None)
+        if video is not None:
+            body["content"] = {"media": {"id": self.upload_video(credentials, video), "title": request.title}}
+        response = self.api("POST", "posts", credentials, json=body)
         post_urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id", "")
         if not post_urn:
             raise InvalidContent("LinkedIn accepted the post but returned no id.", response_body=safe_json(response))

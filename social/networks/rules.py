@@ -193,9 +193,11 @@ LINKEDIN = NetworkRules(
     network="linkedin",
     max_text_length=3000,
     max_images=20,
-    max_videos=0,  # the adapter posts text, links and images (the Videos API upload is not implemented)
+    max_videos=1,
+    max_video_seconds=30 * 60,
     supports_first_comment=True,
     image_mime_types=("image/jpeg", "image/png", "image/gif"),
+    video_mime_types=("video/mp4",),
 )
 YOUTUBE = NetworkRules(
     network="youtube",

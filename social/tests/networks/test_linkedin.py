@@ -182,3 +182,44 @@ def test_delete_and_metrics(li, respx_mock):
         li.post_metrics(creds("abc", author_urn="urn:li:person:abc"), remote_id="urn:li:share:1")
     with pytest.raises(base.NotSupported):
         li.revoke(org_creds())
+
+
+def test_video_post_uploads_parts_finalizes_and_waits(li, respx_mock, tmp_path):
+    videos = respx_mock.post(f"{REST}/videos")
+    videos.side_effect = [
+        httpx.Response(
+            200,
+            json={
+                "value": {
+                    "video": "urn:li:video:C5F",
+                    "uploadToken": "tok",
+                    "uploadInstructions": [
+                        {"uploadUrl": "https://www.linkedin.com/dms-uploads/p1", "firstByte": 0, "lastByte": 3},
+                        {"uploadUrl": "https://www.linkedin.com/dms-uploads/p2", "firstByte": 4, "lastByte": 5},
+                    ],
+                }
+            },
+        ),
+        httpx.Response(200),  # finalizeUpload
+    ]
+    p1 = respx_mock.put("https://www.linkedin.com/dms-uploads/p1").respond(200, headers={"etag": "e1"})
+    p2 = respx_mock.put("https://www.linkedin.com/dms-uploads/p2").respond(200, headers={"etag": "e2"})
+    status = respx_mock.get(f"{REST}/videos/urn%3Ali%3Avideo%3AC5F")
+    status.side_effect = [
+        httpx.Response(200, json={"status": "PROCESSING"}),
+        httpx.Response(200, json={"status": "AVAILABLE"}),
+    ]
+    post = respx_mock.post(f"{REST}/posts").respond(201, headers={"x-restli-id": "urn:li:share:3"})
+    item = media_file(tmp_path, "v.mp4", b"abcdef", "video/mp4", "video")
+    result = li.publish(org_creds(), PublishRequest(correlation_id="c", text="Clip", title="Demo", media=(item,)))
+    init_body = httpx.Response(200, content=videos.calls[0].request.content).json()
+    assert init_body == {
+        "initializeUploadRequest": {"owner": ORG, "fileSizeBytes": 6, "uploadCaptions": False, "uploadThumbnail": False}
+    }
+    assert (p1.calls.last.request.content, p2.calls.last.request.content) == (b"abcd", b"ef")
+    assert httpx.Response(200, content=videos.calls[1].request.content).json() == {
+        "finalizeUploadRequest": {"video": "urn:li:video:C5F", "uploadToken": "tok", "uploadedPartIds": ["e1", "e2"]}
+    }
+    assert status.call_count == 2
+    assert sent_json(post)["content"] == {"media": {"id": "urn:li:video:C5F", "title": "Demo"}}
+    assert result.remote_id == "urn:li:share:3"

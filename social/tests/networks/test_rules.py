@@ -58,7 +58,8 @@ def test_instagram_rules():
     ("network", "kwargs", "expected"),
     [
         ("linkedin", {"text": "x" * 3001}, {"textTooLong"}),
-        ("linkedin", {"text": "hi", "media": (video(),)}, {"videosNotSupported"}),
+        ("linkedin", {"text": "hi", "media": (video(), image())}, {"noImageAndVideoAtOnce"}),
+        ("wordpress", {"text": "hi", "media": (video(),)}, {"videosNotSupported"}),
         ("facebook", {"text": "x" * 63206}, set()),
         ("facebook", {"text": "x", "media": (image(), video())}, {"noImageAndVideoAtOnce"}),
         ("tiktok", {"text": "x"}, {"mediaRequired"}),
