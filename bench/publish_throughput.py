@@ -6,9 +6,10 @@ subprocesses against it, and runs the dispatcher loop in this process (what beat
 
 Run 1 measures posts/s end to end (first due -> last published) and the lag publish_at -> published_at (p50/p95).
 Run 2 does the same with a fresh batch and SIGKILLs one worker (its whole process group, mid-task) when about a
-third is published; it then waits for recovery (the dispatcher re-enqueues lost claims and reconciles unanswered
-attempts after --stale seconds; production uses 2 minutes) and prints duplicates (posts with more than one sandbox
-publication, or a publication submitted twice: must be 0) and posts left unpublished (must be 0).
+third is published; it then waits for recovery (the dispatcher reconciles unanswered attempts after --stale seconds
+and re-enqueues claims whose task never started after --pending-stale; production uses 2 and 5 minutes) and prints
+duplicates (posts with more than one sandbox publication, or a publication submitted twice: must be 0) and posts left
+unpublished (must be 0).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub REDIS_URL=redis://127.0.0.1:6379/13 \
         .venv/bin/python bench/publish_throughput.py [--posts 5000] [--workers 4] [--concurrency 4]
@@ -165,7 +166,7 @@ def run_batch(
 
     due_at = timezone.now() + timedelta(seconds=2)
     create_due_posts(pairs, count, due_at)
-    stale = timedelta(seconds=args.stale)
+    stale, pending_stale = timedelta(seconds=args.stale), timedelta(seconds=args.pending_stale)
     killed_at = None
     started = time.monotonic()
     next_dispatch = 0.0
@@ -173,7 +174,7 @@ def run_batch(
     while time.monotonic() - started < args.timeout:
         now = time.monotonic()
         if now >= next_dispatch:
-            publishing.dispatch(in_flight_stale=stale, pending_stale=stale)
+            publishing.dispatch(in_flight_stale=stale, pending_stale=pending_stale)
             next_dispatch = now + args.interval
         with tenancy.platform_access():
             published = Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).count()
@@ -255,7 +256,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="worker processes (default 4)")
     parser.add_argument("--concurrency", type=int, default=4, help="pool processes per worker (default 4)")
     parser.add_argument("--interval", type=float, default=5.0, help="dispatcher interval in seconds, like beat")
-    parser.add_argument("--stale", type=float, default=20.0, help="recovery threshold in seconds (production 120)")
+    parser.add_argument(
+        "--stale", type=float, default=20.0, help="reconcile unanswered attempts after this many seconds (prod. 120)"
+    )
+    parser.add_argument(
+        "--pending-stale", type=float, default=90.0, help="re-enqueue never-started attempts after (prod. 300)"
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="give up on a run after this many seconds")
     parser.add_argument("--skip-kill", action="store_true", help="only the throughput run")
     args = parser.parse_args()

@@ -68,8 +68,10 @@ UNKNOWN_GRACE = timedelta(seconds=10)
 # An attempt sent but never answered (the worker died). Longer than publish_post's hard time limit, so no live worker
 # can still be waiting for the network when we ask it.
 IN_FLIGHT_STALE = timedelta(minutes=2)
-# A claimed attempt whose task never started (the broker lost it, the worker died before running it).
-PENDING_STALE = timedelta(minutes=2)
+# A claimed attempt whose task never started (the broker lost it, or a killed worker had it prefetched: Redis would
+# hand it back only after the visibility timeout). Generous, because a long queue backlog looks the same and every
+# re-enqueue of a message that is merely waiting is a wasted (harmless) task run.
+PENDING_STALE = timedelta(minutes=5)
 FIND_PUBLISHED_MARGIN = timedelta(minutes=10)  # clock skew between us and the network
 
 FAILED_KEY_PREFIX = "failedToPublish"
