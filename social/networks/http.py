@@ -1,6 +1,7 @@
 """Shared HTTP plumbing of the network adapters: client creation with explicit timeouts, transport-error
 classification (sent or not sent), HTTP status -> error mapping, Retry-After parsing, token responses, bounded
-polling, media file access and a small SSRF guard for user-supplied hosts (WordPress sites).
+polling, media file access, and the https + social.url_safety check (with a pinned client) for user-supplied
+hosts (WordPress sites).
 
 Every adapter subclasses `HttpAdapter` and overrides only what its network offers; the protocol methods it does
 not override raise `NotSupported`, and `capabilities` lists what it does offer so callers can check first.
