@@ -46,6 +46,7 @@ from social.networks.base import (
     InvalidContent,
     MediaItem,
     NetworkError,
+    NotSupported,
     PermissionMissing,
     PublishRequest,
     PublishResult,
@@ -588,6 +589,26 @@ def _tenants_by_id(ids: set) -> dict:
     return {tenant.pk: tenant for tenant in Tenant.objects.filter(pk__in=ids)}
 
 
+def _give_up_unknown(post_id, attempt: int, exc: NetworkError) -> bool:
+    """The outcome can never be known: the attempt stays `unknown`, the post fails with an explanation."""
+    with transaction.atomic():
+        current = _current(post_id, attempt)
+        if current is None or current[1].outcome != PublishOutcome.UNKNOWN:
+            return False
+        post, record = current
+        now = timezone.now()
+        record.finished_at = record.finished_at or now
+        record.error_code = record.error_code or UnknownOutcome.code
+        record.error_message = f"The network cannot confirm whether it was published ({exc.message})."
+        record.save(update_fields=["finished_at", "error_code", "error_message", "updated_at"])
+        message = (
+            "The network did not answer and cannot tell us whether the post was published. "
+            "Check the channel before retrying, or the post may appear twice."
+        )
+        _mark_failed(post, code=UnknownOutcome.code, message=message, data=None, now=now)
+    return True
+
+
 def reconcile_attempt(attempt_id) -> bool:
     """Ask the network whether an attempt with an unknown outcome published the post; record the answer.
     Returns True when the attempt was resolved (published or failed), False when it stays unknown."""
@@ -604,7 +625,12 @@ def reconcile_attempt(attempt_id) -> bool:
             credentials_for(channel),
             correlation_id=correlation_id_for(post.pk, record.number),
             since=record.started_at - FIND_PUBLISHED_MARGIN,
+            text=post.text,
+            title=post.title,
         )
+    except NotSupported as exc:
+        # This network cannot tell: a person must look before anything is published again, so no automatic retry.
+        return _give_up_unknown(post.pk, record.number, exc)
     except NetworkError as exc:
         # We still do not know: keep it unknown, look again after the grace period. Never publish blind.
         logger.warning("reconcile: cannot ask the network about post %s: %s", post.pk, exc.code)

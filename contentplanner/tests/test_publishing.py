@@ -346,6 +346,28 @@ def test_reconciliation_that_cannot_reach_the_network_keeps_waiting(tenant, run_
     assert len(publications_of(post)) == 1
 
 
+def test_network_that_cannot_confirm_fails_the_post_without_retrying(tenant, run_dispatcher, monkeypatch):
+    """NotSupported from find_published: nobody can know, so a person decides; no automatic second publication."""
+    from social.networks.base import NotSupported
+
+    channel = make_channel(tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
+    post = make_post(tenant, channel)
+    run_dispatcher()
+
+    def cannot_tell(self, credentials, **kwargs):
+        raise NotSupported("no search by marker")
+
+    monkeypatch.setattr(SandboxAdapter, "find_published", cannot_tell)
+    later = timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1)
+    assert run_dispatcher(now=later).reconciled == 1
+    post = reload(tenant, post)
+    assert (post.state, post.error_code) == (PostState.FAILED, "UNKNOWN_OUTCOME")
+    assert "Check the channel before retrying" in post.error_message
+    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.UNKNOWN
+    assert run_dispatcher(now=later + timedelta(hours=1)).claimed == 0
+    assert len(publications_of(post)) == 1
+
+
 # --- failure classification ----------------------------------------------------------------------------------------
 def test_rate_limited_waits_for_retry_after_then_publishes(tenant, run_dispatcher, time_machine):
     start = timezone.now()
