@@ -16,7 +16,9 @@ unpublished (must be 0).
         .venv/bin/python bench/publish_throughput.py [--posts 5000] [--workers 4] [--concurrency 4]
 
 The Redis database given is FLUSHED before and after (use a database index nothing else uses).
-Default 5,000 posts per run take about 1-2 minutes per run on a laptop-class machine (see the printed timings).
+Measured on the shared 2-CPU development VM (load ~10 from other jobs), 4 workers x 4 processes, the defaults take
+about 5 minutes in all: normal load 100 posts p95 lag 5.1 s; 5,000 posts ~41 posts/s, lag p50 64 s / p95 117 s;
+with one worker SIGKILLed at a third: 0 duplicates, 0 unpublished, all published 117 s after the due time.
 """
 
 from __future__ import annotations
