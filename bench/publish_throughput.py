@@ -32,10 +32,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-# Run as a script, bench/ is sys.path[0]: a bench module named like a stdlib one (bench/calendar.py) would shadow it
-# when Django imports it.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -625,6 +625,8 @@ def reconcile_attempt(attempt_id) -> bool:
             credentials_for(channel),
             correlation_id=correlation_id_for(post.pk, record.number),
             since=record.started_at - FIND_PUBLISHED_MARGIN,
+            text=post.text,
+            title=post.title,
         )
     except NotSupported as exc:
         # This network cannot tell: a person must look before anything is published again, so no automatic retry.

@@ -32,14 +32,22 @@ READ = {
     "cp.campaign.read",
     "cp.tag.read",
 }
-EDIT_CONTENT = {"cp.post.write", "cp.post.comment", "social.media.write", "social.shortlink.write", "cp.tag.write"}
+# Editors schedule and publish their own posts; the tenant's approval settings decide whether a draft may go out
+# unapproved (409 APPROVAL_REQUIRED), so the role does not have to.
+EDIT_CONTENT = {
+    "cp.post.write",
+    "cp.post.comment",
+    "cp.post.publish",
+    "social.media.write",
+    "social.shortlink.write",
+    "cp.tag.write",
+}
 ANALYTICS = {"cp.analytics.read", "cp.export"}
 INBOX_WORK = {"inbox.ticket.read", "inbox.ticket.reply", "inbox.ticket.assign"}
 MANAGE = {
     "social.channel.manage",
     "cp.campaign.manage",
     "cp.tag.manage",
-    "cp.post.publish",
     "inbox.config.manage",
     "tenants.team.manage",
 }

@@ -1,12 +1,12 @@
 """The approval workflow: who must approve, submit, approve/reject under the tenant's policy.
 
-Tenant settings (`Tenant.settings`):
-- `approvalRequired` (bool, default false): posts of authors whose role lacks `cp.post.approve` must be approved
+Tenant settings (`Tenant.settings`, stored snake_case like every JSON field; camelCase on the wire):
+- `approval_required` (bool, default false): posts of authors whose role lacks `cp.post.approve` must be approved
   before they are scheduled or published (schedule/publish from draft -> 409 APPROVAL_REQUIRED).
-- `approvalRequiredRoles` (list of roles, optional): overrides which authors' roles need approval.
-- `approvalPolicy`: `any` (default; the first accept decides) or `all` (every requested approver must accept).
+- `approval_required_roles` (list of roles, optional): overrides which authors' roles need approval.
+- `approval_policy`: `any` (default; the first accept decides) or `all` (every requested approver must accept).
   One reject rejects under both.
-- `approvalRoles` (list of roles, optional): the roles asked to approve; default every member holding
+- `approval_roles` (list of roles, optional): the roles asked to approve; default every member holding
   `cp.post.approve`. Only members who can see the post's channel are asked; the author never (no self-approval).
 """
 
@@ -42,18 +42,18 @@ def _settings() -> dict:
 
 
 def approval_policy() -> str:
-    return "all" if _settings().get("approvalPolicy") == "all" else "any"
+    return "all" if _settings().get("approval_policy") == "all" else "any"
 
 
 def approval_required_for(user: User | None) -> bool:
     """Whether posts authored by `user` must be approved before scheduling (API-key authors: never)."""
     config = _settings()
-    if not config.get("approvalRequired") or user is None:
+    if not config.get("approval_required") or user is None:
         return False
     membership = Membership.objects.filter(user=user, is_active=True).first()
     if membership is None:
         return True
-    required_roles = config.get("approvalRequiredRoles")
+    required_roles = config.get("approval_required_roles")
     if required_roles:
         return membership.role in required_roles
     return APPROVE_PERMISSION not in permissions_for_role(membership.role, membership.custom_permissions)
@@ -69,7 +69,7 @@ def approvers_for(post: Post) -> list[User]:
     """Members asked to approve `post`: approver roles, able to see its channel, never the author."""
     from social.models import TeamChannel
 
-    approver_roles = _settings().get("approvalRoles")
+    approver_roles = _settings().get("approval_roles")
     memberships = Membership.objects.filter(is_active=True).select_related("user").order_by("created_at", "id")
     team_user_ids = set(
         TeamChannel.objects.filter(channel_id=post.channel_id).values_list("team__members__user_id", flat=True)

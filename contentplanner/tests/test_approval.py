@@ -18,7 +18,7 @@ URL = "/api/v1/cp/posts/"
 
 @pytest.fixture
 def setup(tenant, make_member):
-    tenant.settings = {"approvalRequired": True}
+    tenant.settings = {"approval_required": True}
     tenant.save(update_fields=["settings"])
     author = make_member(tenant, Role.EDITOR)
     approver_a = make_member(tenant, Role.APPROVER)
@@ -88,7 +88,7 @@ def test_policy_any_first_accept_decides(tenant, setup, api_client_for):
 
 
 def test_policy_all_needs_every_approver(tenant, setup, api_client_for):
-    tenant.settings = {"approvalRequired": True, "approvalPolicy": "all"}
+    tenant.settings = {"approval_required": True, "approval_policy": "all"}
     tenant.save(update_fields=["settings"])
     submit(setup, api_client_for)
     for member in (setup["a"], setup["b"]):
@@ -102,7 +102,7 @@ def test_policy_all_needs_every_approver(tenant, setup, api_client_for):
 
 
 def test_policy_all_one_reject_rejects(tenant, setup, api_client_for):
-    tenant.settings = {"approvalRequired": True, "approvalPolicy": "all"}
+    tenant.settings = {"approval_required": True, "approval_policy": "all"}
     tenant.save(update_fields=["settings"])
     submit(setup, api_client_for)
     api_client_for(setup["a"]).post(f"{URL}{setup['post'].pk}/approve", format="json")
@@ -208,3 +208,23 @@ def test_approval_requests_and_feed_endpoints(tenant, setup, api_client_for, dja
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [setup["a"].user.email]
     page = client.get(f"{URL}{setup['post'].pk}/feed", {"cursor": "", "pageSize": 1}).json()
     assert page["hasMore"] is True and page["nextCursor"]
+
+
+def test_approval_setting_changed_through_the_tenant_api_gates_the_editor(tenant, make_member, api_client_for):
+    """The tenant API stores settings; the workflow reads the same keys (camelCase on the wire, snake_case stored)."""
+    owner = api_client_for(make_member(tenant, Role.OWNER))
+    editor = make_member(tenant, Role.EDITOR)
+    channel = make_channel(tenant)
+    share_with(channel, editor)
+    first, second = (make_post(channel, author=editor.user, publish_at=None) for _ in range(2))
+    editor_client = api_client_for(editor)
+
+    assert owner.patch("/api/v1/tenant", {"settings": {"approvalRequired": True}}, format="json").status_code == 200
+    refused = editor_client.post(f"{URL}{first.pk}/schedule", {"publishAt": future_iso()}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "APPROVAL_REQUIRED"
+    assert state_of(tenant, first).state == PostState.DRAFT
+
+    assert owner.patch("/api/v1/tenant", {"settings": {"approvalRequired": False}}, format="json").status_code == 200
+    accepted = editor_client.post(f"{URL}{second.pk}/schedule", {"publishAt": future_iso()}, format="json")
+    assert accepted.status_code == 200, accepted.json()
+    assert state_of(tenant, second).state == PostState.SCHEDULED

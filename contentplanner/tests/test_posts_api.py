@@ -267,8 +267,10 @@ def test_idempotent_create(tenant, editor, channel, api_client_for):
     assert count(tenant) == 1
 
 
-def test_editor_cannot_schedule(tenant, editor, channel, api_client_for):
+def test_analyst_cannot_schedule(tenant, editor, channel, make_member, api_client_for):
+    analyst = make_member(tenant, Role.ANALYST)
+    share_with(channel, analyst)
     post = make_post(channel, author=editor.user)
-    response = api_client_for(editor).post(f"{URL}{post.pk}/schedule", {"publishAt": future_iso()}, format="json")
+    response = api_client_for(analyst).post(f"{URL}{post.pk}/schedule", {"publishAt": future_iso()}, format="json")
     assert response.status_code == 403
     assert count(tenant, state=PostState.SCHEDULED) == 0

@@ -73,7 +73,7 @@ def channel_for_api(tenant):
 
 
 def test_publish_now_of_a_draft_needing_approval_is_409(tenant, manager, editor, channel_for_api, api_client_for):
-    tenant.settings = {"approvalRequired": True}
+    tenant.settings = {"approval_required": True}
     tenant.save(update_fields=["settings"])
     share_with(channel_for_api, manager, editor)
     post = make_post(tenant, channel_for_api, state=PostState.DRAFT, author=editor.user)
@@ -95,10 +95,11 @@ def test_publish_now_from_scheduled_is_invalid_state(tenant, owner, channel_for_
     assert reload(tenant, post).state == PostState.SCHEDULED
 
 
-def test_publish_needs_the_publish_permission(tenant, editor, channel_for_api, api_client_for):
-    share_with(channel_for_api, editor)
+def test_publish_needs_the_publish_permission(tenant, editor, channel_for_api, make_member, api_client_for):
+    analyst = make_member(tenant, Role.ANALYST)
+    share_with(channel_for_api, editor, analyst)
     post = make_post(tenant, channel_for_api, state=PostState.APPROVED, author=editor.user)
-    response = api_client_for(editor).post(f"{URL}{post.pk}/publish")
+    response = api_client_for(analyst).post(f"{URL}{post.pk}/publish")
     assert response.status_code == 403
     assert reload(tenant, post).state == PostState.APPROVED
 

@@ -321,8 +321,9 @@ class SandboxAdapter:
         SandboxPublication.objects.filter(pk=publication.pk).update(deleted_at=timezone.now())
 
     def find_published(
-        self, credentials: ChannelCredentials, *, correlation_id: str, since: datetime
+        self, credentials: ChannelCredentials, *, correlation_id: str, since: datetime, text: str = "", title: str = ""
     ) -> PublishResult | None:
+        """The sandbox keeps our correlation id, so it matches exactly; text and title are not needed."""
         self._begin(credentials, "find_published")
         publication = SandboxPublication.objects.filter(
             correlation_id=correlation_id,

@@ -76,7 +76,7 @@ def validate_target_url(url: str) -> str:
 
 
 def shortener_mode(tenant) -> str:
-    return str((tenant.settings or {}).get("shortenerMode", "GENERIC")).upper()
+    return str((tenant.settings or {}).get("shortener_mode", "GENERIC")).upper()
 
 
 def create_short_link(url: str, *, title: str = "", created_by=None, post_id: uuid.UUID | None = None) -> ShortLink:

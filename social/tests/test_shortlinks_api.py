@@ -174,7 +174,7 @@ def test_idempotency_key_replays_the_creation(owner_client, tenant):
 # --- shortener mode OWN (bit.ly) -------------------------------------------------------------------------------------
 @pytest.fixture
 def own_mode(tenant):
-    tenant.settings = {**tenant.settings, "shortenerMode": "OWN"}
+    tenant.settings = {**tenant.settings, "shortener_mode": "OWN"}
     tenant.save(update_fields=["settings"])
     return tenant
 

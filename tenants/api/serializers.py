@@ -220,6 +220,13 @@ class TenantSettingsInput(serializers.Serializer):
     approval_roles = serializers.ListField(
         child=serializers.ChoiceField(choices=Role.choices), required=False, allow_null=True, max_length=len(Role)
     )
+    approval_required_roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices),
+        required=False,
+        allow_null=True,
+        max_length=len(Role),
+        help_text="Authors with these roles need approval (default: every role without cp.post.approve).",
+    )
     shortener_mode = serializers.ChoiceField(choices=["OFF", "GENERIC", "OWN"], required=False, allow_null=True)
     business_hours = BusinessHoursField(required=False, allow_null=True)
     default_role = serializers.ChoiceField(

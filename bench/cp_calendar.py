@@ -14,25 +14,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named like the stdlib `calendar` module: drop its own directory from the path before anything
-# imports `calendar` (the email package does), and put the project root in its place.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
+import argparse
+import os
+import random
+import statistics
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_TEST_NAME", "hubbub_bench_calendar")
 os.environ["THROTTLE_RATE"] = "100000000/min"  # measure the stack, not the rate limiter
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
