@@ -39,6 +39,7 @@ from social.networks.base import (
     TokenSet,
 )
 from social.networks.http import (
+    CAPABILITIES,
     HttpAdapter,
     appsecret_proof,
     day_bounds,
@@ -261,24 +262,7 @@ class FacebookAdapter(GraphAdapter):
         "instagram_manage_comments",
         "instagram_manage_insights",
     )
-    capabilities = frozenset(
-        {
-            "oauth",
-            "refresh",
-            "publish",
-            "first_comment",
-            "delete",
-            "find_published",
-            "fetch_comments",
-            "fetch_mentions",
-            "fetch_messages",
-            "reply",
-            "like",
-            "hide",
-            "post_metrics",
-            "channel_metrics",
-        }
-    )
+    capabilities = CAPABILITIES - {"revoke"}
     reconcile_reliability = "text prefix within the time window (no metadata on Graph posts)"
 
     def _page(self, credentials: ChannelCredentials) -> str:

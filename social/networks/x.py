@@ -30,6 +30,7 @@ from social.networks.base import (
     RemoteItem,
 )
 from social.networks.http import (
+    CAPABILITIES,
     OAuth2Adapter,
     error_for_status,
     fetch_kind_capability,
@@ -64,25 +65,7 @@ class XAdapter(OAuth2Adapter):
         "dm.read",
         "offline.access",
     )
-    capabilities = frozenset(
-        {
-            "oauth",
-            "refresh",
-            "revoke",
-            "publish",
-            "first_comment",
-            "delete",
-            "find_published",
-            "fetch_comments",
-            "fetch_mentions",
-            "fetch_messages",
-            "reply",
-            "like",
-            "hide",
-            "post_metrics",
-            "channel_metrics",
-        }
-    )
+    capabilities = CAPABILITIES
     reconcile_reliability = "text prefix (links ignored) within the time window; X refuses exact duplicates"
     chunk_size = 4 * 1024 * 1024  # APPEND segments must stay under 5 MB
 
