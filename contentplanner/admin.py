@@ -1,17 +1,37 @@
 """Admin: posts (filters, search, attempts inline), approval requests, campaigns, tags, read-only feed items.
 
-Admin uses `all_tenants` querysets. The publishing pipeline adds its actions (retry, unschedule) to
-`PostAdmin.actions`.
+Admin uses `all_tenants` querysets; edits are audit-logged. Post actions (retry publishing, unschedule) go
+through the same services as the API, inside the post's tenant, with the staff user as the actor.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+import contextlib
 
+from django.contrib import admin, messages
+
+from contentplanner import publishing
 from contentplanner.models import ApprovalRequest, Campaign, FeedItem, Post, PublishAttempt, Tag
+from contentplanner.services import posts as post_services
+from core import tenancy
+from core.admin import AuditedModelAdmin
+from core.auth import Principal, reset_current_principal, set_current_principal
+from core.errors import DomainError
 
 
-class TenantAdmin(admin.ModelAdmin):
+@contextlib.contextmanager
+def acting_as_staff(request, tenant):
+    """Run a service for `tenant` as the staff user (the audit log names them)."""
+    principal = Principal(tenant=tenant, permissions=frozenset(), kind="staff", user=request.user)
+    with tenancy.tenant_context(tenant):
+        token = set_current_principal(principal)
+        try:
+            yield principal
+        finally:
+            reset_current_principal(token)
+
+
+class TenantAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         return self.model.all_tenants.all()
 
@@ -46,7 +66,29 @@ class PostAdmin(TenantAdmin):
     readonly_fields = ["tenant", "state", "attempt_count", "published_at", "remote_id", "created_at", "updated_at"]
     list_select_related = ["tenant", "channel"]
     inlines = [PublishAttemptInline]
-    actions: list = []  # the publishing pipeline registers retry/unschedule here
+    actions = ["retry_publishing", "unschedule"]
+
+    def _apply(self, request, queryset, label: str, service) -> None:
+        done, refused = 0, []
+        for post in queryset.select_related("tenant"):
+            with acting_as_staff(request, post.tenant) as principal:
+                try:
+                    service(post, principal)
+                    done += 1
+                except DomainError as exc:
+                    refused.append(f"{post.pk}: {exc.message}")
+        if done:
+            self.message_user(request, f"{label}: {done} post(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, f"{label} refused for {line}", messages.WARNING)
+
+    @admin.action(description="Retry publishing (failed posts)")
+    def retry_publishing(self, request, queryset) -> None:
+        self._apply(request, queryset, "Retried", lambda post, p: publishing.retry_post(post, actor=p.user))
+
+    @admin.action(description="Unschedule (scheduled posts)")
+    def unschedule(self, request, queryset) -> None:
+        self._apply(request, queryset, "Unscheduled", lambda post, p: post_services.unschedule_post(post, actor=p))
 
 
 @admin.register(ApprovalRequest)

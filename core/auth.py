@@ -55,3 +55,7 @@ def set_current_principal(principal: Principal | None) -> contextvars.Token:
 
 def get_current_principal() -> Principal | None:
     return _current_principal.get()
+
+
+def reset_current_principal(token: contextvars.Token) -> None:
+    _current_principal.reset(token)

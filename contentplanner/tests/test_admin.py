@@ -1,0 +1,60 @@
+"""The content planner's operator console: pages render, and post actions go through the services."""
+
+import pytest
+from django.urls import reverse
+
+from contentplanner.models import ApprovalRequest, Campaign, FeedItem, Post, PostState, Tag
+from contentplanner.tests.cp_helpers import make_channel, make_post
+from core import tenancy
+from core.models import AuditLogEntry
+from tenants.models import User
+
+
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(User.objects.create_superuser("root@hubbub.local", "admin-pass-123"))
+    return client
+
+
+def _reload(post) -> Post:
+    with tenancy.platform_access():
+        return Post.all_tenants.get(pk=post.pk)
+
+
+@pytest.mark.parametrize("model", [Post, ApprovalRequest, Campaign, Tag, FeedItem])
+def test_changelists_render(staff_client, tenant, model):
+    make_post(make_channel(tenant), state=PostState.FAILED)
+    url = reverse(f"admin:contentplanner_{model._meta.model_name}_changelist")
+    assert staff_client.get(url).status_code == 200
+
+
+def test_post_change_page_renders_with_attempts(staff_client, tenant):
+    post = make_post(make_channel(tenant))
+    assert staff_client.get(reverse("admin:contentplanner_post_change", args=[post.pk])).status_code == 200
+
+
+def test_retry_action_reschedules_failed_posts_and_names_the_staff_user(staff_client, tenant, other_tenant):
+    failed = make_post(make_channel(tenant), state=PostState.FAILED, error_code="NETWORK_DOWN")
+    other_failed = make_post(make_channel(other_tenant), state=PostState.FAILED)
+    draft = make_post(make_channel(tenant))
+    response = staff_client.post(
+        reverse("admin:contentplanner_post_changelist"),
+        {"action": "retry_publishing", "_selected_action": [failed.pk, other_failed.pk, draft.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert _reload(failed).state == _reload(other_failed).state == PostState.SCHEDULED
+    assert _reload(failed).error_code == ""
+    assert _reload(draft).state == PostState.DRAFT  # refused, reported, unchanged
+    assert any("refused" in str(m) for m in response.context["messages"])
+    with tenancy.tenant_context(tenant):
+        entry = AuditLogEntry.objects.get(action="cp.post.retry", object_id=str(failed.pk))
+    assert entry.actor_label == "root@hubbub.local"
+
+
+def test_unschedule_action(staff_client, tenant):
+    post = make_post(make_channel(tenant), state=PostState.SCHEDULED)
+    staff_client.post(
+        reverse("admin:contentplanner_post_changelist"), {"action": "unschedule", "_selected_action": [post.pk]}
+    )
+    assert _reload(post).state == PostState.DRAFT
