@@ -163,6 +163,10 @@ NETWORK_APPS = {
     for network in SOCIAL_NETWORKS
 }
 NETWORK_HTTP_TIMEOUT = float(os.environ.get("NETWORK_HTTP_TIMEOUT", 20))
+# Hosts the browser may be sent back to after connecting a channel (empty: any https host, http on localhost).
+OAUTH_ALLOWED_REDIRECT_HOSTS = env_list("OAUTH_ALLOWED_REDIRECT_HOSTS")
+# Where the offline sandbox network "authorizes" (a page of the embedding app in demos).
+SANDBOX_AUTHORIZE_URL = os.environ.get("SANDBOX_AUTHORIZE_URL", "https://sandbox.hubbub.invalid/oauth/authorize")
 
 # Mail: console in development, SMTP by env.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

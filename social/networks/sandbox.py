@@ -53,7 +53,6 @@ from social.networks.base import (
     UnknownOutcome,
 )
 
-DEFAULT_AUTHORIZE_URL = "https://sandbox.hubbub.invalid/oauth/authorize"
 TOKEN_LIFETIME = timedelta(days=60)
 COMMENT_INTERVAL = timedelta(minutes=10)  # a new comment on a sandbox post every 10 minutes...
 MAX_COMMENTS_PER_POST = 5  # ...up to this many
@@ -171,7 +170,7 @@ class SandboxAdapter:
 
     # --- OAuth and tokens ---------------------------------------------------------------------------------------
     def authorize_url(self, request: AuthorizeRequest) -> str:
-        base = getattr(settings, "SANDBOX_AUTHORIZE_URL", DEFAULT_AUTHORIZE_URL)
+        base = settings.SANDBOX_AUTHORIZE_URL
         params = {
             "client_id": "hubbub",
             "response_type": "code",

@@ -66,7 +66,7 @@ def validate_redirect_uri(uri: str) -> str:
     host = (parsed.hostname or "").lower()
     if not host or parsed.scheme not in {"https", "http"} or (parsed.scheme == "http" and host not in LOCAL_HOSTS):
         raise ValidationFailed(details={"redirectUri": ["An https URL (http only for localhost) is required."]})
-    allowed = getattr(settings, "OAUTH_ALLOWED_REDIRECT_HOSTS", None)
+    allowed = settings.OAUTH_ALLOWED_REDIRECT_HOSTS
     if allowed and host not in {h.lower() for h in allowed}:
         raise ValidationFailed(details={"redirectUri": ["This host is not allowed."]})
     return uri
