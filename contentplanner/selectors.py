@@ -39,7 +39,7 @@ def post_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
 def posts_visible_to(principal: Principal) -> QuerySet[Post]:
     """Live (not deleted) posts on channels `principal` sees, newest first, relations loaded."""
     queryset = Post.objects.exclude(state=PostState.DELETED)
-    return post_relations(_visible(queryset, principal)).order_by("-created_at", "id")
+    return post_relations(_visible(queryset, principal)).order_by("-created_at", "-id")
 
 
 def post_groups_visible_to(principal: Principal) -> QuerySet[PostGroup]:
