@@ -1,4 +1,6 @@
-"""The Celery app. Queues by kind: `publish` (time critical), `sync`, `default`, `notify`.
+"""The Celery app. Queues by kind: `publish` (time critical), `sync`, `default`, `notify`, and `dispatch`, the
+publishing dispatcher's own queue: a backlog of publish tasks must never delay the next claim/reconcile tick, so a
+dedicated single-process worker consumes it.
 
 Each app may declare `BEAT_SCHEDULE` in `<app>/schedules.py`; they are merged here.
 """
@@ -13,10 +15,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("hubbub", task_cls="core.celery_tasks:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in ("publish", "sync", "default", "notify")]
+app.conf.task_queues = [Queue(name) for name in ("dispatch", "publish", "sync", "default", "notify")]
 app.conf.task_routes = {
     "contentplanner.tasks.publish_post": {"queue": "publish"},
-    "contentplanner.tasks.dispatch_due_posts": {"queue": "publish"},
+    "contentplanner.tasks.dispatch_due_posts": {"queue": "dispatch"},
     "social.tasks.*": {"queue": "sync"},
     "tenants.tasks.send_*": {"queue": "notify"},
 }

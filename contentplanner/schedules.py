@@ -9,7 +9,7 @@ BEAT_SCHEDULE = {
         "task": "contentplanner.tasks.dispatch_due_posts",
         "schedule": DISPATCH_INTERVAL_SECONDS,
         # A tick nobody ran within two intervals is obsolete: the next one does the same work.
-        "options": {"queue": "publish", "expires": DISPATCH_INTERVAL_SECONDS * 2},
+        "options": {"queue": "dispatch", "expires": DISPATCH_INTERVAL_SECONDS * 2},
     },
     # Analytics (contentplanner.analytics_tasks): post metrics hourly, channel figures for yesterday once a day.
     "cp-dispatch-post-metrics": {

@@ -46,10 +46,11 @@ def test_time_limits_are_below_the_visibility_timeout(monkeypatch):
     assert tasks.publish_post.time_limit < publishing.IN_FLIGHT_STALE.total_seconds()
 
 
-def test_publishing_tasks_are_routed_to_the_publish_queue():
-    for name in ("contentplanner.tasks.publish_post", "contentplanner.tasks.dispatch_due_posts"):
-        assert app.amqp.router.route({}, name)["queue"].name == "publish"
-    assert {queue.name for queue in app.conf.task_queues} == {"publish", "sync", "default", "notify"}
+def test_publish_tasks_and_the_dispatcher_have_their_own_queues():
+    assert app.amqp.router.route({}, "contentplanner.tasks.publish_post")["queue"].name == "publish"
+    # A publish backlog must not delay the dispatcher's ticks.
+    assert app.amqp.router.route({}, "contentplanner.tasks.dispatch_due_posts")["queue"].name == "dispatch"
+    assert {queue.name for queue in app.conf.task_queues} == {"dispatch", "publish", "sync", "default", "notify"}
 
 
 def test_one_dispatcher_beat_entry_every_few_seconds_without_eta():
@@ -60,7 +61,7 @@ def test_one_dispatcher_beat_entry_every_few_seconds_without_eta():
     )
     assert entry["task"] == tasks.dispatch_due_posts.name
     assert entry["schedule"] <= 5
-    assert entry["options"]["queue"] == "publish"
+    assert entry["options"]["queue"] == "dispatch"
     assert entry["options"]["expires"] <= 2 * entry["schedule"]
     assert [name for name, e in app.conf.beat_schedule.items() if e["task"] == tasks.dispatch_due_posts.name] == [
         "cp-dispatch-due-posts"
