@@ -31,6 +31,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
+from bench._throwaway_db import throwaway_database  # noqa: E402
+
 TENANTS, USERS_PER_TENANT, TEAMS_PER_TENANT, TEAMS_PER_USER = 100, 100, 20, 2
 
 
@@ -109,10 +111,7 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_test_environment()
-    creation = connection.creation
-    old_name = connection.settings_dict["NAME"]
-    test_db = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with throwaway_database() as test_db:
         t0 = time.perf_counter()
         owners = populate()
         print(
@@ -127,9 +126,7 @@ def main() -> None:
                 f"GET {path:<16} {args.requests} requests: {r['rps']:7.1f} req/s  "
                 f"p50 {r['p50']:.2f} ms  p95 {r['p95']:.2f} ms"
             )
-    finally:
-        creation.destroy_test_db(old_name, verbosity=0)
-        print(f"dropped {test_db}")
+    print(f"dropped {test_db}")
 
 
 if __name__ == "__main__":

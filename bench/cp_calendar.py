@@ -36,6 +36,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
+from bench._throwaway_db import throwaway_database  # noqa: E402
 from core.db.rls import owner_mode  # noqa: E402
 
 POSTS, CHANNELS = 100_000, 40
@@ -118,10 +119,7 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_test_environment()
-    creation = connection.creation
-    old_name = connection.settings_dict["NAME"]
-    test_db = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
+    with throwaway_database() as test_db:
         from tenants.tokens import start_session
 
         t0 = time.perf_counter()
@@ -162,9 +160,7 @@ def main() -> None:
             print(f"GET {label:<32} {args.requests:>4} requests  p50 {r['p50']:8.2f} ms  p95 {r['p95']:8.2f} ms")
         rows, ms, peak = measure_export(client, {"channel": ",".join(str(c) for c in channel_ids[:5])})
         print(f"CSV export of {rows} posts: {ms:.0f} ms, peak traced memory while streaming {peak:.1f} MB")
-    finally:
-        creation.destroy_test_db(old_name, verbosity=0)
-        print(f"dropped {test_db}")
+    print(f"dropped {test_db}")
 
 
 if __name__ == "__main__":
