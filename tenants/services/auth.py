@@ -41,15 +41,29 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from core import audit, tenancy
 from core.auth import Principal
 from core.errors import (
-    Conflict,
     NotFound,
     PermissionDenied,
-    RateLimited,
-    Unauthorized,
     ValidationFailed,
 )
 from tenants import tokens
-from tenants.errors import UserLimitReached
+from tenants.errors import (
+    AccountDisabled,
+    AccountLocked,
+    EmailTaken,
+    ExchangeRoleForbidden,
+    ExternalUserNotFound,
+    InvalidCredentials,
+    InvalidOtp,
+    InvalidResetToken,
+    MembershipInactive,
+    NoActiveMembership,
+    OtpRequired,
+    TenantInactive,
+    TotpAlreadyEnabled,
+    TotpNotEnabled,
+    TotpNotSetUp,
+    UserLimitReached,
+)
 from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
 from tenants.roles import Role
 from tenants.services.workspaces import create_tenant
@@ -62,84 +76,6 @@ RECOVERY_CODE_COUNT = 10
 TOTP_REPLAY_WINDOW_SECONDS = 90
 PROVISIONED_EMAIL_DOMAIN = "external.hubbub.invalid"
 PRIVILEGED_ROLES = frozenset({Role.OWNER, Role.ADMIN})
-
-
-# --- errors (stable codes, documented in the OpenAPI descriptions) ---------------------------------------------
-
-
-class InvalidCredentials(Unauthorized):
-    code = "INVALID_CREDENTIALS"
-    message = "The email or password is incorrect."
-
-
-class OtpRequired(Unauthorized):
-    code = "OTP_REQUIRED"
-    message = "This account uses two-factor authentication: send `otp` (an authenticator code or a recovery code)."
-
-
-class InvalidOtp(Unauthorized):
-    code = "INVALID_OTP"
-    message = "The one-time code is wrong or was already used."
-
-
-class AccountLocked(RateLimited):
-    code = "ACCOUNT_LOCKED"
-    message = "Too many failed sign-in attempts; try again later."
-
-
-class AccountDisabled(PermissionDenied):
-    code = "ACCOUNT_DISABLED"
-    message = "This account is disabled."
-
-
-class TenantInactive(PermissionDenied):
-    code = "TENANT_INACTIVE"
-    message = "This tenant is not active."
-
-
-class MembershipInactive(PermissionDenied):
-    code = "MEMBERSHIP_INACTIVE"
-    message = "Your access to this tenant is disabled."
-
-
-class NoActiveMembership(PermissionDenied):
-    code = "NO_ACTIVE_MEMBERSHIP"
-    message = "This account has no active tenant to sign in to."
-
-
-class EmailTaken(Conflict):
-    code = "EMAIL_TAKEN"
-    message = "An account with this email already exists."
-
-
-class ExternalUserNotFound(NotFound):
-    code = "EXTERNAL_USER_NOT_FOUND"
-    message = "No user with this externalUserId in this tenant, and this API key may not provision users."
-
-
-class ExchangeRoleForbidden(PermissionDenied):
-    code = "EXCHANGE_ROLE_FORBIDDEN"
-    message = "Tokens for OWNER or ADMIN members need an API key with the admin scope."
-
-
-class InvalidResetToken(ValidationFailed):
-    code = "INVALID_RESET_TOKEN"
-    message = "The password reset link is invalid, expired or already used."
-
-
-class TotpAlreadyEnabled(Conflict):
-    code = "TOTP_ALREADY_ENABLED"
-    message = "Two-factor authentication is already enabled."
-
-
-class TotpNotSetUp(Conflict):
-    code = "TOTP_NOT_SET_UP"
-    message = "Start with POST /api/v1/auth/totp/setup."
-
-
-class TotpNotEnabled(Conflict):
-    code = "TOTP_NOT_ENABLED"
-    message = "Two-factor authentication is not enabled."
 
 
 # --- registration ------------------------------------------------------------------------------------------------
