@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "tenants",
     "social",
     "contentplanner",
+    "notifications",
+    "inbox",
+    "community",
+    "ads",
 ]
 
 MIDDLEWARE = [

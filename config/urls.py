@@ -8,6 +8,10 @@ api_v1 = [
     path("", include("tenants.api.urls")),
     path("", include("social.api.urls")),
     path("cp/", include("contentplanner.api.urls")),
+    path("notifications/", include("notifications.api.urls")),
+    path("inbox/", include("inbox.api.urls")),
+    path("community/", include("community.api.urls")),
+    path("ads/", include("ads.api.urls")),
 ]
 
 urlpatterns = [

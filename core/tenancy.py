@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from core.auth import Principal
     from tenants.models import Tenant
 
 _current_tenant: contextvars.ContextVar[Tenant | None] = contextvars.ContextVar("hubbub_tenant", default=None)
@@ -89,3 +90,19 @@ def platform_access() -> Iterator[None]:
 
 def is_platform_access() -> bool:
     return _platform_access.get()
+
+
+@contextlib.contextmanager
+def acting_as(principal: Principal) -> Iterator[Principal]:
+    """Run the block as `principal` in its tenant (authentication, OAuth callbacks, admin actions, tasks).
+
+    Tenant and principal are restored on exit, whatever they were, so nesting never clobbers an outer context.
+    """
+    from core.auth import reset_current_principal, set_current_principal
+
+    principal_token = set_current_principal(principal)
+    try:
+        with tenant_context(principal.tenant):
+            yield principal
+    finally:
+        reset_current_principal(principal_token)

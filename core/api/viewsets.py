@@ -11,6 +11,7 @@ import uuid
 
 from django.db.models import QuerySet
 from rest_framework import mixins, viewsets
+from rest_framework.views import APIView
 
 from core import tenancy
 from core.api.idempotency import IdempotencyMixin
@@ -27,6 +28,10 @@ class TenantAPIMixin:
         principal = principal_of(self.request)
         assert principal is not None, "IsTenantMember guarantees a principal"
         return principal
+
+
+class TenantAPIView(TenantAPIMixin, APIView):
+    """A singleton resource or read model of the current tenant (no id in the path); permissions per HTTP method."""
 
 
 UUID_PATTERN = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"

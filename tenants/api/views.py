@@ -7,11 +7,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api.pagination import PageOrCursorPagination
 from core.api.schema import error_responses
-from core.api.viewsets import TenantAPIMixin, TenantViewSet
+from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from tenants import selectors
 from tenants.api import serializers as s
@@ -64,10 +63,6 @@ class AuditLogViewSet(mixins.ListModelMixin, TenantViewSet):
 
 
 UNKNOWN_FIELDS_NOTE = " Unknown JSON fields are ignored (tenant `settings` keys excepted: unknown ones are a 400)."
-
-
-class TenantAPIView(TenantAPIMixin, APIView):
-    """A singleton resource of the current tenant (no id in the path); permissions per HTTP method."""
 
 
 class MeView(TenantAPIView):
