@@ -34,6 +34,7 @@ def main() -> None:
     from django.test import Client
 
     from core import tenancy
+    from core.auth import Principal
     from social.models import ShortLink
     from social.services import shortlinks as shortlink_services
     from tenants.services import workspaces
@@ -42,7 +43,8 @@ def main() -> None:
         print(f"database: {connection.vendor} {db_name}")
         tenant = workspaces.create_tenant(name="Bench", plan="business")
         with tenancy.tenant_context(tenant):
-            link = shortlink_services.create_short_link("https://example.com/landing")
+            bench = Principal(tenant=tenant, permissions=frozenset(), kind="staff")
+            link = shortlink_services.create_short_link("https://example.com/landing", actor=bench)
         path = f"/s/{link.code}"
 
         client = Client()

@@ -52,3 +52,59 @@ class NetworkUnavailable(DomainError):
     status = 503
     code = "NETWORK_UNAVAILABLE"
     message = "The network is unavailable; try again later."
+
+
+class ChannelNotInGrant(ValidationFailed):
+    """400: a reconnect's grant does not reach the channel being reconnected; details name the `channelId`."""
+
+    code = "CHANNEL_NOT_IN_GRANT"
+    message = "The grant does not reach the channel being reconnected."
+
+
+# --- media library -------------------------------------------------------------------------------------------------
+class PayloadTooLarge(DomainError):
+    """413: the file is larger than MAX_UPLOAD_BYTES; details carry `maxBytes` (and `sizeBytes` when known)."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    message = "The file is too large."
+
+
+class StorageLimitReached(LimitReached):
+    """403: the plan's storage would be exceeded; details carry `limitBytes` and `usedBytes`."""
+
+    code = "STORAGE_LIMIT_REACHED"
+    message = "Your plan's storage limit has been reached."
+
+
+class UnsupportedMediaType(ValidationFailed):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    message = "This type of file is not supported."
+
+
+class UrlImportFailed(ValidationFailed):
+    """400: the URL is not allowed (SSRF guard), redirects too often, times out or answers with an error."""
+
+    code = "URL_IMPORT_FAILED"
+    message = "The file could not be imported from this URL."
+
+
+class MediaInUse(Conflict):
+    """409: a scheduled or publishing post uses this media; details carry the blocking `postIds`."""
+
+    code = "MEDIA_IN_USE"
+    message = "This media is used by a scheduled or publishing post."
+
+
+# --- short links ---------------------------------------------------------------------------------------------------
+class ShortenerNotConfigured(Conflict):
+    code = "SHORTENER_NOT_CONFIGURED"
+    message = "The shortener mode is OWN but no bit.ly account is connected."
+
+
+class ShortenerUnavailable(DomainError):
+    """503: bit.ly refused or could not be reached; try again later."""
+
+    status = 503
+    code = "SHORTENER_UNAVAILABLE"
+    message = "bit.ly could not shorten the link; try again later."

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from datetime import timedelta
+
+from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.utils import timezone
 
 from core.auth import Principal
-from social.models import Channel, ChannelStatus, TeamChannel
+from social.models import BitlyAccount, Channel, ChannelStatus, Media, MediaTag, OAuthState, ShortLink, TeamChannel
+from social.networks.registry import ADAPTER_PATHS
 
 
 def channels() -> QuerySet[Channel]:
@@ -42,11 +46,6 @@ def channel_ids_visible_to(principal: Principal) -> set | None:
     return set(visible_channel_ids_subquery(principal.user.pk).values_list("channel_id", flat=True))
 
 
-def publishable_channels() -> QuerySet[Channel]:
-    """Active channels with publishing switched on."""
-    return channels().filter(status=ChannelStatus.ACTIVE, publishing_enabled=True)
-
-
 def channel_counts(queryset: QuerySet[Channel]) -> dict:
     """{total, needsAttention, byNetwork: {network: n}, byStatus: {status: n}} for `queryset`."""
     by_network = dict(queryset.order_by().values_list("network").annotate(n=Count("id")).values_list("network", "n"))
@@ -61,3 +60,53 @@ def channel_counts(queryset: QuerySet[Channel]) -> dict:
 
 def team_channels(team) -> QuerySet[Channel]:
     return channels().filter(team_links__team=team)
+
+
+def active_channel_count() -> int:
+    """Channels that count against the plan limit: every channel not disconnected."""
+    return Channel.objects.exclude(status=ChannelStatus.DISCONNECTED).count()
+
+
+def media_items() -> QuerySet[Media]:
+    """The current tenant's media, newest first, with uploader and tags loaded in fixed extra queries."""
+    return (
+        Media.objects.select_related("uploaded_by")
+        .prefetch_related(Prefetch("tags", queryset=MediaTag.objects.order_by("name")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def storage_used_bytes() -> int:
+    """Bytes the current tenant's media library holds (what counts against the plan's storage limit)."""
+    return Media.objects.aggregate(total=Sum("size_bytes"))["total"] or 0
+
+
+def short_links() -> QuerySet[ShortLink]:
+    """The current tenant's short links, newest first."""
+    return ShortLink.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def bitly_account() -> BitlyAccount | None:
+    """The current tenant's bit.ly connection (one per tenant), or None."""
+    return BitlyAccount.objects.select_related("connected_by").first()
+
+
+def channels_due_for_refresh(*, window: timedelta) -> QuerySet:
+    """(id, tenant_id) of active channels, across tenants, whose token expires within `window`, on networks that
+    have an adapter. A platform scan: call it inside `tenancy.platform_access()`."""
+    return (
+        Channel.all_tenants.filter(
+            status=ChannelStatus.ACTIVE,
+            network__in=list(ADAPTER_PATHS),
+            token_expires_at__isnull=False,
+            token_expires_at__lte=timezone.now() + window,
+        )
+        .exclude(access_token="")
+        .order_by("token_expires_at", "id")
+        .values_list("id", "tenant_id")
+    )
+
+
+def stale_oauth_states(*, older_than: timedelta) -> QuerySet[OAuthState]:
+    """Connect attempts, across tenants, started before `older_than` ago (platform scan, like the above)."""
+    return OAuthState.all_tenants.filter(created_at__lt=timezone.now() - older_than)

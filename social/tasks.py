@@ -1,68 +1,51 @@
-"""Celery tasks of the social app: thin wrappers around services (queue `sync`, see config/celery.py)."""
+"""Celery tasks of the social app: thin wrappers around services, on the `sync` queue (network work).
+
+Each task takes ids as keyword arguments (with `tenant_id=` when it acts for one tenant: `core.celery_tasks.TenantTask`
+enters that tenant) and is safe to run twice.
+"""
 
 from __future__ import annotations
 
-import logging
+from datetime import timedelta
 
 from celery import shared_task
 
 from core import tenancy
+from social import selectors
 from social.models import Channel
 from social.networks.base import NetworkError
+from social.services import tokens
 
-logger = logging.getLogger(__name__)
+OAUTH_STATE_RETENTION = timedelta(days=1)
 
 
-@shared_task
+@shared_task(name="social.tasks.dispatch_token_refreshes", queue="sync", soft_time_limit=60, time_limit=90)
 def dispatch_token_refreshes() -> int:
     """Beat, every 10 minutes: one refresh task per channel whose token expires within 24 h (all tenants)."""
-    from social.services.tokens import channels_due_for_refresh
-
     with tenancy.platform_access():
-        due = list(channels_due_for_refresh())
+        due = list(selectors.channels_due_for_refresh(window=tokens.REFRESH_WINDOW))
     for channel_id, tenant_id in due:
-        refresh_channel_token.delay(str(channel_id), tenant_id=str(tenant_id))
+        refresh_channel_token.delay(channel_id=str(channel_id), tenant_id=str(tenant_id))
     return len(due)
 
 
-@shared_task
-def refresh_channel_token(channel_id: str, *, tenant_id: str) -> str:
-    """Refresh one channel's token (single-flight; idempotent: a fresh token is left alone)."""
-    from social.services.tokens import refresh_channel_token as refresh
-
+@shared_task(name="social.tasks.refresh_channel_token", queue="sync", soft_time_limit=90, time_limit=120)
+def refresh_channel_token(*, channel_id: str, tenant_id: str) -> str:
+    """Refresh one channel's token (single-flight; idempotent: a fresh token is left alone). Returns "ok",
+    "missing" or the network's error code."""
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is None:
         return "missing"
     try:
-        refresh(channel)
+        tokens.refresh_channel_token(channel)
     except NetworkError as exc:
         return exc.code
     return "ok"
 
 
-@shared_task
-def send_channel_attention_email(channel_id: str, *, reason: str, tenant_id: str) -> int:
-    """Tell the tenant's owners and admins that a channel needs attention."""
-    from social.services.channels import send_attention_email
-
-    channel = Channel.objects.filter(pk=channel_id).first()
-    if channel is None:
-        return 0
-    return send_attention_email(channel, reason=reason)
-
-
-__all__ = ["dispatch_token_refreshes", "refresh_channel_token", "send_channel_attention_email"]
-
-
-@shared_task
+@shared_task(name="social.tasks.purge_oauth_states", queue="sync", soft_time_limit=60, time_limit=90)
 def purge_oauth_states() -> int:
     """Beat, daily: forget connect attempts older than a day (used or expired long ago; platform job)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from social.models import OAuthState
-
     with tenancy.platform_access():
-        deleted, _ = OAuthState.all_tenants.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+        deleted, _ = selectors.stale_oauth_states(older_than=OAUTH_STATE_RETENTION).delete()
     return deleted

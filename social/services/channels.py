@@ -5,22 +5,27 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit, tenancy
+from core import audit, notify, tenancy
+from core.auth import Principal
 from core.errors import ValidationFailed
-from social.errors import ChannelLimitReached
+from social import selectors
+from social.errors import ChannelLimitReached, ChannelNotInGrant
 from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
 from social.models.channels import DIRECT_NETWORKS
 from social.networks.base import ChannelCredentials, ConnectedAccount, NetworkError, TokenSet
 from social.networks.registry import UnknownNetwork, get_adapter
-from tenants.models import Membership, Team, User
-from tenants.roles import Role
+from tenants import selectors as tenant_selectors
+
+if TYPE_CHECKING:
+    from tenants.models import Team
+
+ATTENTION_EVENT = "social.channel.needs_attention"
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +41,6 @@ def credentials_for(channel: Channel) -> ChannelCredentials:
     )
 
 
-def active_channel_count() -> int:
-    """Channels that count against the plan limit: every channel not disconnected."""
-    return Channel.objects.exclude(status=ChannelStatus.DISCONNECTED).count()
-
-
 def ensure_channel_capacity(new_channels: int = 1) -> None:
     """Raise LIMIT_REACHED when adding `new_channels` would pass the tenant's plan channel limit."""
     if new_channels <= 0:
@@ -48,10 +48,9 @@ def ensure_channel_capacity(new_channels: int = 1) -> None:
     limit = tenancy.require_current_tenant().limits.get("channels")
     if limit is None:
         return
-    if active_channel_count() + new_channels > limit:
-        raise ChannelLimitReached(
-            f"Your plan allows {limit} channels.", details={"limit": limit, "used": active_channel_count()}
-        )
+    used = selectors.active_channel_count()
+    if used + new_channels > limit:
+        raise ChannelLimitReached(f"Your plan allows {limit} channels.", details={"limit": limit, "used": used})
 
 
 def _validate_direct_config(network: str, config: dict) -> dict:
@@ -73,6 +72,7 @@ def _validate_direct_config(network: str, config: dict) -> dict:
 @transaction.atomic
 def create_direct_channel(
     *,
+    actor: Principal,
     network: str,
     name: str,
     external_id: str = "",
@@ -81,7 +81,6 @@ def create_direct_channel(
     config: dict | None = None,
     products: Iterable[str] | None = None,
     teams: Iterable[Team] = (),
-    created_by: User | None = None,
 ) -> Channel:
     """Create a `custom`, `placeholder` or `sandbox` channel (no OAuth); counts against the plan limit. Without
     `teams` it joins the tenant's default team."""
@@ -102,17 +101,17 @@ def create_direct_channel(
         config=config,
         publishing_enabled="cp" in products,
         inbox_enabled="inbox" in products and network != ChannelNetwork.PLACEHOLDER,
-        connected_by=created_by,
-        token_owner=created_by,
+        connected_by=actor.user,
+        token_owner=actor.user,
     )
     _link_teams(channel, list(teams) or _default_teams())
-    audit.record("channel.created", channel, changes={"network": network, "name": name})
+    audit.record("channel.created", channel, changes={"network": network, "name": name}, actor=actor)
     return channel
 
 
 def _default_teams() -> list[Team]:
     """Where a new channel goes when no team is named: the tenant's default team, so members see it."""
-    return list(Team.objects.filter(is_default=True))
+    return list(tenant_selectors.default_teams())
 
 
 def _link_teams(channel: Channel, teams: Iterable[Team]) -> None:
@@ -143,8 +142,8 @@ def apply_tokens(channel: Channel, tokens: TokenSet) -> None:
 def upsert_connected_accounts(
     accounts: list[ConnectedAccount],
     *,
+    actor: Principal,
     user_tokens: TokenSet | None = None,
-    connected_by: User | None = None,
     team: Team | None = None,
     only_channel: Channel | None = None,
 ) -> list[Channel]:
@@ -157,11 +156,7 @@ def upsert_connected_accounts(
             a for a in accounts if a.external_id == only_channel.external_id and a.network == only_channel.network
         ]
         if not accounts:
-            raise ValidationFailed(
-                "The grant does not reach the channel being reconnected.",
-                code="CHANNEL_NOT_IN_GRANT",
-                details={"channelId": [str(only_channel.pk)]},
-            )
+            raise ChannelNotInGrant(details={"channelId": [str(only_channel.pk)]})
     keys = [(a.network, a.external_id) for a in accounts]
     existing = {
         (c.network, c.external_id): c
@@ -171,6 +166,7 @@ def upsert_connected_accounts(
     }
     new_count = sum(1 for k in set(keys) if k not in existing or existing[k].status == ChannelStatus.DISCONNECTED)
     ensure_channel_capacity(new_count)
+    connected_by = actor.user
     channels: list[Channel] = []
     for account in accounts:
         tokens = account.tokens or user_tokens
@@ -198,6 +194,7 @@ def upsert_connected_accounts(
             "channel.connected" if created else "channel.reconnected",
             channel,
             changes={"network": channel.network, "name": channel.name, "status": [before_status, channel.status]},
+            actor=actor,
         )
         channels.append(channel)
     return channels
@@ -205,7 +202,12 @@ def upsert_connected_accounts(
 
 @transaction.atomic
 def update_channel(
-    channel: Channel, *, name: str | None = None, products: Iterable[str] | None = None, teams: list[Team] | None = None
+    channel: Channel,
+    *,
+    actor: Principal,
+    name: str | None = None,
+    products: Iterable[str] | None = None,
+    teams: list[Team] | None = None,
 ) -> Channel:
     """Rename, switch products on/off, replace the channel's teams."""
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
@@ -226,11 +228,11 @@ def update_channel(
         if old != new:
             changes["teamIds"] = [sorted(map(str, old)), sorted(map(str, new))]
     if changes:
-        audit.record("channel.updated", channel, changes=changes)
+        audit.record("channel.updated", channel, changes=changes, actor=actor)
     return channel
 
 
-def disconnect_channel(channel: Channel) -> Channel:
+def disconnect_channel(channel: Channel, *, actor: Principal) -> Channel:
     """Revoke the grant where the network offers it (a failure is logged, never blocks), clear the tokens and mark
     the channel disconnected. The row stays: posts and tickets keep their history."""
     if channel.access_token:
@@ -239,7 +241,10 @@ def disconnect_channel(channel: Channel) -> Channel:
         except (UnknownNetwork, ImportError):
             pass  # custom/placeholder channels (no adapter), or an adapter that cannot load: nothing to revoke
         except NetworkError as exc:
-            logger.warning("Revoking channel %s on %s failed: %s", channel.pk, channel.network, exc.code)
+            logger.warning(
+                "channel revoke failed",
+                extra={"channel_id": str(channel.pk), "network": channel.network, "network_code": exc.code},
+            )
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel.pk)
         if channel.status == ChannelStatus.DISCONNECTED and not channel.access_token:
@@ -252,12 +257,12 @@ def disconnect_channel(channel: Channel) -> Channel:
         channel.status_reason = "Disconnected by a user."
         channel.disconnected_at = timezone.now()
         channel.save()
-        audit.record("channel.disconnected", channel, changes={"status": [before, channel.status]})
+        audit.record("channel.disconnected", channel, changes={"status": [before, channel.status]}, actor=actor)
     return channel
 
 
 @transaction.atomic
-def set_team_channels(team: Team, channels: list[Channel]) -> list[Channel]:
+def set_team_channels(team: Team, channels: list[Channel], *, actor: Principal) -> list[Channel]:
     """Replace the set of channels assigned to `team`."""
     old = set(TeamChannel.objects.filter(team=team).values_list("channel_id", flat=True))
     new = {channel.pk for channel in channels}
@@ -267,17 +272,20 @@ def set_team_channels(team: Team, channels: list[Channel]) -> list[Channel]:
     )
     if old != new:
         audit.record(
-            "team.channels_replaced", team, changes={"channelIds": [sorted(map(str, old)), sorted(map(str, new))]}
+            "team.channels_replaced",
+            team,
+            changes={"channelIds": [sorted(map(str, old)), sorted(map(str, new))]},
+            actor=actor,
         )
     return channels
 
 
-def mark_needs_attention(channel: Channel, *, reason: str) -> bool:
+def mark_needs_attention(channel: Channel, *, reason: str, actor: Principal | None = None) -> bool:
     """The network refused the channel's credentials (expired/revoked token, missing permission): mark the channel
-    `needsAttention` (audit-logged) and email the tenant's owners and admins, once per incident
+    `needsAttention` (audit-logged) and tell the tenant's owners and admins, once per incident
     (`attention_notified_at`, cleared when the channel is healthy again). Safe inside the caller's transaction:
-    the email is enqueued on commit. Returns True when this call changed the status."""
-    now = timezone.now()
+    the notice goes out on commit. `actor` is None when the system noticed (a task, the publishing pipeline).
+    Returns True when this call changed the status."""
     with transaction.atomic():
         locked = Channel.objects.select_for_update().get(pk=channel.pk)
         changed = locked.status == ChannelStatus.ACTIVE
@@ -289,42 +297,27 @@ def mark_needs_attention(channel: Channel, *, reason: str) -> bool:
                 "channel.needs_attention",
                 locked,
                 changes={"status": [ChannelStatus.ACTIVE, locked.status], "reason": reason},
+                actor=actor,
             )
         if locked.status == ChannelStatus.NEEDS_ATTENTION and locked.attention_notified_at is None:
-            locked.attention_notified_at = now
+            locked.attention_notified_at = timezone.now()
             locked.save(update_fields=["attention_notified_at", "updated_at"])
-            channel_id, tenant_id = locked.pk, locked.tenant_id
-            transaction.on_commit(
-                lambda: _enqueue_attention_email(channel_id=channel_id, tenant_id=tenant_id, reason=reason)
-            )
+            _notify_attention(locked, reason=reason)
     return changed
 
 
-def _enqueue_attention_email(*, channel_id, tenant_id, reason: str) -> None:
-    from social.tasks import send_channel_attention_email
-
-    send_channel_attention_email.delay(str(channel_id), reason=reason, tenant_id=str(tenant_id))
-
-
-def send_attention_email(channel: Channel, *, reason: str) -> int:
-    """Email the tenant's active OWNER/ADMIN members that `channel` needs attention. Returns the recipient count."""
-    recipients = sorted(
-        Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN], is_active=True, user__is_active=True)
-        .select_related("user")
-        .values_list("user__email", flat=True)
-    )
-    if not recipients:
-        return 0
+def _notify_attention(channel: Channel, *, reason: str) -> None:
     tenant = tenancy.require_current_tenant()
-    send_mail(
+    notify.notify(
+        ATTENTION_EVENT,
+        to=tenant_selectors.admin_emails(),
         subject=f"[Hubbub] The channel “{channel.name}” needs your attention",
-        message=(
+        body=(
             f"Hubbub can no longer act for the {channel.get_network_display()} channel “{channel.name}” "
             f"in the workspace “{tenant.name}”.\n\nReason: {reason}\n\n"
             "Scheduled posts to this channel will not be published until it is reconnected. "
             "Open Channels in Hubbub and choose Reconnect."
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
+        tenant_id=tenant.pk,
+        data={"channelId": str(channel.pk), "channelName": channel.name, "network": channel.network, "reason": reason},
     )
-    return len(recipients)

@@ -1,4 +1,4 @@
-"""Writes (and the list read) of the media library: upload, URL import, edit, delete.
+"""Writes of the media library: upload, URL import, edit, delete.
 
 An upload is probed before anything is written (type sniffed from the bytes, size, hash, dimensions, thumbnail),
 then, under a lock on the tenant row (so two uploads cannot both slip under the storage limit), the file is saved
@@ -25,50 +25,21 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet, Sum
 
 from core import audit, tenancy
-from core.errors import Conflict, DomainError, LimitReached, ValidationFailed
-from social import media_probe, url_safety
+from core.auth import Principal
+from core.errors import ValidationFailed
+from social import media_probe, selectors, url_safety
+from social.errors import MediaInUse, PayloadTooLarge, StorageLimitReached, UnsupportedMediaType, UrlImportFailed
 from social.models import Media, MediaTag
+from tenants import selectors as tenant_selectors
 
 MAX_TAGS = 30
 MAX_TAG_LENGTH = 50
 MAX_FOLDER_DEPTH = 10
 URL_IMPORT_TIMEOUT_SECONDS = 60.0
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
-    message = "The file is too large."
-
-
-class StorageLimitReached(LimitReached):
-    """403: the plan's storage would be exceeded; details carry `limitBytes` and `usedBytes`."""
-
-    code = "STORAGE_LIMIT_REACHED"
-    message = "Your plan's storage limit has been reached."
-
-
-class UnsupportedMediaType(ValidationFailed):
-    code = "UNSUPPORTED_MEDIA_TYPE"
-    message = "This type of file is not supported."
-
-
-class UrlImportFailed(ValidationFailed):
-    """400: the URL is not allowed (SSRF guard), redirects too often, times out or answers with an error."""
-
-    code = "URL_IMPORT_FAILED"
-    message = "The file could not be imported from this URL."
-
-
-class MediaInUse(Conflict):
-    """409: a scheduled or publishing post uses this media; details carry the blocking `postIds`."""
-
-    code = "MEDIA_IN_USE"
-    message = "This media is used by a scheduled or publishing post."
 
 
 # --- usage checkers --------------------------------------------------------------------------------------------------
@@ -86,30 +57,11 @@ def register_media_usage_checker(checker: MediaUsageChecker) -> MediaUsageChecke
     return checker
 
 
-def unregister_media_usage_checker(checker: MediaUsageChecker) -> None:
-    if checker in _usage_checkers:
-        _usage_checkers.remove(checker)
-
-
 def blocking_post_ids(media: Media) -> list[str]:
     ids: list[str] = []
     for checker in _usage_checkers:
         ids.extend(str(post_id) for post_id in checker(media))
     return sorted(set(ids))
-
-
-# --- reads -----------------------------------------------------------------------------------------------------------
-def media_items() -> QuerySet[Media]:
-    """The current tenant's media, newest first, with uploader and tags loaded in fixed extra queries."""
-    return (
-        Media.objects.select_related("uploaded_by")
-        .prefetch_related(Prefetch("tags", queryset=MediaTag.objects.order_by("name")))
-        .order_by("-created_at", "-id")
-    )
-
-
-def storage_used_bytes() -> int:
-    return Media.objects.aggregate(total=Sum("size_bytes"))["total"] or 0
 
 
 # --- input normalisation ---------------------------------------------------------------------------------------------
@@ -161,11 +113,11 @@ def clean_display_name(name: str) -> str:
 def create_media_from_upload(
     upload: File,
     *,
+    actor: Principal,
     alt_text: str = "",
     tags: Iterable[str] = (),
     folder: str = "",
     name: str | None = None,
-    uploaded_by=None,
     source_url: str = "",
 ) -> Media:
     """Store an uploaded file (Django `UploadedFile` or any `File`) in the current tenant's library.
@@ -191,7 +143,7 @@ def create_media_from_upload(
         alt_text=alt_text,
         tags=tags,
         folder=folder,
-        uploaded_by=uploaded_by,
+        actor=actor,
         source_url=source_url,
     )
 
@@ -199,11 +151,11 @@ def create_media_from_upload(
 def import_media_from_url(
     url: str,
     *,
+    actor: Principal,
     alt_text: str = "",
     tags: Iterable[str] = (),
     folder: str = "",
     name: str | None = None,
-    uploaded_by=None,
 ) -> Media:
     """Download `url` through the SSRF guard (public hosts only, <= 3 redirects, size and time capped) and store it."""
     try:
@@ -222,20 +174,18 @@ def import_media_from_url(
             tags=tags,
             folder=folder,
             name=name or url_name,
-            uploaded_by=uploaded_by,
+            actor=actor,
             source_url=url,
         )
 
 
-def _store(upload: File, probe: media_probe.Probe, *, tags: list[str], **fields) -> Media:
-    from tenants.models import Tenant
-
+def _store(upload: File, probe: media_probe.Probe, *, tags: list[str], actor: Principal, **fields) -> Media:
     tenant = tenancy.require_current_tenant()
     saved: list[str] = []
     try:
         with transaction.atomic():
             # One upload at a time per tenant past this point: the storage check and the insert must not interleave.
-            Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).first()
+            tenant_selectors.lock_tenant(tenant)
             _check_storage_limit(tenant, probe.size_bytes)
             media = Media(
                 kind=probe.kind,
@@ -245,6 +195,7 @@ def _store(upload: File, probe: media_probe.Probe, *, tags: list[str], **fields)
                 height=probe.height,
                 duration_seconds=probe.duration_seconds,
                 sha256=probe.sha256,
+                uploaded_by=actor.user,
                 **fields,
             )
             media.tenant = tenant
@@ -260,6 +211,7 @@ def _store(upload: File, probe: media_probe.Probe, *, tags: list[str], **fields)
                 "media.created",
                 media,
                 changes={"name": media.name, "kind": media.kind, "sizeBytes": media.size_bytes, "sha256": media.sha256},
+                actor=actor,
             )
     except BaseException:
         _delete_files(saved)
@@ -271,14 +223,12 @@ def _check_storage_limit(tenant, incoming_bytes: int) -> None:
     limit = tenant.limits.get("storageBytes")
     if limit is None:
         return
-    used = storage_used_bytes()
+    used = selectors.storage_used_bytes()
     if used + incoming_bytes > limit:
         raise StorageLimitReached(details={"limitBytes": limit, "usedBytes": used, "fileBytes": incoming_bytes})
 
 
 def _delete_files(names: Iterable[str]) -> None:
-    from django.core.files.storage import default_storage
-
     for file_name in names:
         if file_name:
             default_storage.delete(file_name)
@@ -288,6 +238,7 @@ def _delete_files(names: Iterable[str]) -> None:
 def update_media(
     media: Media,
     *,
+    actor: Principal,
     name: str | None = None,
     alt_text: str | None = None,
     tags: Iterable[str] | None = None,
@@ -310,15 +261,15 @@ def update_media(
         MediaTag.objects.bulk_create(
             [MediaTag(tenant_id=media.tenant_id, media=media, name=tag) for tag in wanted if tag not in existing]
         )
-    media = media_items().get(pk=media.pk)
+    media = selectors.media_items().get(pk=media.pk)
     after = {"name": media.name, "altText": media.alt_text, "folder": media.folder, "tags": media.tag_names}
     changes = audit.diff(before, after)
     if changes:
-        audit.record("media.updated", media, changes=changes)
+        audit.record("media.updated", media, changes=changes, actor=actor)
     return media
 
 
-def delete_media(media: Media) -> None:
+def delete_media(media: Media, *, actor: Principal) -> None:
     """Delete the row now and the files once the transaction commits; refused while a planned post uses it."""
     with transaction.atomic():
         locked = Media.objects.select_for_update().get(pk=media.pk)
@@ -326,6 +277,6 @@ def delete_media(media: Media) -> None:
         if blocking:
             raise MediaInUse(details={"postIds": blocking})
         files = [locked.file.name, locked.thumbnail.name]
-        audit.record("media.deleted", locked, changes={"name": locked.name, "sha256": locked.sha256})
+        audit.record("media.deleted", locked, changes={"name": locked.name, "sha256": locked.sha256}, actor=actor)
         locked.delete()
         transaction.on_commit(lambda: _delete_files(files))

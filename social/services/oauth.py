@@ -7,18 +7,20 @@ tenant and user it acts for, and the tenant context is entered from it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.urls import reverse
 
 from core import audit, tenancy
-from core.auth import Principal, set_current_principal
+from core.auth import Principal
 from core.errors import DomainError, PermissionDenied, ValidationFailed
 from social import oauth_state
-from social.errors import NetworkNotConnectable, OAuthStateInvalid
+from social.errors import NetworkNotConnectable, NetworkUnavailable, OAuthStateInvalid
 from social.models import Channel, ChannelNetwork
 from social.models.channels import CONNECTABLE_NETWORKS
 from social.networks.base import (
@@ -30,9 +32,13 @@ from social.networks.base import (
     PermissionMissing,
 )
 from social.networks.registry import UnknownNetwork, get_adapter
+from social.oauth_state import StatePayload
 from social.services.channels import ensure_channel_capacity, upsert_connected_accounts
-from tenants.models import Membership, Team, Tenant, User
+from tenants import selectors as tenant_selectors
 from tenants.roles import permissions_for_role
+
+if TYPE_CHECKING:
+    from tenants.models import Team, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +88,7 @@ def _adapter_for(network: str):
 
 
 def start_connect(
-    *, network: str, redirect_uri: str, user: User | None, team: Team | None = None, channel: Channel | None = None
+    *, actor: Principal, network: str, redirect_uri: str, team: Team | None = None, channel: Channel | None = None
 ) -> ConnectStart:
     """The network's authorize URL with our signed, single-use state (PKCE where the network supports it).
     `channel` binds the grant to a reconnect of that channel."""
@@ -93,7 +99,7 @@ def start_connect(
         ensure_channel_capacity(1)
     issued = oauth_state.issue_state(
         tenant_id=tenant.pk,
-        user_id=user.pk if user else None,
+        user_id=actor.user.pk if actor.user else None,
         network=network,
         redirect_uri=redirect_uri,
         team_id=team.pk if team else None,
@@ -108,6 +114,7 @@ def start_connect(
         channel,
         object_type="" if channel else "social.channel",
         changes={"network": network, "reconnect": channel is not None},
+        actor=actor,
     )
     return ConnectStart(auth_url=auth_url, state=issued.state, expires_at=issued.expires_at)
 
@@ -120,10 +127,8 @@ def with_query(url: str, **params: str) -> str:
 
 def _principal_for(tenant: Tenant, user_id: str | None) -> Principal:
     """The connecting user, still an active member allowed to manage channels (a role may change in 10 min)."""
-    membership = (
-        Membership.objects.select_related("user").filter(user_id=user_id, is_active=True).first() if user_id else None
-    )
-    if membership is None or not membership.user.is_active:
+    membership = tenant_selectors.active_membership(user_id)
+    if membership is None:
         raise PermissionDenied("The user who started connecting is no longer a member.")
     permissions = permissions_for_role(membership.role, membership.custom_permissions)
     if "social.channel.manage" not in permissions:
@@ -148,8 +153,7 @@ def handle_callback(*, network: str, params: dict[str, str]) -> CallbackOutcome:
             redirect_url=with_query(payload.redirect_uri, status="error", code=code), channels=[], error_code=code
         )
 
-    with tenancy.platform_access():
-        tenant = Tenant.objects.filter(pk=payload.tenant_id).first()
+    tenant = tenant_selectors.tenant_by_id(payload.tenant_id)
     if tenant is None:
         raise OAuthStateInvalid()
     if not tenant.is_usable:
@@ -159,7 +163,7 @@ def handle_callback(*, network: str, params: dict[str, str]) -> CallbackOutcome:
             oauth_state.verify_state(params.get("state", ""), network=network)
             row = oauth_state.consume_state(payload)
         except OAuthStateInvalid as exc:
-            logger.info("OAuth callback for %s refused: %s", network, exc.code)
+            logger.info("oauth callback refused", extra={"network": network, "code": exc.code})
             return fail(exc.code)
         if params.get("error"):
             # The user said no on the network's consent screen (access_denied), or the network refused.
@@ -167,6 +171,7 @@ def handle_callback(*, network: str, params: dict[str, str]) -> CallbackOutcome:
                 "channel.connect_refused",
                 object_type="social.channel",
                 changes={"network": network, "error": params["error"]},
+                actor=None,
                 actor_user=row.user,
             )
             return fail("ACCESS_DENIED" if params["error"] == "access_denied" else "NETWORK_REFUSED")
@@ -176,33 +181,43 @@ def handle_callback(*, network: str, params: dict[str, str]) -> CallbackOutcome:
             principal = _principal_for(tenant, payload.user_id)
         except PermissionDenied as exc:
             return fail(exc.code)
-        # The callback request has no credential: act (and audit) as the user who started connecting.
-        set_current_principal(principal)
-        try:
-            return _finish(network=network, code=params["code"], payload=payload, verifier=row.code_verifier, fail=fail)
-        finally:
-            set_current_principal(None)
+    # The callback request has no credential: act (and audit) as the user who started connecting.
+    with tenancy.acting_as(principal):
+        return _finish(
+            network=network,
+            code=params["code"],
+            payload=payload,
+            verifier=row.code_verifier,
+            fail=fail,
+            actor=principal,
+        )
 
 
-def _finish(*, network, code, payload, verifier, fail) -> CallbackOutcome:
-    from core.auth import get_current_principal
-
+def _finish(
+    *,
+    network: str,
+    code: str,
+    payload: StatePayload,
+    verifier: str,
+    fail: Callable[[str], CallbackOutcome],
+    actor: Principal,
+) -> CallbackOutcome:
     adapter = _adapter_for(network)
     try:
         accounts = adapter.exchange_code(code=code, redirect_uri=callback_url(network), code_verifier=verifier)
     except NetworkError as exc:
-        logger.warning("OAuth code exchange for %s failed: %s %s", network, exc.code, exc.message)
+        logger.warning(
+            "oauth code exchange failed", extra={"network": network, "code": exc.code, "detail": exc.message}
+        )
         return fail(exc.code)
     if not accounts:
         return fail("NO_ACCOUNTS")
-    team = Team.objects.filter(pk=payload.team_id).first() if payload.team_id else None
+    team = tenant_selectors.teams().filter(pk=payload.team_id).first() if payload.team_id else None
     reconnect = Channel.objects.filter(pk=payload.channel_id).first() if payload.channel_id else None
     if payload.channel_id and reconnect is None:
         return fail("NOT_FOUND")
     try:
-        channels = upsert_connected_accounts(
-            accounts, connected_by=get_current_principal().user, team=team, only_channel=reconnect
-        )
+        channels = upsert_connected_accounts(accounts, actor=actor, team=team, only_channel=reconnect)
     except DomainError as exc:
         return fail(exc.code)
     url = with_query(payload.redirect_uri, status="connected", channelIds=",".join(str(c.pk) for c in channels))
@@ -210,13 +225,11 @@ def _finish(*, network, code, payload, verifier, fail) -> CallbackOutcome:
 
 
 def connect_wordpress(
-    *, site_url: str, username: str, application_password: str, user: User | None, team: Team | None = None
+    *, actor: Principal, site_url: str, username: str, application_password: str, team: Team | None = None
 ) -> list[Channel]:
     """Connect a WordPress site with an application password (no OAuth). The adapter verifies the credentials
     against the site (and refuses private/internal addresses); the password is stored encrypted as the token.
     Reconnecting the same site updates the existing channel."""
-    from social.errors import NetworkUnavailable
-
     adapter_class = type(get_adapter(ChannelNetwork.WORDPRESS))
     try:
         account = adapter_class.connect_with_application_password(site_url, username, application_password)
@@ -230,5 +243,4 @@ def connect_wordpress(
         raise ValidationFailed("This site cannot be used.", details={"siteUrl": [exc.message]}) from None
     except NetworkError as exc:
         raise NetworkUnavailable(details={"networkCode": exc.code}) from None
-    channels = upsert_connected_accounts([account], connected_by=user, team=team)
-    return channels
+    return upsert_connected_accounts([account], actor=actor, team=team)

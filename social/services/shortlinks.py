@@ -16,13 +16,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from core import audit, tenancy
-from core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from core.auth import Principal
+from core.errors import ValidationFailed
+from social.errors import ShortenerNotConfigured, ShortenerUnavailable
 from social.models import BitlyAccount, ShortLink, ShortLinkProvider
 from social.shorteners import bitly
+from tenants.services import workspaces
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 7
@@ -30,31 +32,9 @@ MAX_CODE_ATTEMPTS = 5
 MAX_URL_LENGTH = 2000
 
 
-class FeatureNotAvailable(PermissionDenied):
-    code = "FEATURE_NOT_AVAILABLE"
-    message = "Your plan does not include this feature."
-
-
-class ShortenerNotConfigured(Conflict):
-    code = "SHORTENER_NOT_CONFIGURED"
-    message = "The shortener mode is OWN but no bit.ly account is connected."
-
-
-class ShortenerUnavailable(DomainError):
-    status = 503
-    code = "SHORTENER_UNAVAILABLE"
-    message = "bit.ly could not shorten the link; try again later."
-
-
 def require_link_shortener() -> None:
-    tenant = tenancy.require_current_tenant()
-    if not tenant.features.get("linkShortener"):
-        raise FeatureNotAvailable(details={"feature": "linkShortener"})
-
-
-def short_links() -> QuerySet[ShortLink]:
-    """The current tenant's short links, newest first."""
-    return ShortLink.objects.select_related("created_by").order_by("-created_at", "-id")
+    """403 FEATURE_NOT_AVAILABLE unless the current tenant's plan includes the link shortener."""
+    workspaces.require_feature(tenancy.require_current_tenant(), "linkShortener")
 
 
 def generate_code() -> str:
@@ -79,7 +59,7 @@ def shortener_mode(tenant) -> str:
     return str((tenant.settings or {}).get("shortener_mode", "GENERIC")).upper()
 
 
-def create_short_link(url: str, *, title: str = "", created_by=None, post_id: uuid.UUID | None = None) -> ShortLink:
+def create_short_link(url: str, *, actor: Principal, title: str = "", post_id: uuid.UUID | None = None) -> ShortLink:
     """Shorten `url` for the current tenant (see module docstring for OWN mode). Returns the saved link."""
     require_link_shortener()
     url = validate_target_url(url)
@@ -99,34 +79,36 @@ def create_short_link(url: str, *, title: str = "", created_by=None, post_id: uu
         link = _insert_with_fresh_code(
             target_url=url,
             title=title,
-            created_by=created_by,
+            created_by=actor.user,
             post_id=post_id,
             provider=provider,
             external_short_url=external,
         )
-        audit.record("shortlink.created", link, changes={"code": link.code, "url": url, "provider": provider})
+        audit.record(
+            "shortlink.created", link, changes={"code": link.code, "url": url, "provider": provider}, actor=actor
+        )
     return link
 
 
 @transaction.atomic
-def set_bitly_account(*, access_token: str, group_guid: str = "", connected_by=None) -> BitlyAccount:
+def set_bitly_account(*, actor: Principal, access_token: str, group_guid: str = "") -> BitlyAccount:
     """Store (or replace) the current tenant's bit.ly token, used when its shortener mode is OWN."""
     account = BitlyAccount.objects.select_for_update().first() or BitlyAccount()
     account.access_token = access_token
     account.group_guid = group_guid
-    account.connected_by = connected_by
+    account.connected_by = actor.user
     account.save()
-    audit.record("shortlink.bitly_connected", account, changes={"groupGuid": group_guid})
+    audit.record("shortlink.bitly_connected", account, changes={"groupGuid": group_guid}, actor=actor)
     return account
 
 
 @transaction.atomic
-def remove_bitly_account() -> bool:
+def remove_bitly_account(*, actor: Principal) -> bool:
     """Forget the current tenant's bit.ly token; True if there was one."""
     account = BitlyAccount.objects.first()
     if account is None:
         return False
-    audit.record("shortlink.bitly_disconnected", account)
+    audit.record("shortlink.bitly_disconnected", account, actor=actor)
     account.delete()
     return True
 
@@ -143,9 +125,9 @@ def _insert_with_fresh_code(**fields) -> ShortLink:
 
 
 @transaction.atomic
-def delete_short_link(link: ShortLink) -> None:
+def delete_short_link(link: ShortLink, *, actor: Principal) -> None:
     """Delete the link: `/s/<code>` answers 404 from now on."""
-    audit.record("shortlink.deleted", link, changes={"code": link.code, "url": link.target_url})
+    audit.record("shortlink.deleted", link, changes={"code": link.code, "url": link.target_url}, actor=actor)
     link.delete()
 
 

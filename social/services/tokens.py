@@ -1,8 +1,10 @@
-"""Token upkeep: refresh a channel's access token, single-flight per channel.
+"""Token upkeep: refresh a channel's access token, single-flight per channel, with no lock held across the network.
 
 Twenty concurrent callers make one network call: a cache lock (`cache.add`, atomic in Redis and locmem) lets one
-caller through while the others wait for it, and `select_for_update` on the channel row plus a re-check after
-acquiring it covers callers without a shared cache (and a lock that expired mid-call).
+caller through while the others wait for it and then read what it stored. The caller that holds the lock reads the
+row, calls the network with no transaction open (a slow network must not pin a row lock or a connection in a
+transaction), then locks the row only to store the answer, after re-checking that nobody else changed the tokens or
+disconnected the channel meanwhile (callers without a shared cache, or a cache lock that expired mid-call).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.auth import Principal
 from social.models import Channel, ChannelStatus
-from social.networks.base import AuthExpired, NetworkError, PermissionMissing
+from social.networks.base import AuthExpired, NetworkError, PermissionMissing, TokenSet
 from social.networks.registry import get_adapter
 from social.services.channels import apply_tokens, credentials_for, mark_needs_attention
 
@@ -37,76 +40,75 @@ def needs_refresh(channel: Channel, *, window: timedelta = REFRESH_WINDOW) -> bo
     return channel.token_expires_at is not None and channel.token_expires_at <= timezone.now() + window
 
 
-def refresh_channel_token(channel: Channel, *, force: bool = False) -> Channel:
+def refresh_channel_token(channel: Channel, *, actor: Principal | None = None, force: bool = False) -> Channel:
     """Refresh `channel`'s token unless another caller just did (or, without `force`, it is not close to expiry).
 
     Keeps the old refresh token when the network sends none. On AuthExpired/PermissionMissing the channel is
-    flagged `needsAttention` (admins emailed once) and the error is re-raised; other NetworkErrors are re-raised
-    untouched (retry later). Returns the channel as stored afterwards.
+    flagged `needsAttention` (admins told once) and the error is re-raised; other NetworkErrors are re-raised
+    untouched (retry later). `actor` is None for the background refresher. Returns the channel as stored afterwards.
     """
     seen_expiry = channel.token_expires_at
     key, owner = lock_key(channel.pk), secrets.token_hex(8)
     if not cache.add(key, owner, LOCK_TIMEOUT):
         _wait_for_release(key)
         return Channel.objects.get(pk=channel.pk)
-    failure: NetworkError | None = None
     try:
-        with transaction.atomic():
-            locked = Channel.objects.select_for_update().get(pk=channel.pk)
-            if locked.token_expires_at != seen_expiry:
-                return locked  # refreshed by someone else since the caller read it
-            if not force and not needs_refresh(locked):
-                return locked
-            if locked.status == ChannelStatus.DISCONNECTED:
-                return locked
-            try:
-                tokens = get_adapter(locked.network).refresh(credentials_for(locked))
-            except NetworkError as exc:
-                failure = exc
-            else:
-                before = {"tokenExpiresAt": locked.token_expires_at, "status": locked.status}
-                apply_tokens(locked, tokens)
-                if locked.status == ChannelStatus.NEEDS_ATTENTION:
-                    locked.status, locked.status_reason = ChannelStatus.ACTIVE, ""
-                locked.attention_notified_at = None
-                locked.save()
-                audit.record(
-                    "channel.token_refreshed",
-                    locked,
-                    changes=audit.diff(before, {"tokenExpiresAt": locked.token_expires_at, "status": locked.status}),
-                )
-                return locked
+        current = Channel.objects.get(pk=channel.pk)
+        if current.token_expires_at != seen_expiry:
+            return current  # refreshed by someone else since the caller read it
+        if (not force and not needs_refresh(current)) or current.status == ChannelStatus.DISCONNECTED:
+            return current
+        try:
+            tokens = get_adapter(current.network).refresh(credentials_for(current))
+        except NetworkError as exc:
+            failure = exc
+        else:
+            return _store_tokens(current, tokens, actor=actor)
     finally:
         if cache.get(key) == owner:
             cache.delete(key)
-    assert failure is not None
     if isinstance(failure, AuthExpired | PermissionMissing):
         reason = f"Token refresh refused by {channel.network}: {failure.code} ({failure.message})"
-        mark_needs_attention(channel, reason=reason)
+        mark_needs_attention(channel, reason=reason, actor=actor)
     else:
-        logger.warning("Token refresh of channel %s failed, will retry: %s", channel.pk, failure.code)
+        logger.warning(
+            "token refresh failed, will retry",
+            extra={"channel_id": str(channel.pk), "network": channel.network, "network_code": failure.code},
+        )
     raise failure
+
+
+def _store_tokens(read: Channel, tokens: TokenSet, *, actor: Principal | None) -> Channel:
+    """Store the network's answer, unless the row changed while we were asking (then what is stored wins)."""
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().get(pk=read.pk)
+        changed_meanwhile = (
+            locked.token_expires_at != read.token_expires_at
+            or locked.access_token != read.access_token
+            or locked.status == ChannelStatus.DISCONNECTED
+        )
+        if changed_meanwhile:
+            logger.info(
+                "token refresh answer dropped: the channel changed during the call",
+                extra={"channel_id": str(locked.pk), "status": locked.status},
+            )
+            return locked
+        before = {"tokenExpiresAt": locked.token_expires_at, "status": locked.status}
+        apply_tokens(locked, tokens)
+        if locked.status == ChannelStatus.NEEDS_ATTENTION:
+            locked.status, locked.status_reason = ChannelStatus.ACTIVE, ""
+        locked.attention_notified_at = None
+        locked.save()
+        audit.record(
+            "channel.token_refreshed",
+            locked,
+            changes=audit.diff(before, {"tokenExpiresAt": locked.token_expires_at, "status": locked.status}),
+            actor=actor,
+        )
+        return locked
 
 
 def _wait_for_release(key: str) -> None:
     deadline = time.monotonic() + LOCK_TIMEOUT
     while cache.get(key) is not None and time.monotonic() < deadline:
         time.sleep(WAIT_STEP)
-
-
-def channels_due_for_refresh():
-    """Across tenants (call inside `tenancy.platform_access()`): active channels with a token that expires within
-    the window, on networks that have an adapter."""
-    from social.networks.registry import ADAPTER_PATHS
-
-    return (
-        Channel.all_tenants.filter(
-            status=ChannelStatus.ACTIVE,
-            network__in=list(ADAPTER_PATHS),
-            token_expires_at__isnull=False,
-            token_expires_at__lte=timezone.now() + REFRESH_WINDOW,
-        )
-        .exclude(access_token="")
-        .order_by("token_expires_at", "id")
-        .values_list("id", "tenant_id")
-    )

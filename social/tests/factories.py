@@ -29,9 +29,26 @@ from django.utils import timezone
 from PIL import Image
 
 from core import tenancy
+from core.auth import Principal
 from social.models import Channel, ChannelNetwork, ChannelStatus, Media, MediaKind, ShortLink, TeamChannel
 from tenants.models import Team, TeamMember
+from tenants.roles import Role, permissions_for_role
 from tenants.tests.factories import TenantFactory
+
+
+def principal_for(tenant, membership=None) -> Principal:
+    """Who acts when a test calls a service directly: `membership`'s user with its role, else the tenant's system
+    (an OWNER-strength principal with no user, as for an API key)."""
+    if membership is None:
+        return Principal(tenant=tenant, permissions=permissions_for_role(Role.OWNER), kind="api_key", role=None)
+    return Principal(
+        tenant=tenant,
+        permissions=permissions_for_role(membership.role),
+        kind="user",
+        user=membership.user,
+        membership=membership,
+        role=membership.role,
+    )
 
 
 # --- sample files ----------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from core import tenancy
 from social.models import BitlyAccount, Media
 from social.services import media as media_services
 from social.tests import factories as samples
-from social.tests.factories import MediaFactory, ShortLinkFactory
+from social.tests.factories import MediaFactory, ShortLinkFactory, principal_for
 from tenants.models import User
 
 
@@ -18,7 +18,9 @@ def staff_client(client, db, settings, tmp_path):
 
 def test_media_change_page_previews_the_thumbnail_and_changelist_filters(staff_client, tenant, tmp_path):
     with tenancy.tenant_context(tenant):
-        media = media_services.create_media_from_upload(SimpleUploadedFile("a.png", samples.png_bytes()))
+        media = media_services.create_media_from_upload(
+            SimpleUploadedFile("a.png", samples.png_bytes()), actor=principal_for(tenant)
+        )
     page = staff_client.get(f"/admin/social/media/{media.pk}/change/")
     assert page.status_code == 200
     assert f'<img src="/media/{media.thumbnail.name}"' in page.content.decode()

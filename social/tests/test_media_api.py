@@ -12,6 +12,7 @@ from social import url_safety
 from social.models import Media, MediaTag
 from social.services import media as media_services
 from social.tests import factories as samples
+from social.tests.factories import principal_for
 from tenants.roles import Role
 
 URL = "/api/v1/media/"
@@ -232,7 +233,7 @@ def test_url_import_too_large_is_413(owner_client, settings, public_host, media_
 def _make(tenant, name="x.png", kind_content=None, **fields):
     with tenancy.tenant_context(tenant):
         return media_services.create_media_from_upload(
-            SimpleUploadedFile(name, kind_content or samples.png_bytes(20, 20)), **fields
+            SimpleUploadedFile(name, kind_content or samples.png_bytes(20, 20)), actor=principal_for(tenant), **fields
         )
 
 
@@ -306,18 +307,18 @@ def test_delete_removes_row_and_files(owner_client, tenant, media_root, django_c
     assert stored_files(media_root) == []
 
 
-def test_delete_is_refused_while_a_planned_post_uses_the_media(owner_client, tenant, media_root):
+def test_delete_is_refused_while_a_planned_post_uses_the_media(owner_client, tenant, media_root, monkeypatch):
     media = _make(tenant)
     blocked_post = "6f1c1d1e-0000-4000-8000-000000000001"
 
     def checker(candidate):
         return [blocked_post] if candidate.pk == media.pk else []
 
+    registered = [*media_services._usage_checkers]
+    monkeypatch.setattr(media_services, "_usage_checkers", registered)
     media_services.register_media_usage_checker(checker)
-    try:
-        response = owner_client.delete(f"{URL}{media.pk}")
-    finally:
-        media_services.unregister_media_usage_checker(checker)
+    response = owner_client.delete(f"{URL}{media.pk}")
+    registered.remove(checker)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "MEDIA_IN_USE"
     assert response.json()["error"]["details"]["postIds"] == [blocked_post]

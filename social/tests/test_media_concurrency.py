@@ -9,9 +9,11 @@ from django.db import connection
 
 from conftest import requires_postgres
 from core import tenancy
+from social.errors import StorageLimitReached
 from social.models import Media
 from social.services import media as media_services
 from social.tests import factories as samples
+from social.tests.factories import principal_for
 from tenants.tests.factories import TenantFactory
 
 
@@ -39,9 +41,11 @@ def test_concurrent_uploads_cannot_both_slip_under_the_storage_limit(settings, t
         try:
             with tenancy.tenant_context(tenant):
                 barrier.wait()
-                media_services.create_media_from_upload(SimpleUploadedFile(f"{index}.png", content))
+                media_services.create_media_from_upload(
+                    SimpleUploadedFile(f"{index}.png", content), actor=principal_for(tenant)
+                )
             outcomes.append("created")
-        except media_services.StorageLimitReached:
+        except StorageLimitReached:
             outcomes.append("refused")
         finally:
             connection.close()

@@ -9,6 +9,7 @@ from core import tenancy
 from core.models import AuditLogEntry
 from social.models import BitlyAccount, ShortLink
 from social.services import shortlinks as shortlink_services
+from social.tests.factories import principal_for
 from tenants.roles import Role
 
 URL = "/api/v1/shortlinks/"
@@ -21,7 +22,7 @@ def public_base(settings):
 
 def _make(tenant, url="https://example.com/page", **fields):
     with tenancy.tenant_context(tenant):
-        return shortlink_services.create_short_link(url, **fields)
+        return shortlink_services.create_short_link(url, actor=principal_for(tenant), **fields)
 
 
 def test_create_returns_code_and_short_url_and_stores_the_link(owner_client, owner, tenant):

@@ -9,7 +9,7 @@ from django.test import Client
 from conftest import requires_postgres
 from core import tenancy
 from social.models import ShortLink
-from social.services import shortlinks as shortlink_services
+from social.tests.factories import ShortLinkFactory
 from tenants.tests.factories import TenantFactory
 
 
@@ -17,8 +17,7 @@ from tenants.tests.factories import TenantFactory
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_clicks_are_all_counted():
     tenant = TenantFactory(name="Clicks", plan="business")
-    with tenancy.tenant_context(tenant):
-        link = shortlink_services.create_short_link("https://example.com/concurrent")
+    link = ShortLinkFactory(tenant=tenant, target_url="https://example.com/concurrent")
     clicks, threads_count = 50, 10
     barrier = threading.Barrier(threads_count)
     statuses: list[int] = []

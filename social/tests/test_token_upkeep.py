@@ -112,7 +112,7 @@ def test_refusal_flags_the_channel_and_emails_admins_once(
     channel = expiring(tenant, name="Acme Page")
     fake_adapter.error = base.AuthExpired("token revoked")
     with django_capture_on_commit_callbacks(execute=True):
-        result = tasks.refresh_channel_token.delay(str(channel.pk), tenant_id=str(tenant.pk)).get()
+        result = tasks.refresh_channel_token.delay(channel_id=str(channel.pk), tenant_id=str(tenant.pk)).get()
     assert result == "AUTH_EXPIRED"
     stored = reload(tenant, channel)
     assert stored.status == "needsAttention" and "AUTH_EXPIRED" in stored.status_reason
@@ -146,7 +146,9 @@ def test_permission_missing_also_needs_attention(tenant, owner, fake_adapter, dj
 def test_temporary_failure_leaves_the_channel_active(tenant, owner, fake_adapter):
     channel = expiring(tenant)
     fake_adapter.error = base.TemporaryNetworkError("503")
-    assert tasks.refresh_channel_token.delay(str(channel.pk), tenant_id=str(tenant.pk)).get() == "NETWORK_DOWN"
+    assert (
+        tasks.refresh_channel_token.delay(channel_id=str(channel.pk), tenant_id=str(tenant.pk)).get() == "NETWORK_DOWN"
+    )
     stored = reload(tenant, channel)
     assert stored.status == "active" and stored.access_token == channel.access_token
     assert mail.outbox == []

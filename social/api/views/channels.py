@@ -16,12 +16,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.inputs import resolve_ids, validated
 from core.api.pagination import PageNumberPagination
 from core.api.schema import ErrorSerializer
-from core.api.viewsets import TenantAPIMixin, TenantViewSet
-from core.errors import InvalidState, NotFound, RateLimited, ValidationFailed
+from core.api.viewsets import TenantAPIView, TenantViewSet
+from core.errors import InvalidState, NotFound, RateLimited
 from social import selectors
-from social.api import serializers as s
+from social.api.serializers import channels as s
 from social.errors import ChannelNeedsAttention, NetworkUnavailable
 from social.models import Channel, ChannelNetwork, ChannelStatus
 from social.models.channels import CONNECTABLE_NETWORKS
@@ -30,6 +31,7 @@ from social.networks.base import RateLimited as NetworkRateLimited
 from social.services import channels as channel_services
 from social.services import oauth as oauth_services
 from social.services import tokens as token_services
+from tenants import selectors as tenant_selectors
 from tenants.models import Team
 
 READ, MANAGE = "social.channel.read", "social.channel.manage"
@@ -37,12 +39,11 @@ READ, MANAGE = "social.channel.read", "social.channel.manage"
 
 def teams_by_id(team_ids, field: str = "teamIds") -> list[Team]:
     """The current tenant's teams with these ids; unknown ids (or another tenant's) are a 400 naming them."""
-    wanted = list(dict.fromkeys(team_ids))
-    teams = list(Team.objects.filter(pk__in=wanted))
-    missing = sorted({str(t) for t in wanted} - {str(team.pk) for team in teams})
-    if missing:
-        raise ValidationFailed(details={field: [f"Unknown team: {team_id}" for team_id in missing]})
-    return teams
+    return resolve_ids(tenant_selectors.teams(), dict.fromkeys(team_ids), field=field, label="team")
+
+
+def team_or_none(team_id) -> Team | None:
+    return teams_by_id([team_id], "teamId")[0] if team_id else None
 
 
 class ChannelFilter(django_filters.FilterSet):
@@ -78,30 +79,26 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
 
     @extend_schema(request=s.ChannelCreateInput, responses={201: s.ChannelOutput})
     def create(self, request):
-        data = s.ChannelCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = dict(validated(s.ChannelCreateInput, request))
         teams = teams_by_id(values.pop("team_ids", []))
         if "config" in values:
             # The parser underscoreized the nested keys; config is stored with its documented camelCase keys.
             values["config"] = json.loads(json.dumps(camelize(values["config"])))
-        channel = channel_services.create_direct_channel(**values, teams=teams, created_by=self.principal.user)
+        channel = channel_services.create_direct_channel(**values, teams=teams, actor=self.principal)
         return Response(self._output(channel), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ChannelUpdateInput, responses={200: s.ChannelOutput})
     def partial_update(self, request, pk=None):
         channel = self.get_object()
-        data = s.ChannelUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = dict(validated(s.ChannelUpdateInput, request))
         teams = teams_by_id(values.pop("team_ids")) if "team_ids" in values else None
-        channel = channel_services.update_channel(channel, **values, teams=teams)
+        channel = channel_services.update_channel(channel, **values, teams=teams, actor=self.principal)
         return Response(self._output(channel))
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):
         """Disconnect: revoke the grant where the network offers it, forget the tokens, keep the history."""
-        channel_services.disconnect_channel(self.get_object())
+        channel_services.disconnect_channel(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: s.ChannelCountsOutput})
@@ -114,12 +111,12 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @action(detail=False, methods=["post"])
     def connect(self, request):
         """Start an OAuth connect: the network's authorize URL with our signed, single-use, 10-minute `state`."""
-        data = s.ConnectInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        team = teams_by_id([values["team_id"]], "teamId")[0] if values.get("team_id") else None
+        values = validated(s.ConnectInput, request)
         start = oauth_services.start_connect(
-            network=values["network"], redirect_uri=values["redirect_uri"], user=self.principal.user, team=team
+            network=values["network"],
+            redirect_uri=values["redirect_uri"],
+            team=team_or_none(values.get("team_id")),
+            actor=self.principal,
         )
         return Response(s.ConnectOutput(start).data)
 
@@ -129,12 +126,9 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @action(detail=False, methods=["post"], url_path="connect/wordpress")
     def connect_wordpress(self, request):
         """Connect a WordPress site with an application password (verified against the site)."""
-        data = s.WordPressConnectInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        team_id = values.pop("team_id", None)
-        team = teams_by_id([team_id], "teamId")[0] if team_id else None
-        channels = oauth_services.connect_wordpress(**values, user=self.principal.user, team=team)
+        values = dict(validated(s.WordPressConnectInput, request))
+        team = team_or_none(values.pop("team_id", None))
+        channels = oauth_services.connect_wordpress(**values, team=team, actor=self.principal)
         return Response([self._output(c) for c in channels], status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReconnectInput, responses={200: s.ConnectOutput})
@@ -144,13 +138,9 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         channel = self.get_object()
         if channel.network not in CONNECTABLE_NETWORKS:
             raise InvalidState(f"{channel.network} channels are not connected with OAuth.")
-        data = s.ReconnectInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = validated(s.ReconnectInput, request)
         start = oauth_services.start_connect(
-            network=channel.network,
-            redirect_uri=data.validated_data["redirect_uri"],
-            user=self.principal.user,
-            channel=channel,
+            network=channel.network, redirect_uri=values["redirect_uri"], channel=channel, actor=self.principal
         )
         return Response(s.ConnectOutput(start).data)
 
@@ -162,7 +152,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         if channel.status == ChannelStatus.DISCONNECTED or (not channel.refresh_token and not channel.access_token):
             raise InvalidState("This channel has no token to refresh; reconnect it.")
         try:
-            channel = token_services.refresh_channel_token(channel, force=True)
+            channel = token_services.refresh_channel_token(channel, force=True, actor=self.principal)
         except (AuthExpired, PermissionMissing) as exc:
             raise ChannelNeedsAttention(details={"networkCode": exc.code}) from None
         except NetworkRateLimited as exc:
@@ -206,13 +196,13 @@ class OAuthCallbackView(APIView):
         return response
 
 
-class TeamChannelsView(TenantAPIMixin, APIView):
+class TeamChannelsView(TenantAPIView):
     """GET the channels assigned to a team; PUT replaces the set (`{"channelIds": [...]}`)."""
 
     required_permissions = {"get": READ, "put": MANAGE}
 
     def _team(self, team_id) -> Team:
-        team = Team.objects.filter(pk=team_id).first()
+        team = tenant_selectors.teams().filter(pk=team_id).first()
         if team is None:
             raise NotFound()
         return team
@@ -233,12 +223,7 @@ class TeamChannelsView(TenantAPIMixin, APIView):
     @extend_schema(request=s.TeamChannelsInput, responses={200: s.ChannelPageOutput})
     def put(self, request, team_id):
         team = self._team(team_id)
-        data = s.TeamChannelsInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        wanted = list(dict.fromkeys(data.validated_data["channel_ids"]))
-        channels = list(Channel.objects.filter(pk__in=wanted))
-        missing = sorted({str(c) for c in wanted} - {str(c.pk) for c in channels})
-        if missing:
-            raise ValidationFailed(details={"channelIds": [f"Unknown channel: {cid}" for cid in missing]})
-        channel_services.set_team_channels(team, channels)
+        wanted = dict.fromkeys(validated(s.TeamChannelsInput, request)["channel_ids"])
+        channels = resolve_ids(selectors.channels(), wanted, field="channelIds", label="channel")
+        channel_services.set_team_channels(team, channels, actor=self.principal)
         return self._page(request, team)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from core.api.inputs import validated
 from core.api.schema import ErrorSerializer
-from core.api.viewsets import TenantAPIMixin, TenantViewSet
+from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import NotFound
-from social.api import shortlink_serializers as s
-from social.models import BitlyAccount
+from social import selectors
+from social.api.serializers import shortlinks as s
 from social.services import shortlinks as shortlink_services
 
 
@@ -30,7 +30,7 @@ class ShortLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     ordering_fields = ["created_at", "click_count", "last_clicked_at"]
 
     def scope_queryset(self):
-        return shortlink_services.short_links()
+        return selectors.short_links()
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -53,18 +53,17 @@ class ShortLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         },
     )
     def create(self, request):
-        data = s.ShortLinkCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        link = shortlink_services.create_short_link(**data.validated_data, created_by=self.principal.user)
+        values = validated(s.ShortLinkCreateInput, request)
+        link = shortlink_services.create_short_link(**values, actor=self.principal)
         return Response(s.ShortLinkOutput(link).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):
-        shortlink_services.delete_short_link(self.get_object())
+        shortlink_services.delete_short_link(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BitlyAccountView(TenantAPIMixin, APIView):
+class BitlyAccountView(TenantAPIView):
     """The tenant's own bit.ly token for shortener mode OWN: GET the connection, PUT a token, DELETE it.
 
     The token is write-only: no response contains it (it is stored encrypted).
@@ -78,20 +77,19 @@ class BitlyAccountView(TenantAPIMixin, APIView):
 
     @extend_schema(responses={200: s.BitlyAccountOutput})
     def get(self, request):
-        account = BitlyAccount.objects.first()
+        account = selectors.bitly_account()
         if account is None:
             raise NotFound("No bit.ly account is connected.")
         return Response(s.BitlyAccountOutput(account).data)
 
     @extend_schema(request=s.BitlyAccountInput, responses={200: s.BitlyAccountOutput})
     def put(self, request):
-        data = s.BitlyAccountInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        account = shortlink_services.set_bitly_account(**data.validated_data, connected_by=self.principal.user)
+        values = validated(s.BitlyAccountInput, request)
+        account = shortlink_services.set_bitly_account(**values, actor=self.principal)
         return Response(s.BitlyAccountOutput(account).data)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):
-        if not shortlink_services.remove_bitly_account():
+        if not shortlink_services.remove_bitly_account(actor=self.principal):
             raise NotFound("No bit.ly account is connected.")
         return Response(status=status.HTTP_204_NO_CONTENT)

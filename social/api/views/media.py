@@ -7,9 +7,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
+from core.api.inputs import validated
 from core.api.schema import ErrorSerializer, error_responses
 from core.api.viewsets import TenantViewSet
-from social.api import media_serializers as s
+from social import selectors
+from social.api.serializers import media as s
 from social.models import Media, MediaKind
 from social.services import media as media_services
 
@@ -59,32 +61,26 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     ordering_fields = ["created_at", "size_bytes", "name"]
 
     def scope_queryset(self):
-        return media_services.media_items()
+        return selectors.media_items()
 
     @extend_schema(
         request={"multipart/form-data": s.MediaUploadInput, "application/json": s.MediaUrlImportInput},
         responses={201: s.MediaOutput, **_UPLOAD_ERRORS},
     )
     def create(self, request):
-        user = self.principal.user
         if (request.content_type or "").startswith("multipart/"):
-            data = s.MediaUploadInput(data=request.data)
-            data.is_valid(raise_exception=True)
-            fields = dict(data.validated_data)
-            media = media_services.create_media_from_upload(fields.pop("file"), uploaded_by=user, **fields)
+            fields = dict(validated(s.MediaUploadInput, request))
+            media = media_services.create_media_from_upload(fields.pop("file"), actor=self.principal, **fields)
         else:
-            data = s.MediaUrlImportInput(data=request.data)
-            data.is_valid(raise_exception=True)
-            fields = dict(data.validated_data)
-            media = media_services.import_media_from_url(fields.pop("url"), uploaded_by=user, **fields)
-        media = media_services.media_items().get(pk=media.pk)
+            fields = dict(validated(s.MediaUrlImportInput, request))
+            media = media_services.import_media_from_url(fields.pop("url"), actor=self.principal, **fields)
+        media = selectors.media_items().get(pk=media.pk)
         return Response(s.MediaOutput(media).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.MediaUpdateInput, responses={200: s.MediaOutput})
     def partial_update(self, request, pk=None):
-        data = s.MediaUpdateInput(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        media = media_services.update_media(self.get_object(), **data.validated_data)
+        values = validated(s.MediaUpdateInput, request, partial=True)
+        media = media_services.update_media(self.get_object(), **values, actor=self.principal)
         return Response(s.MediaOutput(media).data)
 
     @extend_schema(
@@ -98,5 +94,5 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         },
     )
     def destroy(self, request, pk=None):
-        media_services.delete_media(self.get_object())
+        media_services.delete_media(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)

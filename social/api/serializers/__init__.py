@@ -1,0 +1,1 @@
+"""Social API serializers, one module per resource (Input/Output pairs). Tokens are never part of any output."""
