@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
 from core import tenancy
 from social.models import Channel, ChannelNetwork, TeamChannel
 from social.networks.sandbox import TOKEN_LIFETIME
-from tenants.models import Team, Tenant, User
+from tenants import selectors as tenant_selectors
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant, User
 
 DEMO_CHANNELS = (("page", "Sandbox Page"), ("profile", "Sandbox Profile"))
 
@@ -18,7 +23,7 @@ def seed_demo(*, tenant: Tenant, owner: User) -> list[Channel]:
     tenant's default team. They publish to the offline sandbox network."""
     channels = []
     with tenancy.tenant_context(tenant), transaction.atomic():
-        team = Team.objects.filter(is_default=True).first()
+        team = tenant_selectors.default_teams().first()
         for suffix, name in DEMO_CHANNELS:
             # Per-tenant external ids: sandbox publications are global, so demo tenants must not share a channel.
             external_id = f"demo-{tenant.pk.hex[:12]}-{suffix}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from core.fields import EncryptedTextField
 from core.models import TenantScopedModel, TimestampedModel
@@ -106,11 +105,6 @@ class Channel(TenantScopedModel):
     def is_usable(self) -> bool:
         """Publishing and sync may act on it (tokens present and not flagged)."""
         return self.status == ChannelStatus.ACTIVE
-
-    def token_expires_within(self, seconds: float) -> bool:
-        if self.token_expires_at is None:
-            return False
-        return (self.token_expires_at - timezone.now()).total_seconds() <= seconds
 
 
 class TeamChannel(TenantScopedModel):

@@ -41,17 +41,15 @@ from social.networks.base import (
 from social.networks.http import (
     CAPABILITIES,
     HttpAdapter,
-    appsecret_proof,
     day_bounds,
     error_for_status,
     fetch_kind_capability,
     now_utc,
     parse_time,
-    require_text,
     safe_json,
-    same_text,
-    token_set_from,
 )
+from social.networks.matching import require_text, same_text
+from social.networks.oauth2 import appsecret_proof, token_set_from
 
 GRAPH_VERSION = "v21.0"
 GRAPH = f"https://graph.facebook.com/{GRAPH_VERSION}"

@@ -1,28 +1,24 @@
 """Shared HTTP plumbing of the network adapters: client creation with explicit timeouts, transport-error
-classification (sent or not sent), HTTP status -> error mapping, Retry-After parsing, token responses, bounded
-polling, media file access, and the https + social.url_safety check (with a pinned client) for user-supplied
-hosts (WordPress sites).
+classification (sent or not sent), HTTP status -> error mapping, Retry-After parsing, bounded polling, media file
+access, and the https + social.url_safety check (with a pinned client) for user-supplied hosts (WordPress sites).
 
-Every adapter subclasses `HttpAdapter` and overrides only what its network offers; the protocol methods it does
-not override raise `NotSupported`, and `capabilities` lists what it does offer so callers can check first.
+Every adapter subclasses `HttpAdapter` (or `social.networks.oauth2.OAuth2Adapter`) and overrides only what its
+network offers; the protocol methods it does not override raise `NotSupported`, and `capabilities` lists what it
+does offer so callers can check first. Matching a network's posts to ours lives in `social.networks.matching`.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import email.utils
-import hashlib
-import hmac
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -155,32 +151,7 @@ def error_for_status(
     return NetworkError(message, **kwargs)
 
 
-# --- tokens --------------------------------------------------------------------------------------------------------
-def token_set_from(payload: dict, *, owner_id: str = "") -> TokenSet:
-    """A standard OAuth 2 token response -> TokenSet. A missing refresh_token stays empty: the caller keeps the old."""
-    expires_in = payload.get("expires_in")
-    expires_at = None
-    if expires_in not in (None, "", 0):
-        expires_at = datetime.now(UTC) + timedelta(seconds=int(expires_in))
-    scope = payload.get("scope") or ""
-    scopes = tuple(s for s in re.split(r"[,\s]+", scope) if s) if isinstance(scope, str) else ()
-    return TokenSet(
-        access_token=payload["access_token"],
-        refresh_token=payload.get("refresh_token") or "",
-        expires_at=expires_at,
-        scopes=scopes,
-        token_owner_id=owner_id,
-    )
-
-
-def basic_auth(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def appsecret_proof(access_token: str, app_secret: str) -> str:
-    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
-
-
+# --- payloads ------------------------------------------------------------------------------------------------------
 def parse_time(value: str | int | float | None) -> datetime | None:
     """ISO 8601 (with Z or +0000) or a Unix timestamp -> aware datetime."""
     if value in (None, ""):
@@ -194,28 +165,8 @@ def parse_time(value: str | int | float | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-# --- reconciliation ------------------------------------------------------------------------------------------------
-def text_signature(text: str, length: int = 60) -> str:
-    """What we compare when a network keeps no metadata of ours: the first characters of the text with whitespace
-    collapsed and links dropped (networks rewrite links, e.g. X's t.co)."""
-    words = [w for w in text.split() if not w.lower().startswith(("http://", "https://", "www."))]
-    return " ".join(words)[:length].casefold()
-
-
-def same_text(ours: str, theirs: str) -> bool:
-    mine = text_signature(ours)
-    return bool(mine) and text_signature(theirs, len(mine) + 40).startswith(mine)
-
-
-def require_text(network: str, text: str) -> None:
-    """Networks without metadata of ours reconcile on the post text: without it, answering "not found" could
-    make the caller publish twice, so refuse loudly instead."""
-    if not text_signature(text):
-        raise NotSupported(f"{network} reconciles on the post text: pass text= to find_published.")
-
-
 # --- SSRF guard ----------------------------------------------------------------------------------------------------
-class UnsafeUrl(InvalidContent):
+class UnsafeSiteUrl(InvalidContent):
     """A user-supplied URL that is not https (http only in DEBUG) or reaches a private/internal address."""
 
     code = "UNSAFE_URL"
@@ -225,13 +176,13 @@ def ensure_public_url(url: str, *, allow_http: bool = False) -> url_safety.Check
     """social.url_safety's check (form, credentials, every resolved address public) plus https-only, mapped to an
     adapter error. The returned CheckedUrl pins the connection to the checked address (no DNS rebinding)."""
     if urlsplit(url).scheme != "https" and not (allow_http and urlsplit(url).scheme == "http"):
-        raise UnsafeUrl("The URL must use https.", details={"url": ["https required"]})
+        raise UnsafeSiteUrl("The URL must use https.", details={"url": ["https required"]})
     try:
         return url_safety.check_url(url)
     except url_safety.UnsafeUrl as exc:
-        raise UnsafeUrl(str(exc), details={"url": [str(exc)]})
+        raise UnsafeSiteUrl(str(exc), details={"url": [str(exc)]}) from exc
     except url_safety.UrlFetchError as exc:  # the host does not resolve
-        raise UnsafeUrl(str(exc), details={"url": ["host not found"]})
+        raise UnsafeSiteUrl(str(exc), details={"url": ["host not found"]}) from exc
 
 
 def pinned_client(checked: url_safety.CheckedUrl) -> httpx.Client:
@@ -310,11 +261,11 @@ class HttpAdapter:
         try:
             response = (client or self.client).request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
-            raise TemporaryNetworkError(f"{self.network}: could not connect ({type(exc).__name__}).")
+            raise TemporaryNetworkError(f"{self.network}: could not connect ({type(exc).__name__}).") from exc
         except httpx.TransportError as exc:
             if method in SAFE_METHODS:
-                raise TemporaryNetworkError(f"{self.network}: no response ({type(exc).__name__}).")
-            raise UnknownOutcome(f"{self.network}: request sent, no response ({type(exc).__name__}).")
+                raise TemporaryNetworkError(f"{self.network}: no response ({type(exc).__name__}).") from exc
+            raise UnknownOutcome(f"{self.network}: request sent, no response ({type(exc).__name__}).") from exc
         if response.status_code >= 400:
             raise self.map_error(response)
         return response
@@ -354,7 +305,7 @@ class HttpAdapter:
                     for chunk in response.iter_bytes():
                         tmp.write(chunk)
             except httpx.TransportError as exc:
-                raise TemporaryNetworkError(f"The media file could not be fetched ({type(exc).__name__}).")
+                raise TemporaryNetworkError(f"The media file could not be fetched ({type(exc).__name__}).") from exc
             tmp.flush()
             yield MediaFile(tmp.name)
 
@@ -431,69 +382,3 @@ def day_bounds(day: datetime) -> tuple[datetime, datetime]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-class OAuth2Adapter(HttpAdapter):
-    """Standard OAuth 2 authorization-code networks (X, LinkedIn, YouTube, TikTok, Pinterest): the authorize URL,
-    the token endpoint calls (code, refresh) and revocation are data; subclasses list the accounts a grant reaches."""
-
-    authorize_endpoint: ClassVar[str]
-    token_endpoint: ClassVar[str]
-    revoke_endpoint: ClassVar[str] = ""
-    scopes: ClassVar[tuple[str, ...]] = ()
-    scope_separator: ClassVar[str] = " "
-    client_id_param: ClassVar[str] = "client_id"  # TikTok: client_key
-    token_client_auth: ClassVar[str] = "body"  # "body": id+secret in the form; "basic": HTTP Basic
-    client_id_in_form: ClassVar[bool] = True  # with "basic", whether client_id is repeated in the form
-    authorize_extra: ClassVar[dict[str, str]] = {}
-
-    def authorize_url(self, request: AuthorizeRequest) -> str:
-        params = {
-            self.client_id_param: self.app["client_id"],
-            "redirect_uri": request.redirect_uri,
-            "response_type": "code",
-            "scope": self.scope_separator.join(self.scopes),
-            "state": request.state,
-            **self.authorize_extra,
-        }
-        if self.uses_pkce:
-            if not request.code_challenge:
-                raise ValueError(f"{self.network} needs a PKCE code_challenge.")
-            params["code_challenge"] = request.code_challenge
-            params["code_challenge_method"] = "S256"
-        return f"{self.authorize_endpoint}?{urlencode(params)}"
-
-    def token_request(self, grant: dict[str, str], *, url: str = "") -> dict:
-        """POST a form to the token endpoint (or `url`, e.g. revocation) with the client authentication."""
-        app = self.app
-        form = dict(grant)
-        if self.client_id_in_form:
-            form[self.client_id_param] = app["client_id"]
-        headers = {"Accept": "application/json"}
-        if self.token_client_auth == "basic":
-            headers["Authorization"] = basic_auth(app["client_id"], app["client_secret"])
-        else:
-            form["client_secret"] = app["client_secret"]
-        return self.call_json("POST", url or self.token_endpoint, data=form, headers=headers)
-
-    def code_tokens(self, *, code: str, redirect_uri: str, code_verifier: str = "") -> dict:
-        grant = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        if self.uses_pkce:
-            grant["code_verifier"] = code_verifier
-        return self.token_request(grant)
-
-    def refresh(self, credentials: ChannelCredentials) -> TokenSet:
-        """A response without a new refresh_token leaves it empty: the caller keeps the one it has."""
-        if not credentials.refresh_token:
-            raise AuthExpired(f"{self.network}: no refresh token; the channel must be reconnected.")
-        payload = self.token_request({"grant_type": "refresh_token", "refresh_token": credentials.refresh_token})
-        return token_set_from(payload, owner_id=credentials.external_id)
-
-    def revoke(self, credentials: ChannelCredentials) -> None:
-        if not self.revoke_endpoint:
-            return super().revoke(credentials)
-        self.token_request({"token": credentials.access_token}, url=self.revoke_endpoint)
-
-    def bearer(self, credentials: ChannelCredentials | str) -> dict[str, str]:
-        token = credentials if isinstance(credentials, str) else credentials.access_token
-        return {"Authorization": f"Bearer {token}"}

@@ -28,7 +28,8 @@ from social.networks.base import (
     RemoteItem,
 )
 from social.networks.facebook import FacebookAdapter, GraphAdapter
-from social.networks.http import day_bounds, fetch_kind_capability, now_utc, parse_time, require_text, same_text
+from social.networks.http import day_bounds, fetch_kind_capability, now_utc, parse_time
+from social.networks.matching import require_text, same_text
 
 
 class InstagramAdapter(GraphAdapter):

@@ -32,17 +32,9 @@ from social.networks.base import (
     PublishResult,
     RemoteItem,
 )
-from social.networks.http import (
-    OAuth2Adapter,
-    error_for_status,
-    fetch_kind_capability,
-    now_utc,
-    parse_time,
-    require_text,
-    safe_json,
-    same_text,
-    token_set_from,
-)
+from social.networks.http import error_for_status, fetch_kind_capability, now_utc, parse_time, safe_json
+from social.networks.matching import require_text, same_text
+from social.networks.oauth2 import OAuth2Adapter, token_set_from
 
 REST = "https://api.linkedin.com/rest"
 LINKEDIN_VERSION = "202410"

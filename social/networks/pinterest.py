@@ -26,7 +26,8 @@ from social.networks.base import (
     PublishRequest,
     PublishResult,
 )
-from social.networks.http import OAuth2Adapter, day_bounds, error_for_status, now_utc, safe_json, token_set_from
+from social.networks.http import day_bounds, error_for_status, now_utc, safe_json
+from social.networks.oauth2 import OAuth2Adapter, token_set_from
 
 API = "https://api.pinterest.com/v5"
 NOTE_PREFIX = "hubbub:"

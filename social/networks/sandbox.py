@@ -3,7 +3,8 @@
 Its "network" state lives in global tables (`SandboxPublication`, `SandboxFailureCounter`), so every web and worker
 process sees the same posts. It behaves like a real network where it matters to callers:
 
-- content is validated against `rules` and refused with `InvalidContent`;
+- content is validated against `rules` with `social.networks.rules.validate` (the planner's validator) and
+  refused with `InvalidContent`;
 - an empty access token is refused with `AuthExpired`;
 - comments appear on published posts over time and metrics grow with a post's age (deterministic, no randomness);
 - failures are injected per channel with `channel.config["sandbox"]` (arrives here as `credentials.extra`):
@@ -52,6 +53,7 @@ from social.networks.base import (
     TokenSet,
     UnknownOutcome,
 )
+from social.networks.rules import validate
 
 TOKEN_LIFETIME = timedelta(days=60)
 COMMENT_INTERVAL = timedelta(minutes=10)  # a new comment on a sandbox post every 10 minutes...
@@ -71,34 +73,13 @@ FAILURES: dict[str, type[NetworkError]] = {
 UNKNOWN_OUTCOME_AFTER_ACCEPT = "UNKNOWN_OUTCOME_AFTER_ACCEPT"
 
 
-def validate_content(rules: ContentRules, request: PublishRequest) -> dict[str, list[str]]:
-    """Field -> messages for everything in `request` that `rules` refuse (empty when the post is fine)."""
-    errors: dict[str, list[str]] = {}
-    images = [m for m in request.media if m.kind in {"image", "animation"}]
-    videos = [m for m in request.media if m.kind == "video"]
-    if len(request.text) > rules.max_text_length:
-        errors.setdefault("text", []).append(f"At most {rules.max_text_length} characters.")
-    if request.post_type not in rules.allowed_post_types:
-        errors.setdefault("postType", []).append(f"One of {', '.join(rules.allowed_post_types)}.")
-    if len(images) > rules.max_images:
-        errors.setdefault("media", []).append(f"At most {rules.max_images} images.")
-    if len(videos) > rules.max_videos:
-        errors.setdefault("media", []).append(f"At most {rules.max_videos} videos.")
-    if images and videos and not rules.allows_mixed_media:
-        errors.setdefault("media", []).append("Images and videos cannot be mixed.")
-    if rules.requires_media and not request.media:
-        errors.setdefault("media", []).append("A post needs an image or a video.")
-    if rules.requires_text_link_or_media and not (request.text.strip() or request.link or request.media):
-        errors.setdefault("text", []).append("A post needs text, a link, an image or a video.")
-    for item in request.media:
-        allowed = rules.video_mime_types if item.kind == "video" else rules.image_mime_types
-        if item.kind in {"image", "animation", "video"} and item.mime_type not in allowed:
-            errors.setdefault("media", []).append(f"Unsupported media type {item.mime_type}.")
-        if item.kind == "video" and rules.max_video_seconds and (item.duration_seconds or 0) > rules.max_video_seconds:
-            errors.setdefault("media", []).append(f"Videos are at most {rules.max_video_seconds} seconds long.")
-    if request.first_comment and not rules.supports_first_comment:
-        errors.setdefault("firstComment", []).append("This network has no first comment.")
-    return errors
+def content_issues(rules: ContentRules, request: PublishRequest) -> dict[str, list[dict[str, str]]]:
+    """Field -> [{code, message}] for every rule that refuses `request` (empty when the post is fine). The sandbox
+    judges with the adapters' one validator, so it refuses exactly what the planner's pre-check refuses."""
+    details: dict[str, list[dict[str, str]]] = {}
+    for issue in validate(rules, request):
+        details.setdefault(issue.field, []).append({"code": issue.code, "message": issue.message})
+    return details
 
 
 def _digest(value: str, length: int = 10) -> str:
@@ -261,9 +242,9 @@ class SandboxAdapter:
 
     def publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
         fail_after = self._begin(credentials, "publish")
-        errors = validate_content(self.rules, request)
-        if errors:
-            raise InvalidContent("sandbox: content refused", details=errors, status_code=400)
+        issues = content_issues(self.rules, request)
+        if issues:
+            raise InvalidContent("sandbox: content refused", details=issues, status_code=400)
         publication = self._store(
             credentials,
             correlation_id=request.correlation_id,

@@ -34,16 +34,9 @@ from social.networks.base import (
     RateLimited,
     TemporaryNetworkError,
 )
-from social.networks.http import (
-    OAuth2Adapter,
-    error_for_status,
-    now_utc,
-    parse_time,
-    require_text,
-    safe_json,
-    same_text,
-    token_set_from,
-)
+from social.networks.http import error_for_status, now_utc, parse_time, safe_json
+from social.networks.matching import require_text, same_text
+from social.networks.oauth2 import OAuth2Adapter, token_set_from
 
 API = "https://open.tiktokapis.com/v2"
 AUTH_CODES = {"access_token_invalid", "token_not_authorized_for_specified_purpose"}

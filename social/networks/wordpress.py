@@ -40,17 +40,16 @@ from social.networks.base import (
 )
 from social.networks.http import (
     HttpAdapter,
-    basic_auth,
     ensure_public_url,
     error_for_status,
     fetch_kind_capability,
     now_utc,
     parse_time,
     pinned_client,
-    require_text,
     safe_json,
-    same_text,
 )
+from social.networks.matching import require_text, same_text
+from social.networks.oauth2 import basic_auth
 
 AUTH_CODES = {
     "rest_not_logged_in",

@@ -31,17 +31,15 @@ from social.networks.base import (
 )
 from social.networks.http import (
     CAPABILITIES,
-    OAuth2Adapter,
     error_for_status,
     fetch_kind_capability,
     now_utc,
     parse_time,
-    require_text,
     safe_json,
-    same_text,
     seconds_until_epoch,
-    token_set_from,
 )
+from social.networks.matching import require_text, same_text
+from social.networks.oauth2 import OAuth2Adapter, token_set_from
 
 API = "https://api.x.com/2"
 DUPLICATE = "duplicate content"

@@ -39,17 +39,15 @@ from social.networks.base import (
 )
 from social.networks.http import (
     MediaFile,
-    OAuth2Adapter,
     day_bounds,
     error_for_status,
     fetch_kind_capability,
     now_utc,
     parse_time,
-    require_text,
     safe_json,
-    same_text,
-    token_set_from,
 )
+from social.networks.matching import require_text, same_text
+from social.networks.oauth2 import OAuth2Adapter, token_set_from
 
 API = "https://www.googleapis.com/youtube/v3"
 UPLOAD = "https://www.googleapis.com/upload/youtube/v3/videos"

@@ -224,6 +224,10 @@ def test_connect_needs_the_manage_permission(tenant, make_member, api_client_for
         CONNECT, {"network": "sandbox", "redirectUri": REDIRECT}, format="json"
     )
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+    with tenancy.tenant_context(tenant):  # the denial started nothing: no state to redeem, nothing audited
+        assert not OAuthState.objects.exists()
+        assert not AuditLogEntry.objects.filter(action="channel.connect_started").exists()
 
 
 def test_reconnect_state_only_updates_the_bound_channel(owner_client, tenant, client):

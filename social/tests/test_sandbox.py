@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from conftest import requires_postgres
 from social.models import SandboxFailureCounter, SandboxPublication
-from social.networks import base
+from social.networks import base, rules
 from social.networks.registry import get_adapter
 from social.networks.sandbox import SandboxAdapter
 
@@ -76,14 +76,14 @@ def test_delete_hides_the_post_from_find_published_and_unknown_ids_are_not_found
             },
             "media",
         ),
-        ({"media": (base.MediaItem(url="https://x/a.bmp", mime_type="image/bmp", kind="image"),)}, "media"),
+        ({"media": (base.MediaItem(url="https://x/a.bmp", mime_type="image/bmp", kind="image"),)}, "media[0]"),
         (
             {
                 "media": (
                     base.MediaItem(url="https://x/a.mp4", mime_type="video/mp4", kind="video", duration_seconds=4000),
                 )
             },
-            "media",
+            "media[0]",
         ),
     ],
 )
@@ -93,6 +93,49 @@ def test_invalid_content_is_refused_with_details_and_nothing_stored(kwargs, fiel
         SandboxAdapter().publish(creds(), request(**params))
     assert field in exc.value.details
     assert not SandboxPublication.objects.exists()
+
+
+GIF = base.MediaItem(url="https://x/a.gif", mime_type="image/gif", kind="animation")
+PNG = base.MediaItem(url="https://x/a.png", mime_type="image/png", kind="image", width=800, height=600)
+MP4 = base.MediaItem(url="https://x/a.mp4", mime_type="video/mp4", kind="video", duration_seconds=30)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"text": "x" * 10_001},
+        {"text": ""},
+        {"media": (GIF,)},  # the review's case: the sandbox's own validator used to accept animations
+        {"media": (GIF, PNG)},
+        {"post_type": "carousel"},
+        {"first_comment": "y" * 2001},
+    ],
+)
+def test_content_the_rules_refuse_the_sandbox_refuses_with_the_same_codes(kwargs):
+    req = request(**{"text": "Hello", **kwargs})
+    expected = {(issue.field, issue.code) for issue in rules.validate(SandboxAdapter.rules, req)}
+    assert expected  # the rules refuse it...
+    with pytest.raises(base.InvalidContent) as exc:
+        SandboxAdapter().publish(creds(), req)
+    refused = {(field, item["code"]) for field, items in exc.value.details.items() for item in items}
+    assert refused == expected  # ...and so does the sandbox, for the same reasons
+    assert not SandboxPublication.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"text": "Hello"},
+        {"text": "", "media": (PNG,)},
+        {"text": "x" * 10_000, "media": (PNG, MP4), "first_comment": "first"},
+        {"text": "Story", "post_type": "story", "media": (MP4,)},
+    ],
+)
+def test_content_the_rules_accept_the_sandbox_publishes(kwargs):
+    req = request(**kwargs)
+    assert rules.validate(SandboxAdapter.rules, req) == []
+    result = SandboxAdapter().publish(creds(), req)
+    assert SandboxPublication.objects.get(correlation_id=req.correlation_id).remote_id == result.remote_id
 
 
 def test_missing_token_is_auth_expired():

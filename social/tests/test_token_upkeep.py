@@ -1,9 +1,10 @@
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from conftest import requires_postgres
@@ -25,14 +26,15 @@ class FakeAdapter:
     calls = 0
     error: Exception | None = None
     delay = 0.0
+    during = None  # called while the "network" works on the request
     lock = threading.Lock()
 
     def refresh(self, credentials):
         with FakeAdapter.lock:
             FakeAdapter.calls += 1
+        if FakeAdapter.during is not None:
+            FakeAdapter.during()
         if FakeAdapter.delay:
-            import time
-
             time.sleep(FakeAdapter.delay)
         if FakeAdapter.error is not None:
             raise FakeAdapter.error
@@ -41,7 +43,7 @@ class FakeAdapter:
 
 @pytest.fixture
 def fake_adapter(monkeypatch):
-    FakeAdapter.calls, FakeAdapter.error, FakeAdapter.delay = 0, None, 0.0
+    FakeAdapter.calls, FakeAdapter.error, FakeAdapter.delay, FakeAdapter.during = 0, None, 0.0, None
     monkeypatch.setattr(registry, "get_adapter", lambda network: FakeAdapter())
     monkeypatch.setattr(tokens, "get_adapter", lambda network: FakeAdapter())
     return FakeAdapter
@@ -71,6 +73,62 @@ def test_refresh_keeps_the_old_refresh_token_and_audits(tenant, fake_adapter):
     assert stored.access_token == "new-1" and stored.refresh_token == "long-lived"
     assert stored.token_expires_at > timezone.now() + timedelta(days=59)
     assert fake_adapter.calls == 1
+
+
+def test_the_network_call_runs_with_no_transaction_open(tenant, fake_adapter):
+    """A slow token endpoint must not hold a row lock (or a transaction) open: only storing the answer locks."""
+    channel = expiring(tenant)
+    outer = len(connection.atomic_blocks)  # the test's own transaction
+    seen = []
+    fake_adapter.during = lambda: seen.append(len(connection.atomic_blocks))
+    with tenancy.tenant_context(tenant):
+        tokens.refresh_channel_token(channel)
+    assert seen == [outer]
+    assert reload(tenant, channel).access_token == "new-1"
+
+
+def test_a_disconnect_during_the_call_is_not_undone_by_the_answer(tenant, fake_adapter):
+    channel = expiring(tenant)
+
+    def disconnect_meanwhile():
+        Channel.objects.filter(pk=channel.pk).update(status="disconnected", access_token="", refresh_token="")
+
+    fake_adapter.during = disconnect_meanwhile
+    with tenancy.tenant_context(tenant):
+        result = tokens.refresh_channel_token(channel, force=True)
+        assert not AuditLogEntry.objects.filter(action="channel.token_refreshed").exists()
+    stored = reload(tenant, channel)
+    assert fake_adapter.calls == 1
+    assert (result.status, stored.status, stored.access_token) == ("disconnected", "disconnected", "")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_row_stays_unlocked_while_the_network_answers(tenant, fake_adapter):
+    """Another connection can lock the channel row (e.g. the publishing pipeline) during the refresh call."""
+    channel = expiring(tenant)
+    outcomes = []
+
+    def lock_from_elsewhere():
+        def worker():
+            try:
+                with tenancy.tenant_context(tenant), transaction.atomic():
+                    Channel.objects.select_for_update(nowait=True).get(pk=channel.pk)
+                outcomes.append("locked")
+            except DatabaseError as exc:
+                outcomes.append(type(exc).__name__)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+
+    fake_adapter.during = lock_from_elsewhere
+    with tenancy.tenant_context(tenant):
+        tokens.refresh_channel_token(channel)
+    assert outcomes == ["locked"]
+    assert reload(tenant, channel).access_token == "new-1"
 
 
 def test_fresh_token_is_not_refreshed_unless_forced(tenant, fake_adapter):

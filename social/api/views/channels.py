@@ -4,6 +4,7 @@ and a team's channel set. Thin: parsing here, rules in social.services, reads in
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import django_filters
 from django.http import HttpResponseRedirect
@@ -32,7 +33,9 @@ from social.services import channels as channel_services
 from social.services import oauth as oauth_services
 from social.services import tokens as token_services
 from tenants import selectors as tenant_selectors
-from tenants.models import Team
+
+if TYPE_CHECKING:
+    from tenants.models import Team
 
 READ, MANAGE = "social.channel.read", "social.channel.manage"
 

@@ -12,7 +12,7 @@ import pytest
 from social.networks import base
 from social.networks.base import AuthorizeRequest, PublishRequest
 from social.networks.facebook import GRAPH, GRAPH_VIDEO, FacebookAdapter
-from social.networks.http import appsecret_proof
+from social.networks.oauth2 import appsecret_proof
 
 from .conftest import creds, image, sent_json, video
 

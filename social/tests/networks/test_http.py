@@ -10,15 +10,15 @@ import pytest
 from social.networks import base
 from social.networks.http import (
     HttpAdapter,
-    UnsafeUrl,
+    UnsafeSiteUrl,
     ensure_public_url,
     error_for_status,
     http_timeout,
     parse_retry_after,
-    same_text,
     seconds_until_epoch,
-    token_set_from,
 )
+from social.networks.matching import same_text
+from social.networks.oauth2 import token_set_from
 
 URL = "https://api.example.test/thing"
 
@@ -114,6 +114,6 @@ def test_ssrf_guard():
     checked = ensure_public_url("https://blog.example.com")
     assert (checked.host, checked.address) == ("blog.example.com", "93.184.216.34")
     for url in ("http://blog.example.com", "https://private.example.com", "https://127.0.0.1", "https://u:p@x.com"):
-        with pytest.raises(UnsafeUrl):
+        with pytest.raises(UnsafeSiteUrl):
             ensure_public_url(url)
     assert ensure_public_url("http://blog.example.com", allow_http=True)

@@ -11,7 +11,7 @@ import pytest
 
 from social.networks import base
 from social.networks.base import PublishRequest
-from social.networks.http import UnsafeUrl
+from social.networks.http import UnsafeSiteUrl
 from social.networks.wordpress import WordPressAdapter
 
 from .conftest import creds, media_file, sent_json
@@ -66,7 +66,7 @@ def test_connect_refuses_users_who_cannot_publish_and_bad_passwords(respx_mock):
     "url", ["http://blog.example.com", "https://private.example.com", "https://127.0.0.1", "https://[::1]"]
 )
 def test_connect_refuses_unsafe_sites_without_sending_anything(respx_mock, url):
-    with pytest.raises(UnsafeUrl):
+    with pytest.raises(UnsafeSiteUrl):
         WordPressAdapter.connect_with_application_password(url, "editor", "pw")
     assert not respx_mock.calls
 
