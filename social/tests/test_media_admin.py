@@ -2,6 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core import tenancy
+from core.models import AuditLogEntry
 from social.models import BitlyAccount, Media
 from social.services import media as media_services
 from social.tests import factories as samples
@@ -39,6 +40,9 @@ def test_media_admin_delete_goes_through_the_service(
     with tenancy.platform_access():
         assert not Media.all_tenants.filter(pk=media.pk).exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    with tenancy.tenant_context(tenant):  # one entry, by the service, naming the staff user
+        entries = AuditLogEntry.objects.filter(object_id=str(media.pk))
+        assert [(e.action, e.actor_label) for e in entries] == [("media.deleted", "ops@example.com")]
 
 
 def test_shortlink_changelist_shows_click_counts(staff_client, tenant):

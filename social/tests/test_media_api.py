@@ -120,11 +120,13 @@ def test_bad_fields_are_400_with_details_and_nothing_written(owner_client, tenan
     assert stored_files(media_root) == []
 
 
-def test_missing_file_and_missing_url_are_400(owner_client):
+def test_missing_file_and_missing_url_are_400(owner_client, tenant):
     response = owner_client.post(URL, {"altText": "x"}, format="multipart")
     assert response.status_code == 400 and "file" in response.json()["error"]["details"]
     response = owner_client.post(URL, {"altText": "x"}, format="json")
     assert response.status_code == 400 and "url" in response.json()["error"]["details"]
+    with tenancy.tenant_context(tenant):
+        assert not Media.objects.exists()
 
 
 def test_file_over_the_upload_limit_is_413(owner_client, tenant, media_root, settings):
@@ -218,6 +220,8 @@ def test_url_import_redirect_to_loopback_is_refused(owner_client, tenant, public
     )
     response = owner_client.post(URL, {"url": "https://img.example.com/a"}, format="json")
     assert response.status_code == 400 and response.json()["error"]["details"]["reason"] == "URL_NOT_ALLOWED"
+    with tenancy.tenant_context(tenant):
+        assert not Media.objects.exists()
 
 
 @respx.mock

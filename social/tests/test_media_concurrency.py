@@ -9,6 +9,7 @@ from django.db import connection
 
 from conftest import requires_postgres
 from core import tenancy
+from social import selectors
 from social.errors import StorageLimitReached
 from social.models import Media
 from social.services import media as media_services
@@ -26,14 +27,14 @@ def test_concurrent_uploads_cannot_both_slip_under_the_storage_limit(settings, t
     tenant.limit_overrides = {"storageBytes": len(content) + 10}  # room for one file, not two
     tenant.save(update_fields=["limit_overrides"])
 
-    real_used = media_services.storage_used_bytes
+    real_used = selectors.storage_used_bytes
 
     def slow_used_bytes():
         used = real_used()
         time.sleep(0.3)  # widen the race window: without the tenant-row lock both uploads would read 0 here
         return used
 
-    monkeypatch.setattr(media_services, "storage_used_bytes", slow_used_bytes)
+    monkeypatch.setattr(selectors, "storage_used_bytes", slow_used_bytes)
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 

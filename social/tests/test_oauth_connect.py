@@ -251,3 +251,18 @@ def test_old_oauth_states_are_purged(owner_client, tenant, other_tenant, api_cli
     assert tasks.purge_oauth_states.delay().get() == 1
     with tenancy.platform_access():
         assert list(OAuthState.all_tenants.values_list("tenant_id", flat=True)) == [other_tenant.pk]
+
+
+def test_callback_acts_as_the_connecting_user_and_restores_the_outer_context(owner_client, owner, tenant):
+    """The callback enters acting_as(principal) with token reset: an outer principal survives it untouched."""
+    from core.auth import Principal, get_current_principal
+    from social.services import oauth as oauth_services
+
+    started = start(owner_client)
+    outer = Principal(tenant=tenant, permissions=frozenset(), kind="staff")
+    with tenancy.acting_as(outer):
+        outcome = oauth_services.handle_callback(network="sandbox", params={"code": "g", "state": started["state"]})
+        assert get_current_principal() is outer and tenancy.get_current_tenant() == tenant
+        labels = set(AuditLogEntry.objects.filter(action="channel.connected").values_list("actor_label", flat=True))
+    assert len(outcome.channels) == 2 and labels == {owner.user.email}
+    assert get_current_principal() is None

@@ -200,6 +200,8 @@ def test_own_mode_shortens_through_the_tenants_bitly_account(owner_client, own_m
 def test_own_mode_without_an_account_is_409(owner_client, own_mode):
     response = owner_client.post(URL, {"url": "https://example.com/own"}, format="json")
     assert response.status_code == 409 and response.json()["error"]["code"] == "SHORTENER_NOT_CONFIGURED"
+    with tenancy.tenant_context(own_mode):
+        assert not ShortLink.objects.exists()
 
 
 @respx.mock
