@@ -23,7 +23,7 @@ def seed_demo(*, tenant: Tenant, owner: User) -> list[Channel]:
     tenant's default team. They publish to the offline sandbox network."""
     channels = []
     with tenancy.tenant_context(tenant), transaction.atomic():
-        team = tenant_selectors.default_teams().first()
+        team = tenant_selectors.teams().filter(is_default=True).first()
         for suffix, name in DEMO_CHANNELS:
             # Per-tenant external ids: sandbox publications are global, so demo tenants must not share a channel.
             external_id = f"demo-{tenant.pk.hex[:12]}-{suffix}"

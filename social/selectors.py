@@ -46,22 +46,6 @@ def channel_ids_visible_to(principal: Principal) -> set | None:
     return set(visible_channel_ids_subquery(principal.user.pk).values_list("channel_id", flat=True))
 
 
-def channel_counts(queryset: QuerySet[Channel]) -> dict:
-    """{total, needsAttention, byNetwork: {network: n}, byStatus: {status: n}} for `queryset`."""
-    by_network = dict(queryset.order_by().values_list("network").annotate(n=Count("id")).values_list("network", "n"))
-    by_status = dict(queryset.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    return {
-        "total": sum(by_status.values()),
-        "needs_attention": by_status.get(ChannelStatus.NEEDS_ATTENTION, 0),
-        "by_network": by_network,
-        "by_status": {status: by_status.get(status, 0) for status in ChannelStatus.values},
-    }
-
-
-def team_channels(team) -> QuerySet[Channel]:
-    return channels().filter(team_links__team=team)
-
-
 def active_channel_count() -> int:
     """Channels that count against the plan limit: every channel not disconnected."""
     return Channel.objects.exclude(status=ChannelStatus.DISCONNECTED).count()
@@ -110,3 +94,19 @@ def channels_due_for_refresh(*, window: timedelta) -> QuerySet:
 def stale_oauth_states(*, older_than: timedelta) -> QuerySet[OAuthState]:
     """Connect attempts, across tenants, started before `older_than` ago (platform scan, like the above)."""
     return OAuthState.all_tenants.filter(created_at__lt=timezone.now() - older_than)
+
+
+def channel_counts(queryset: QuerySet[Channel]) -> dict:
+    """{total, needsAttention, byNetwork: {network: n}, byStatus: {status: n}} for `queryset`."""
+    by_network = dict(queryset.order_by().values_list("network").annotate(n=Count("id")).values_list("network", "n"))
+    by_status = dict(queryset.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {
+        "total": sum(by_status.values()),
+        "needs_attention": by_status.get(ChannelStatus.NEEDS_ATTENTION, 0),
+        "by_network": by_network,
+        "by_status": {status: by_status.get(status, 0) for status in ChannelStatus.values},
+    }
+
+
+def team_channels(team) -> QuerySet[Channel]:
+    return channels().filter(team_links__team=team)

@@ -116,7 +116,7 @@ def tenant_usage(tenant: Tenant, month: datetime.date) -> dict[str, Any]:
     }
 
 
-# --- public reads other apps use (social: channel teams, OAuth callbacks, attention mail, the storage lock) ----------
+# --- reads other apps use: a tenant from a signed id (public callbacks), the tenant-wide write lock ----------------
 def tenant_by_id(tenant_id) -> Tenant | None:
     """The tenant with this id, from anywhere (a public callback knows only the id it signed); None when gone."""
     with tenancy.platform_access():
@@ -126,28 +126,3 @@ def tenant_by_id(tenant_id) -> Tenant | None:
 def lock_tenant(tenant: Tenant) -> None:
     """Lock the tenant's row until the current transaction ends: one writer at a time for tenant-wide limits."""
     Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).first()
-
-
-def default_teams() -> QuerySet[Team]:
-    """The current tenant's default team(s): where new things go when no team is named."""
-    return Team.objects.filter(is_default=True).order_by("name", "id")
-
-
-def active_membership(user_id) -> Membership | None:
-    """The active membership of an active user in the current tenant, with the user loaded; None otherwise."""
-    if not user_id:
-        return None
-    return (
-        Membership.objects.select_related("user").filter(user_id=user_id, is_active=True, user__is_active=True).first()
-    )
-
-
-def admin_emails() -> list[str]:
-    """Emails of the current tenant's active OWNER and ADMIN members, sorted (who hears about tenant-wide trouble)."""
-    from tenants.roles import Role
-
-    return sorted(
-        Membership.objects.filter(role__in=[Role.OWNER, Role.ADMIN], is_active=True, user__is_active=True)
-        .values_list("user__email", flat=True)
-        .distinct()
-    )

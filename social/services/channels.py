@@ -21,11 +21,13 @@ from social.models.channels import DIRECT_NETWORKS
 from social.networks.base import ChannelCredentials, ConnectedAccount, NetworkError, TokenSet
 from social.networks.registry import UnknownNetwork, get_adapter
 from tenants import selectors as tenant_selectors
+from tenants.roles import Role
 
 if TYPE_CHECKING:
     from tenants.models import Team
 
 ATTENTION_EVENT = "social.channel.needs_attention"
+ADMIN_ROLES = (Role.OWNER, Role.ADMIN)
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ def create_direct_channel(
 
 def _default_teams() -> list[Team]:
     """Where a new channel goes when no team is named: the tenant's default team, so members see it."""
-    return list(tenant_selectors.default_teams())
+    return list(tenant_selectors.teams().filter(is_default=True))
 
 
 def _link_teams(channel: Channel, teams: Iterable[Team]) -> None:
@@ -306,11 +308,17 @@ def mark_needs_attention(channel: Channel, *, reason: str, actor: Principal | No
     return changed
 
 
+def _admin_emails() -> list[str]:
+    """The current tenant's active OWNER and ADMIN members: who hears that a channel needs reconnecting."""
+    admins = tenant_selectors.members().filter(role__in=ADMIN_ROLES, is_active=True, user__is_active=True)
+    return sorted(admins.values_list("user__email", flat=True))
+
+
 def _notify_attention(channel: Channel, *, reason: str) -> None:
     tenant = tenancy.require_current_tenant()
     notify.notify(
         ATTENTION_EVENT,
-        to=tenant_selectors.admin_emails(),
+        to=_admin_emails(),
         subject=f"[Hubbub] The channel “{channel.name}” needs your attention",
         body=(
             f"Hubbub can no longer act for the {channel.get_network_display()} channel “{channel.name}” "

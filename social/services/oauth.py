@@ -127,7 +127,11 @@ def with_query(url: str, **params: str) -> str:
 
 def _principal_for(tenant: Tenant, user_id: str | None) -> Principal:
     """The connecting user, still an active member allowed to manage channels (a role may change in 10 min)."""
-    membership = tenant_selectors.active_membership(user_id)
+    membership = (
+        tenant_selectors.members().filter(user_id=user_id, is_active=True, user__is_active=True).first()
+        if user_id
+        else None
+    )
     if membership is None:
         raise PermissionDenied("The user who started connecting is no longer a member.")
     permissions = permissions_for_role(membership.role, membership.custom_permissions)
