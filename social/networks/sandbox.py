@@ -73,13 +73,13 @@ FAILURES: dict[str, type[NetworkError]] = {
 UNKNOWN_OUTCOME_AFTER_ACCEPT = "UNKNOWN_OUTCOME_AFTER_ACCEPT"
 
 
-def content_issues(rules: ContentRules, request: PublishRequest) -> dict[str, list[dict[str, str]]]:
-    """Field -> [{code, message}] for every rule that refuses `request` (empty when the post is fine). The sandbox
-    judges with the adapters' one validator, so it refuses exactly what the planner's pre-check refuses."""
-    details: dict[str, list[dict[str, str]]] = {}
+def validate_content(rules: ContentRules, request: PublishRequest) -> dict[str, list[str]]:
+    """Field -> messages for everything in `request` that `rules` refuse (empty when the post is fine)."""
+    # The adapters' one validator: the sandbox refuses exactly what the planner's pre-check refuses.
+    errors: dict[str, list[str]] = {}
     for issue in validate(rules, request):
-        details.setdefault(issue.field, []).append({"code": issue.code, "message": issue.message})
-    return details
+        errors.setdefault(issue.field, []).append(issue.message)
+    return errors
 
 
 def _digest(value: str, length: int = 10) -> str:
@@ -242,9 +242,9 @@ class SandboxAdapter:
 
     def publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
         fail_after = self._begin(credentials, "publish")
-        issues = content_issues(self.rules, request)
-        if issues:
-            raise InvalidContent("sandbox: content refused", details=issues, status_code=400)
+        errors = validate_content(self.rules, request)
+        if errors:
+            raise InvalidContent("sandbox: content refused", details=errors, status_code=400)
         publication = self._store(
             credentials,
             correlation_id=request.correlation_id,

@@ -111,13 +111,13 @@ MP4 = base.MediaItem(url="https://x/a.mp4", mime_type="video/mp4", kind="video",
         {"first_comment": "y" * 2001},
     ],
 )
-def test_content_the_rules_refuse_the_sandbox_refuses_with_the_same_codes(kwargs):
+def test_content_the_rules_refuse_the_sandbox_refuses_for_the_same_reasons(kwargs):
     req = request(**{"text": "Hello", **kwargs})
-    expected = {(issue.field, issue.code) for issue in rules.validate(SandboxAdapter.rules, req)}
+    expected = {(issue.field, issue.message) for issue in rules.validate(SandboxAdapter.rules, req)}
     assert expected  # the rules refuse it...
     with pytest.raises(base.InvalidContent) as exc:
         SandboxAdapter().publish(creds(), req)
-    refused = {(field, item["code"]) for field, items in exc.value.details.items() for item in items}
+    refused = {(field, message) for field, messages in exc.value.details.items() for message in messages}
     assert refused == expected  # ...and so does the sandbox, for the same reasons
     assert not SandboxPublication.objects.exists()
 
