@@ -21,8 +21,8 @@ from social.errors import MediaInUse
 from social.models import BitlyAccount, Channel, Media, OAuthState, SandboxPublication, ShortLink, TeamChannel
 from social.networks.base import NetworkError
 from social.services import media as media_services
+from social.services import shortlinks as shortlink_services
 from social.services import tokens as token_services
-from tenants.models import Tenant
 
 
 def staff_principal(request, tenant) -> Principal:
@@ -241,7 +241,7 @@ class ShortLinkAdmin(AuditedModelAdmin):
 
 
 class BitlyAccountForm(forms.ModelForm):
-    account_tenant = forms.ModelChoiceField(queryset=Tenant.objects.order_by("name"), required=False, label="Tenant")
+    account_tenant = forms.ModelChoiceField(queryset=None, required=False, label="Tenant")
     new_access_token = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
@@ -252,6 +252,12 @@ class BitlyAccountForm(forms.ModelForm):
     class Meta:
         model = BitlyAccount
         fields = ["group_guid"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per form, not at import time; the tenant model is reached as the FK target.
+        tenant_model = BitlyAccount._meta.get_field("tenant").related_model
+        self.fields["account_tenant"].queryset = tenant_model.objects.order_by("name")
 
     def clean(self):
         cleaned = super().clean()
@@ -286,9 +292,20 @@ class BitlyAccountAdmin(AuditedModelAdmin):
         return [] if obj is None else ["tenant", "created_at"]
 
     def save_model(self, request, obj: BitlyAccount, form, change) -> None:
-        if not change:
-            obj.tenant = form.cleaned_data["account_tenant"]
-            obj.connected_by = request.user
-        if form.cleaned_data.get("new_access_token"):
-            obj.access_token = form.cleaned_data["new_access_token"]
-        super().save_model(request, obj, form, change)
+        """Through the short-link service, as the staff user (one audit entry naming them); an empty token field
+        keeps the stored token."""
+        tenant = obj.tenant if change else form.cleaned_data["account_tenant"]
+        token = form.cleaned_data.get("new_access_token") or obj.access_token
+        with tenancy.acting_as(staff_principal(request, tenant)) as actor:
+            saved = shortlink_services.set_bitly_account(
+                actor=actor, access_token=token, group_guid=form.cleaned_data.get("group_guid", "")
+            )
+        obj.pk, obj.tenant = saved.pk, saved.tenant
+
+    def delete_model(self, request, obj: BitlyAccount) -> None:
+        with tenancy.acting_as(staff_principal(request, obj.tenant)) as actor:
+            shortlink_services.remove_bitly_account(actor=actor)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for account in queryset.select_related("tenant"):
+            self.delete_model(request, account)

@@ -64,3 +64,24 @@ def test_bitly_token_is_write_only(staff_client, tenant):
     assert account.access_token == "tok-secret-123"
     page = staff_client.get(f"/admin/social/bitlyaccount/{account.pk}/change/").content.decode()
     assert "tok-secret-123" not in page
+    # saving again with an empty token field keeps the token; both saves are audited by the service as the staff user
+    response = staff_client.post(
+        f"/admin/social/bitlyaccount/{account.pk}/change/", {"group_guid": "Bg2", "new_access_token": ""}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenancy.tenant_context(tenant):
+        account = BitlyAccount.objects.get()
+        assert (account.access_token, account.group_guid, account.connected_by.email) == (
+            "tok-secret-123",
+            "Bg2",
+            "ops@example.com",
+        )
+        entries = AuditLogEntry.objects.filter(object_id=str(account.pk)).order_by("created_at")
+        assert [(e.action, e.actor_label) for e in entries] == [("shortlink.bitly_connected", "ops@example.com")] * 2
+    response = staff_client.post(f"/admin/social/bitlyaccount/{account.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    with tenancy.tenant_context(tenant):
+        assert not BitlyAccount.objects.exists()
+        assert AuditLogEntry.objects.filter(
+            action="shortlink.bitly_disconnected", actor_label="ops@example.com"
+        ).exists()
