@@ -9,9 +9,12 @@ PKCE verifiers) are never rendered.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.http import HttpRequest
 from django.utils.html import format_html
 
 from core import tenancy
@@ -24,8 +27,11 @@ from social.services import media as media_services
 from social.services import shortlinks as shortlink_services
 from social.services import tokens as token_services
 
+if TYPE_CHECKING:
+    from tenants.models import Tenant
 
-def staff_principal(request, tenant) -> Principal:
+
+def staff_principal(request: HttpRequest, tenant: Tenant) -> Principal:
     """Who acts when staff run an action for `tenant` from the console."""
     return Principal(tenant=tenant, permissions=frozenset(), kind="staff", user=request.user)
 

@@ -117,7 +117,7 @@ def tenant_usage(tenant: Tenant, month: datetime.date) -> dict[str, Any]:
 
 
 # --- reads other apps use: a tenant from a signed id (public callbacks), the tenant-wide write lock ----------------
-def tenant_by_id(tenant_id) -> Tenant | None:
+def tenant_by_id(tenant_id: Any) -> Tenant | None:
     """The tenant with this id, from anywhere (a public callback knows only the id it signed); None when gone."""
     with tenancy.platform_access():
         return Tenant.objects.filter(pk=tenant_id).first()

@@ -4,6 +4,8 @@ and a team's channel set. Thin: parsing here, rules in social.services, reads in
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import django_filters
@@ -40,12 +42,12 @@ if TYPE_CHECKING:
 READ, MANAGE = "social.channel.read", "social.channel.manage"
 
 
-def teams_by_id(team_ids, field: str = "teamIds") -> list[Team]:
+def teams_by_id(team_ids: Iterable[uuid.UUID], field: str = "teamIds") -> list[Team]:
     """The current tenant's teams with these ids; unknown ids (or another tenant's) are a 400 naming them."""
     return resolve_ids(tenant_selectors.teams(), dict.fromkeys(team_ids), field=field, label="team")
 
 
-def team_or_none(team_id) -> Team | None:
+def team_or_none(team_id: uuid.UUID | None) -> Team | None:
     return teams_by_id([team_id], "teamId")[0] if team_id else None
 
 
