@@ -116,6 +116,8 @@ DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "hubbub_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenants.User"
+# The model core's tenancy scopes by (resolved with apps.get_model, like AUTH_USER_MODEL): core names no app.
+TENANT_MODEL = "tenants.Tenant"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

@@ -1,35 +1,40 @@
-"""The authenticated principal of a request or task: who acts, for which tenant, with which permissions."""
+"""The authenticated principal of a request or task: who acts, for which tenant, with which permissions.
+
+core holds no role policy: the app that builds a principal (tenants, from a membership, an API key or a staff
+user) decides `is_tenant_admin` and `sees_all_channels` and sets them here as plain facts.
+"""
 
 from __future__ import annotations
 
 import contextvars
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tenants.models import ApiKey, Membership, Tenant, User
+from core import tenancy
+from core.tenancy import get_current_principal
+
+__all__ = ["Principal", "get_current_principal", "reset_current_principal", "set_current_principal"]
 
 
 @dataclass(frozen=True)
 class Principal:
-    tenant: Tenant
+    tenant: Any  # an instance of settings.TENANT_MODEL
     permissions: frozenset[str]
     kind: str  # "user" (JWT), "api_key", "staff" (admin)
-    user: User | None = None
-    membership: Membership | None = None
-    api_key: ApiKey | None = None
+    user: Any = None  # settings.AUTH_USER_MODEL
+    membership: Any = None
+    api_key: Any = None
     role: str | None = None
     caller_name: str = ""  # the system named in Basic auth, recorded in the audit log
     session_id: uuid.UUID | None = None
     claims: dict[str, Any] = field(default_factory=dict)
+    # Set by whoever builds the principal from the role policy (tenants.roles.build_principal); core never infers.
+    is_tenant_admin: bool = False
+    sees_all_channels: bool = False
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
-
-    @property
-    def is_tenant_admin(self) -> bool:
-        return self.role in {"OWNER", "ADMIN"} or (self.api_key is not None and "tenants.admin" in self.permissions)
 
     @property
     def label(self) -> str:
@@ -46,16 +51,12 @@ class Principal:
         return f"user:{self.user.pk if self.user else '-'}:{self.tenant.pk}"
 
 
-_current_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("hubbub_principal", default=None)
-
-
 def set_current_principal(principal: Principal | None) -> contextvars.Token:
-    return _current_principal.set(principal)
-
-
-def get_current_principal() -> Principal | None:
-    return _current_principal.get()
+    """Transitional (removed once social and contentplanner use `tenancy.acting_as`): sets the principal in the
+    one tenancy state and returns the token for `reset_current_principal`."""
+    return tenancy._state.set(tenancy.dataclasses.replace(tenancy.current_state(), principal=principal))
 
 
 def reset_current_principal(token: contextvars.Token) -> None:
-    _current_principal.reset(token)
+    """Transitional, see `set_current_principal`."""
+    tenancy._state.reset(token)

@@ -6,7 +6,11 @@ key's scopes map to sets. Views declare the permission per action; services may 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+
+from core.auth import Principal
 
 
 class Role(models.TextChoices):
@@ -108,3 +112,62 @@ def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
     for scope in scopes:
         granted |= SCOPE_PERMISSIONS.get(scope, frozenset())
     return frozenset(granted)
+
+
+# --- principals: the role policy applied once, when a principal is built -------------------------------------------
+
+ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def _sees_all_channels(*, user: Any, is_tenant_admin: bool) -> bool:
+    """OWNER/ADMIN members and machine credentials see every channel; other members see their teams' channels."""
+    return user is None or is_tenant_admin
+
+
+def member_principal(
+    membership: Any,
+    *,
+    tenant: Any = None,
+    kind: str = "user",
+    session_id: Any = None,
+    claims: dict | None = None,
+) -> Principal:
+    """The principal of an active member (JWT requests, OAuth callbacks, demo data)."""
+    is_admin = membership.role in ADMIN_ROLES
+    return Principal(
+        tenant=tenant if tenant is not None else membership.tenant,
+        permissions=permissions_for_role(membership.role, membership.custom_permissions),
+        kind=kind,
+        user=membership.user,
+        membership=membership,
+        role=membership.role,
+        session_id=session_id,
+        claims=claims or {},
+        is_tenant_admin=is_admin,
+        sees_all_channels=_sees_all_channels(user=membership.user, is_tenant_admin=is_admin),
+    )
+
+
+def api_key_principal(key: Any, *, caller_name: str = "") -> Principal:
+    """The principal of a tenant API key (its scopes are its permissions; it sees every channel)."""
+    return Principal(
+        tenant=key.tenant,
+        permissions=permissions_for_scopes(key.valid_scopes),
+        kind="api_key",
+        api_key=key,
+        caller_name=caller_name[:120],
+        is_tenant_admin=False,
+        sees_all_channels=True,
+    )
+
+
+def staff_principal(tenant: Any, user: Any) -> Principal:
+    """Platform staff acting on a tenant from the admin: audited under their name, sees the whole tenant."""
+    return Principal(
+        tenant=tenant,
+        permissions=frozenset(),
+        kind="staff",
+        user=user,
+        is_tenant_admin=True,
+        sees_all_channels=True,
+    )

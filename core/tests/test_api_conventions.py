@@ -82,7 +82,7 @@ def test_well_formed_request_id_is_echoed(db, client):
 def test_pagination_shape_header_and_capped_page_size(owner_client, tenant):
     with tenancy.tenant_context(tenant):
         for i in range(3):
-            create_api_key(name=f"k{i}", scopes=["read"])
+            create_api_key(actor=None, name=f"k{i}", scopes=["read"])
     response = owner_client.get("/api/v1/api-keys/", {"pageSize": 2})
     body = response.json()
     assert (body["count"], body["page"], body["pageSize"], body["hasMore"]) == (3, 1, 2, True)
@@ -99,7 +99,7 @@ def test_pagination_shape_header_and_capped_page_size(owner_client, tenant):
 def test_camel_case_ordering_parameter(owner_client, tenant):
     with tenancy.tenant_context(tenant):
         for name in ("b", "a", "c"):
-            create_api_key(name=name, scopes=["read"])
+            create_api_key(actor=None, name=name, scopes=["read"])
     names = [row["name"] for row in owner_client.get("/api/v1/api-keys/", {"ordering": "createdAt"}).json()["results"]]
     assert names == ["b", "a", "c"]
 

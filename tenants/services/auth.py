@@ -94,11 +94,13 @@ def register(
             user = User.objects.create_user(
                 email, password, first_name=first_name, last_name=last_name, password_changed_at=timezone.now()
             )
-            tenant = create_tenant(name=tenant_name, owner=user)
+            tenant = create_tenant(actor=None, name=tenant_name, owner=user)
             with tenancy.tenant_context(tenant):
                 membership = Membership.objects.select_related("tenant", "user").get(user=user)
                 pair = tokens.start_session(membership, user_agent=user_agent)
-                audit.record("auth.registered", user, tenant=tenant, actor_user=user, changes={"email": email})
+                audit.record(
+                    "auth.registered", user, actor=None, tenant=tenant, actor_user=user, changes={"email": email}
+                )
     except IntegrityError:
         # A concurrent registration with the same email won the race; anything else is a real error.
         if User.objects.filter(email=email).exists():
@@ -137,7 +139,9 @@ def login(
         User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None, last_login=now)
         with tenancy.tenant_context(membership.tenant):
             pair = tokens.start_session(membership, user_agent=user_agent)
-            audit.record("auth.login", user, tenant=membership.tenant, actor_user=user, changes={"method": method})
+            audit.record(
+                "auth.login", user, actor=None, tenant=membership.tenant, actor_user=user, changes={"method": method}
+            )
     return pair
 
 
@@ -263,7 +267,12 @@ def exchange_token(
             raise ExternalUserNotFound()
         _ensure_may_act_as(principal, role)
         membership, created = _provision_member(
-            external_user_id=external_user_id, email=email, first_name=first_name, last_name=last_name, role=role
+            actor=principal,
+            external_user_id=external_user_id,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            role=role,
         )
     _ensure_may_act_as(principal, membership.role)
     if not membership.is_active or not membership.user.is_active:
@@ -277,7 +286,7 @@ def _ensure_may_act_as(principal: Principal, role: str) -> None:
 
 
 def _provision_member(
-    *, external_user_id: str, email: str | None, first_name: str, last_name: str, role: str
+    *, actor: Principal, external_user_id: str, email: str | None, first_name: str, last_name: str, role: str
 ) -> tuple[Membership, bool]:
     if role == Role.OWNER:
         raise ValidationFailed(details={"role": ["Token exchange never creates owners."]})
@@ -304,6 +313,7 @@ def _provision_member(
             audit.record(
                 "auth.user_provisioned",
                 membership,
+                actor=actor,
                 changes={"external_user_id": external_user_id, "email": user.email, "role": role},
             )
     except IntegrityError:
@@ -362,7 +372,7 @@ def enable_totp(user: User, *, otp: str) -> list[str]:
     user.totp_confirmed_at = timezone.now()
     user.totp_recovery_code_hashes = [_recovery_code_hash(code) for code in codes]
     user.save(update_fields=["totp_confirmed_at", "totp_recovery_code_hashes", "updated_at"])
-    audit.record("auth.totp_enabled", user, actor_user=user)
+    audit.record("auth.totp_enabled", user, actor=None, actor_user=user)
     return codes
 
 
@@ -381,7 +391,9 @@ def disable_totp(user: User, *, password: str = "", otp: str = "") -> None:
     user.totp_confirmed_at = None
     user.totp_recovery_code_hashes = []
     user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_recovery_code_hashes", "updated_at"])
-    audit.record("auth.totp_disabled", user, actor_user=user, changes={"proof": "password" if password else "otp"})
+    audit.record(
+        "auth.totp_disabled", user, actor=None, actor_user=user, changes={"proof": "password" if password else "otp"}
+    )
 
 
 def _new_recovery_code() -> str:
@@ -418,7 +430,7 @@ def change_password(principal: Principal, *, current_password: str, new_password
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at", "updated_at"])
     revoked = tokens.revoke_user_sessions(user, reason="password_change", keep_session_id=principal.session_id)
-    audit.record("auth.password_changed", user, actor_user=user, changes={"sessions_revoked": revoked})
+    audit.record("auth.password_changed", user, actor=principal, changes={"sessions_revoked": revoked})
 
 
 def request_password_reset(*, email: str) -> None:
@@ -482,6 +494,7 @@ def _record_for_user_tenants(user: User, action: str, *, changes: dict, actor_us
             audit.record(
                 action,
                 user,
+                actor=None,
                 tenant=membership.tenant,
                 changes=changes,
                 actor_user=actor_user,

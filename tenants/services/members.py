@@ -121,6 +121,7 @@ def invite_member(
     audit.record(
         "member.invited",
         membership,
+        actor=actor,
         changes={"email": user.email, "role": role, "new_user": is_new_user, "external_user_id": external_user_id},
     )
     tenant_name, inviter = tenant.name, actor.label
@@ -172,7 +173,7 @@ def update_member(
     changes = audit.diff(before, _member_snapshot(membership))
     if changes:
         membership.save()
-        audit.record("member.updated", membership, changes={"user_id": str(membership.user_id), **changes})
+        audit.record("member.updated", membership, actor=actor, changes={"user_id": str(membership.user_id), **changes})
     return membership
 
 
@@ -192,6 +193,7 @@ def remove_member(membership: Membership, *, actor: Principal) -> None:
     audit.record(
         "member.removed",
         membership,
+        actor=actor,
         changes={"email": user.email, "role": membership.role, "teams_left": teams_left, "sessions_revoked": revoked},
     )
     # Sessions cascade with the membership; they were revoked first so no token of them is honoured meanwhile.
@@ -199,7 +201,7 @@ def remove_member(membership: Membership, *, actor: Principal) -> None:
 
 
 @transaction.atomic
-def update_profile(user: User, **fields: Any) -> User:
+def update_profile(user: User, *, actor: Principal | None, **fields: Any) -> User:
     """A user edits their own profile (names, locale, timezone, avatar); audit-logged in the current tenant."""
     before = {name: getattr(user, name) for name in fields}
     for name, value in fields.items():
@@ -207,5 +209,5 @@ def update_profile(user: User, **fields: Any) -> User:
     changes = audit.diff(before, fields)
     if changes:
         user.save(update_fields=[*changes, "updated_at"])
-        audit.record("user.profile_updated", user, changes=changes)
+        audit.record("user.profile_updated", user, actor=actor, changes=changes)
     return user

@@ -35,7 +35,7 @@ class TenantFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
-        return workspaces.create_tenant(**kwargs)
+        return workspaces.create_tenant(actor=None, **kwargs)
 
     _build = _create
 

@@ -76,7 +76,7 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
         if tenant is None:
             tenant = workspaces.create_tenant(
-                name="Demo Agency", slug=DEMO_SLUG, plan="business", owner=owner, timezone="Europe/Berlin"
+                actor=None, name="Demo Agency", slug=DEMO_SLUG, plan="business", owner=owner, timezone="Europe/Berlin"
             )
         return tenant
 
@@ -98,6 +98,7 @@ class Command(BaseCommand):
         if ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True).exists():
             return None
         _key, raw = api_keys.create_api_key(
+            actor=None,
             name=DEMO_KEY_NAME,
             scopes=[ApiKeyScope.READ, ApiKeyScope.WRITE, ApiKeyScope.USERS_PROVISION],
             created_by=owner,
