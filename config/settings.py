@@ -265,10 +265,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("publish", "sync", "default", "notify")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE: dict = {}  # filled by each app's `beat_schedule` in config/celery.py
+CELERY_BEAT_SCHEDULE: dict = {}  # filled from each installed app's `schedules.BEAT_SCHEDULE` in config/celery.py
 
 LOGGING = {
     "version": 1,

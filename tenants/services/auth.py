@@ -30,7 +30,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -45,6 +44,7 @@ from core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from core.notify import notify
 from tenants import tokens
 from tenants.errors import (
     AccountDisabled,
@@ -434,7 +434,17 @@ def change_password(principal: Principal, *, current_password: str, new_password
 
 
 def request_password_reset(*, email: str) -> None:
-    """Mail a single-use, expiring reset link to an active account with a password; silently nothing otherwise."""
+    """Queue the reset for any email, known or not: the request does the same work (one enqueue, no query) either
+    way, so neither its answer nor its timing tells whether an account exists. The task decides."""
+    from tenants.tasks import send_password_reset  # the service -> task edge; the task calls back into this module
+
+    normalized, reset_id = normalize_email(email), str(uuid.uuid4())
+    transaction.on_commit(lambda: send_password_reset.delay(email=normalized, reset_id=reset_id))
+
+
+def send_password_reset_mail(*, email: str, reset_id: str) -> None:
+    """Mail a single-use, expiring reset link to an active account with a password; silently nothing otherwise.
+    `reset_id` makes a redelivered task's mail go out once."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return
@@ -448,11 +458,14 @@ def request_password_reset(*, email: str) -> None:
         f"Or send uid={uid} and token={token} to POST /api/v1/auth/password/reset/confirm.\n\n"
         "If it was not you, ignore this message; your password stays as it is."
     )
-    try:
-        send_mail("Reset your Hubbub password", body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    except Exception:
-        # The response must not differ between known and unknown emails: log the mail failure, answer the same.
-        logger.exception("password reset mail failed", extra={"user_id": str(user.pk)})
+    notify(
+        "tenants.password_reset_requested",
+        to=[user.email],
+        subject="Reset your Hubbub password",
+        body=body,
+        data={"userId": str(user.pk)},
+        notice_id=reset_id,
+    )
 
 
 def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
