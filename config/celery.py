@@ -4,7 +4,7 @@ dedicated single-process worker consumes it.
 
 Conventions (README "Background work"):
 - Every task declares `name=`, `queue=` (one of QUEUES) and `soft_time_limit`/`time_limit` on its decorator, in
-  its app's `tasks.py`; routing comes from there, so this module holds no routes
+  its app's `tasks.py`; routing comes from there (the one mapping below is transitional)
   (core/tests/test_task_conventions.py checks every registered task).
 - Each app may declare `BEAT_SCHEDULE` in `<app>/schedules.py`; the schedules of every installed app are merged
   here. No list of apps is kept besides INSTALLED_APPS.
@@ -26,6 +26,13 @@ QUEUES = ("dispatch", "publish", "sync", "default", "notify")
 app = Celery("hubbub", task_cls="core.celery_tasks:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
+# Transitional: social's and contentplanner's tasks get `queue=` on their decorators on their own branches; until
+# those land, these keep them on their queues. Delete this mapping then (the test in core lists what is left).
+app.conf.task_routes = {
+    "contentplanner.tasks.publish_post": {"queue": "publish"},
+    "contentplanner.tasks.dispatch_due_posts": {"queue": "dispatch"},
+    "social.tasks.*": {"queue": "sync"},
+}
 app.autodiscover_tasks()
 app.autodiscover_tasks(related_name="analytics_tasks")  # contentplanner metric collection, until it joins tasks.py
 
