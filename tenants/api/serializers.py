@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core import extensions
 from core.models import AuditLogEntry
 from tenants.models import (
     ApiKey,
@@ -240,6 +241,10 @@ class TenantSettingsInput(serializers.Serializer):
         if value == Role.OWNER:
             raise serializers.ValidationError("Provisioned users cannot be owners.")
         return value
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Other apps' settings (core.extensions.register_tenant_setting, from their AppConfig.ready()).
+        return {**super().get_fields(), **extensions.tenant_setting_fields()}
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
