@@ -18,7 +18,7 @@ from core.api.schema import ErrorSerializer, error_responses
 from core.api.throttling import AuthRateThrottle
 from core.api.viewsets import TenantAPIView
 from tenants import tokens
-from tenants.api import auth_serializers as s
+from tenants.api.serializers import auth as s
 from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication, BearerTokenAuthentication
 from tenants.services import auth as auth_services
 

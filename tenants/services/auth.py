@@ -41,7 +41,6 @@ from core import audit, tenancy
 from core.auth import Principal
 from core.errors import (
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from core.notify import notify
@@ -52,8 +51,10 @@ from tenants.errors import (
     EmailTaken,
     ExchangeRoleForbidden,
     ExternalUserNotFound,
+    ImpersonationRestricted,
     InvalidCredentials,
     InvalidOtp,
+    InvalidPassword,
     InvalidResetToken,
     MembershipInactive,
     NoActiveMembership,
@@ -63,9 +64,10 @@ from tenants.errors import (
     TotpNotEnabled,
     TotpNotSetUp,
     UserLimitReached,
+    WrongOtpInput,
 )
 from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
-from tenants.roles import Role
+from tenants.roles import ADMIN_ROLES, Role
 from tenants.services.workspaces import create_tenant
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ RECOVERY_CODE_COUNT = 10
 # A TOTP code is valid for its 30 s step plus one step either side (clock drift); remember used codes that long.
 TOTP_REPLAY_WINDOW_SECONDS = 90
 PROVISIONED_EMAIL_DOMAIN = "external.hubbub.invalid"
-PRIVILEGED_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+PRIVILEGED_ROLES = ADMIN_ROLES  # exchanged tokens for these need the admin scope
 
 
 # --- registration ------------------------------------------------------------------------------------------------
@@ -331,7 +333,7 @@ def _provision_member(
 def switch_tenant(principal: Principal, *, tenant_id: uuid.UUID, user_agent: str = "") -> tokens.TokenPair:
     """Tokens for another tenant the signed-in user actively belongs to; 404 for any other tenant id."""
     if principal.claims.get("imp"):
-        raise PermissionDenied("An impersonation session is bound to its tenant.", code="IMPERSONATION_RESTRICTED")
+        raise ImpersonationRestricted()
     with tenancy.platform_access():
         membership = (
             Membership.all_tenants.select_related("tenant", "user")
@@ -367,7 +369,7 @@ def enable_totp(user: User, *, otp: str) -> list[str]:
     if not user.totp_secret:
         raise TotpNotSetUp()
     if not pyotp.TOTP(user.totp_secret).verify(otp.strip(), valid_window=1):
-        raise ValidationFailed(code=InvalidOtp.code, details={"otp": ["The code is wrong or expired."]})
+        raise WrongOtpInput(details={"otp": ["The code is wrong or expired."]})
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     user.totp_confirmed_at = timezone.now()
     user.totp_recovery_code_hashes = [_recovery_code_hash(code) for code in codes]
@@ -384,9 +386,9 @@ def disable_totp(user: User, *, password: str = "", otp: str = "") -> None:
         raise TotpNotEnabled()
     if password:
         if not user.check_password(password):
-            raise ValidationFailed(code="INVALID_PASSWORD", details={"password": ["The password is incorrect."]})
+            raise InvalidPassword(details={"password": ["The password is incorrect."]})
     elif _verify_second_factor(user, otp) is None:
-        raise ValidationFailed(code=InvalidOtp.code, details={"otp": ["The code is wrong or expired."]})
+        raise WrongOtpInput(details={"otp": ["The code is wrong or expired."]})
     user.totp_secret = ""
     user.totp_confirmed_at = None
     user.totp_recovery_code_hashes = []
@@ -420,9 +422,7 @@ def change_password(principal: Principal, *, current_password: str, new_password
     """Change the signed-in user's password; every other session of theirs ends, the current one stays."""
     user = User.objects.select_for_update().get(pk=principal.user.pk)
     if not user.check_password(current_password):
-        raise ValidationFailed(
-            code="INVALID_PASSWORD", details={"current_password": ["The current password is incorrect."]}
-        )
+        raise InvalidPassword(details={"current_password": ["The current password is incorrect."]})
     if current_password == new_password:
         raise ValidationFailed(details={"new_password": ["Choose a password different from the current one."]})
     validate_new_password(new_password, user, field="new_password")
