@@ -46,7 +46,7 @@ def make_member(db):
     """make_member(tenant, role=Role.EDITOR, **user_fields) -> Membership."""
 
     def make(tenant, role: str = Role.EDITOR, **user_fields):
-        return MembershipFactory(tenant=tenant, role=role, **user_fields)
+        return MembershipFactory(tenant=tenant, role=role, **{f"user__{k}": v for k, v in user_fields.items()})
 
     return make
 
