@@ -29,7 +29,7 @@ class Principal:
     caller_name: str = ""  # the system named in Basic auth, recorded in the audit log
     session_id: uuid.UUID | None = None
     claims: dict[str, Any] = field(default_factory=dict)
-    # Set by whoever builds the principal from the role policy (tenants.roles.build_principal); core never infers.
+    # Set by whoever builds the principal from the role policy (tenants.roles.member_principal etc.); core never infers.
     is_tenant_admin: bool = False
     sees_all_channels: bool = False
 
