@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import datetime
-
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,7 +10,7 @@ from core.api.inputs import validated
 from core.api.pagination import PageOrCursorPagination
 from core.api.schema import error_responses
 from core.api.viewsets import TenantAPIView, TenantViewSet
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.errors import NotFound, PermissionDenied
 from tenants import selectors
 from tenants.api import serializers as s
 from tenants.models import Team, Tenant
@@ -148,19 +146,10 @@ class TenantUsageView(TenantAPIView):
 
     required_permissions = {"get": "tenants.tenant.read"}
 
-    @extend_schema(
-        parameters=[OpenApiParameter("month", str, description="YYYY-MM; default: the current month (UTC).")],
-        responses={200: s.UsageOutput},
-    )
+    @extend_schema(parameters=[s.UsageQueryInput], responses={200: s.UsageOutput})
     def get(self, request):
-        raw = request.query_params.get("month")
-        if raw:
-            try:
-                month = datetime.datetime.strptime(raw, "%Y-%m").date()
-            except ValueError:
-                raise ValidationFailed(details={"month": ["Use the format YYYY-MM."]}) from None
-        else:
-            month = timezone.now().date().replace(day=1)
+        query = validated(s.UsageQueryInput, request, source="query")
+        month = query.get("month") or timezone.now().date().replace(day=1)
         return Response(s.UsageOutput(selectors.tenant_usage(self.principal.tenant, month)).data)
 
 

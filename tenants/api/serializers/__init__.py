@@ -46,6 +46,7 @@ from tenants.api.serializers.tenant import (
     TimeRangeSerializer,
     UsageItemOutput,
     UsageOutput,
+    UsageQueryInput,
     external_ids_to_map,
 )
 from tenants.api.serializers.users import CustomPermissionsInput, MemberInviteInput, MemberOutput, MemberUpdateInput
@@ -94,6 +95,7 @@ __all__ = [
     "TimeRangeSerializer",
     "UsageItemOutput",
     "UsageOutput",
+    "UsageQueryInput",
     "UserProfileOutput",
     "external_ids_to_map",
 ]

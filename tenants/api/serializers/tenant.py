@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -205,3 +207,17 @@ class UsageOutput(serializers.Serializer):
     users = UsageItemOutput()
     storage_bytes = UsageItemOutput()
     monthly_active_users = UsageItemOutput()
+
+
+class UsageQueryInput(serializers.Serializer):
+    month = serializers.CharField(
+        required=False, allow_blank=True, help_text="YYYY-MM; default: the current month (UTC)."
+    )
+
+    def validate_month(self, value: str) -> datetime.date | None:
+        if not value:
+            return None
+        try:
+            return datetime.datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise serializers.ValidationError("Use the format YYYY-MM.") from None
