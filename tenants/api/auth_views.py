@@ -155,7 +155,7 @@ class TokenExchangeView(TenantAPIView):
     )
     def post(self, request):
         data = validated(s.TokenExchangeInput, request)
-        pair, created = auth_services.exchange_token(self.principal, **data, user_agent=_user_agent(request))
+        pair, created = auth_services.exchange_token(actor=self.principal, **data, user_agent=_user_agent(request))
         return Response(s.token_output(pair), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -172,7 +172,9 @@ class SwitchTenantView(BearerView):
     )
     def post(self, request):
         data = validated(s.SwitchTenantInput, request)
-        pair = auth_services.switch_tenant(self.principal, tenant_id=data["tenant_id"], user_agent=_user_agent(request))
+        pair = auth_services.switch_tenant(
+            actor=self.principal, tenant_id=data["tenant_id"], user_agent=_user_agent(request)
+        )
         return Response(s.token_output(pair))
 
 
@@ -298,5 +300,5 @@ class PasswordChangeView(BearerView):
     )
     def post(self, request):
         data = validated(s.PasswordChangeInput, request)
-        auth_services.change_password(self.principal, **data)
+        auth_services.change_password(actor=self.principal, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)

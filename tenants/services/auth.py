@@ -247,8 +247,8 @@ def _ensure_usable(membership: Membership) -> None:
 
 
 def exchange_token(
-    principal: Principal,
     *,
+    actor: Principal,
     external_user_id: str,
     email: str | None = None,
     first_name: str = "",
@@ -265,25 +265,25 @@ def exchange_token(
     membership = Membership.objects.select_related("tenant", "user").filter(external_user_id=external_user_id).first()
     created = False
     if membership is None:
-        if not principal.has("tenants.user.provision"):
+        if not actor.has("tenants.user.provision"):
             raise ExternalUserNotFound()
-        _ensure_may_act_as(principal, role)
+        _ensure_may_act_as(actor, role)
         membership, created = _provision_member(
-            actor=principal,
+            actor=actor,
             external_user_id=external_user_id,
             email=email,
             first_name=first_name,
             last_name=last_name,
             role=role,
         )
-    _ensure_may_act_as(principal, membership.role)
+    _ensure_may_act_as(actor, membership.role)
     if not membership.is_active or not membership.user.is_active:
         raise MembershipInactive()
     return tokens.start_session(membership, user_agent=user_agent), created
 
 
-def _ensure_may_act_as(principal: Principal, role: str) -> None:
-    if role in PRIVILEGED_ROLES and not principal.has("tenants.user.manage"):
+def _ensure_may_act_as(actor: Principal, role: str) -> None:
+    if role in PRIVILEGED_ROLES and not actor.has("tenants.user.manage"):
         raise ExchangeRoleForbidden()
 
 
@@ -330,14 +330,14 @@ def _provision_member(
     return membership, True
 
 
-def switch_tenant(principal: Principal, *, tenant_id: uuid.UUID, user_agent: str = "") -> tokens.TokenPair:
+def switch_tenant(*, actor: Principal, tenant_id: uuid.UUID, user_agent: str = "") -> tokens.TokenPair:
     """Tokens for another tenant the signed-in user actively belongs to; 404 for any other tenant id."""
-    if principal.claims.get("imp"):
+    if actor.claims.get("imp"):
         raise ImpersonationRestricted()
     with tenancy.platform_access():
         membership = (
             Membership.all_tenants.select_related("tenant", "user")
-            .filter(user=principal.user, tenant_id=tenant_id, is_active=True)
+            .filter(user=actor.user, tenant_id=tenant_id, is_active=True)
             .first()
         )
     if membership is None or not membership.tenant.is_usable:
@@ -418,9 +418,9 @@ def validate_new_password(password: str, user: User, *, field: str) -> None:
 
 
 @transaction.atomic
-def change_password(principal: Principal, *, current_password: str, new_password: str) -> None:
+def change_password(*, actor: Principal, current_password: str, new_password: str) -> None:
     """Change the signed-in user's password; every other session of theirs ends, the current one stays."""
-    user = User.objects.select_for_update().get(pk=principal.user.pk)
+    user = User.objects.select_for_update().get(pk=actor.user.pk)
     if not user.check_password(current_password):
         raise InvalidPassword(details={"current_password": ["The current password is incorrect."]})
     if current_password == new_password:
@@ -429,8 +429,8 @@ def change_password(principal: Principal, *, current_password: str, new_password
     user.set_password(new_password)
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at", "updated_at"])
-    revoked = tokens.revoke_user_sessions(user, reason="password_change", keep_session_id=principal.session_id)
-    audit.record("auth.password_changed", user, actor=principal, changes={"sessions_revoked": revoked})
+    revoked = tokens.revoke_user_sessions(user, reason="password_change", keep_session_id=actor.session_id)
+    audit.record("auth.password_changed", user, actor=actor, changes={"sessions_revoked": revoked})
 
 
 def request_password_reset(*, email: str) -> None:
