@@ -119,9 +119,12 @@ def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
 ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 
-def _sees_all_channels(*, user: Any, is_tenant_admin: bool) -> bool:
-    """OWNER/ADMIN members and machine credentials see every channel; other members see their teams' channels."""
-    return user is None or is_tenant_admin
+def principal_policy(principal: Principal) -> tuple[bool, bool]:
+    """(is_tenant_admin, sees_all_channels): OWNER/ADMIN members administer the tenant; they and machine
+    credentials (no user) see every channel, other members their teams' channels. Installed in TenantsConfig.ready().
+    """
+    is_admin = principal.role in ADMIN_ROLES
+    return is_admin, principal.user is None or is_admin
 
 
 def member_principal(
@@ -133,7 +136,6 @@ def member_principal(
     claims: dict | None = None,
 ) -> Principal:
     """The principal of an active member (JWT requests, OAuth callbacks, demo data)."""
-    is_admin = membership.role in ADMIN_ROLES
     return Principal(
         tenant=tenant if tenant is not None else membership.tenant,
         permissions=permissions_for_role(membership.role, membership.custom_permissions),
@@ -143,8 +145,6 @@ def member_principal(
         role=membership.role,
         session_id=session_id,
         claims=claims or {},
-        is_tenant_admin=is_admin,
-        sees_all_channels=_sees_all_channels(user=membership.user, is_tenant_admin=is_admin),
     )
 
 
@@ -156,8 +156,6 @@ def api_key_principal(key: Any, *, caller_name: str = "") -> Principal:
         kind="api_key",
         api_key=key,
         caller_name=caller_name[:120],
-        is_tenant_admin=False,
-        sees_all_channels=True,
     )
 
 

@@ -80,3 +80,11 @@ def test_api_key_principals_see_every_channel_and_are_not_tenant_admins(tenant, 
 
     principal = principal_for_api_key(client.raw_key)
     assert (principal.is_tenant_admin, principal.sees_all_channels) == (False, True)
+
+
+def test_a_principal_built_anywhere_gets_the_installed_role_policy(tenant, make_member):
+    owner = make_member(tenant, Role.OWNER)
+    built_directly = Principal(tenant=tenant, permissions=frozenset(), kind="user", user=owner.user, role=Role.OWNER)
+    assert (built_directly.is_tenant_admin, built_directly.sees_all_channels) == (True, True)
+    explicit = Principal(tenant=tenant, permissions=frozenset(), kind="staff", user=owner.user, is_tenant_admin=False)
+    assert explicit.is_tenant_admin is False
