@@ -46,7 +46,7 @@ def make_member(db):
     """make_member(tenant, role=Role.EDITOR, **user_fields) -> Membership."""
 
     def make(tenant, role: str = Role.EDITOR, **user_fields):
-        return MembershipFactory(tenant=tenant, role=role, **user_fields)
+        return MembershipFactory(tenant=tenant, role=role, **{f"user__{k}": v for k, v in user_fields.items()})
 
     return make
 
@@ -78,7 +78,7 @@ def api_key_client_for(db):
 
     def make(tenant, scopes=("read", "write")) -> APIClient:
         with tenancy.tenant_context(tenant):
-            key, raw = create_api_key(name="test key", scopes=list(scopes))
+            key, raw = create_api_key(actor=None, name="test key", scopes=list(scopes))
         client = APIClient()
         client.credentials(HTTP_X_API_KEY=raw)
         client.api_key, client.raw_key = key, raw

@@ -67,7 +67,7 @@ def populate_tenants() -> list[tuple]:
 
     pairs = []
     for index in range(TENANTS):
-        tenant = workspaces.create_tenant(name=f"Bench {index}", plan="business")
+        tenant = workspaces.create_tenant(actor=None, name=f"Bench {index}", plan="business")
         with tenancy.tenant_context(tenant):
             channel = Channel.objects.create(
                 network="sandbox", external_id=f"bench-{index}", name=f"Bench {index}", access_token="sbx-at-bench"

@@ -41,7 +41,7 @@ def main() -> None:
 
     with throwaway_database() as db_name:
         print(f"database: {connection.vendor} {db_name}")
-        tenant = workspaces.create_tenant(name="Bench", plan="business")
+        tenant = workspaces.create_tenant(actor=None, name="Bench", plan="business")
         with tenancy.tenant_context(tenant):
             bench = Principal(tenant=tenant, permissions=frozenset(), kind="staff")
             link = shortlink_services.create_short_link("https://example.com/landing", actor=bench)

@@ -2,42 +2,54 @@
 publishing dispatcher's own queue: a backlog of publish tasks must never delay the next claim/reconcile tick, so a
 dedicated single-process worker consumes it.
 
-Each app may declare `BEAT_SCHEDULE` in `<app>/schedules.py`; they are merged here.
+Conventions (README "Background work"):
+- Every task declares `name=`, `queue=` (one of QUEUES) and `soft_time_limit`/`time_limit` on its decorator, in
+  its app's `tasks.py`; routing comes from there (the one mapping below is transitional)
+  (core/tests/test_task_conventions.py checks every registered task).
+- Each app may declare `BEAT_SCHEDULE` in `<app>/schedules.py`; the schedules of every installed app are merged
+  here. No list of apps is kept besides INSTALLED_APPS.
 """
 
 import importlib
+import importlib.util
 import os
+from pathlib import Path
 
 from celery import Celery
+from django.conf import settings
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+QUEUES = ("dispatch", "publish", "sync", "default", "notify")
+
 app = Celery("hubbub", task_cls="core.celery_tasks:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in ("dispatch", "publish", "sync", "default", "notify")]
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+# Transitional: social's and contentplanner's tasks get `queue=` on their decorators on their own branches; until
+# those land, these keep them on their queues. Delete this mapping then (the test in core lists what is left).
 app.conf.task_routes = {
     "contentplanner.tasks.publish_post": {"queue": "publish"},
     "contentplanner.tasks.dispatch_due_posts": {"queue": "dispatch"},
     "social.tasks.*": {"queue": "sync"},
-    "tenants.tasks.send_*": {"queue": "notify"},
 }
 app.autodiscover_tasks()
-app.autodiscover_tasks(related_name="analytics_tasks")  # contentplanner metric collection
-
-LOCAL_APPS = ("core", "tenants", "social", "contentplanner")
+app.autodiscover_tasks(related_name="analytics_tasks")  # contentplanner metric collection, until it joins tasks.py
 
 
 def collect_beat_schedule() -> dict:
+    """`BEAT_SCHEDULE` of every installed app's `schedules` module, merged.
+
+    Runs at import, before Django's app registry is ready: an app's package is located without importing it, and
+    only a `schedules.py` that exists is imported (it may import nothing but Celery).
+    """
     schedule: dict = {}
-    for name in LOCAL_APPS:
-        try:
-            module = importlib.import_module(f"{name}.schedules")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{name}.schedules":
-                raise
+    for name in settings.INSTALLED_APPS:
+        spec = importlib.util.find_spec(name)
+        locations = spec.submodule_search_locations if spec is not None else None
+        if not locations or not any((Path(folder) / "schedules.py").exists() for folder in locations):
             continue
-        schedule.update(module.BEAT_SCHEDULE)
+        schedule.update(importlib.import_module(f"{name}.schedules").BEAT_SCHEDULE)
     return schedule
 
 

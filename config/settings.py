@@ -116,6 +116,8 @@ DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "hubbub_app")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenants.User"
+# The model core's tenancy scopes by (resolved with apps.get_model, like AUTH_USER_MODEL): core names no app.
+TENANT_MODEL = "tenants.Tenant"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -263,10 +265,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("publish", "sync", "default", "notify")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE: dict = {}  # filled by each app's `beat_schedule` in config/celery.py
+CELERY_BEAT_SCHEDULE: dict = {}  # filled from each installed app's `schedules.BEAT_SCHEDULE` in config/celery.py
 
 LOGGING = {
     "version": 1,

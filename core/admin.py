@@ -31,7 +31,9 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def audit(self, request, action: str, obj, changes: dict[str, Any] | None = None) -> None:
         name = obj._meta.model_name
         for tenant in self.audit_tenants(obj):
-            audit.record(f"admin.{name}.{action}", obj, tenant=tenant, actor_user=request.user, changes=changes)
+            audit.record(
+                f"admin.{name}.{action}", obj, actor=None, tenant=tenant, actor_user=request.user, changes=changes
+            )
 
     def save_model(self, request, obj, form, change) -> None:
         changes = {

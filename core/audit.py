@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from core.auth import Principal, get_current_principal
+from core import tenancy
+from core.auth import Principal
 from core.models import AuditLogEntry
 from core.request_context import get_request_info
 
@@ -31,20 +34,34 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {name: [before.get(name), after.get(name)] for name in after if before.get(name) != after.get(name)}
 
 
+class _Unset:
+    """Marks a call that did not name its actor (see `record`)."""
+
+
+UNSET: Any = _Unset()
+
+
 def record(
     action: str,
     target: models.Model | None = None,
     *,
-    tenant=None,
+    actor: Principal | None = UNSET,
+    tenant: Any = None,
     changes: dict[str, Any] | None = None,
-    actor: Principal | None = None,
-    actor_user=None,
+    actor_user: Any = None,
     actor_label: str = "",
     object_type: str = "",
     object_id: str = "",
 ) -> AuditLogEntry:
-    """Append one entry. The actor defaults to the current principal; staff in the admin pass `actor_user`."""
-    actor = actor or get_current_principal()
+    """Append one entry, attributed to `actor`: the service's Principal, or None meaning "the system" (tasks,
+    anonymous flows). Staff in the admin and a user acting on their own account outside a tenant pass
+    `actor=None, actor_user=user`.
+
+    Every caller names its actor. Calls that do not yet (social and contentplanner services until their
+    `actor=` change lands) fall back to the tenancy state's principal; that fallback goes with the last of them.
+    """
+    if actor is UNSET:
+        actor = tenancy.get_current_principal()
     info = get_request_info()
     if target is not None:
         object_type = object_type or target._meta.label_lower
@@ -73,8 +90,4 @@ def record(
 
 
 def _jsonable(value: Any) -> Any:
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))

@@ -1,35 +1,56 @@
-"""The authenticated principal of a request or task: who acts, for which tenant, with which permissions."""
+"""The authenticated principal of a request or task: who acts, for which tenant, with which permissions.
+
+core holds no role policy. `is_tenant_admin` and `sees_all_channels` are facts decided when a principal is built:
+by its builder when given, else by the policy the identity app installs in its `AppConfig.ready()`
+(`set_principal_policy`; tenants installs `tenants.roles.principal_policy`). Without a policy they are False.
+"""
 
 from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from tenants.models import ApiKey, Membership, Tenant, User
+from core import tenancy
+from core.tenancy import get_current_principal
+
+__all__ = [
+    "Principal",
+    "get_current_principal",
+    "reset_current_principal",
+    "set_current_principal",
+    "set_principal_policy",
+]
 
 
 @dataclass(frozen=True)
 class Principal:
-    tenant: Tenant
+    tenant: Any  # an instance of settings.TENANT_MODEL
     permissions: frozenset[str]
     kind: str  # "user" (JWT), "api_key", "staff" (admin)
-    user: User | None = None
-    membership: Membership | None = None
-    api_key: ApiKey | None = None
+    user: Any = None  # settings.AUTH_USER_MODEL
+    membership: Any = None
+    api_key: Any = None
     role: str | None = None
     caller_name: str = ""  # the system named in Basic auth, recorded in the audit log
     session_id: uuid.UUID | None = None
     claims: dict[str, Any] = field(default_factory=dict)
+    # None: decided by the installed principal policy when the principal is built (see the module docstring).
+    is_tenant_admin: bool | None = None
+    sees_all_channels: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.is_tenant_admin is None or self.sees_all_channels is None:
+            is_admin, sees_all = _policy(self) if _policy is not None else (False, False)
+            if self.is_tenant_admin is None:
+                object.__setattr__(self, "is_tenant_admin", is_admin)
+            if self.sees_all_channels is None:
+                object.__setattr__(self, "sees_all_channels", sees_all)
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
-
-    @property
-    def is_tenant_admin(self) -> bool:
-        return self.role in {"OWNER", "ADMIN"} or (self.api_key is not None and "tenants.admin" in self.permissions)
 
     @property
     def label(self) -> str:
@@ -46,16 +67,22 @@ class Principal:
         return f"user:{self.user.pk if self.user else '-'}:{self.tenant.pk}"
 
 
-_current_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("hubbub_principal", default=None)
+PrincipalPolicy = Callable[[Principal], tuple[bool, bool]]  # -> (is_tenant_admin, sees_all_channels)
+_policy: PrincipalPolicy | None = None
+
+
+def set_principal_policy(policy: PrincipalPolicy) -> None:
+    """Install how a principal's role becomes `is_tenant_admin` / `sees_all_channels` (tenants, in `ready()`)."""
+    global _policy
+    _policy = policy
 
 
 def set_current_principal(principal: Principal | None) -> contextvars.Token:
-    return _current_principal.set(principal)
-
-
-def get_current_principal() -> Principal | None:
-    return _current_principal.get()
+    """Transitional (removed once social and contentplanner use `tenancy.acting_as`): sets the principal in the
+    one tenancy state and returns the token for `reset_current_principal`."""
+    return tenancy._state.set(tenancy.dataclasses.replace(tenancy.current_state(), principal=principal))
 
 
 def reset_current_principal(token: contextvars.Token) -> None:
-    _current_principal.reset(token)
+    """Transitional, see `set_current_principal`."""
+    tenancy._state.reset(token)

@@ -62,17 +62,15 @@ class RequestIdMiddleware:
 
 
 class TenantContextMiddleware:
-    """Authentication sets the tenant inside the view; this guarantees it is cleared when the request ends."""
+    """The outermost tenancy scope of a request: it starts empty, authentication enters `acting_as` inside it, and
+    every context entered is reset (by token) when the request ends."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tenancy.clear_tenant()
-        try:
+        with tenancy.request_scope(request):
             return self.get_response(request)
-        finally:
-            tenancy.clear_tenant()
 
 
 class PlatformAdminMiddleware:

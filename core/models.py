@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
+from django.apps import apps
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from core import tenancy
@@ -48,7 +52,7 @@ class TenantScopedManager(models.Manager.from_queryset(TenantScopedQuerySet)):
 class TenantScopedModel(TimestampedModel):
     """A row owned by one tenant. `objects` is scoped to the current tenant; `all_tenants` is the escape hatch."""
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+", editable=False)
+    tenant = models.ForeignKey(settings.TENANT_MODEL, on_delete=models.CASCADE, related_name="+", editable=False)
 
     # Declared first so it is Django's default manager (admin, related managers, dumpdata) whatever a subclass's
     # Meta says; application code uses `objects`, the scoped one.
@@ -72,8 +76,6 @@ class TenantScopedModel(TimestampedModel):
 
 
 def tenant_scoped_models() -> list[type[TenantScopedModel]]:
-    from django.apps import apps
-
     return [m for m in apps.get_models() if issubclass(m, TenantScopedModel)]
 
 
@@ -93,10 +95,6 @@ class IdempotencyRecord(TenantScopedModel):
         return f"{self.owner} {self.key}"
 
     def complete(self, status_code: int, body) -> None:
-        import json
-
-        from django.core.serializers.json import DjangoJSONEncoder
-
         self.status_code = status_code
         self.response_body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
         self.save(update_fields=["status_code", "response_body", "updated_at"])
@@ -106,7 +104,12 @@ class AuditLogEntry(TenantScopedModel):
     """Who did what, when, from which credential. Written only by `core.audit.record`; never edited."""
 
     actor_user = models.ForeignKey(
-        "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     actor_api_key_id = models.UUIDField(null=True, blank=True)
     actor_label = models.CharField(max_length=255, blank=True)

@@ -73,11 +73,13 @@ def notify(
     body: str,
     tenant_id: uuid.UUID | str | None = None,
     data: Mapping[str, Any] | None = None,
+    notice_id: str | None = None,
 ) -> Notice | None:
     """Tell `to` (email addresses) that `event` happened, once the current transaction commits.
 
-    `data` must be JSON-serialisable: it travels through the broker and feeds workflow templates. Returns the
-    notice, or None when there is nobody to tell.
+    `data` must be JSON-serialisable: it travels through the broker and feeds workflow templates. A caller that may
+    itself run twice (a redelivered task) passes a stable `notice_id`, so the notice is still delivered once.
+    Returns the notice, or None when there is nobody to tell.
     """
     recipients = tuple(dict.fromkeys(address for address in to if address))
     if not recipients:
@@ -89,6 +91,7 @@ def notify(
         body=body,
         tenant_id=str(tenant_id) if tenant_id is not None else None,
         data=dict(data or {}),
+        **({"notice_id": notice_id} if notice_id else {}),
     )
     from core.tasks import deliver_notice  # the seam's one service -> task edge
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.utils import timezone
 
 from core import tenancy
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
@@ -22,6 +21,8 @@ from tenants.models import (
     TenantStatus,
     User,
 )
+from tenants.roles import staff_principal
+from tenants.services import api_keys as api_key_services
 from tenants.tokens import revoke_session, revoke_user_sessions
 
 
@@ -292,10 +293,10 @@ class ApiKeyAdmin(NoAddMixin, AuditedModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):
-        for key in queryset.filter(revoked_at__isnull=True):
-            key.revoked_at = timezone.now()
-            key.save(update_fields=["revoked_at", "updated_at"])
-            self.audit(request, "revoked", key, {"name": key.name})
+        # Through the service, acting as the staff user: one audit entry, naming them, like any other revocation.
+        for key in queryset.filter(revoked_at__isnull=True).select_related("tenant"):
+            with tenancy.acting_as(staff_principal(key.tenant, request.user)) as actor:
+                api_key_services.revoke_api_key(key, actor=actor)
         self.message_user(request, "Keys revoked.", messages.SUCCESS)
 
 
@@ -325,8 +326,9 @@ class AuthSessionAdmin(ReadOnlyModelAdmin, AuditedModelAdmin):
     @admin.action(description="Revoke selected sessions")
     def revoke(self, request, queryset):
         for session in queryset.filter(revoked_at__isnull=True).select_related("tenant"):
-            revoke_session(session, reason="admin_revoke")
-            self.audit(request, "revoked", session, {"user_id": str(session.user_id)})
+            with tenancy.acting_as(staff_principal(session.tenant, request.user)):
+                revoke_session(session, reason="admin_revoke")
+                self.audit(request, "revoked", session, {"user_id": str(session.user_id)})
         self.message_user(request, "Sessions revoked.", messages.SUCCESS)
 
 

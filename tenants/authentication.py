@@ -1,7 +1,8 @@
 """DRF authentication: JWT bearer, API key (`ApiKey` scheme or `X-Api-Key`), Basic (caller name + API key).
 
-Each builds a `core.auth.Principal` and activates its tenant; `core.middleware.TenantContextMiddleware` clears
-both when the request ends.
+Each builds a `core.auth.Principal` (the role policy applied in tenants.roles) and enters `tenancy.acting_as` for the
+rest of the request through `tenancy.enter_for_request`; `core.middleware.TenantContextMiddleware` owns the scope and
+resets it when the request ends.
 """
 
 from __future__ import annotations
@@ -14,22 +15,22 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from core import tenancy
-from core.auth import Principal, set_current_principal
+from core.auth import Principal
 from core.errors import Unauthorized
 from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, MonthlyActiveUser, hash_secret
-from tenants.roles import permissions_for_role, permissions_for_scopes
+from tenants.roles import api_key_principal, member_principal
 from tenants.tokens import decode_access_token
 
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def _activate(principal: Principal) -> tuple[None, Principal]:
-    tenancy.activate_tenant(principal.tenant)
-    set_current_principal(principal)
+def _activate(request, principal: Principal) -> tuple[None, Principal]:
+    tenancy.enter_for_request(request, principal)
     return None, principal
 
 
@@ -80,18 +81,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not tenant.is_usable:
             raise _rejected("This tenant is not active.", "TENANT_INACTIVE")
         _record_monthly_activity(tenant, user)
-        return _activate(
-            Principal(
-                tenant=tenant,
-                permissions=permissions_for_role(membership.role, membership.custom_permissions),
-                kind="user",
-                user=user,
-                membership=membership,
-                role=membership.role,
-                session_id=session.pk,
-                claims=claims,
-            )
-        )
+        return _activate(request, member_principal(membership, tenant=tenant, session_id=session.pk, claims=claims))
 
 
 def parse_api_key(raw: str) -> tuple[str, str] | None:
@@ -115,13 +105,7 @@ def principal_for_api_key(raw: str, *, caller_name: str = "") -> Principal:
     if not key.tenant.is_usable:
         raise AuthenticationFailed("This tenant is not active.", code="TENANT_INACTIVE")
     _touch_api_key(key)
-    return Principal(
-        tenant=key.tenant,
-        permissions=permissions_for_scopes(key.valid_scopes),
-        kind="api_key",
-        api_key=key,
-        caller_name=caller_name[:120],
-    )
+    return api_key_principal(key, caller_name=caller_name)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -137,7 +121,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw = request.META["HTTP_X_API_KEY"]
         else:
             return None
-        return _activate(principal_for_api_key(raw))
+        return _activate(request, principal_for_api_key(raw))
 
 
 class BasicApiKeyAuthentication(authentication.BaseAuthentication):
@@ -155,7 +139,7 @@ class BasicApiKeyAuthentication(authentication.BaseAuthentication):
             caller, _, raw = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise AuthenticationFailed("The Basic credential is malformed.") from exc
-        return _activate(principal_for_api_key(raw, caller_name=caller))
+        return _activate(request, principal_for_api_key(raw, caller_name=caller))
 
 
 def _touch_api_key(key: ApiKey) -> None:
@@ -178,3 +162,42 @@ def _record_monthly_activity(tenant, user) -> None:
             [MonthlyActiveUser(tenant=tenant, user=user, month=month)], ignore_conflicts=True
         )
     cache.set(cache_key, True, timeout=6 * 3600)
+
+
+# --- OpenAPI: the security schemes of the classes above (drf-spectacular finds them by subclassing) ---------------
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = BearerTokenAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = ["apiKeyHeader", "apiKeyAuthorization"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`Authorization: ApiKey <key>`",
+            },
+        ]
+
+
+class BasicApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = BasicApiKeyAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Username: the calling system's name (audit-logged); password: a tenant API key.",
+        }

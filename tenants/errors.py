@@ -155,3 +155,20 @@ class TotpNotSetUp(Conflict):
 class TotpNotEnabled(Conflict):
     code = "TOTP_NOT_ENABLED"
     message = "Two-factor authentication is not enabled."
+
+
+class InvalidPassword(ValidationFailed):
+    code = "INVALID_PASSWORD"
+    message = "The password is incorrect."
+
+
+class WrongOtpInput(ValidationFailed):
+    """A wrong code in a form field (400 with field details), unlike a failed sign-in (401 `INVALID_OTP`)."""
+
+    code = "INVALID_OTP"
+    message = "The one-time code is wrong or expired."
+
+
+class ImpersonationRestricted(PermissionDenied):
+    code = "IMPERSONATION_RESTRICTED"
+    message = "An impersonation session is bound to its tenant."

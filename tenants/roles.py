@@ -6,7 +6,11 @@ key's scopes map to sets. Views declare the permission per action; services may 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+
+from core.auth import Principal
 
 
 class Role(models.TextChoices):
@@ -108,3 +112,60 @@ def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
     for scope in scopes:
         granted |= SCOPE_PERMISSIONS.get(scope, frozenset())
     return frozenset(granted)
+
+
+# --- principals: the role policy applied once, when a principal is built -------------------------------------------
+
+ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def principal_policy(principal: Principal) -> tuple[bool, bool]:
+    """(is_tenant_admin, sees_all_channels): OWNER/ADMIN members administer the tenant; they and machine
+    credentials (no user) see every channel, other members their teams' channels. Installed in TenantsConfig.ready().
+    """
+    is_admin = principal.role in ADMIN_ROLES
+    return is_admin, principal.user is None or is_admin
+
+
+def member_principal(
+    membership: Any,
+    *,
+    tenant: Any = None,
+    kind: str = "user",
+    session_id: Any = None,
+    claims: dict | None = None,
+) -> Principal:
+    """The principal of an active member (JWT requests, OAuth callbacks, demo data)."""
+    return Principal(
+        tenant=tenant if tenant is not None else membership.tenant,
+        permissions=permissions_for_role(membership.role, membership.custom_permissions),
+        kind=kind,
+        user=membership.user,
+        membership=membership,
+        role=membership.role,
+        session_id=session_id,
+        claims=claims or {},
+    )
+
+
+def api_key_principal(key: Any, *, caller_name: str = "") -> Principal:
+    """The principal of a tenant API key (its scopes are its permissions; it sees every channel)."""
+    return Principal(
+        tenant=key.tenant,
+        permissions=permissions_for_scopes(key.valid_scopes),
+        kind="api_key",
+        api_key=key,
+        caller_name=caller_name[:120],
+    )
+
+
+def staff_principal(tenant: Any, user: Any) -> Principal:
+    """Platform staff acting on a tenant from the admin: audited under their name, sees the whole tenant."""
+    return Principal(
+        tenant=tenant,
+        permissions=frozenset(),
+        kind="staff",
+        user=user,
+        is_tenant_admin=True,
+        sees_all_channels=True,
+    )

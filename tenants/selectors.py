@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
-from core import tenancy
+from core import extensions, tenancy
 from core.auth import Principal
 from core.models import AuditLogEntry
 from tenants.models import ApiKey, Membership, MonthlyActiveUser, Team, TeamMember, Tenant, User
@@ -70,45 +68,15 @@ def subtenants(principal: Principal) -> QuerySet[Tenant]:
     return queryset.filter(parent=principal.tenant)
 
 
-def external_ids_of(tenant: Tenant) -> dict[str, str]:
-    return {row.platform: row.external_id for row in tenant.external_ids.all()}
-
-
-# Usage counters other apps provide (e.g. social registers "channels" and "storageBytes" from its AppConfig.ready);
-# a counter takes no argument and counts in the current tenant.
-UsageCounter = Callable[[], int]
-_usage_counters: dict[str, UsageCounter] = {}
-
-
-def register_usage_counter(name: str, counter: UsageCounter) -> None:
-    """Let another app report usage for `GET /tenant/usage` without tenants importing it."""
-    _usage_counters[name] = counter
-
-
-def _social_channel_count() -> int:
-    """Default channel counter: the social app's channel selector when that app is installed."""
-    if not apps.is_installed("social"):
-        return 0
-    from social import selectors as social_selectors
-
-    return social_selectors.channels().count()
-
-
-def _count(name: str) -> int:
-    counter = _usage_counters.get(name)
-    if counter is None and name == "channels":
-        counter = _social_channel_count
-    return int(counter()) if counter is not None else 0
-
-
 def tenant_usage(tenant: Tenant, month: datetime.date) -> dict[str, Any]:
-    """Usage against the plan's limits; `month` is the first day of the month for monthly active users."""
+    """Usage against the plan's limits; `month` is the first day of the month for monthly active users. Channels
+    and storage are counted by the app that owns them (core.extensions usage counters)."""
     limits = tenant.limits
     return {
         "month": month.strftime("%Y-%m"),
-        "channels": {"used": _count("channels"), "limit": limits.get("channels")},
+        "channels": {"used": extensions.usage("channels"), "limit": limits.get("channels")},
         "users": {"used": Membership.objects.filter(is_active=True).count(), "limit": limits.get("users")},
-        "storage_bytes": {"used": _count("storageBytes"), "limit": limits.get("storageBytes")},
+        "storage_bytes": {"used": extensions.usage("storageBytes"), "limit": limits.get("storageBytes")},
         "monthly_active_users": {
             "used": MonthlyActiveUser.objects.filter(month=month).count(),
             "limit": limits.get("monthlyActiveUsers"),

@@ -193,6 +193,8 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
         "reject": "cp.post.approve",
         "schedule": "cp.post.publish",
         "unschedule": "cp.post.publish",
+        "feed:get": "cp.post.read",
+        "feed:post": "cp.post.comment",
         "*": "cp.post.write",
     }
     idempotent_actions = {
@@ -210,15 +212,6 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
         if getattr(self, "swagger_fake_view", False):
             return Post.objects.all()
         return selectors.posts_visible_to(self.principal)
-
-    def get_permissions(self):
-        # The feed: reading needs cp.post.read, commenting cp.post.comment.
-        if self.action == "feed":
-            self.required_permissions = {
-                **self.required_permissions,
-                "feed": "cp.post.read" if self.request.method == "GET" else "cp.post.comment",
-            }
-        return super().get_permissions()
 
     def _render(self, post, status_code=status.HTTP_200_OK) -> Response:
         return Response(s.PostOutput(self.scope_queryset().get(pk=post.pk)).data, status=status_code)

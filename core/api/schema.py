@@ -1,8 +1,10 @@
-"""OpenAPI: every operation documents the error shape for the statuses it can return, and our auth schemes."""
+"""OpenAPI: every operation documents the error shape for the statuses it can return.
+
+The authentication schemes are documented next to their classes (tenants/authentication.py): core names no app.
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
@@ -65,39 +67,3 @@ class AutoSchema(SpectacularAutoSchema):
                     OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[status]), key, direction=direction
                 )
         return responses
-
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "tenants.authentication.BearerTokenAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "tenants.authentication.ApiKeyAuthentication"
-    name = ["apiKeyHeader", "apiKeyAuthorization"]
-
-    def get_security_definition(self, auto_schema):
-        return [
-            {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
-            {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": "`Authorization: ApiKey <key>`",
-            },
-        ]
-
-
-class BasicApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "tenants.authentication.BasicApiKeyAuthentication"
-    name = "basicAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "basic",
-            "description": "Username: the calling system's name (audit-logged); password: a tenant API key.",
-        }

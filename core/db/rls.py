@@ -9,30 +9,15 @@ Doing this in `post_migrate` covers every tenant table, present and future, with
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Iterator
-
 from django.conf import settings
 from django.db import connections
 from django.db.models.signals import post_migrate
 
-_owner_mode = threading.local()
+from core.tenancy import owner_mode, owner_mode_active
+
+__all__ = ["app_role_ready", "connect_signals", "ensure_row_level_security", "owner_mode", "owner_mode_active"]
+
 _role_ready_cache: dict[str, bool] = {}
-
-
-def owner_mode_active() -> bool:
-    return getattr(_owner_mode, "depth", 0) > 0
-
-
-@contextlib.contextmanager
-def owner_mode() -> Iterator[None]:
-    """Run schema changes (migrate, flush) as the connecting role, which owns the tables."""
-    _owner_mode.depth = getattr(_owner_mode, "depth", 0) + 1
-    try:
-        yield
-    finally:
-        _owner_mode.depth -= 1
 
 
 def app_role_ready(connection) -> bool:

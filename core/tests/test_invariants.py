@@ -1,8 +1,12 @@
 """Invariants that keep tenant isolation structural rather than remembered."""
 
+from types import SimpleNamespace
+
+import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from core.api.viewsets import TenantAPIMixin
+from core.api.permissions import required_permission_for
+from core.api.viewsets import TenantAPIMixin, TenantAPIView, TenantViewSet
 
 # Views that run without a tenant credential, each for a reason: they authenticate by other means or are public.
 PUBLIC_VIEWS = {
@@ -42,8 +46,8 @@ def test_every_api_view_derives_from_the_tenant_base_or_is_an_explicit_public_vi
     assert offenders == []
 
 
-def test_tenant_views_never_override_queryset_or_object_lookup():
-    from core.api.viewsets import TenantViewSet
+def test_tenant_views_never_override_queryset_object_lookup_or_permissions():
+    from core.api.viewsets import PROTECTED_IN_TENANT_VIEWSETS, TenantViewSet
 
     list(_walk(get_resolver().url_patterns))  # import every view module
 
@@ -54,5 +58,39 @@ def test_tenant_views_never_override_queryset_or_object_lookup():
 
     views = list(subclasses(TenantViewSet))
     assert len(views) > 10
-    overriding = [view.__qualname__ for view in views if "get_queryset" in vars(view) or "get_object" in vars(view)]
+    overriding = [
+        view.__qualname__ for view in views if any(name in vars(view) for name in PROTECTED_IN_TENANT_VIEWSETS)
+    ]
     assert overriding == []
+
+
+@pytest.mark.parametrize("name", ["get_queryset", "get_object", "get_permissions"])
+def test_a_viewset_overriding_a_protected_method_is_refused_when_defined(name):
+    with pytest.raises(TypeError, match=f"may not override {name}"):
+        type("Sneaky", (TenantViewSet,), {name: lambda self: None})
+
+
+def test_a_mixin_cannot_smuggle_in_an_override():
+    class Mixin:
+        def get_object(self):
+            return None
+
+    with pytest.raises(TypeError, match="Mixin does"):
+        type("Sneaky", (Mixin, TenantViewSet), {})
+
+
+def test_a_singleton_view_may_not_rewrite_its_permissions():
+    with pytest.raises(TypeError, match="get_permissions"):
+        type("Sneaky", (TenantAPIView,), {"get_permissions": lambda self: []})
+
+
+@pytest.mark.parametrize(
+    "action, method, expected",
+    [("feed", "GET", "read"), ("feed", "POST", "comment"), ("other", "POST", "write"), (None, "PUT", "put")],
+)
+def test_required_permissions_take_the_most_specific_key(action, method, expected):
+    view = SimpleNamespace(
+        action=action,
+        required_permissions={"feed:get": "read", "feed": "comment", "put": "put", "*": "write"},
+    )
+    assert required_permission_for(view, SimpleNamespace(method=method)) == expected

@@ -13,11 +13,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.inputs import validated
 from core.api.schema import ErrorSerializer, error_responses
 from core.api.throttling import AuthRateThrottle
-from core.api.viewsets import TenantAPIMixin
+from core.api.viewsets import TenantAPIView
 from tenants import tokens
-from tenants.api import auth_serializers as s
+from tenants.api.serializers import auth as s
 from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication, BearerTokenAuthentication
 from tenants.services import auth as auth_services
 
@@ -26,12 +27,6 @@ TAGS = ["auth"]
 
 def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
-
-
-def _parse(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _user_agent(request) -> str:
@@ -46,7 +41,7 @@ class CredentialView(APIView):
     throttle_classes = [AuthRateThrottle]
 
 
-class BearerView(TenantAPIMixin, APIView):
+class BearerView(TenantAPIView):
     """Acts on the signed-in user: bearer tokens only (an API key has no user)."""
 
     authentication_classes = [BearerTokenAuthentication]
@@ -65,7 +60,7 @@ class RegisterView(CredentialView):
         responses={201: s.TokenOutput, 409: _error("`EMAIL_TAKEN`: an account with this email exists.")},
     )
     def post(self, request):
-        data = _parse(s.RegisterInput, request)
+        data = validated(s.RegisterInput, request)
         pair = auth_services.register(**data, user_agent=_user_agent(request))
         return Response(s.token_output(pair), status=status.HTTP_201_CREATED)
 
@@ -94,7 +89,7 @@ class LoginView(CredentialView):
         },
     )
     def post(self, request):
-        data = _parse(s.LoginInput, request)
+        data = validated(s.LoginInput, request)
         pair = auth_services.login(
             email=data["email"],
             password=data["password"],
@@ -117,7 +112,7 @@ class RefreshView(CredentialView):
         responses={200: s.TokenOutput, 401: _error("`UNAUTHORIZED` (invalid, expired, revoked) or `TOKEN_REUSED`.")},
     )
     def post(self, request):
-        data = _parse(s.RefreshTokenInput, request)
+        data = validated(s.RefreshTokenInput, request)
         return Response(s.token_output(tokens.rotate_refresh_token(data["refresh_token"])))
 
 
@@ -130,12 +125,12 @@ class LogoutView(CredentialView):
         responses={204: None},
     )
     def post(self, request):
-        data = _parse(s.RefreshTokenInput, request)
+        data = validated(s.RefreshTokenInput, request)
         tokens.revoke_refresh_token(data["refresh_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TokenExchangeView(TenantAPIMixin, APIView):
+class TokenExchangeView(TenantAPIView):
     authentication_classes = [ApiKeyAuthentication, BasicApiKeyAuthentication]
 
     @extend_schema(
@@ -159,8 +154,8 @@ class TokenExchangeView(TenantAPIMixin, APIView):
         },
     )
     def post(self, request):
-        data = _parse(s.TokenExchangeInput, request)
-        pair, created = auth_services.exchange_token(self.principal, **data, user_agent=_user_agent(request))
+        data = validated(s.TokenExchangeInput, request)
+        pair, created = auth_services.exchange_token(actor=self.principal, **data, user_agent=_user_agent(request))
         return Response(s.token_output(pair), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -176,8 +171,10 @@ class SwitchTenantView(BearerView):
         responses={200: s.TokenOutput, **error_responses(404)},
     )
     def post(self, request):
-        data = _parse(s.SwitchTenantInput, request)
-        pair = auth_services.switch_tenant(self.principal, tenant_id=data["tenant_id"], user_agent=_user_agent(request))
+        data = validated(s.SwitchTenantInput, request)
+        pair = auth_services.switch_tenant(
+            actor=self.principal, tenant_id=data["tenant_id"], user_agent=_user_agent(request)
+        )
         return Response(s.token_output(pair))
 
 
@@ -211,7 +208,7 @@ class TotpVerifyView(BearerView):
         responses={200: s.RecoveryCodesOutput, 409: _error("`TOTP_NOT_SET_UP`, `TOTP_ALREADY_ENABLED`.")},
     )
     def post(self, request):
-        data = _parse(s.OtpInput, request)
+        data = validated(s.OtpInput, request)
         codes = auth_services.enable_totp(self.principal.user, otp=data["otp"])
         return Response(s.RecoveryCodesOutput({"recovery_codes": codes}).data)
 
@@ -249,7 +246,7 @@ class TotpDisableView(BearerView):
 
 
 def _disable_totp(view: BearerView, request) -> Response:
-    data = _parse(s.TotpDisableInput, request)
+    data = validated(s.TotpDisableInput, request)
     auth_services.disable_totp(view.principal.user, password=data.get("password", ""), otp=data.get("otp", ""))
     return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -266,7 +263,7 @@ class PasswordResetView(CredentialView):
         responses={202: None},
     )
     def post(self, request):
-        data = _parse(s.PasswordResetInput, request)
+        data = validated(s.PasswordResetInput, request)
         auth_services.request_password_reset(email=data["email"])
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -283,7 +280,7 @@ class PasswordResetConfirmView(CredentialView):
         responses={204: None},
     )
     def post(self, request):
-        data = _parse(s.PasswordResetConfirmInput, request)
+        data = validated(s.PasswordResetConfirmInput, request)
         auth_services.confirm_password_reset(**data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -302,6 +299,6 @@ class PasswordChangeView(BearerView):
         responses={204: None},
     )
     def post(self, request):
-        data = _parse(s.PasswordChangeInput, request)
-        auth_services.change_password(self.principal, **data)
+        data = validated(s.PasswordChangeInput, request)
+        auth_services.change_password(actor=self.principal, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.auth import Principal
 from core.errors import InvalidState
 from tenants.models import API_KEY_PREFIX, ApiKey, User, hash_secret
 
@@ -20,34 +22,42 @@ def generate_api_key_secret() -> tuple[str, str]:
 
 @transaction.atomic
 def create_api_key(
-    *, name: str, scopes: list[str], created_by: User | None = None, expires_at=None
+    *,
+    actor: Principal | None,
+    name: str,
+    scopes: list[str],
+    created_by: User | None = None,
+    expires_at: datetime.datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key in the current tenant; returns the key and its secret (shown once)."""
+    """Create a key in the current tenant; returns the key and its secret (shown once). `created_by` defaults to
+    the acting user."""
+    if created_by is None and actor is not None:
+        created_by = actor.user
     prefix, raw = generate_api_key_secret()
     key = ApiKey.objects.create(
         name=name, prefix=prefix, key_hash=hash_secret(raw), scopes=scopes, created_by=created_by, expires_at=expires_at
     )
-    audit.record("api_key.created", key, changes={"name": name, "scopes": scopes})
+    audit.record("api_key.created", key, actor=actor, changes={"name": name, "scopes": scopes})
     return key, raw
 
 
 @transaction.atomic
-def revoke_api_key(key: ApiKey) -> ApiKey:
+def revoke_api_key(key: ApiKey, *, actor: Principal | None) -> ApiKey:
     """Revoke at once: the next request with this key gets 401. Revoking twice is a no-op."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
-        audit.record("api_key.revoked", key, changes={"name": key.name})
+        audit.record("api_key.revoked", key, actor=actor, changes={"name": key.name})
     return key
 
 
 @transaction.atomic
-def rotate_api_key(key: ApiKey) -> tuple[ApiKey, str]:
+def rotate_api_key(key: ApiKey, *, actor: Principal | None) -> tuple[ApiKey, str]:
     """Replace the secret (new prefix too); the old secret stops working at once."""
     if not key.is_usable:
         raise InvalidState("A revoked or expired key cannot be rotated.")
     key.prefix, raw = generate_api_key_secret()
     key.key_hash = hash_secret(raw)
     key.save(update_fields=["prefix", "key_hash", "updated_at"])
-    audit.record("api_key.rotated", key, changes={"name": key.name})
+    audit.record("api_key.rotated", key, actor=actor, changes={"name": key.name})
     return key, raw

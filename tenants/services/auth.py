@@ -30,7 +30,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
@@ -42,9 +41,9 @@ from core import audit, tenancy
 from core.auth import Principal
 from core.errors import (
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
+from core.notify import notify
 from tenants import tokens
 from tenants.errors import (
     AccountDisabled,
@@ -52,8 +51,10 @@ from tenants.errors import (
     EmailTaken,
     ExchangeRoleForbidden,
     ExternalUserNotFound,
+    ImpersonationRestricted,
     InvalidCredentials,
     InvalidOtp,
+    InvalidPassword,
     InvalidResetToken,
     MembershipInactive,
     NoActiveMembership,
@@ -63,9 +64,10 @@ from tenants.errors import (
     TotpNotEnabled,
     TotpNotSetUp,
     UserLimitReached,
+    WrongOtpInput,
 )
 from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
-from tenants.roles import Role
+from tenants.roles import ADMIN_ROLES, Role
 from tenants.services.workspaces import create_tenant
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,7 @@ RECOVERY_CODE_COUNT = 10
 # A TOTP code is valid for its 30 s step plus one step either side (clock drift); remember used codes that long.
 TOTP_REPLAY_WINDOW_SECONDS = 90
 PROVISIONED_EMAIL_DOMAIN = "external.hubbub.invalid"
-PRIVILEGED_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+PRIVILEGED_ROLES = ADMIN_ROLES  # exchanged tokens for these need the admin scope
 
 
 # --- registration ------------------------------------------------------------------------------------------------
@@ -94,11 +96,13 @@ def register(
             user = User.objects.create_user(
                 email, password, first_name=first_name, last_name=last_name, password_changed_at=timezone.now()
             )
-            tenant = create_tenant(name=tenant_name, owner=user)
+            tenant = create_tenant(actor=None, name=tenant_name, owner=user)
             with tenancy.tenant_context(tenant):
                 membership = Membership.objects.select_related("tenant", "user").get(user=user)
                 pair = tokens.start_session(membership, user_agent=user_agent)
-                audit.record("auth.registered", user, tenant=tenant, actor_user=user, changes={"email": email})
+                audit.record(
+                    "auth.registered", user, actor=None, tenant=tenant, actor_user=user, changes={"email": email}
+                )
     except IntegrityError:
         # A concurrent registration with the same email won the race; anything else is a real error.
         if User.objects.filter(email=email).exists():
@@ -137,7 +141,9 @@ def login(
         User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None, last_login=now)
         with tenancy.tenant_context(membership.tenant):
             pair = tokens.start_session(membership, user_agent=user_agent)
-            audit.record("auth.login", user, tenant=membership.tenant, actor_user=user, changes={"method": method})
+            audit.record(
+                "auth.login", user, actor=None, tenant=membership.tenant, actor_user=user, changes={"method": method}
+            )
     return pair
 
 
@@ -241,8 +247,8 @@ def _ensure_usable(membership: Membership) -> None:
 
 
 def exchange_token(
-    principal: Principal,
     *,
+    actor: Principal,
     external_user_id: str,
     email: str | None = None,
     first_name: str = "",
@@ -259,25 +265,30 @@ def exchange_token(
     membership = Membership.objects.select_related("tenant", "user").filter(external_user_id=external_user_id).first()
     created = False
     if membership is None:
-        if not principal.has("tenants.user.provision"):
+        if not actor.has("tenants.user.provision"):
             raise ExternalUserNotFound()
-        _ensure_may_act_as(principal, role)
+        _ensure_may_act_as(actor, role)
         membership, created = _provision_member(
-            external_user_id=external_user_id, email=email, first_name=first_name, last_name=last_name, role=role
+            actor=actor,
+            external_user_id=external_user_id,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            role=role,
         )
-    _ensure_may_act_as(principal, membership.role)
+    _ensure_may_act_as(actor, membership.role)
     if not membership.is_active or not membership.user.is_active:
         raise MembershipInactive()
     return tokens.start_session(membership, user_agent=user_agent), created
 
 
-def _ensure_may_act_as(principal: Principal, role: str) -> None:
-    if role in PRIVILEGED_ROLES and not principal.has("tenants.user.manage"):
+def _ensure_may_act_as(actor: Principal, role: str) -> None:
+    if role in PRIVILEGED_ROLES and not actor.has("tenants.user.manage"):
         raise ExchangeRoleForbidden()
 
 
 def _provision_member(
-    *, external_user_id: str, email: str | None, first_name: str, last_name: str, role: str
+    *, actor: Principal, external_user_id: str, email: str | None, first_name: str, last_name: str, role: str
 ) -> tuple[Membership, bool]:
     if role == Role.OWNER:
         raise ValidationFailed(details={"role": ["Token exchange never creates owners."]})
@@ -304,6 +315,7 @@ def _provision_member(
             audit.record(
                 "auth.user_provisioned",
                 membership,
+                actor=actor,
                 changes={"external_user_id": external_user_id, "email": user.email, "role": role},
             )
     except IntegrityError:
@@ -318,14 +330,14 @@ def _provision_member(
     return membership, True
 
 
-def switch_tenant(principal: Principal, *, tenant_id: uuid.UUID, user_agent: str = "") -> tokens.TokenPair:
+def switch_tenant(*, actor: Principal, tenant_id: uuid.UUID, user_agent: str = "") -> tokens.TokenPair:
     """Tokens for another tenant the signed-in user actively belongs to; 404 for any other tenant id."""
-    if principal.claims.get("imp"):
-        raise PermissionDenied("An impersonation session is bound to its tenant.", code="IMPERSONATION_RESTRICTED")
+    if actor.claims.get("imp"):
+        raise ImpersonationRestricted()
     with tenancy.platform_access():
         membership = (
             Membership.all_tenants.select_related("tenant", "user")
-            .filter(user=principal.user, tenant_id=tenant_id, is_active=True)
+            .filter(user=actor.user, tenant_id=tenant_id, is_active=True)
             .first()
         )
     if membership is None or not membership.tenant.is_usable:
@@ -357,12 +369,12 @@ def enable_totp(user: User, *, otp: str) -> list[str]:
     if not user.totp_secret:
         raise TotpNotSetUp()
     if not pyotp.TOTP(user.totp_secret).verify(otp.strip(), valid_window=1):
-        raise ValidationFailed(code=InvalidOtp.code, details={"otp": ["The code is wrong or expired."]})
+        raise WrongOtpInput(details={"otp": ["The code is wrong or expired."]})
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     user.totp_confirmed_at = timezone.now()
     user.totp_recovery_code_hashes = [_recovery_code_hash(code) for code in codes]
     user.save(update_fields=["totp_confirmed_at", "totp_recovery_code_hashes", "updated_at"])
-    audit.record("auth.totp_enabled", user, actor_user=user)
+    audit.record("auth.totp_enabled", user, actor=None, actor_user=user)
     return codes
 
 
@@ -374,14 +386,16 @@ def disable_totp(user: User, *, password: str = "", otp: str = "") -> None:
         raise TotpNotEnabled()
     if password:
         if not user.check_password(password):
-            raise ValidationFailed(code="INVALID_PASSWORD", details={"password": ["The password is incorrect."]})
+            raise InvalidPassword(details={"password": ["The password is incorrect."]})
     elif _verify_second_factor(user, otp) is None:
-        raise ValidationFailed(code=InvalidOtp.code, details={"otp": ["The code is wrong or expired."]})
+        raise WrongOtpInput(details={"otp": ["The code is wrong or expired."]})
     user.totp_secret = ""
     user.totp_confirmed_at = None
     user.totp_recovery_code_hashes = []
     user.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_recovery_code_hashes", "updated_at"])
-    audit.record("auth.totp_disabled", user, actor_user=user, changes={"proof": "password" if password else "otp"})
+    audit.record(
+        "auth.totp_disabled", user, actor=None, actor_user=user, changes={"proof": "password" if password else "otp"}
+    )
 
 
 def _new_recovery_code() -> str:
@@ -404,25 +418,33 @@ def validate_new_password(password: str, user: User, *, field: str) -> None:
 
 
 @transaction.atomic
-def change_password(principal: Principal, *, current_password: str, new_password: str) -> None:
+def change_password(*, actor: Principal, current_password: str, new_password: str) -> None:
     """Change the signed-in user's password; every other session of theirs ends, the current one stays."""
-    user = User.objects.select_for_update().get(pk=principal.user.pk)
+    user = User.objects.select_for_update().get(pk=actor.user.pk)
     if not user.check_password(current_password):
-        raise ValidationFailed(
-            code="INVALID_PASSWORD", details={"current_password": ["The current password is incorrect."]}
-        )
+        raise InvalidPassword(details={"current_password": ["The current password is incorrect."]})
     if current_password == new_password:
         raise ValidationFailed(details={"new_password": ["Choose a password different from the current one."]})
     validate_new_password(new_password, user, field="new_password")
     user.set_password(new_password)
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at", "updated_at"])
-    revoked = tokens.revoke_user_sessions(user, reason="password_change", keep_session_id=principal.session_id)
-    audit.record("auth.password_changed", user, actor_user=user, changes={"sessions_revoked": revoked})
+    revoked = tokens.revoke_user_sessions(user, reason="password_change", keep_session_id=actor.session_id)
+    audit.record("auth.password_changed", user, actor=actor, changes={"sessions_revoked": revoked})
 
 
 def request_password_reset(*, email: str) -> None:
-    """Mail a single-use, expiring reset link to an active account with a password; silently nothing otherwise."""
+    """Queue the reset for any email, known or not: the request does the same work (one enqueue, no query) either
+    way, so neither its answer nor its timing tells whether an account exists. The task decides."""
+    from tenants.tasks import send_password_reset  # the service -> task edge; the task calls back into this module
+
+    normalized, reset_id = normalize_email(email), str(uuid.uuid4())
+    transaction.on_commit(lambda: send_password_reset.delay(email=normalized, reset_id=reset_id))
+
+
+def send_password_reset_mail(*, email: str, reset_id: str) -> None:
+    """Mail a single-use, expiring reset link to an active account with a password; silently nothing otherwise.
+    `reset_id` makes a redelivered task's mail go out once."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return
@@ -436,11 +458,14 @@ def request_password_reset(*, email: str) -> None:
         f"Or send uid={uid} and token={token} to POST /api/v1/auth/password/reset/confirm.\n\n"
         "If it was not you, ignore this message; your password stays as it is."
     )
-    try:
-        send_mail("Reset your Hubbub password", body, settings.DEFAULT_FROM_EMAIL, [user.email])
-    except Exception:
-        # The response must not differ between known and unknown emails: log the mail failure, answer the same.
-        logger.exception("password reset mail failed", extra={"user_id": str(user.pk)})
+    notify(
+        "tenants.password_reset_requested",
+        to=[user.email],
+        subject="Reset your Hubbub password",
+        body=body,
+        data={"userId": str(user.pk)},
+        notice_id=reset_id,
+    )
 
 
 def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
@@ -482,6 +507,7 @@ def _record_for_user_tenants(user: User, action: str, *, changes: dict, actor_us
             audit.record(
                 action,
                 user,
+                actor=None,
                 tenant=membership.tenant,
                 changes=changes,
                 actor_user=actor_user,

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -15,6 +14,7 @@ from django.utils.http import urlencode, urlsafe_base64_encode
 
 from core import audit, tenancy
 from core.auth import Principal
+from core.notify import notify
 from tenants.errors import (
     AlreadyMember,
     ExternalUserIdTaken,
@@ -65,8 +65,7 @@ def invite_credentials(user: User) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
-def _send_invite(user_id, tenant_name: str, inviter: str, is_new_user: bool) -> None:
-    user = User.objects.get(pk=user_id)
+def _notify_invited(user: User, *, tenant_id, tenant_name: str, inviter: str, is_new_user: bool) -> None:
     if is_new_user:
         uid, token = invite_credentials(user)
         link = f"{settings.PUBLIC_BASE_URL}{INVITE_PATH}?{urlencode({'uid': uid, 'token': token})}"
@@ -77,7 +76,14 @@ def _send_invite(user_id, tenant_name: str, inviter: str, is_new_user: bool) -> 
         )
     else:
         body = f"{inviter} added you to {tenant_name} on Hubbub. Sign in with your existing account.\n"
-    send_mail(f"You have been invited to {tenant_name}", body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    notify(
+        "tenants.member_invited",
+        to=[user.email],
+        subject=f"You have been invited to {tenant_name}",
+        body=body,
+        tenant_id=tenant_id,
+        data={"userId": str(user.pk), "newUser": is_new_user},
+    )
 
 
 @transaction.atomic
@@ -121,10 +127,10 @@ def invite_member(
     audit.record(
         "member.invited",
         membership,
+        actor=actor,
         changes={"email": user.email, "role": role, "new_user": is_new_user, "external_user_id": external_user_id},
     )
-    tenant_name, inviter = tenant.name, actor.label
-    transaction.on_commit(lambda: _send_invite(user.pk, tenant_name, inviter, is_new_user))
+    _notify_invited(user, tenant_id=tenant.pk, tenant_name=tenant.name, inviter=actor.label, is_new_user=is_new_user)
     return membership
 
 
@@ -172,7 +178,7 @@ def update_member(
     changes = audit.diff(before, _member_snapshot(membership))
     if changes:
         membership.save()
-        audit.record("member.updated", membership, changes={"user_id": str(membership.user_id), **changes})
+        audit.record("member.updated", membership, actor=actor, changes={"user_id": str(membership.user_id), **changes})
     return membership
 
 
@@ -192,6 +198,7 @@ def remove_member(membership: Membership, *, actor: Principal) -> None:
     audit.record(
         "member.removed",
         membership,
+        actor=actor,
         changes={"email": user.email, "role": membership.role, "teams_left": teams_left, "sessions_revoked": revoked},
     )
     # Sessions cascade with the membership; they were revoked first so no token of them is honoured meanwhile.
@@ -199,7 +206,7 @@ def remove_member(membership: Membership, *, actor: Principal) -> None:
 
 
 @transaction.atomic
-def update_profile(user: User, **fields: Any) -> User:
+def update_profile(user: User, *, actor: Principal | None, **fields: Any) -> User:
     """A user edits their own profile (names, locale, timezone, avatar); audit-logged in the current tenant."""
     before = {name: getattr(user, name) for name in fields}
     for name, value in fields.items():
@@ -207,5 +214,5 @@ def update_profile(user: User, **fields: Any) -> User:
     changes = audit.diff(before, fields)
     if changes:
         user.save(update_fields=[*changes, "updated_at"])
-        audit.record("user.profile_updated", user, changes=changes)
+        audit.record("user.profile_updated", user, actor=actor, changes=changes)
     return user

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from core import audit, tenancy
+from core.auth import Principal
 from tenants import errors
 from tenants.errors import DefaultTeamUndeletable, TeamNameTaken
 from tenants.models import Membership, Team, TeamMember
@@ -53,18 +54,20 @@ def _save_checking_name(team: Team) -> None:
 
 
 @transaction.atomic
-def create_team(*, name: str, description: str = "") -> Team:
+def create_team(*, actor: Principal | None, name: str, description: str = "") -> Team:
     """Create a team in the current tenant (plan feature `teams`; names unique case-insensitively)."""
     require_feature(tenancy.require_current_tenant(), "teams")
     _ensure_name_free(name)
     team = Team(name=name, description=description)
     _save_checking_name(team)
-    audit.record("team.created", team, changes={"name": name, "description": description})
+    audit.record("team.created", team, actor=actor, changes={"name": name, "description": description})
     return team
 
 
 @transaction.atomic
-def update_team(team: Team, *, name: str | None = None, description: str | None = None) -> Team:
+def update_team(
+    team: Team, *, actor: Principal | None, name: str | None = None, description: str | None = None
+) -> Team:
     """Rename or describe a team."""
     team = Team.objects.select_for_update().get(pk=team.pk)
     before = {"name": team.name, "description": team.description}
@@ -76,17 +79,17 @@ def update_team(team: Team, *, name: str | None = None, description: str | None 
     changes = audit.diff(before, {"name": team.name, "description": team.description})
     if changes:
         _save_checking_name(team)
-        audit.record("team.updated", team, changes=changes)
+        audit.record("team.updated", team, actor=actor, changes=changes)
     return team
 
 
 @transaction.atomic
-def delete_team(team: Team) -> None:
+def delete_team(team: Team, *, actor: Principal | None) -> None:
     """Delete a team and its memberships (not the users, not the channels). The default team stays (409)."""
     if team.is_default:
         raise DefaultTeamUndeletable()
     member_count = TeamMember.objects.filter(team=team).count()
-    audit.record("team.deleted", team, changes={"name": team.name, "member_count": member_count})
+    audit.record("team.deleted", team, actor=actor, changes={"name": team.name, "member_count": member_count})
     team.delete()
 
 
@@ -102,7 +105,7 @@ def _wire_input(item: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def add_team_members(team: Team, *, members: list[dict[str, Any]]) -> BatchResult:
+def add_team_members(team: Team, *, actor: Principal | None, members: list[dict[str, Any]]) -> BatchResult:
     """Add members of the tenant to a team, each by `user_id` or `external_user_id` with a team role.
 
     Items fail individually (not a member of the tenant, already in the team, repeated in the request); the
@@ -144,6 +147,7 @@ def add_team_members(team: Team, *, members: list[dict[str, Any]]) -> BatchResul
         audit.record(
             "team.members_added",
             team,
+            actor=actor,
             changes={"members": [{"user_id": str(m.user_id), "role": m.role} for m in created]},
         )
     return result
@@ -151,7 +155,11 @@ def add_team_members(team: Team, *, members: list[dict[str, Any]]) -> BatchResul
 
 @transaction.atomic
 def remove_team_members(
-    team: Team, *, user_ids: list[uuid.UUID] | None = None, external_user_ids: list[str] | None = None
+    team: Team,
+    *,
+    actor: Principal | None,
+    user_ids: list[uuid.UUID] | None = None,
+    external_user_ids: list[str] | None = None,
 ) -> BatchResult:
     """Remove users from a team by user id or external user id; unknown ones fail individually."""
     team = Team.objects.select_for_update().get(pk=team.pk)
@@ -181,6 +189,7 @@ def remove_team_members(
         audit.record(
             "team.members_removed",
             team,
+            actor=actor,
             changes={"user_ids": [str(row["team_member"].user_id) for row in result.successful]},
         )
     return result

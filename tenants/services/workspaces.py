@@ -39,6 +39,7 @@ def snapshot(tenant: Tenant) -> dict[str, Any]:
 @transaction.atomic
 def create_tenant(
     *,
+    actor: Principal | None,
     name: str,
     owner: User | None = None,
     slug: str | None = None,
@@ -58,7 +59,7 @@ def create_tenant(
         if owner is not None:
             Membership.objects.create(user=owner, role=Role.OWNER)
             team.members.create(user=owner, tenant=tenant, role="ADMIN")
-        audit.record("tenant.created", tenant, changes={"name": name, "plan": plan})
+        audit.record("tenant.created", tenant, actor=actor, changes={"name": name, "plan": plan})
     return tenant
 
 
@@ -108,7 +109,7 @@ def update_tenant(
     if after_external != before_external:
         changes["external_ids"] = [before_external, after_external]
     if changes:
-        audit.record("tenant.updated", locked, changes=changes)
+        audit.record("tenant.updated", locked, actor=actor, changes=changes)
     return locked
 
 
@@ -129,14 +130,14 @@ def set_external_ids(tenant: Tenant, mapping: dict[str, str]) -> None:
 
 
 @transaction.atomic
-def set_theme(tenant: Tenant, *, theme: dict[str, Any]) -> Tenant:
+def set_theme(tenant: Tenant, *, actor: Principal | None, theme: dict[str, Any]) -> Tenant:
     """Replace the tenant's theme (PUT semantics: keys not given are removed)."""
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     before = dict(locked.theme)
     locked.theme = theme
     locked.save(update_fields=["theme", "updated_at"])
     if before != theme:
-        audit.record("tenant.theme_updated", locked, changes={"theme": [before, theme]})
+        audit.record("tenant.theme_updated", locked, actor=actor, changes={"theme": [before, theme]})
     return locked
 
 
@@ -159,19 +160,20 @@ def create_subtenant(
         for platform, external_id in external_ids.items():
             if TenantExternalId.objects.filter(platform=platform, external_id=external_id).exists():
                 raise ExternalIdTaken(details={"externalIds": {platform: ["Already assigned to another tenant."]}})
-    child = create_tenant(name=name, owner=actor.user, plan=plan or parent.plan, parent=parent, **fields)
+    child = create_tenant(actor=actor, name=name, owner=actor.user, plan=plan or parent.plan, parent=parent, **fields)
     if external_ids:
         set_external_ids(child, external_ids)
     audit.record(
         "subtenant.created",
         child,
+        actor=actor,
         changes={"name": name, "slug": child.slug, "status": child.status, "external_ids": external_ids or {}},
     )
     return child
 
 
 @transaction.atomic
-def enable_tenant(tenant: Tenant) -> Tenant:
+def enable_tenant(tenant: Tenant, *, actor: Principal | None) -> Tenant:
     """pending/suspended -> active (seed 000 "enable entity"); anything else is 409 `INVALID_STATE`."""
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if locked.status not in {TenantStatus.PENDING, TenantStatus.SUSPENDED}:
@@ -179,17 +181,17 @@ def enable_tenant(tenant: Tenant) -> Tenant:
     before = locked.status
     locked.status = TenantStatus.ACTIVE
     locked.save(update_fields=["status", "updated_at"])
-    audit.record("tenant.enabled", locked, changes={"status": [before, locked.status]})
+    audit.record("tenant.enabled", locked, actor=actor, changes={"status": [before, locked.status]})
     return locked
 
 
 @transaction.atomic
-def archive_tenant(tenant: Tenant) -> Tenant:
+def archive_tenant(tenant: Tenant, *, actor: Principal | None) -> Tenant:
     """Archive (never hard-delete): its credentials stop working because the tenant is no longer usable."""
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if locked.status != TenantStatus.ARCHIVED:
         before = locked.status
         locked.status = TenantStatus.ARCHIVED
         locked.save(update_fields=["status", "updated_at"])
-        audit.record("tenant.archived", locked, changes={"status": [before, locked.status]})
+        audit.record("tenant.archived", locked, actor=actor, changes={"status": [before, locked.status]})
     return locked

@@ -1,9 +1,22 @@
+"""Test data for the tenants app, and the tenant-aware base every app's `tests/factories.py` builds on.
+
+`TenantScopedFactory` is the base for any `TenantScopedModel`: it takes `tenant=` (a new tenant by default) and
+creates the row inside that tenant's context, as the application would, so the scoped manager, the tenant stamp and
+PostgreSQL's row-level security all apply. Related rows of the same tenant follow with `tenant=factory.SelfAttribute(
+"..tenant")` in a SubFactory.
+
+    class ChannelFactory(TenantScopedFactory):
+        class Meta:
+            model = Channel
+        name = factory.Sequence(lambda n: f"Channel {n}")
+"""
+
 from __future__ import annotations
 
 import factory
 
 from core import tenancy
-from tenants.models import Membership, User
+from tenants.models import Membership, Tenant, User
 from tenants.roles import Role
 from tenants.services import workspaces
 
@@ -24,26 +37,40 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-class TenantFactory(factory.Factory):
-    """Creates tenants through the service, so each has its default team like a real one."""
+class TenantFactory(factory.django.DjangoModelFactory):
+    """A tenant made by the service, so it has its default team like a real one."""
 
     class Meta:
-        model = dict
+        model = Tenant
 
     name = factory.Sequence(lambda n: f"Tenant {n}")
     plan = "business"
 
     @classmethod
-    def _create(cls, model_class, **kwargs):
-        return workspaces.create_tenant(**kwargs)
-
-    _build = _create
+    def _create(cls, model_class, *args, **kwargs) -> Tenant:
+        return workspaces.create_tenant(actor=None, **kwargs)
 
 
-class MembershipFactory:
-    """MembershipFactory(tenant=..., role=..., **user_fields): a new user with a membership in the tenant."""
+class TenantScopedFactory(factory.django.DjangoModelFactory):
+    """Base factory of every tenant-owned model: built in its tenant's context (see the module docstring)."""
 
-    def __new__(cls, *, tenant, role: str = Role.EDITOR, user: User | None = None, **user_fields) -> Membership:
-        user = user or UserFactory(**user_fields)
+    class Meta:
+        abstract = True
+
+    tenant = factory.SubFactory(TenantFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        tenant = kwargs.pop("tenant")
         with tenancy.tenant_context(tenant):
-            return Membership.objects.create(user=user, role=role)
+            return model_class.objects.create(*args, **kwargs)
+
+
+class MembershipFactory(TenantScopedFactory):
+    """A membership of a new user (or `user=`) in `tenant`; `user__email=` etc. shape the new user."""
+
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.EDITOR

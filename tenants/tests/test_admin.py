@@ -33,6 +33,7 @@ def superuser(db):
 @pytest.fixture
 def staff_client(client, superuser):
     client.force_login(superuser)
+    client.staff_user = superuser
     return client
 
 
@@ -171,7 +172,8 @@ def test_api_key_revoke_action(staff_client, tenant, world, client):
     )
     with tenancy.tenant_context(tenant):
         assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
-        assert AuditLogEntry.objects.filter(action="admin.apikey.revoked").exists()
+        (entry,) = AuditLogEntry.objects.filter(action__endswith="revoked", object_id=str(key.pk))
+    assert (entry.action, entry.actor_label) == ("api_key.revoked", staff_client.staff_user.email)
 
 
 def test_session_revoke_action(staff_client, tenant, world):

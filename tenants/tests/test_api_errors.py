@@ -36,8 +36,3 @@ def test_wrong_method_is_405_in_error_shape(owner_client):
 def test_malformed_json_is_400(owner_client):
     response = owner_client.generic("PATCH", "/api/v1/tenant", "{not json", content_type="application/json")
     assert_error_shape(response, 400, "BAD_REQUEST")
-
-
-def test_trailing_slash_is_optional(owner_client):
-    assert owner_client.get("/api/v1/teams").status_code == 200
-    assert owner_client.get("/api/v1/me/").status_code == 200

@@ -99,7 +99,7 @@ def test_list_query_count_does_not_grow_with_rows(admin_client, tenant, django_a
 
     with tenancy.tenant_context(tenant):
         for i in range(50):
-            create_api_key(name=f"k{i}", scopes=["read"])
+            create_api_key(actor=None, name=f"k{i}", scopes=["read"])
     with django_assert_max_num_queries(6):
         response = admin_client.get(URL, {"pageSize": 100})
     assert len(response.json()["results"]) == 50

@@ -8,6 +8,9 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -16,6 +19,7 @@ from rest_framework.test import APIClient
 from core import tenancy
 from core.models import AuditLogEntry
 from tenants.models import AuthSession, User
+from tenants.tasks import send_password_reset
 
 LOGIN = "/api/v1/auth/login"
 RESET = "/api/v1/auth/password/reset"
@@ -39,6 +43,12 @@ def _actions(tenant) -> list[str]:
         return list(AuditLogEntry.objects.order_by("created_at").values_list("action", flat=True))
 
 
+def _request_reset(client: APIClient, email: str):
+    """POST the reset and run what it queued after commit (the task, then the notice it hands to `notify`)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(RESET, {"email": email}, format="json")
+
+
 def _mailed_link(message) -> tuple[str, str]:
     match = re.search(r"reset-password\?uid=([\w-]+)&token=([\w-]+)", message.body)
     assert match, message.body
@@ -56,7 +66,7 @@ def test_password_reset_end_to_end_through_the_mailed_link(owner, owner_client, 
     owner.user.refresh_from_db()
     assert owner.user.is_locked()
 
-    assert client.post(RESET, {"email": owner.user.email.upper()}, format="json").status_code == 202
+    assert _request_reset(client, owner.user.email.upper()).status_code == 202
     [message] = mail.outbox
     assert message.to == [owner.user.email] and "reset" in message.subject.lower()
     uid, token = _mailed_link(message)
@@ -79,7 +89,7 @@ def test_password_reset_end_to_end_through_the_mailed_link(owner, owner_client, 
 
 def test_reset_link_expires(owner, settings):
     settings.PASSWORD_RESET_TIMEOUT = 3600
-    APIClient().post(RESET, {"email": owner.user.email}, format="json")
+    _request_reset(APIClient(), owner.user.email)
     uid, token = _mailed_link(mail.outbox[0])
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
         response = APIClient().post(CONFIRM, {"uid": uid, "token": token, "newPassword": NEW_PASSWORD}, format="json")
@@ -89,9 +99,29 @@ def test_reset_link_expires(owner, settings):
 
 
 def test_reset_for_unknown_email_is_202_and_sends_nothing(db):
-    response = APIClient().post(RESET, {"email": "nobody@example.com"}, format="json")
+    response = _request_reset(APIClient(), "nobody@example.com")
     assert response.status_code == 202
     assert mail.outbox == []
+
+
+def test_reset_request_does_the_same_work_for_known_and_unknown_emails(owner, monkeypatch):
+    """No lookup, no token, no mail in the request: the answer and the timing cannot tell an account exists."""
+    queued = []
+    monkeypatch.setattr(send_password_reset, "delay", lambda **kwargs: queued.append(kwargs))
+    observed = []
+    for email in (owner.user.email, "nobody@example.com"):
+        with CaptureQueriesContext(connection) as queries, TestCase.captureOnCommitCallbacks(execute=True):
+            response = APIClient().post(RESET, {"email": email}, format="json")
+        observed.append((response.status_code, response.content, len(queries), len(mail.outbox)))
+    assert observed[0] == observed[1] == (202, b"", observed[0][2], 0)
+    assert [kwargs["email"] for kwargs in queued] == [owner.user.email, "nobody@example.com"]
+
+
+def test_a_redelivered_reset_task_mails_once(owner):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for _ in range(2):
+            send_password_reset.apply(kwargs={"email": owner.user.email, "reset_id": "r-1"})
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.parametrize(
@@ -110,7 +140,7 @@ def test_reset_confirm_with_a_bad_link_is_400(db, uid, token, code):
 
 def test_reset_token_of_another_user_does_not_work(owner, tenant, make_member):
     other = make_member(tenant)
-    APIClient().post(RESET, {"email": owner.user.email}, format="json")
+    _request_reset(APIClient(), owner.user.email)
     _uid, token = _mailed_link(mail.outbox[0])
     other_uid = urlsafe_base64_encode(force_bytes(other.user_id))
     response = APIClient().post(CONFIRM, {"uid": other_uid, "token": token, "newPassword": NEW_PASSWORD}, format="json")
@@ -120,7 +150,7 @@ def test_reset_token_of_another_user_does_not_work(owner, tenant, make_member):
 
 
 def test_reset_confirm_checks_the_password_rules_and_keeps_the_link_usable(owner):
-    APIClient().post(RESET, {"email": owner.user.email}, format="json")
+    _request_reset(APIClient(), owner.user.email)
     uid, token = _mailed_link(mail.outbox[0])
     weak = APIClient().post(CONFIRM, {"uid": uid, "token": token, "newPassword": "12345"}, format="json")
     assert weak.status_code == 400 and "newPassword" in weak.json()["error"]["details"]

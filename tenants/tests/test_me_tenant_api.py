@@ -1,12 +1,15 @@
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from core import tenancy
 from core.models import AuditLogEntry
-from tenants import selectors
+from social import demo as social_demo
 from tenants.models import MonthlyActiveUser, Tenant, User
 from tenants.roles import ROLE_PERMISSIONS, Role
-from tenants.selectors import register_usage_counter
 from tenants.tests.factories import MembershipFactory, TenantFactory
 
 ME, TENANT, THEME, USAGE = "/api/v1/me", "/api/v1/tenant", "/api/v1/tenant/theme", "/api/v1/tenant/usage"
@@ -211,21 +214,43 @@ def test_theme_put_replaces_and_validates_colours(admin_client, tenant):
     assert tenant.theme == {"text_color": "#000000"}
 
 
-def test_usage_counts_users_and_monthly_active_users_with_limits(owner, owner_client, tenant, make_member, monkeypatch):
+def test_usage_counts_users_and_monthly_active_users_with_limits(owner, owner_client, tenant, make_member):
     make_member(tenant, Role.EDITOR)
     with tenancy.tenant_context(tenant):
         MonthlyActiveUser.objects.create(user=owner.user, month=timezone.datetime(2026, 1, 1).date())
-    monkeypatch.setattr(selectors, "_usage_counters", {})
-    register_usage_counter("channels", lambda: 7)
     body = owner_client.get(USAGE, {"month": "2026-01"}).json()
     assert body["month"] == "2026-01"
     assert body["users"] == {"used": 2, "limit": 50}
-    assert body["channels"] == {"used": 7, "limit": 50}
+    assert body["channels"] == {"used": 0, "limit": 50}
     assert body["monthlyActiveUsers"]["used"] == 1
-    assert body["storageBytes"]["limit"] == 100 * 1024**3
+    assert body["storageBytes"] == {"used": 0, "limit": 100 * 1024**3}
     # the request itself was an authenticated one: this month counts the owner
     current = owner_client.get(USAGE).json()
     assert current["monthlyActiveUsers"]["used"] == 1
+
+
+def _png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_usage_reports_the_channels_and_stored_bytes_of_this_tenant_only(
+    owner, owner_client, tenant, other_tenant, settings, tmp_path
+):
+    """The counters other apps register (social: channels, storageBytes) are the real figures."""
+    settings.MEDIA_ROOT = tmp_path
+    files = [_png(40, 30), _png(64, 64)]
+    for content in files:
+        upload = SimpleUploadedFile("pic.png", content, "image/png")
+        assert owner_client.post("/api/v1/media/", {"file": upload}, format="multipart").status_code == 201
+    social_demo.seed_demo(tenant=tenant, owner=owner.user)  # two sandbox channels
+    other_owner = MembershipFactory(tenant=other_tenant, role=Role.OWNER)
+    social_demo.seed_demo(tenant=other_tenant, owner=other_owner.user)
+
+    body = owner_client.get(USAGE).json()
+    assert body["storageBytes"]["used"] == sum(len(content) for content in files)
+    assert body["channels"]["used"] == 2
 
 
 def test_usage_bad_month_is_400(owner_client):

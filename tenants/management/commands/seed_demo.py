@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from core import tenancy
+from core import extensions, tenancy
 from tenants.models import ApiKey, Membership, Team, TeamMember, Tenant, User
 from tenants.roles import ApiKeyScope, Role
 from tenants.services import api_keys, workspaces
 
 DEMO_SLUG = "demo"
 DEMO_KEY_NAME = "Demo key"
-DEMO_APPS = ("social", "contentplanner")
 PEOPLE = [
     ("demo@hubbub.local", "Dana", "Owner", Role.OWNER),
     ("editor@hubbub.local", "Eddie", "Editor", Role.EDITOR),
@@ -76,7 +73,7 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(slug=DEMO_SLUG).first()
         if tenant is None:
             tenant = workspaces.create_tenant(
-                name="Demo Agency", slug=DEMO_SLUG, plan="business", owner=owner, timezone="Europe/Berlin"
+                actor=None, name="Demo Agency", slug=DEMO_SLUG, plan="business", owner=owner, timezone="Europe/Berlin"
             )
         return tenant
 
@@ -98,6 +95,7 @@ class Command(BaseCommand):
         if ApiKey.objects.filter(name=DEMO_KEY_NAME, revoked_at__isnull=True).exists():
             return None
         _key, raw = api_keys.create_api_key(
+            actor=None,
             name=DEMO_KEY_NAME,
             scopes=[ApiKeyScope.READ, ApiKeyScope.WRITE, ApiKeyScope.USERS_PROVISION],
             created_by=owner,
@@ -111,10 +109,9 @@ class Command(BaseCommand):
         return True
 
     def _seed_other_apps(self, tenant: Tenant, owner: User) -> list[str]:
+        """Every installed app's `demo.seed_demo` (core.extensions convention), in INSTALLED_APPS order."""
         seeded = []
-        for app in DEMO_APPS:
-            if importlib.util.find_spec(app) is None or importlib.util.find_spec(f"{app}.demo") is None:
-                continue
-            importlib.import_module(f"{app}.demo").seed_demo(tenant=tenant, owner=owner)
-            seeded.append(app)
+        for label, module in extensions.demo_modules():
+            module.seed_demo(tenant=tenant, owner=owner)
+            seeded.append(label)
         return seeded

@@ -41,9 +41,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._rls_applied = _UNKNOWN
 
     def _desired_session_state(self) -> tuple[str | None, str]:
-        if rls.owner_mode_active() or tenancy.is_platform_access():
+        state = tenancy.current_state()
+        if state.owner or state.platform:
             return None, ""
-        tenant_id = tenancy.get_current_tenant_id()
+        tenant_id = state.tenant.pk if state.tenant is not None else None
         return settings.DATABASE_APP_ROLE, str(tenant_id) if tenant_id else ""
 
     def _apply_tenancy(self, execute, sql, params, many, context):

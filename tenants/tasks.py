@@ -1,0 +1,13 @@
+"""Background work of the tenants app (see README "Celery": name, queue and time limits on every decorator)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tenants.services import auth as auth_services
+
+
+@shared_task(name="tenants.send_password_reset", queue="notify", soft_time_limit=30, time_limit=60)
+def send_password_reset(*, email: str, reset_id: str) -> None:
+    """Look the email up and mail the reset link if it belongs to an account; idempotent by `reset_id`."""
+    auth_services.send_password_reset_mail(email=email, reset_id=reset_id)
