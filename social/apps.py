@@ -8,7 +8,6 @@ class SocialConfig(AppConfig):
         # GET /tenant/usage: the tenants app reports these figures without importing social.
         from core import extensions
         from social import selectors
-        from social.services import media
 
         extensions.register_usage_counter("channels", lambda: selectors.channels().count())
-        extensions.register_usage_counter("storageBytes", lambda: media.storage_used_bytes())
+        extensions.register_usage_counter("storageBytes", selectors.storage_used_bytes)
