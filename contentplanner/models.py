@@ -175,6 +175,9 @@ class Post(PostContent, TenantScopedModel):
     error_code = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
+    # `attempt_count` when the current publishing run began (a manual retry starts a new run): the automatic retry
+    # budget counts the attempts since then.
+    run_started_attempt = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     publishing_started_at = models.DateTimeField(null=True, blank=True)
     warnings = models.JSONField(default=list, blank=True)
@@ -263,6 +266,19 @@ class FeedItem(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.type} {self.key} on {self.post_id}"
+
+
+# The counters of PostMetrics, in report order (analytics, exports and collection share them).
+METRIC_FIELDS: tuple[str, ...] = (
+    "impressions",
+    "reach",
+    "engagements",
+    "likes",
+    "comments",
+    "shares",
+    "clicks",
+    "video_views",
+)
 
 
 class PostMetrics(TenantScopedModel):

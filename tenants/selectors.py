@@ -114,3 +114,25 @@ def tenant_usage(tenant: Tenant, month: datetime.date) -> dict[str, Any]:
             "limit": limits.get("monthlyActiveUsers"),
         },
     }
+
+
+# --- Reads other apps use (their public way to members, teams and tenants) -----------------------------------------
+def active_members() -> QuerySet[Membership]:
+    """Active members of the current tenant with their user, oldest first."""
+    return Membership.objects.filter(is_active=True).select_related("user").order_by("created_at", "id")
+
+
+def active_membership_of(user: User) -> Membership | None:
+    """`user`'s active membership in the current tenant, or None."""
+    return active_members().filter(user=user).first()
+
+
+def teams_by_ids(ids) -> dict:
+    """Teams of the current tenant by id (ids of other tenants are simply absent)."""
+    return Team.objects.in_bulk(list(ids))
+
+
+def tenants_by_ids(ids) -> dict:
+    """Tenants by id, across the platform: for background jobs that work for several tenants in one run."""
+    with tenancy.platform_access():
+        return {tenant.pk: tenant for tenant in Tenant.objects.filter(pk__in=list(ids))}

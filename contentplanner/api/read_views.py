@@ -1,166 +1,45 @@
-"""Read-model endpoints of posts: calendar, counts, export (CSV/PDF). Thin: parse, scope, call read_models/exports."""
+"""Read-model endpoints over the caller's visible, filtered posts: calendar, counts, export (CSV/PDF), a post's
+metrics, and the analytics reports. Thin: validate the query, scope, call the selectors, render.
+
+Analytics date ranges (`from`, `to`) are inclusive local dates in the tenant's time zone (default: the last 30 days)
+and select posts by `publishedAt`; channel days are the networks' (UTC) days.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from contentplanner import exports, read_models
+from contentplanner.api import exports
 from contentplanner.api.filters import filter_posts, post_filter_parameters
-from contentplanner.models import PostState
+from contentplanner.api.serializers import analytics as a
+from contentplanner.api.serializers import reads as r
+from contentplanner.selectors import analytics, calendar
+from core.api.inputs import validated
+from core.api.pagination import PageNumberPagination
 from core.api.schema import error_responses
-from core.api.viewsets import TenantAPIMixin
-from core.errors import ValidationFailed
+from core.api.viewsets import TenantAPIView
+from core.errors import NotFound
+from social import selectors as social_selectors
+
+MAX_ANALYTICS_DAYS = 366
+MAX_SERIES_POINTS = 2000
 
 
-class ReadView(TenantAPIMixin, APIView):
+class PostReadView(TenantAPIView):
     """A GET endpoint over the caller's visible, filtered posts."""
 
     def posts(self):
-        return filter_posts(self.request, read_models.visible_posts(self.principal))
+        return filter_posts(self.request, calendar.visible_posts(self.principal))
 
     def tenant_tz(self) -> ZoneInfo:
         return ZoneInfo(self.principal.tenant.timezone or "UTC")
-
-    def parse(self, serializer_class: type[serializers.Serializer]) -> dict:
-        query = serializer_class(data=self.request.query_params)
-        if not query.is_valid():
-            raise ValidationFailed(details=query.errors)
-        return query.validated_data
-
-
-# --- calendar ------------------------------------------------------------------------------------------------------
-class CalendarQuery(serializers.Serializer):
-    to = serializers.DateField()
-    include_posts = serializers.BooleanField(default=False)
-
-
-# `from` is a Python keyword: declared after the class body.
-CalendarQuery._declared_fields["from"] = serializers.DateField()
-
-_state_counts = inline_serializer(
-    name="PostStateCounts", fields={state: serializers.IntegerField() for state in read_models.COUNTED_STATES}
-)
-# camelCase on the wire: the renderer camelizes these snake_case keys.
-CalendarOutput = inline_serializer(
-    name="PostCalendar",
-    fields={
-        "from": serializers.DateField(),
-        "to": serializers.DateField(),
-        "timezone": serializers.CharField(help_text="The tenant's IANA time zone; days are its calendar days."),
-        "total": serializers.IntegerField(),
-        "days": inline_serializer(
-            name="PostCalendarDay",
-            many=True,
-            fields={"date": serializers.DateField(), "total": serializers.IntegerField(), "counts": _state_counts},
-        ),
-        "posts": inline_serializer(
-            name="PostCalendarEntry",
-            many=True,
-            required=False,
-            fields={
-                "id": serializers.UUIDField(),
-                "channel": serializers.UUIDField(),
-                "channel_name": serializers.CharField(),
-                "network": serializers.CharField(),
-                "state": serializers.ChoiceField(choices=PostState.choices),
-                "publish_at": serializers.DateTimeField(allow_null=True),
-                "published_at": serializers.DateTimeField(allow_null=True),
-                "date": serializers.DateField(help_text="The local day the post is counted on."),
-                "text_excerpt": serializers.CharField(),
-            },
-        ),
-        "posts_truncated": serializers.BooleanField(required=False),
-    },
-)
-
-
-class PostCalendarView(ReadView):
-    required_permissions = {"get": "cp.post.read"}
-
-    @extend_schema(
-        operation_id="cp_posts_calendar",
-        summary="Post counts per local day and state",
-        description=(
-            "Counts per day (in the tenant's time zone, DST-correct) and state for `from`..`to` (inclusive dates, "
-            f"at most {read_models.MAX_CALENDAR_DAYS} days). A post is placed by `publishedAt` when published, "
-            "otherwise by `publishAt`; posts with neither are not on the calendar. Deleted posts are never counted. "
-            f"`includePosts=true` also lists the posts of the range (at most {read_models.MAX_CALENDAR_POSTS}; "
-            "`postsTruncated` says when more matched). Accepts the post list filters."
-        ),
-        parameters=[
-            OpenApiParameter("from", OpenApiTypes.DATE, required=True),
-            OpenApiParameter("to", OpenApiTypes.DATE, required=True),
-            OpenApiParameter("includePosts", OpenApiTypes.BOOL),
-            *post_filter_parameters(),
-        ],
-        responses={200: CalendarOutput, **error_responses(400)},
-    )
-    def get(self, request):
-        query = self.parse(CalendarQuery)
-        span = read_models.local_range(query["from"], query["to"], self.principal.tenant.timezone or "UTC")
-        return Response(read_models.calendar(self.posts(), span, include_posts=query["include_posts"]))
-
-
-# --- counts --------------------------------------------------------------------------------------------------------
-class CountsQuery(serializers.Serializer):
-    group_by = serializers.ChoiceField(choices=read_models.GROUP_BY_CHOICES, required=False)
-
-
-CountsOutput = inline_serializer(
-    name="PostCounts",
-    fields={
-        "total": serializers.IntegerField(),
-        "by_state": _state_counts,
-        "needs_attention": serializers.IntegerField(),
-        "group_by": serializers.CharField(required=False),
-        "groups": inline_serializer(
-            name="PostCountsGroup",
-            many=True,
-            required=False,
-            fields={
-                "id": serializers.UUIDField(allow_null=True, help_text="Null: posts without a campaign/tag."),
-                "name": serializers.CharField(allow_null=True),
-                "total": serializers.IntegerField(),
-                "by_state": _state_counts,
-            },
-        ),
-    },
-)
-
-
-class PostCountsView(ReadView):
-    required_permissions = {"get": "cp.post.read"}
-
-    @extend_schema(
-        operation_id="cp_posts_counts",
-        summary="Post counts per state (optionally per campaign or tag)",
-        description=(
-            "Counts of the posts the caller can see (channels of their teams; OWNER/ADMIN all), deleted posts "
-            "excluded, with the post list filters. `groupBy=campaign|tag` adds per-group counts (a post with two "
-            "tags counts in both groups)."
-        ),
-        parameters=[
-            OpenApiParameter("groupBy", OpenApiTypes.STR, enum=list(read_models.GROUP_BY_CHOICES)),
-            *post_filter_parameters(),
-        ],
-        responses={200: CountsOutput, **error_responses(400)},
-    )
-    def get(self, request):
-        query = self.parse(CountsQuery)
-        return Response(read_models.post_counts(self.posts(), group_by=query.get("group_by")))
-
-
-# --- export --------------------------------------------------------------------------------------------------------
-class ExportQuery(serializers.Serializer):
-    format = serializers.ChoiceField(choices=exports.EXPORT_FORMATS, default="csv")
 
 
 class FileDownloadMixin:
@@ -174,7 +53,57 @@ class FileDownloadMixin:
         return f"{stem}-{timezone.now().strftime('%Y%m%d-%H%M%S')}.{extension}"
 
 
-class PostExportView(FileDownloadMixin, ReadView):
+# --- calendar, counts, export --------------------------------------------------------------------------------------
+class PostCalendarView(PostReadView):
+    required_permissions = {"get": "cp.post.read"}
+
+    @extend_schema(
+        operation_id="cp_posts_calendar",
+        summary="Post counts per local day and state",
+        description=(
+            "Counts per day (in the tenant's time zone, DST-correct) and state for `from`..`to` (inclusive dates, "
+            f"at most {calendar.MAX_CALENDAR_DAYS} days). A post is placed by `publishedAt` when published, "
+            "otherwise by `publishAt`; posts with neither are not on the calendar. Deleted posts are never counted. "
+            f"`includePosts=true` also lists the posts of the range (at most {calendar.MAX_CALENDAR_POSTS}; "
+            "`postsTruncated` says when more matched). Accepts the post list filters."
+        ),
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("includePosts", OpenApiTypes.BOOL),
+            *post_filter_parameters(),
+        ],
+        responses={200: r.CalendarOutput, **error_responses(400)},
+    )
+    def get(self, request):
+        query = validated(r.CalendarQuery, request, source="query")
+        span = calendar.local_range(query["from"], query["to"], self.principal.tenant.timezone or "UTC")
+        return Response(calendar.calendar(self.posts(), span, include_posts=query["include_posts"]))
+
+
+class PostCountsView(PostReadView):
+    required_permissions = {"get": "cp.post.read"}
+
+    @extend_schema(
+        operation_id="cp_posts_counts",
+        summary="Post counts per state (optionally per campaign or tag)",
+        description=(
+            "Counts of the posts the caller can see (channels of their teams; OWNER/ADMIN all), deleted posts "
+            "excluded, with the post list filters. `groupBy=campaign|tag` adds per-group counts (a post with two "
+            "tags counts in both groups)."
+        ),
+        parameters=[
+            OpenApiParameter("groupBy", OpenApiTypes.STR, enum=list(calendar.GROUP_BY_CHOICES)),
+            *post_filter_parameters(),
+        ],
+        responses={200: r.CountsOutput, **error_responses(400)},
+    )
+    def get(self, request):
+        query = validated(r.CountsQuery, request, source="query")
+        return Response(calendar.post_counts(self.posts(), group_by=query.get("group_by")))
+
+
+class PostExportView(FileDownloadMixin, PostReadView):
     required_permissions = {"get": "cp.export"}
 
     @extend_schema(
@@ -196,7 +125,7 @@ class PostExportView(FileDownloadMixin, ReadView):
         },
     )
     def get(self, request):
-        query = self.parse(ExportQuery)
+        query = validated(r.ExportQuery, request, source="query")
         posts, tz = self.posts(), self.tenant_tz()
         if query["format"] == "pdf":
             title = f"Posts of {self.principal.tenant.name}"
@@ -206,4 +135,156 @@ class PostExportView(FileDownloadMixin, ReadView):
         lines = exports.in_tenant(self.principal.tenant, exports.stream_posts_csv(posts, tz))
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.filename("posts", "csv")}"'
+        return response
+
+
+# --- analytics -----------------------------------------------------------------------------------------------------
+class AnalyticsView(PostReadView):
+    required_permissions = {"get": "cp.analytics.read"}
+
+    def span(self, query: dict) -> calendar.LocalRange:
+        tz = self.tenant_tz()
+        last = query.get("to") or timezone.now().astimezone(tz).date()
+        first = query.get("from") or last - timedelta(days=a.DEFAULT_ANALYTICS_DAYS - 1)
+        return calendar.local_range(first, last, tz.key, max_days=MAX_ANALYTICS_DAYS)
+
+
+class PostMetricsView(AnalyticsView):
+    @extend_schema(
+        operation_id="cp_posts_metrics",
+        summary="A post's metrics over time",
+        description=f"Every collection of the post's metrics, oldest first (the newest {MAX_SERIES_POINTS}).",
+        responses={200: a.PostMetricsSeries, **error_responses(404)},
+    )
+    def get(self, request, pk):
+        post = calendar.visible_posts(self.principal).filter(pk=pk).first()
+        if post is None:
+            raise NotFound()
+        return Response({"post_id": post.pk, "results": analytics.metrics_series(post, limit=MAX_SERIES_POINTS)})
+
+
+class PostAnalyticsView(AnalyticsView):
+    pagination_class = PageNumberPagination
+
+    def published_posts(self, query: dict):
+        posts = analytics.published_in(self.posts(), self.span(query))
+        return analytics.post_analytics(posts, ordering=query["ordering"])
+
+    @extend_schema(
+        operation_id="cp_analytics_posts",
+        summary="Published posts with their latest metrics",
+        parameters=[
+            *a.RANGE_PARAMETERS,
+            OpenApiParameter(
+                "ordering", OpenApiTypes.STR, enum=a.ORDERING_CHOICES, description=a.orderings_description()
+            ),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("pageSize", OpenApiTypes.INT),
+            *post_filter_parameters(),
+        ],
+        responses={200: a.PaginatedPostAnalytics, **error_responses(400)},
+    )
+    def get(self, request):
+        query = validated(a.PostAnalyticsQuery, request, source="query")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(self.published_posts(query), request, view=self)
+        return paginator.get_paginated_response([analytics.post_analytics_row(post) for post in page])
+
+
+class _GroupAnalyticsView(AnalyticsView):
+    group: str
+
+    def get(self, request):
+        span = self.span(validated(a.RangeQuery, request, source="query"))
+        posts = analytics.published_in(self.posts(), span)
+        return Response(
+            {
+                "from": span.first,
+                "to": span.last,
+                "totals": analytics.metrics_totals(posts),
+                "results": analytics.metrics_by_group(posts, self.group),
+            }
+        )
+
+
+_GROUP_DESCRIPTION = (
+    "Sums of the latest metrics of the {what}'s published posts in the range, and engagement rate "
+    "(engagements / impressions). Most engaging first. Accepts the post list filters."
+)
+
+
+class TagAnalyticsView(_GroupAnalyticsView):
+    group = "tag"
+
+    @extend_schema(
+        operation_id="cp_analytics_tags",
+        summary="Metrics per tag",
+        description=_GROUP_DESCRIPTION.format(what="tag") + " A post with two tags counts in both.",
+        parameters=[*a.RANGE_PARAMETERS, *post_filter_parameters()],
+        responses={200: a.GroupReport, **error_responses(400)},
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class CampaignAnalyticsView(_GroupAnalyticsView):
+    group = "campaign"
+
+    @extend_schema(
+        operation_id="cp_analytics_campaigns",
+        summary="Metrics per campaign",
+        description=_GROUP_DESCRIPTION.format(what="campaign"),
+        parameters=[*a.RANGE_PARAMETERS, *post_filter_parameters()],
+        responses={200: a.GroupReport, **error_responses(400)},
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class ChannelAnalyticsView(AnalyticsView):
+    @extend_schema(
+        operation_id="cp_analytics_channels",
+        summary="Channel metrics per day",
+        description="Per visible channel: its daily figures in the range and the period totals.",
+        parameters=[
+            *a.RANGE_PARAMETERS,
+            OpenApiParameter("channel", OpenApiTypes.STR, description="Comma-separated channel ids."),
+        ],
+        responses={200: a.ChannelReport, **error_responses(400)},
+    )
+    def get(self, request):
+        query = validated(a.ChannelAnalyticsQuery, request, source="query")
+        span = self.span(query)
+        channels = social_selectors.channels_visible_to(self.principal)
+        if query.get("channel"):
+            channels = channels.filter(pk__in=query["channel"])
+        return Response(
+            {"from": span.first, "to": span.last, "results": analytics.channel_series(channels, span.first, span.last)}
+        )
+
+
+class AnalyticsExportView(FileDownloadMixin, PostAnalyticsView):
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="cp_analytics_export",
+        summary="Post analytics as CSV",
+        description="The rows of /analytics/posts (same range, ordering and filters) as a streamed UTF-8 CSV.",
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["csv"]),
+            *a.RANGE_PARAMETERS,
+            OpenApiParameter("ordering", OpenApiTypes.STR, enum=a.ORDERING_CHOICES),
+            *post_filter_parameters(),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV file"),
+            **error_responses(400),
+        },
+    )
+    def get(self, request):
+        query = validated(a.AnalyticsExportQuery, request, source="query")
+        posts = self.published_posts(query)
+        lines = exports.in_tenant(self.principal.tenant, exports.stream_analytics_csv(posts, self.tenant_tz()))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.filename("post-analytics", "csv")}"'
         return response

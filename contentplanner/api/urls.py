@@ -1,7 +1,6 @@
 from django.urls import re_path
 
-from contentplanner.api import analytics_views, read_views, views
-from contentplanner.api.publishing_views import PostPublishingViewSet
+from contentplanner.api import read_views, views
 from core.api.routers import ApiRouter
 from core.api.viewsets import UUID_PATTERN
 
@@ -16,32 +15,12 @@ read_model_urls = [
     re_path(r"^posts/calendar/?$", read_views.PostCalendarView.as_view(), name="cp-posts-calendar"),
     re_path(r"^posts/counts/?$", read_views.PostCountsView.as_view(), name="cp-posts-counts"),
     re_path(r"^posts/export/?$", read_views.PostExportView.as_view(), name="cp-posts-export"),
-    re_path(
-        rf"^posts/(?P<pk>{UUID_PATTERN})/metrics/?$", analytics_views.PostMetricsView.as_view(), name="cp-post-metrics"
-    ),
-    re_path(r"^analytics/posts/?$", analytics_views.PostAnalyticsView.as_view(), name="cp-analytics-posts"),
-    re_path(r"^analytics/channels/?$", analytics_views.ChannelAnalyticsView.as_view(), name="cp-analytics-channels"),
-    re_path(r"^analytics/tags/?$", analytics_views.TagAnalyticsView.as_view(), name="cp-analytics-tags"),
-    re_path(r"^analytics/campaigns/?$", analytics_views.CampaignAnalyticsView.as_view(), name="cp-analytics-campaigns"),
-    re_path(r"^analytics/export/?$", analytics_views.AnalyticsExportView.as_view(), name="cp-analytics-export"),
+    re_path(rf"^posts/(?P<pk>{UUID_PATTERN})/metrics/?$", read_views.PostMetricsView.as_view(), name="cp-post-metrics"),
+    re_path(r"^analytics/posts/?$", read_views.PostAnalyticsView.as_view(), name="cp-analytics-posts"),
+    re_path(r"^analytics/channels/?$", read_views.ChannelAnalyticsView.as_view(), name="cp-analytics-channels"),
+    re_path(r"^analytics/tags/?$", read_views.TagAnalyticsView.as_view(), name="cp-analytics-tags"),
+    re_path(r"^analytics/campaigns/?$", read_views.CampaignAnalyticsView.as_view(), name="cp-analytics-campaigns"),
+    re_path(r"^analytics/export/?$", read_views.AnalyticsExportView.as_view(), name="cp-analytics-export"),
 ]
 
-publishing_urls = [
-    re_path(
-        rf"^posts/(?P<pk>{UUID_PATTERN})/publish/?$",
-        PostPublishingViewSet.as_view({"post": "publish"}),
-        name="cp-post-publish",
-    ),
-    re_path(
-        rf"^posts/(?P<pk>{UUID_PATTERN})/retry/?$",
-        PostPublishingViewSet.as_view({"post": "retry"}),
-        name="cp-post-retry",
-    ),
-    re_path(
-        rf"^posts/(?P<pk>{UUID_PATTERN})/attempts/?$",
-        PostPublishingViewSet.as_view({"get": "attempts"}),
-        name="cp-post-attempts",
-    ),
-]
-
-urlpatterns = [*read_model_urls, *publishing_urls, *router.urls]
+urlpatterns = [*read_model_urls, *router.urls]

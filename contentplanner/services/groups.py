@@ -10,6 +10,7 @@ from contentplanner import states
 from contentplanner.errors import ContentRulesViolated, InvalidPostState, PublishAtInPast
 from contentplanner.models import Post, PostContent, PostGroup, PostGroupMedia, PostState
 from contentplanner.services import posts as post_services
+from contentplanner.services.validation import assert_publishable_channel
 from core import audit
 from core.auth import Principal
 from core.errors import DomainError
@@ -41,7 +42,7 @@ def create_group(*, actor: Principal, channels: list, content: dict) -> PostGrou
     if publish_at is not None and publish_at <= timezone.now():
         raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
     for channel in channels:
-        post_services.assert_publishable_channel(channel)
+        assert_publishable_channel(channel)
     with transaction.atomic():
         group = PostGroup(author=actor.user)
         for name in GROUP_FIELDS:
@@ -60,7 +61,7 @@ def create_group(*, actor: Principal, channels: list, content: dict) -> PostGrou
             post_services.create_post(
                 actor=actor, channel=channel, content=_post_content(content, channel.network), group=group
             )
-        audit.record("cp.post_group.create", group, changes={"channels": [str(c.pk) for c in channels]})
+        audit.record("cp.post_group.create", group, actor=actor, changes={"channels": [str(c.pk) for c in channels]})
     return group
 
 
@@ -94,7 +95,10 @@ def update_group(group: PostGroup, *, actor: Principal, changes: dict) -> PostGr
                 post, actor=actor, changes=_post_content(changes, post.channel.network), from_group=True
             )
         audit.record(
-            "cp.post_group.update", group, changes=audit.diff(before, {n: getattr(group, n) for n in GROUP_FIELDS})
+            "cp.post_group.update",
+            group,
+            actor=actor,
+            changes=audit.diff(before, {n: getattr(group, n) for n in GROUP_FIELDS}),
         )
     return group
 
@@ -114,7 +118,7 @@ def delete_group(group: PostGroup, *, actor: Principal) -> dict:
         if not kept:
             group.deleted_at = timezone.now()
             group.save(update_fields=["deleted_at", "updated_at"])
-        audit.record("cp.post_group.delete", group, changes={"deleted": deleted, "kept": kept})
+        audit.record("cp.post_group.delete", group, actor=actor, changes={"deleted": deleted, "kept": kept})
     return {"deleted": deleted, "kept": kept}
 
 
@@ -160,7 +164,7 @@ def schedule_group(group: PostGroup, *, actor: Principal, publish_at=None, publi
 
 def publish_group(group: PostGroup, *, actor: Principal) -> list[Post]:
     """Publish every draft/approved post of the group now."""
-    return _act_on_posts(group, "publish", lambda post: post_services.publish_post_now(post, actor=actor))
+    return _act_on_posts(group, "publish", lambda post: post_services.request_publish_now(post, actor=actor))
 
 
 def duplicate_group(group: PostGroup, *, actor: Principal) -> PostGroup:
@@ -184,5 +188,5 @@ def duplicate_group(group: PostGroup, *, actor: Principal) -> PostGroup:
             )
             if post.is_customized:
                 Post.objects.filter(pk=new.pk).update(is_customized=True)
-        audit.record("cp.post_group.duplicate", copy, changes={"source": str(group.pk)})
+        audit.record("cp.post_group.duplicate", copy, actor=actor, changes={"source": str(group.pk)})
     return copy

@@ -7,43 +7,22 @@ campaign, assignee, publish_at (UTC datetime) and publish_timezone.
 
 from __future__ import annotations
 
-from django.conf import settings as django_settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from contentplanner import states
-from contentplanner.errors import ChannelUnavailable, ContentRulesViolated, NoPublishAt, PostPublished, PublishAtInPast
-from contentplanner.models import Post, PostContent, PostGroup, PostMedia, PostState
+from contentplanner import states, tasks
+from contentplanner.errors import ContentRulesViolated, InvalidPostState, NoPublishAt, PostPublished, PublishAtInPast
+from contentplanner.models import Post, PostContent, PostGroup, PostMedia, PostState, PublishAttempt
+from contentplanner.publishing import claims
 from contentplanner.services import approval, feed
-from contentplanner.services.validation import ContentDraft, content_errors, flatten
+from contentplanner.services.validation import assert_publishable_channel, content_errors_for, flatten
 from core import audit
 from core.auth import Principal
+from core.notify import notify
 
 CONTENT_KEYS = frozenset({*PostContent.CONTENT_FIELDS, "post_type", "network_options", "media"})
 INTERNAL_KEYS = frozenset({"tags", "campaign", "assignee", "publish_at", "publish_timezone"})
 AUDITED_FIELDS = ("state", "publish_at", "is_customized", *PostContent.CONTENT_FIELDS)
-
-
-def content_errors_for(post: Post) -> dict[str, list[dict]]:
-    """The channel network's rule violations of the post's current content (field -> entries)."""
-    media = tuple(item.media for item in post.media_items.select_related("media").order_by("position"))
-    draft = ContentDraft(
-        text=post.text,
-        title=post.title,
-        post_type=post.post_type,
-        media=media,
-        link_url=post.link_url,
-        first_comment=post.first_comment,
-    )
-    return content_errors(post.channel.network, draft)
-
-
-def assert_publishable_channel(channel) -> None:
-    from social.models import ChannelStatus
-
-    if channel.status != ChannelStatus.ACTIVE or not channel.publishing_enabled:
-        raise ChannelUnavailable(details={"channelIds": [f"Channel {channel.pk} is not active for publishing."]})
 
 
 def _set_media(post: Post, media: list) -> None:
@@ -105,7 +84,7 @@ def create_post(
         feed.add_history(post, "created", actor=actor.user, data={"groupId": str(group.pk) if group else None})
         if post.assignee_id:
             _assigned(post, actor)
-        audit.record(audit_action, post, changes={"channel": str(channel.pk), "state": post.state})
+        audit.record(audit_action, post, actor=actor, changes={"channel": str(channel.pk), "state": post.state})
     return post
 
 
@@ -163,7 +142,7 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
             feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": post.publish_at.isoformat()})
         if assignee_changed and post.assignee_id:
             _assigned(post, actor)
-        audit.record("cp.post.update", post, changes=audit.diff(before, _snapshot(post)))
+        audit.record("cp.post.update", post, actor=actor, changes=audit.diff(before, _snapshot(post)))
     return post
 
 
@@ -186,15 +165,13 @@ def _assigned(post: Post, actor: Principal) -> None:
     feed.add_history(post, "assigned", actor=actor.user, data={"assignee": str(assignee.pk)})
     if actor.user is not None and actor.user.pk == assignee.pk:
         return
-    recipient = assignee.email
-    transaction.on_commit(
-        lambda: send_mail(
-            subject="A post was assigned to you",
-            message=f"{actor.label} assigned post {post.pk} to you.",
-            from_email=django_settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[recipient],
-            fail_silently=True,
-        )
+    notify(
+        "contentplanner.post.assigned",
+        to=[assignee.email],
+        subject="A post was assigned to you",
+        body=f"{actor.label} assigned post {post.pk} to you.",
+        tenant_id=post.tenant_id,
+        data={"postId": str(post.pk), "assignedBy": actor.label},
     )
 
 
@@ -223,7 +200,9 @@ def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_time
         post.warnings = []
         post.save()
         feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": when.isoformat()})
-        audit.record("cp.post.schedule", post, changes={"state": [previous, post.state], "publishAt": when})
+        audit.record(
+            "cp.post.schedule", post, actor=actor, changes={"state": [previous, post.state], "publishAt": when}
+        )
     return post
 
 
@@ -237,7 +216,7 @@ def unschedule_post(post: Post, *, actor: Principal) -> Post:
         post.state, post.next_attempt_at = target, None
         post.save(update_fields=["state", "next_attempt_at", "updated_at"])
         feed.add_history(post, "unscheduled", actor=actor.user, data={"state": target})
-        audit.record("cp.post.unschedule", post, changes={"state": [PostState.SCHEDULED, target]})
+        audit.record("cp.post.unschedule", post, actor=actor, changes={"state": [PostState.SCHEDULED, target]})
     return post
 
 
@@ -251,22 +230,76 @@ def delete_post(post: Post, *, actor: Principal) -> Post:
         post.state, post.deleted_at = PostState.DELETED, timezone.now()
         post.save(update_fields=["state", "deleted_at", "updated_at"])
         feed.add_history(post, "deleted", actor=actor.user)
-        audit.record("cp.post.delete", post, changes={"state": [previous, post.state]})
+        audit.record("cp.post.delete", post, actor=actor, changes={"state": [previous, post.state]})
     return post
 
 
-def publish_post_now(post: Post, *, actor: Principal) -> Post:
-    """draft/approved -> publishing now, through the publishing pipeline (which checks approval, channel, rules)."""
-    from contentplanner.publishing import request_publish_now
+def request_publish_now(post: Post, *, actor: Principal) -> Post:
+    """draft/approved -> publishing now, through the dispatcher's claim (409 when not allowed); the one publish
+    task is enqueued after commit."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel", "author").get(pk=post.pk)
+        states.assert_action(post, "publish")
+        states.assert_transition(post, PostState.PUBLISHING)
+        approval.assert_may_skip_approval(post)
+        assert_publishable_channel(post.channel)
+        errors = content_errors_for(post)
+        if errors:
+            raise ContentRulesViolated(details=errors)
+        now = timezone.now()
+        previous = post.state
+        extra = {} if post.publish_at else {"publish_at": now}
+        if not claims.claim_post(
+            post.pk, seen_attempts=post.attempt_count, from_states=(previous,), now=now, extra=extra
+        ):
+            raise InvalidPostState("The post changed meanwhile; reload it.", details={"state": post.state})
+        attempt = post.attempt_count + 1
+        PublishAttempt.objects.create(post=post, number=attempt, started_at=now)
+        post.refresh_from_db()
+        feed.add_history(post, "publishNow", actor=actor.user, data={"from": previous, "attempt": attempt})
+        audit.record("cp.post.publish_now", post, actor=actor, changes={"state": [previous, PostState.PUBLISHING]})
+        tasks.enqueue([claims.Claim(post_id=str(post.pk), attempt=attempt, tenant_id=str(post.tenant_id))])
+    return post
 
-    return request_publish_now(post, actor=actor.user)
 
-
-def retry_failed_post(post: Post, *, actor: Principal) -> Post:
-    """failed -> scheduled through the publishing pipeline."""
-    from contentplanner.publishing import retry_post
-
-    return retry_post(post, actor=actor.user)
+def retry_post(post: Post, *, actor: Principal) -> Post:
+    """failed -> scheduled (now, if its time has passed). Attempt numbers continue; a new run begins, with a fresh
+    budget of automatic retries."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel").get(pk=post.pk)
+        states.assert_action(post, "retry")
+        states.assert_transition(post, PostState.SCHEDULED)
+        assert_publishable_channel(post.channel)
+        now = timezone.now()
+        before = {"state": post.state, "errorCode": post.error_code}
+        post.state = PostState.SCHEDULED
+        if post.publish_at is None or post.publish_at < now:
+            post.publish_at = now
+        post.next_attempt_at = None
+        post.run_started_attempt = post.attempt_count
+        post.error_code = ""
+        post.error_message = ""
+        post.save(
+            update_fields=[
+                "state",
+                "publish_at",
+                "next_attempt_at",
+                "run_started_attempt",
+                "error_code",
+                "error_message",
+                "updated_at",
+            ]
+        )
+        feed.add_history(
+            post, "scheduled", actor=actor.user, data={"retry": True, "publishAt": post.publish_at.isoformat()}
+        )
+        audit.record(
+            "cp.post.retry",
+            post,
+            actor=actor,
+            changes={"state": [before["state"], post.state], "errorCode": [before["errorCode"], ""]},
+        )
+    return post
 
 
 def content_of(post: Post) -> dict:

@@ -25,10 +25,12 @@ class IsTenantMember(BasePermission):
 
 
 def required_permission_for(view, request) -> str | None:
-    """`required_permissions` maps an action (or HTTP method) to a permission string; `*` is the fallback."""
+    """`required_permissions` maps `"action:method"` (e.g. `"feed:get"`), an action, or an HTTP method to a
+    permission string, most specific first; `*` is the fallback."""
     mapping: dict[str, str | None] = getattr(view, "required_permissions", {}) or {}
     action = getattr(view, "action", None)
-    for key in (action, request.method.lower(), "*"):
+    method = request.method.lower()
+    for key in (f"{action}:{method}" if action else None, action, method, "*"):
         if key is not None and key in mapping:
             return mapping[key]
     return None
