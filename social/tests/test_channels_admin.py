@@ -3,7 +3,7 @@ import pytest
 from core import tenancy
 from core.models import AuditLogEntry
 from social.models import Channel
-from social.tests.channel_helpers import make_channel
+from social.tests.factories import ChannelFactory
 from tenants.models import User
 
 
@@ -14,8 +14,8 @@ def staff_client(client, db):
 
 
 def test_changelist_and_change_page_render_without_tokens(staff_client, tenant, other_tenant):
-    mine = make_channel(tenant, name="Acme Page", access_token="TOPSECRET-AT", refresh_token="TOPSECRET-RT")
-    make_channel(other_tenant, name="Globex Page")
+    mine = ChannelFactory(tenant=tenant, name="Acme Page", access_token="TOPSECRET-AT", refresh_token="TOPSECRET-RT")
+    ChannelFactory(tenant=other_tenant, name="Globex Page")
     listing = staff_client.get("/admin/social/channel/", {"network__exact": "sandbox", "q": "Page"})
     assert listing.status_code == 200
     html = listing.content.decode()
@@ -28,8 +28,8 @@ def test_changelist_and_change_page_render_without_tokens(staff_client, tenant, 
 
 
 def test_refresh_token_now_action(staff_client, tenant, owner):
-    channel = make_channel(tenant, access_token="old-token", refresh_token="rt")
-    broken = make_channel(tenant, name="Broken", config={"sandbox": {"failWith": "NETWORK_DOWN"}})
+    channel = ChannelFactory(tenant=tenant, access_token="old-token", refresh_token="rt")
+    broken = ChannelFactory(tenant=tenant, name="Broken", sandbox={"failWith": "NETWORK_DOWN"})
     response = staff_client.post(
         "/admin/social/channel/",
         {"action": "refresh_token_now", "_selected_action": [str(channel.pk), str(broken.pk)]},

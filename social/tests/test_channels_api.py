@@ -3,7 +3,7 @@ import pytest
 from core import tenancy
 from core.models import AuditLogEntry
 from social.models import Channel, ChannelStatus, TeamChannel
-from social.tests.channel_helpers import add_to_team, make_channel, make_team
+from social.tests.factories import ChannelFactory, TeamFactory, add_to_team
 from tenants.models import Team
 from tenants.roles import Role
 
@@ -16,7 +16,7 @@ def admin_client(tenant, make_member, api_client_for):
 
 
 def test_list_shows_channels_without_tokens(owner_client, tenant):
-    channel = make_channel(tenant, name="Acme Page", network="facebook")
+    channel = ChannelFactory(tenant=tenant, name="Acme Page", network="facebook")
     response = owner_client.get(URL)
     assert response.status_code == 200
     body = response.json()
@@ -34,7 +34,7 @@ def test_list_shows_channels_without_tokens(owner_client, tenant):
 def test_tokens_are_encrypted_at_rest(tenant):
     from django.db import connection
 
-    channel = make_channel(tenant, access_token="plain-token-value")
+    channel = ChannelFactory(tenant=tenant, access_token="plain-token-value")
     with tenancy.platform_access(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT access_token FROM social_channel WHERE id = %s",
@@ -45,9 +45,9 @@ def test_tokens_are_encrypted_at_rest(tenant):
 
 
 def test_filters_by_network_status_and_team(owner_client, tenant):
-    team = make_team(tenant, "Marketing")
-    fb = make_channel(tenant, network="facebook", teams=[team])
-    make_channel(tenant, network="x", status=ChannelStatus.NEEDS_ATTENTION)
+    team = TeamFactory(tenant=tenant, name="Marketing")
+    fb = ChannelFactory(tenant=tenant, network="facebook", teams=[team])
+    ChannelFactory(tenant=tenant, network="x", status=ChannelStatus.NEEDS_ATTENTION)
     ids = lambda params: [r["id"] for r in owner_client.get(URL, params).json()["results"]]  # noqa: E731
     assert ids({"network": "facebook"}) == [str(fb.pk)]
     assert len(ids({"status": "needsAttention"})) == 1
@@ -57,9 +57,9 @@ def test_filters_by_network_status_and_team(owner_client, tenant):
 
 
 def test_editor_sees_only_their_teams_channels(tenant, make_member, api_client_for):
-    team_a, team_b = make_team(tenant, "A"), make_team(tenant, "B")
-    mine = make_channel(tenant, teams=[team_a])
-    theirs = make_channel(tenant, teams=[team_b])
+    team_a, team_b = TeamFactory(tenant=tenant, name="A"), TeamFactory(tenant=tenant, name="B")
+    mine = ChannelFactory(tenant=tenant, teams=[team_a])
+    theirs = ChannelFactory(tenant=tenant, teams=[team_b])
     editor = make_member(tenant, Role.EDITOR)
     add_to_team(team_a, editor)
     client = api_client_for(editor)
@@ -70,16 +70,16 @@ def test_editor_sees_only_their_teams_channels(tenant, make_member, api_client_f
 
 
 def test_api_key_sees_all_channels(tenant, api_key_client_for):
-    team = make_team(tenant, "A")
-    make_channel(tenant, teams=[team])
-    make_channel(tenant)
+    team = TeamFactory(tenant=tenant, name="A")
+    ChannelFactory(tenant=tenant, teams=[team])
+    ChannelFactory(tenant=tenant)
     assert api_key_client_for(tenant).get(URL).json()["count"] == 2
 
 
 def test_counts_per_network_and_status(owner_client, tenant):
-    make_channel(tenant, network="facebook")
-    make_channel(tenant, network="facebook", status=ChannelStatus.NEEDS_ATTENTION)
-    make_channel(tenant, network="x", status=ChannelStatus.DISCONNECTED)
+    ChannelFactory(tenant=tenant, network="facebook")
+    ChannelFactory(tenant=tenant, network="facebook", status=ChannelStatus.NEEDS_ATTENTION)
+    ChannelFactory(tenant=tenant, network="x", status=ChannelStatus.DISCONNECTED)
     body = owner_client.get(f"{URL}counts").json()
     assert body["total"] == 3 and body["needsAttention"] == 1
     assert body["byNetwork"] == {"facebook": 2, "x": 1}
@@ -87,8 +87,8 @@ def test_counts_per_network_and_status(owner_client, tenant):
 
 
 def test_patch_renames_switches_products_and_replaces_teams(admin_client, tenant):
-    team_a, team_b = make_team(tenant, "A"), make_team(tenant, "B")
-    channel = make_channel(tenant, teams=[team_a])
+    team_a, team_b = TeamFactory(tenant=tenant, name="A"), TeamFactory(tenant=tenant, name="B")
+    channel = ChannelFactory(tenant=tenant, teams=[team_a])
     response = admin_client.patch(
         f"{URL}{channel.pk}", {"name": "Renamed", "products": ["cp"], "teamIds": [str(team_b.pk)]}, format="json"
     )
@@ -112,7 +112,7 @@ def test_patch_renames_switches_products_and_replaces_teams(admin_client, tenant
     ],
 )
 def test_patch_bad_input_is_400_and_changes_nothing(admin_client, tenant, payload, field):
-    channel = make_channel(tenant, name="Before")
+    channel = ChannelFactory(tenant=tenant, name="Before")
     response = admin_client.patch(f"{URL}{channel.pk}", payload, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["details"]
@@ -126,7 +126,7 @@ def test_delete_disconnects_revokes_and_keeps_the_row(admin_client, tenant, monk
 
     revoked = []
     monkeypatch.setattr(SandboxAdapter, "revoke", lambda self, creds: revoked.append(creds.access_token))
-    channel = make_channel(tenant, access_token="tok-to-revoke")
+    channel = ChannelFactory(tenant=tenant, access_token="tok-to-revoke")
     assert admin_client.delete(f"{URL}{channel.pk}").status_code == 204
     assert revoked == ["tok-to-revoke"]
     with tenancy.tenant_context(tenant):
@@ -144,7 +144,7 @@ def test_delete_still_disconnects_when_revoke_fails(admin_client, tenant, monkey
         raise TemporaryNetworkError("down")
 
     monkeypatch.setattr(SandboxAdapter, "revoke", boom)
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     assert admin_client.delete(f"{URL}{channel.pk}").status_code == 204
     with tenancy.tenant_context(tenant):
         channel.refresh_from_db()
@@ -152,7 +152,7 @@ def test_delete_still_disconnects_when_revoke_fails(admin_client, tenant, monkey
 
 
 def test_create_custom_placeholder_and_sandbox_channels(admin_client, tenant):
-    team = make_team(tenant, "A")
+    team = TeamFactory(tenant=tenant, name="A")
     custom = admin_client.post(
         URL,
         {
@@ -201,8 +201,8 @@ def test_create_bad_input_is_400_and_writes_nothing(admin_client, tenant, payloa
 def test_create_refused_at_the_plan_channel_limit(admin_client, tenant):
     tenant.limit_overrides = {"channels": 1}
     tenant.save()
-    make_channel(tenant)
-    make_channel(tenant, status=ChannelStatus.DISCONNECTED)  # disconnected channels do not count
+    ChannelFactory(tenant=tenant)
+    ChannelFactory(tenant=tenant, status=ChannelStatus.DISCONNECTED)  # disconnected channels do not count
     response = admin_client.post(URL, {"network": "sandbox", "name": "One too many"}, format="json")
     assert response.status_code == 403 and response.json()["error"]["code"] == "LIMIT_REACHED"
     with tenancy.tenant_context(tenant):
@@ -211,7 +211,7 @@ def test_create_refused_at_the_plan_channel_limit(admin_client, tenant):
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.VIEWER, Role.AGENT])
 def test_members_without_manage_cannot_change_channels(tenant, make_member, api_client_for, role):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     client = api_client_for(make_member(tenant, role))
     assert client.post(URL, {"network": "sandbox", "name": "x"}, format="json").status_code == 403
     assert client.delete(f"{URL}{channel.pk}").status_code == 403
@@ -222,7 +222,7 @@ def test_members_without_manage_cannot_change_channels(tenant, make_member, api_
 
 
 def test_other_tenants_channel_is_404_everywhere_and_unchanged(admin_client, other_tenant):
-    foreign = make_channel(other_tenant, name="Foreign")
+    foreign = ChannelFactory(tenant=other_tenant, name="Foreign")
     for method, path, data in [
         ("get", f"{URL}{foreign.pk}", None),
         ("patch", f"{URL}{foreign.pk}", {"name": "Hacked"}),
@@ -239,20 +239,20 @@ def test_other_tenants_channel_is_404_everywhere_and_unchanged(admin_client, oth
 
 
 def test_list_query_count_is_bounded(owner_client, tenant, django_assert_max_num_queries):
-    teams = [make_team(tenant, f"T{i}") for i in range(3)]
+    teams = [TeamFactory(tenant=tenant, name=f"T{i}") for i in range(3)]
     for i in range(50):
-        make_channel(tenant, teams=teams[: i % 3 + 1])
+        ChannelFactory(tenant=tenant, teams=teams[: i % 3 + 1])
     with django_assert_max_num_queries(8):
         response = owner_client.get(URL, {"pageSize": 100})
     assert len(response.json()["results"]) == 50
 
 
 def test_editor_list_query_count_is_bounded(tenant, make_member, api_client_for, django_assert_max_num_queries):
-    team = make_team(tenant, "A")
+    team = TeamFactory(tenant=tenant, name="A")
     editor = make_member(tenant, Role.EDITOR)
     add_to_team(team, editor)
     for _ in range(50):
-        make_channel(tenant, teams=[team])
+        ChannelFactory(tenant=tenant, teams=[team])
     client = api_client_for(editor)
     with django_assert_max_num_queries(8):
         response = client.get(URL, {"pageSize": 100})
@@ -260,8 +260,8 @@ def test_editor_list_query_count_is_bounded(tenant, make_member, api_client_for,
 
 
 def test_team_channels_get_and_put(admin_client, tenant, other_tenant):
-    team = make_team(tenant, "A")
-    one, two = make_channel(tenant, teams=[team]), make_channel(tenant)
+    team = TeamFactory(tenant=tenant, name="A")
+    one, two = ChannelFactory(tenant=tenant, teams=[team]), ChannelFactory(tenant=tenant)
     path = f"/api/v1/teams/{team.pk}/channels"
     assert [r["id"] for r in admin_client.get(path).json()["results"]] == [str(one.pk)]
     response = admin_client.put(path, {"channelIds": [str(two.pk)]}, format="json")
@@ -269,12 +269,12 @@ def test_team_channels_get_and_put(admin_client, tenant, other_tenant):
     assert [r["id"] for r in response.json()["results"]] == [str(two.pk)]
     with tenancy.tenant_context(tenant):
         assert list(TeamChannel.objects.filter(team=team).values_list("channel_id", flat=True)) == [two.pk]
-    foreign_channel = make_channel(other_tenant)
+    foreign_channel = ChannelFactory(tenant=other_tenant)
     bad = admin_client.put(path, {"channelIds": [str(foreign_channel.pk)]}, format="json")
     assert bad.status_code == 400 and "channelIds" in bad.json()["error"]["details"]
     with tenancy.tenant_context(tenant):
         assert list(TeamChannel.objects.filter(team=team).values_list("channel_id", flat=True)) == [two.pk]
-    foreign_team = make_team(other_tenant, "Theirs")
+    foreign_team = TeamFactory(tenant=other_tenant, name="Theirs")
     assert admin_client.get(f"/api/v1/teams/{foreign_team.pk}/channels").status_code == 404
     assert (
         admin_client.put(f"/api/v1/teams/{foreign_team.pk}/channels", {"channelIds": []}, format="json").status_code
@@ -283,7 +283,7 @@ def test_team_channels_get_and_put(admin_client, tenant, other_tenant):
 
 
 def test_refresh_token_endpoint_refreshes_and_keeps_refresh_token(admin_client, tenant):
-    channel = make_channel(tenant, refresh_token="keep-me")
+    channel = ChannelFactory(tenant=tenant, refresh_token="keep-me")
     response = admin_client.post(f"{URL}{channel.pk}/refresh-token")
     assert response.status_code == 200, response.json()
     assert "keep-me" not in response.content.decode()
@@ -293,7 +293,7 @@ def test_refresh_token_endpoint_refreshes_and_keeps_refresh_token(admin_client, 
 
 
 def test_refresh_token_refused_marks_needs_attention(admin_client, tenant):
-    channel = make_channel(tenant, config={"sandbox": {"failWith": "AUTH_EXPIRED"}})
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "AUTH_EXPIRED"})
     response = admin_client.post(f"{URL}{channel.pk}/refresh-token")
     assert response.status_code == 409 and response.json()["error"]["code"] == "CHANNEL_NEEDS_ATTENTION"
     with tenancy.tenant_context(tenant):

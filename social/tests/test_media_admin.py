@@ -4,8 +4,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core import tenancy
 from social.models import BitlyAccount, Media
 from social.services import media as media_services
-from social.services import shortlinks as shortlink_services
-from social.tests import media_samples
+from social.tests import factories as samples
+from social.tests.factories import MediaFactory, ShortLinkFactory
 from tenants.models import User
 
 
@@ -18,7 +18,7 @@ def staff_client(client, db, settings, tmp_path):
 
 def test_media_change_page_previews_the_thumbnail_and_changelist_filters(staff_client, tenant, tmp_path):
     with tenancy.tenant_context(tenant):
-        media = media_services.create_media_from_upload(SimpleUploadedFile("a.png", media_samples.png_bytes()))
+        media = media_services.create_media_from_upload(SimpleUploadedFile("a.png", samples.png_bytes()))
     page = staff_client.get(f"/admin/social/media/{media.pk}/change/")
     assert page.status_code == 200
     assert f'<img src="/media/{media.thumbnail.name}"' in page.content.decode()
@@ -29,8 +29,8 @@ def test_media_change_page_previews_the_thumbnail_and_changelist_filters(staff_c
 def test_media_admin_delete_goes_through_the_service(
     staff_client, tenant, tmp_path, django_capture_on_commit_callbacks
 ):
-    with tenancy.tenant_context(tenant):
-        media = media_services.create_media_from_upload(SimpleUploadedFile("a.png", media_samples.png_bytes()))
+    media = MediaFactory(tenant=tenant)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] != []
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(f"/admin/social/media/{media.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
@@ -40,8 +40,7 @@ def test_media_admin_delete_goes_through_the_service(
 
 
 def test_shortlink_changelist_shows_click_counts(staff_client, tenant):
-    with tenancy.tenant_context(tenant):
-        link = shortlink_services.create_short_link("https://example.com/x")
+    link = ShortLinkFactory(tenant=tenant, target_url="https://example.com/x")
     listing = staff_client.get("/admin/social/shortlink/", {"q": link.code})
     assert listing.status_code == 200 and link.code in listing.content.decode()
     page = staff_client.get(f"/admin/social/shortlink/{link.pk}/change/").content.decode()

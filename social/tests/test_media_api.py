@@ -11,7 +11,7 @@ from core.models import AuditLogEntry
 from social import url_safety
 from social.models import Media, MediaTag
 from social.services import media as media_services
-from social.tests import media_samples
+from social.tests import factories as samples
 from tenants.roles import Role
 
 URL = "/api/v1/media/"
@@ -33,7 +33,7 @@ def upload(client, content: bytes, name: str = "photo.png", content_type: str = 
 
 
 def test_upload_stores_sniffed_file_thumbnail_and_row(owner_client, owner, tenant, media_root):
-    content = media_samples.png_bytes(800, 600)
+    content = samples.png_bytes(800, 600)
     response = upload(
         owner_client,
         content,
@@ -66,7 +66,7 @@ def test_upload_stores_sniffed_file_thumbnail_and_row(owner_client, owner, tenan
 
 
 def test_video_upload_records_duration_and_dimensions(owner_client):
-    response = upload(owner_client, media_samples.mp4_bytes(duration_units=90_000, timescale=600), name="clip.mp4")
+    response = upload(owner_client, samples.mp4_bytes(duration_units=90_000, timescale=600), name="clip.mp4")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["kind"], body["mimeType"], body["durationSeconds"]) == ("video", "video/mp4", 150.0)
@@ -75,7 +75,7 @@ def test_video_upload_records_duration_and_dimensions(owner_client):
 
 def test_large_upload_streams_through_a_temporary_file(owner_client, tenant, media_root, settings):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # force TemporaryFileUploadHandler
-    content = media_samples.mp4_bytes() + b"\x00" * 300_000
+    content = samples.mp4_bytes() + b"\x00" * 300_000
     response = upload(owner_client, content, name="big.mp4", content_type="video/mp4")
     assert response.status_code == 201, response.json()
     with tenancy.tenant_context(tenant):
@@ -88,7 +88,7 @@ def test_large_upload_streams_through_a_temporary_file(owner_client, tenant, med
     [
         (b"#!/bin/sh\nrm -rf /\n", "evil.png"),
         (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.svg"),
-        (media_samples.jpeg_bytes()[:300], "truncated.jpg"),
+        (samples.jpeg_bytes()[:300], "truncated.jpg"),
     ],
 )
 def test_unsupported_content_is_400_and_nothing_is_written(owner_client, tenant, media_root, content, name):
@@ -110,7 +110,7 @@ def test_unsupported_content_is_400_and_nothing_is_written(owner_client, tenant,
     ],
 )
 def test_bad_fields_are_400_with_details_and_nothing_written(owner_client, tenant, media_root, fields, field):
-    response = upload(owner_client, media_samples.png_bytes(), **fields)
+    response = upload(owner_client, samples.png_bytes(), **fields)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     assert field in response.json()["error"]["details"]
@@ -128,7 +128,7 @@ def test_missing_file_and_missing_url_are_400(owner_client):
 
 def test_file_over_the_upload_limit_is_413(owner_client, tenant, media_root, settings):
     settings.MAX_UPLOAD_BYTES = 2000
-    response = upload(owner_client, media_samples.png_bytes(800, 600))
+    response = upload(owner_client, samples.png_bytes(800, 600))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     assert stored_files(media_root) == []
@@ -137,12 +137,12 @@ def test_file_over_the_upload_limit_is_413(owner_client, tenant, media_root, set
 
 
 def test_storage_limit_is_403_with_limit_and_usage(owner_client, tenant, media_root):
-    first = media_samples.png_bytes(50, 50)
+    first = samples.png_bytes(50, 50)
     tenant.limit_overrides = {"storageBytes": len(first) + 100}
     tenant.save(update_fields=["limit_overrides"])
     assert upload(owner_client, first).status_code == 201
     files_before = stored_files(media_root)
-    response = upload(owner_client, media_samples.png_bytes(60, 60))
+    response = upload(owner_client, samples.png_bytes(60, 60))
     assert response.status_code == 403
     error = response.json()["error"]
     assert error["code"] == "STORAGE_LIMIT_REACHED"
@@ -158,7 +158,7 @@ def test_failure_after_the_file_was_saved_removes_it(owner_client, tenant, media
 
     monkeypatch.setattr(media_services.audit, "record", explode)
     owner_client.raise_request_exception = False
-    response = upload(owner_client, media_samples.png_bytes())
+    response = upload(owner_client, samples.png_bytes())
     assert response.status_code == 500
     assert stored_files(media_root) == []
     with tenancy.tenant_context(tenant):
@@ -177,7 +177,7 @@ def public_host(monkeypatch):
 
 @respx.mock
 def test_url_import_stores_the_file_with_sniffed_type(owner_client, tenant, media_root, public_host):
-    content = media_samples.jpeg_bytes(640, 480)
+    content = samples.jpeg_bytes(640, 480)
     respx.get("https://img.example.com/pics/cat.bin").mock(
         return_value=httpx.Response(200, content=content, headers={"Content-Type": "application/octet-stream"})
     )
@@ -232,13 +232,13 @@ def test_url_import_too_large_is_413(owner_client, settings, public_host, media_
 def _make(tenant, name="x.png", kind_content=None, **fields):
     with tenancy.tenant_context(tenant):
         return media_services.create_media_from_upload(
-            SimpleUploadedFile(name, kind_content or media_samples.png_bytes(20, 20)), **fields
+            SimpleUploadedFile(name, kind_content or samples.png_bytes(20, 20)), **fields
         )
 
 
 def test_list_filters_by_kind_folder_tag_and_search(owner_client, tenant):
     photo = _make(tenant, "beach.png", folder="summer", tags=["beach"], alt_text="Sunset at the sea")
-    clip = _make(tenant, "clip.mp4", media_samples.mp4_bytes(), folder="summer/video")
+    clip = _make(tenant, "clip.mp4", samples.mp4_bytes(), folder="summer/video")
     _make(tenant, "office.png", folder="work", tags=["team"])
 
     def ids(**params):
@@ -256,7 +256,7 @@ def test_list_filters_by_kind_folder_tag_and_search(owner_client, tenant):
 
 
 def test_list_query_count_is_bounded(owner_client, tenant, django_assert_max_num_queries):
-    content = media_samples.png_bytes(8, 8)
+    content = samples.png_bytes(8, 8)
     for i in range(50):
         _make(tenant, f"m{i}.png", content, tags=["a", f"t{i}"])
     with django_assert_max_num_queries(8):
@@ -333,7 +333,7 @@ def test_viewer_can_read_but_not_write(tenant, make_member, api_client_for, medi
     assert viewer.get(URL).status_code == 200
     assert viewer.get(f"{URL}{media.pk}").status_code == 200
     for response in (
-        upload(viewer, media_samples.png_bytes()),
+        upload(viewer, samples.png_bytes()),
         viewer.post(URL, {"url": "https://img.example.com/a.png"}, format="json"),
         viewer.patch(f"{URL}{media.pk}", {"altText": "x"}),
         viewer.delete(f"{URL}{media.pk}"),

@@ -11,7 +11,7 @@ from conftest import requires_postgres
 from core import tenancy
 from social.models import Media
 from social.services import media as media_services
-from social.tests import media_samples
+from social.tests import factories as samples
 from tenants.tests.factories import TenantFactory
 
 
@@ -19,7 +19,7 @@ from tenants.tests.factories import TenantFactory
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_uploads_cannot_both_slip_under_the_storage_limit(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    content = media_samples.png_bytes(64, 64)
+    content = samples.png_bytes(64, 64)
     tenant = TenantFactory(name="Quota", plan="business")
     tenant.limit_overrides = {"storageBytes": len(content) + 10}  # room for one file, not two
     tenant.save(update_fields=["limit_overrides"])

@@ -3,11 +3,11 @@ import io
 import pytest
 
 from social import media_probe
-from social.tests import media_samples
+from social.tests import factories as samples
 
 
 def test_png_is_sniffed_with_dimensions_and_a_320px_thumbnail():
-    probe = media_probe.probe(io.BytesIO(media_samples.png_bytes(800, 600)))
+    probe = media_probe.probe(io.BytesIO(samples.png_bytes(800, 600)))
     assert (probe.kind, probe.mime_type, probe.extension) == ("image", "image/png", "png")
     assert (probe.width, probe.height) == (800, 600)
     from PIL import Image
@@ -17,12 +17,12 @@ def test_png_is_sniffed_with_dimensions_and_a_320px_thumbnail():
 
 
 def test_animated_gif_is_an_animation():
-    probe = media_probe.probe(io.BytesIO(media_samples.animated_gif_bytes()))
+    probe = media_probe.probe(io.BytesIO(samples.animated_gif_bytes()))
     assert (probe.kind, probe.mime_type, probe.width, probe.height) == ("animation", "image/gif", 40, 30)
 
 
 def test_mp4_duration_and_size_come_from_mvhd_and_the_video_tkhd():
-    probe = media_probe.probe(io.BytesIO(media_samples.mp4_bytes(duration_units=12_500, timescale=1000)))
+    probe = media_probe.probe(io.BytesIO(samples.mp4_bytes(duration_units=12_500, timescale=1000)))
     assert (probe.kind, probe.mime_type, probe.extension) == ("video", "video/mp4", "mp4")
     assert probe.duration_seconds == 12.5
     assert (probe.width, probe.height) == (1280, 720)
@@ -30,7 +30,7 @@ def test_mp4_duration_and_size_come_from_mvhd_and_the_video_tkhd():
 
 
 def test_pdf_is_other():
-    probe = media_probe.probe(io.BytesIO(media_samples.PDF_BYTES))
+    probe = media_probe.probe(io.BytesIO(samples.PDF_BYTES))
     assert (probe.kind, probe.mime_type) == ("other", "application/pdf")
 
 
@@ -41,7 +41,7 @@ def test_unknown_or_empty_content_is_refused(content):
 
 
 def test_truncated_image_is_refused():
-    data = media_samples.jpeg_bytes()[:400]
+    data = samples.jpeg_bytes()[:400]
     with pytest.raises(media_probe.UnsupportedFile):
         media_probe.probe(io.BytesIO(data))
 
@@ -49,5 +49,5 @@ def test_truncated_image_is_refused():
 def test_hash_is_sha256_of_the_content():
     import hashlib
 
-    data = media_samples.png_bytes(10, 10)
+    data = samples.png_bytes(10, 10)
     assert media_probe.probe(io.BytesIO(data)).sha256 == hashlib.sha256(data).hexdigest()

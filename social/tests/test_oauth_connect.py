@@ -12,7 +12,7 @@ from social.errors import OAuthStateInvalid
 from social.models import Channel, OAuthState, TeamChannel
 from social.networks import base
 from social.networks.sandbox import SandboxAdapter
-from social.tests.channel_helpers import make_team
+from social.tests.factories import TeamFactory
 from tenants.roles import Role
 
 CONNECT = "/api/v1/channels/connect"
@@ -39,7 +39,7 @@ def channels_of(tenant):
 
 
 def test_full_connect_flow_creates_one_channel_per_account(owner_client, owner, tenant, client):
-    team = make_team(tenant, "Social")
+    team = TeamFactory(tenant=tenant, name="Social")
     started = start(owner_client, teamId=str(team.pk))
     assert parse_qs(urlsplit(started["authUrl"]).query)["state"] == [started["state"]]
     assert "code_challenge=" in started["authUrl"] and "redirect_uri=" in started["authUrl"]

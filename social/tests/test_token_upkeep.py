@@ -14,7 +14,7 @@ from social.models import Channel
 from social.networks import base, registry
 from social.schedules import BEAT_SCHEDULE
 from social.services import tokens
-from social.tests.channel_helpers import make_channel
+from social.tests.factories import ChannelFactory
 from tenants.roles import Role
 
 
@@ -48,7 +48,7 @@ def fake_adapter(monkeypatch):
 
 
 def expiring(tenant, **fields):
-    return make_channel(tenant, token_expires_at=timezone.now() + timedelta(hours=2), **fields)
+    return ChannelFactory(tenant=tenant, token_expires_at=timezone.now() + timedelta(hours=2), **fields)
 
 
 def reload(tenant, channel):
@@ -74,7 +74,7 @@ def test_refresh_keeps_the_old_refresh_token_and_audits(tenant, fake_adapter):
 
 
 def test_fresh_token_is_not_refreshed_unless_forced(tenant, fake_adapter):
-    channel = make_channel(tenant, token_expires_at=timezone.now() + timedelta(days=20))
+    channel = ChannelFactory(tenant=tenant, token_expires_at=timezone.now() + timedelta(days=20))
     with tenancy.tenant_context(tenant):
         tokens.refresh_channel_token(channel)
         assert fake_adapter.calls == 0
@@ -94,7 +94,7 @@ def test_a_caller_with_a_stale_copy_does_not_refresh_again(tenant, fake_adapter)
 def test_dispatcher_enqueues_one_refresh_per_expiring_channel_across_tenants(tenant, other_tenant, fake_adapter):
     mine = expiring(tenant)
     theirs = expiring(other_tenant)
-    make_channel(tenant, token_expires_at=timezone.now() + timedelta(days=10))  # not due
+    ChannelFactory(tenant=tenant, token_expires_at=timezone.now() + timedelta(days=10))  # not due
     expiring(tenant, status="needsAttention")  # flagged: waits for a reconnect
     expiring(tenant, network="custom")  # no adapter
     assert tasks.dispatch_token_refreshes.delay().get() == 2
@@ -207,7 +207,7 @@ def test_mark_needs_attention_from_other_callers_emails_once(tenant, owner, djan
     """The publishing pipeline calls this on AuthExpired/PermissionMissing: repeated failures email once."""
     from social.services.channels import mark_needs_attention
 
-    channel = make_channel(tenant, name="Flaky")
+    channel = ChannelFactory(tenant=tenant, name="Flaky")
     with tenancy.tenant_context(tenant), django_capture_on_commit_callbacks(execute=True):
         assert mark_needs_attention(channel, reason="AUTH_EXPIRED: token revoked") is True
         assert mark_needs_attention(channel, reason="AUTH_EXPIRED: token revoked") is False
