@@ -24,6 +24,7 @@ from contentplanner.services.tags import create_tag
 from core import tenancy
 from core.auth import Principal
 from social import selectors as social_selectors
+from social.services import publishing as social_publishing
 from tenants import selectors as tenant_selectors
 from tenants.roles import permissions_for_role
 
@@ -44,7 +45,7 @@ DEMO_POSTS = (
 
 
 def _principal(tenant, owner: AbstractBaseUser) -> Principal:
-    membership = tenant_selectors.active_membership_of(owner)
+    membership = tenant_selectors.active_members().filter(user=owner).first()
     role = membership.role if membership else "OWNER"
     return Principal(
         tenant=tenant,
@@ -59,7 +60,8 @@ def _principal(tenant, owner: AbstractBaseUser) -> Principal:
 def seed_demo(*, tenant, owner: AbstractBaseUser) -> list[Post]:
     """Create the demo campaign, tags and posts in every state on the tenant's sandbox channels; return new posts."""
     with tenancy.tenant_context(tenant):
-        channels = list(social_selectors.publishable_channels().filter(network="sandbox"))
+        sandbox = social_selectors.channels().filter(network="sandbox")
+        channels = [channel for channel in sandbox if social_publishing.publish_blocker(channel) is None]
         if not channels:
             return []
         actor = _principal(tenant, owner)

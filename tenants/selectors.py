@@ -122,11 +122,6 @@ def active_members() -> QuerySet[Membership]:
     return Membership.objects.filter(is_active=True).select_related("user").order_by("created_at", "id")
 
 
-def active_membership_of(user: User) -> Membership | None:
-    """`user`'s active membership in the current tenant, or None."""
-    return active_members().filter(user=user).first()
-
-
 def teams_by_ids(ids) -> dict:
     """Teams of the current tenant by id (ids of other tenants are simply absent)."""
     return Team.objects.in_bulk(list(ids))

@@ -51,7 +51,7 @@ def approval_required_for(user: AbstractBaseUser | None) -> bool:
     config = _settings()
     if not config.get("approval_required") or user is None:
         return False
-    membership = tenant_selectors.active_membership_of(user)
+    membership = tenant_selectors.active_members().filter(user=user).first()
     if membership is None:
         return True
     required_roles = config.get("approval_required_roles")

@@ -10,7 +10,7 @@ from contentplanner import selectors
 from contentplanner.services.validation import resolve_publish_at
 from core.api.inputs import resolve_ids
 from core.errors import ValidationFailed
-from social.services.media import media_items
+from social.services import publishing as social_publishing
 from tenants import selectors as tenant_selectors
 
 CONTENT_FIELDS = ("text", "title", "first_comment", "network_options")
@@ -44,7 +44,7 @@ def resolve_content(data: dict) -> dict:
     if "media" in data:
         rows = collect(
             lambda: resolve_ids(
-                media_items().prefetch_related(None),
+                social_publishing.library_media(),
                 [item["media_id"] for item in data["media"]],
                 field="media",
                 label="media",

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from config.celery import app
 from contentplanner import publishing, schedules, tasks
+from contentplanner.tests.factories import ChannelFactory, PostFactory, reload
 from core.celery_tasks import TenantTask
 
 SETTINGS_FILE = Path(settings.BASE_DIR) / "config" / "settings.py"
@@ -73,7 +74,6 @@ def test_retries_never_use_countdown_or_eta(tenant, monkeypatch, django_capture_
     from django.utils import timezone
 
     from contentplanner.models import PostState
-    from contentplanner.tests.test_publishing import make_channel, make_post, reload
 
     sent = []
     original = tasks.publish_post.apply_async
@@ -84,13 +84,16 @@ def test_retries_never_use_countdown_or_eta(tenant, monkeypatch, django_capture_
 
     monkeypatch.setattr(tasks.publish_post, "apply_async", recording_apply_async)
     time_machine.move_to(timezone.now(), tick=False)
-    post = make_post(tenant, make_channel(tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 30}))
+    post = PostFactory(
+        channel=ChannelFactory(tenant=tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 30}),
+        due=True,
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.dispatch()
-    time_machine.move_to(reload(tenant, post).next_attempt_at)
+        publishing.dispatch(enqueue=tasks.enqueue)
+    time_machine.move_to(reload(post).next_attempt_at)
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.dispatch()
+        publishing.dispatch(enqueue=tasks.enqueue)
 
-    assert reload(tenant, post).state == PostState.PUBLISHED
+    assert reload(post).state == PostState.PUBLISHED
     assert len(sent) == 2
     assert all(not {"countdown", "eta"} & set(options) for options in sent)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import QuerySet
+
 from social.models import Channel, ChannelStatus, Media
 from social.networks.base import ContentRules, MediaItem, Metrics, PublishRequest, PublishResult
 from social.networks.registry import ADAPTER_PATHS, UnknownNetwork, get_adapter
@@ -23,6 +25,7 @@ __all__ = [
     "find_published",
     "flag_channel",
     "is_supported",
+    "library_media",
     "media_item_for",
     "metric_networks",
     "post_metrics",
@@ -63,6 +66,11 @@ def content_issues(network: str, request: PublishRequest) -> list[ValidationIssu
     """Every rule of `network` that `request` breaks, as judged by the adapters' one validator."""
     rules = content_rules(network)
     return [] if rules is None else validate(rules, request)
+
+
+def library_media() -> QuerySet[Media]:
+    """The current tenant's media library rows, without relations (what a post's media ids resolve against)."""
+    return Media.objects.all()
 
 
 def media_item_for(media: Media, *, alt_text: str = "") -> MediaItem:
