@@ -10,7 +10,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from conftest import requires_postgres
-from contentplanner import publishing
+from contentplanner import publishing, tasks
 from contentplanner.models import Post, PostState, PublishAttempt
 from contentplanner.tests.factories import ChannelFactory, PostFactory
 from core import tenancy
@@ -41,6 +41,7 @@ def test_two_dispatchers_at_once_claim_each_post_once(tenant):
         start.wait()
         claimed = []
         while batch := publishing.claim_due_posts(now=now, limit=5):  # small batches: the two interleave
+            tasks.enqueue(batch)  # as the dispatcher task does: each committed batch is published at once
             claimed.extend(c.post_id for c in batch)
         return claimed
 
