@@ -105,9 +105,23 @@ class PostContent(models.Model):
     first_comment = models.TextField(blank=True)
 
     CONTENT_FIELDS = ("text", "title", "link_url", "link_title", "link_description", "link_image_url", "first_comment")
+    # What a content edit may set (the concrete post and group both have a type and per-network options).
+    EDITABLE_FIELDS = (*CONTENT_FIELDS, "post_type", "network_options")
 
     class Meta:
         abstract = True
+
+    def apply_content(self, content: dict) -> bool:
+        """Set the editable fields present in `content` (None clears one: "" or {}); True when anything changed."""
+        changed = False
+        for name in self.EDITABLE_FIELDS:
+            if name not in content:
+                continue
+            value = content[name] if content[name] is not None else ({} if name == "network_options" else "")
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
 
 
 class PostGroup(PostContent, TenantScopedModel):

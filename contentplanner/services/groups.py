@@ -7,15 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from contentplanner import states
-from contentplanner.errors import ContentRulesViolated, InvalidPostState, PublishAtInPast
+from contentplanner.errors import ContentRulesViolated, InvalidPostState
 from contentplanner.models import Post, PostContent, PostGroup, PostGroupMedia, PostState
 from contentplanner.services import posts as post_services
-from contentplanner.services.validation import assert_publishable_channel
+from contentplanner.services.validation import assert_in_future, assert_publishable_channel
 from core import audit
 from core.auth import Principal
 from core.errors import DomainError
 
-GROUP_FIELDS = (*PostContent.CONTENT_FIELDS, "post_type", "network_options")
+GROUP_FIELDS = PostContent.EDITABLE_FIELDS
 
 
 def _post_content(group_content: dict, network: str) -> dict:
@@ -39,15 +39,12 @@ def _set_group_media(group: PostGroup, media: list) -> None:
 def create_group(*, actor: Principal, channels: list, content: dict) -> PostGroup:
     """Create the group and one draft post per channel, all or nothing."""
     publish_at = content.get("publish_at")
-    if publish_at is not None and publish_at <= timezone.now():
-        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+    assert_in_future(publish_at)
     for channel in channels:
         assert_publishable_channel(channel)
     with transaction.atomic():
         group = PostGroup(author=actor.user)
-        for name in GROUP_FIELDS:
-            if content.get(name) is not None:
-                setattr(group, name, content[name])
+        group.apply_content({name: value for name, value in content.items() if value is not None})
         group.campaign = content.get("campaign")
         group.assignee = content.get("assignee")
         group.publish_at = publish_at
@@ -74,10 +71,7 @@ def update_group(group: PostGroup, *, actor: Principal, changes: dict) -> PostGr
     with transaction.atomic():
         group = PostGroup.objects.select_for_update(of=("self",)).get(pk=group.pk)
         before = {name: getattr(group, name) for name in GROUP_FIELDS}
-        for name in GROUP_FIELDS:
-            if name in changes:
-                value = changes[name]
-                setattr(group, name, value if value is not None else ({} if name == "network_options" else ""))
+        group.apply_content(changes)
         for name in ("campaign", "assignee", "publish_at"):
             if name in changes:
                 setattr(group, name, changes[name])

@@ -11,17 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from contentplanner import states, tasks
-from contentplanner.errors import ContentRulesViolated, InvalidPostState, NoPublishAt, PostPublished, PublishAtInPast
+from contentplanner.errors import ContentRulesViolated, InvalidPostState, NoPublishAt, PostPublished
 from contentplanner.models import Post, PostContent, PostGroup, PostMedia, PostState, PublishAttempt
 from contentplanner.publishing import claims
 from contentplanner.services import approval, feed
-from contentplanner.services.validation import assert_publishable_channel, content_errors_for, flatten
+from contentplanner.services.validation import assert_in_future, assert_publishable_channel, content_errors_for, flatten
 from core import audit
 from core.auth import Principal
 from core.notify import notify
 
-CONTENT_KEYS = frozenset({*PostContent.CONTENT_FIELDS, "post_type", "network_options", "media"})
-INTERNAL_KEYS = frozenset({"tags", "campaign", "assignee", "publish_at", "publish_timezone"})
 AUDITED_FIELDS = ("state", "publish_at", "is_customized", *PostContent.CONTENT_FIELDS)
 
 
@@ -56,8 +54,7 @@ def create_post(
     here). The network's rule violations are stored as `warnings`, not refused."""
     assert_publishable_channel(channel)
     publish_at = content.get("publish_at")
-    if publish_at is not None and publish_at <= timezone.now():
-        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+    assert_in_future(publish_at)
     with transaction.atomic():
         post = Post(
             channel=channel,
@@ -66,11 +63,7 @@ def create_post(
             author=actor.user,
             is_customized=False,
         )
-        for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options"):
-            if name in content:
-                setattr(post, name, content[name] if content[name] is not None else "")
-        if post.network_options == "":
-            post.network_options = {}
+        post.apply_content(content)
         post.campaign = content.get("campaign")
         post.assignee = content.get("assignee")
         post.publish_at = publish_at
@@ -98,13 +91,7 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
             raise PostPublished()
         states.assert_action(post, "edit")
         before = _snapshot(post)
-        content_changed = False
-        for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options"):
-            if name in changes:
-                value = changes[name] if changes[name] is not None else ({} if name == "network_options" else "")
-                if getattr(post, name) != value:
-                    setattr(post, name, value)
-                    content_changed = True
+        content_changed = post.apply_content(changes)
         if "media" in changes:
             current = [(item.media_id, item.alt_text) for item in post.media_items.order_by("position")]
             wanted = [(item.pk, alt or "") for item, alt in changes["media"]]
@@ -119,8 +106,7 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
         if "publish_timezone" in changes:
             post.publish_timezone = changes["publish_timezone"] or ""
         if "publish_at" in changes and changes["publish_at"] != post.publish_at:
-            if changes["publish_at"] is not None and changes["publish_at"] <= timezone.now():
-                raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+            assert_in_future(changes["publish_at"])
             if changes["publish_at"] is None and post.state == PostState.SCHEDULED:
                 raise NoPublishAt("Unschedule the post before clearing its publish time.")
             post.publish_at = changes["publish_at"]
@@ -185,8 +171,7 @@ def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_time
         when = publish_at or post.publish_at
         if when is None:
             raise NoPublishAt(details={"publishAt": ["Required: the post has no publish time."]})
-        if when <= timezone.now():
-            raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+        assert_in_future(when)
         assert_publishable_channel(post.channel)
         errors = content_errors_for(post)
         if errors:
@@ -304,7 +289,7 @@ def retry_post(post: Post, *, actor: Principal) -> Post:
 
 def content_of(post: Post) -> dict:
     """A post's content and internal fields as a `content` dict for create_post (duplicates)."""
-    content = {name: getattr(post, name) for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options")}
+    content = {name: getattr(post, name) for name in PostContent.EDITABLE_FIELDS}
     content["media"] = [(item.media, item.alt_text) for item in post.media_items.select_related("media")]
     content["tags"] = list(post.tags.all())
     content["campaign"] = post.campaign

@@ -114,6 +114,11 @@ def resolve_publish_at(value: datetime | str, timezone_name: str | None = None) 
             )
     else:
         instant = value.astimezone(UTC)
-    if instant <= timezone.now():
-        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+    assert_in_future(instant)
     return instant, name
+
+
+def assert_in_future(when: datetime | None) -> None:
+    """400 PUBLISH_AT_IN_PAST unless `when` (None: no publish time, nothing to check) is still ahead of us."""
+    if when is not None and when <= timezone.now():
+        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
