@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from contentplanner import states
 from contentplanner.models import Post, PostMedia, PostState, PublishAttempt, PublishOutcome
+from contentplanner.publishing.claims import PostId
 from contentplanner.services import feed
 from core import audit
 from social.networks.base import (
@@ -63,7 +64,7 @@ class LiveAttempt:
     record: PublishAttempt
 
 
-def correlation_id_for(post_id, attempt: int) -> str:
+def correlation_id_for(post_id: PostId, attempt: int) -> str:
     """Our marker on the network for one attempt: what `find_published` looks up when the outcome is unknown."""
     return f"hb-{post_id}-{attempt}"
 
@@ -115,7 +116,7 @@ def _network_options(post: Post) -> dict:
     return dict(scoped) if isinstance(scoped, dict) else dict(options)
 
 
-def lock_live(post_id, attempt: int, *, outcome: str | None = None) -> LiveAttempt | None:
+def lock_live(post_id: PostId, attempt: int, *, outcome: str | None = None) -> LiveAttempt | None:
     """Lock the post and return it with the attempt if `attempt` is still the live one (and, when given, still has
     `outcome`); else None. One query."""
     record = (
@@ -131,7 +132,7 @@ def lock_live(post_id, attempt: int, *, outcome: str | None = None) -> LiveAttem
     return LiveAttempt(post=record.post, record=record)
 
 
-def execute_publish_attempt(post_id, attempt: int) -> AttemptResult:
+def execute_publish_attempt(post_id: PostId, attempt: int) -> AttemptResult:
     """Run attempt number `attempt` of the post: call the network once, record the outcome. Idempotent: a duplicate
     delivery, a stale attempt or a post that moved on returns SKIPPED without touching the network."""
     now = timezone.now()
@@ -181,7 +182,7 @@ def _elapsed_ms(started: float) -> int:
 
 
 def record_success(
-    post_id, attempt: int, result: PublishResult, *, latency_ms: int | None, outcome: str
+    post_id: PostId, attempt: int, result: PublishResult, *, latency_ms: int | None, outcome: str
 ) -> AttemptResult:
     """The network has the post: the attempt gets `outcome` (published, or reconciled), the post `published`; then
     its first comment goes out."""
@@ -261,7 +262,7 @@ def _publish_first_comment(post: Post) -> None:
             social_publishing.flag_channel(post.channel, reason=f"{exc.code}: {exc.message}")
 
 
-def record_failure(post_id, attempt: int, exc: NetworkError, *, latency_ms: int | None) -> AttemptResult:
+def record_failure(post_id: PostId, attempt: int, exc: NetworkError, *, latency_ms: int | None) -> AttemptResult:
     """Classify a failed call: unknown -> wait for reconciliation; auth/permission/content -> failed at once;
     rate limited / temporary -> back to `scheduled` behind the backoff gate, until the attempts run out."""
     now = timezone.now()

@@ -8,6 +8,7 @@ claims, and the caller (the dispatcher task, or the publish-now service) enqueue
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,8 @@ from django.utils import timezone
 
 from contentplanner.models import Post, PostState, PublishAttempt
 from core import tenancy
+
+PostId = uuid.UUID | str  # a post's id as the tasks pass it (text) or the ORM holds it
 
 DISPATCH_BATCH = 200  # posts claimed per transaction
 
@@ -31,7 +34,7 @@ class Claim:
 
 
 def claim_post(
-    post_id, *, seen_attempts: int, from_states: tuple[str, ...], now: datetime, extra: dict | None = None
+    post_id: PostId, *, seen_attempts: int, from_states: tuple[str, ...], now: datetime, extra: dict | None = None
 ) -> bool:
     """Move one post to `publishing` if it is still in `from_states` with `seen_attempts` attempts. True when this
     caller won the claim."""

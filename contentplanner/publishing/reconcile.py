@@ -9,6 +9,7 @@ explanation. Attempts claimed but never sent (the broker lost the message) are r
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from contentplanner.publishing.attempt import (
     mark_failed,
     record_success,
 )
-from contentplanner.publishing.claims import Claim
+from contentplanner.publishing.claims import Claim, PostId
 from core import tenancy
 from social.networks.base import AuthExpired, NetworkError, NotSupported, PermissionMissing, UnknownOutcome
 from social.services import publishing as social_publishing
@@ -105,7 +106,7 @@ def reconcile_stuck(
     return ReconcileReport(reconciled=reconciled, requeue=requeue)
 
 
-def _give_up_unknown(post_id, attempt: int, exc: NetworkError) -> bool:
+def _give_up_unknown(post_id: PostId, attempt: int, exc: NetworkError) -> bool:
     """The outcome can never be known: the attempt stays `unknown`, the post fails with an explanation."""
     with transaction.atomic():
         live = lock_live(post_id, attempt, outcome=PublishOutcome.UNKNOWN)
@@ -124,7 +125,7 @@ def _give_up_unknown(post_id, attempt: int, exc: NetworkError) -> bool:
     return True
 
 
-def reconcile_attempt(attempt_id) -> bool:
+def reconcile_attempt(attempt_id: uuid.UUID | str) -> bool:
     """Ask the network whether an attempt with an unknown outcome published the post; record the answer.
     Returns True when the attempt was resolved (published or failed), False when it stays unknown."""
     record = PublishAttempt.objects.select_related("post__channel").filter(pk=attempt_id).first()
