@@ -1,5 +1,6 @@
-"""Read-model endpoints over the caller's visible, filtered posts: calendar, counts, export (CSV/PDF), a post's
-metrics, and the analytics reports. Thin: validate the query, scope, call the selectors, render.
+"""Read-model endpoints over the caller's visible, filtered posts: calendar, counts, export (CSV/PDF) and the
+analytics reports (a single post's metrics are an action of the post viewset). Thin: validate the query, scope,
+call the selectors, render.
 
 Analytics date ranges (`from`, `to`) are inclusive local dates in the tenant's time zone (default: the last 30 days)
 and select posts by `publishedAt`; channel days are the networks' (UTC) days.
@@ -25,11 +26,9 @@ from core.api.inputs import validated
 from core.api.pagination import PageNumberPagination
 from core.api.schema import error_responses
 from core.api.viewsets import TenantAPIView
-from core.errors import NotFound
 from social import selectors as social_selectors
 
 MAX_ANALYTICS_DAYS = 366
-MAX_SERIES_POINTS = 2000
 
 
 class PostReadView(TenantAPIView):
@@ -147,20 +146,6 @@ class AnalyticsView(PostReadView):
         last = query.get("to") or timezone.now().astimezone(tz).date()
         first = query.get("from") or last - timedelta(days=a.DEFAULT_ANALYTICS_DAYS - 1)
         return calendar.local_range(first, last, tz.key, max_days=MAX_ANALYTICS_DAYS)
-
-
-class PostMetricsView(AnalyticsView):
-    @extend_schema(
-        operation_id="cp_posts_metrics",
-        summary="A post's metrics over time",
-        description=f"Every collection of the post's metrics, oldest first (the newest {MAX_SERIES_POINTS}).",
-        responses={200: a.PostMetricsSeries, **error_responses(404)},
-    )
-    def get(self, request, pk):
-        post = calendar.visible_posts(self.principal).filter(pk=pk).first()
-        if post is None:
-            raise NotFound()
-        return Response({"post_id": post.pk, "results": analytics.metrics_series(post, limit=MAX_SERIES_POINTS)})
 
 
 class PostAnalyticsView(AnalyticsView):

@@ -9,9 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contentplanner import selectors
-from contentplanner.api import serializers as s
 from contentplanner.api.filters import PostFilter
+from contentplanner.api.serializers import analytics as a
+from contentplanner.api.serializers import posts as s
 from contentplanner.models import Post, PostGroup
+from contentplanner.selectors import analytics
 from contentplanner.services import approval as approval_services
 from contentplanner.services import campaigns as campaign_services
 from contentplanner.services import feed as feed_services
@@ -33,6 +35,7 @@ def visible_channels(principal, ids: list) -> list:
 
 
 POST_ERRORS = error_responses(400, 404, 409)
+MAX_SERIES_POINTS = 2000  # a post's metrics series: the newest collections
 
 
 class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -118,6 +121,7 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         "retrieve": "cp.post.read",
         "approval_requests": "cp.post.read",
         "attempts": "cp.post.read",
+        "metrics": "cp.analytics.read",
         "approve": "cp.post.approve",
         "reject": "cp.post.approve",
         "schedule": "cp.post.publish",
@@ -251,6 +255,18 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
     def attempts(self, request, pk=None):
         post = self.get_object()
         return Response(s.PublishAttemptOutput(selectors.publish_attempts(post), many=True).data)
+
+    @extend_schema(
+        operation_id="cp_posts_metrics",
+        summary="A post's metrics over time",
+        request=None,
+        responses={200: a.PostMetricsSeries, **error_responses(404)},
+        description=f"Every collection of the post's metrics, oldest first (the newest {MAX_SERIES_POINTS}).",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def metrics(self, request, pk=None):
+        post = self.get_object()
+        return Response({"post_id": post.pk, "results": analytics.metrics_series(post, limit=MAX_SERIES_POINTS)})
 
     @extend_schema(request=None, responses={200: s.ApprovalRequestOutput(many=True), **error_responses(404)})
     @action(detail=True, methods=["get"], url_path="approval-requests", pagination_class=None, filterset_class=None)
