@@ -1,4 +1,5 @@
-"""Validated API input (ids) -> the post services' content dict (rows), resolved inside the caller's tenant.
+"""Content shared by posts and groups: validated API input (ids) -> the services' content dict (rows), and the
+ordered media of a post or group.
 
 Ids are resolved through selectors of this tenant only, so another tenant's id and an unknown one answer alike
 (400 with the one message format of `core.api.inputs.resolve_ids`).
@@ -7,6 +8,7 @@ Ids are resolved through selectors of this tenant only, so another tenant's id a
 from __future__ import annotations
 
 from contentplanner import selectors
+from contentplanner.models import Post, PostGroup, PostGroupMedia, PostMedia
 from contentplanner.services.validation import resolve_publish_at
 from core.api.inputs import resolve_ids
 from core.errors import ValidationFailed
@@ -82,3 +84,15 @@ def resolve_content(data: dict) -> dict:
     if errors:
         raise ValidationFailed(details=errors)
     return content
+
+
+def replace_media(owner: Post | PostGroup, media: list[tuple]) -> None:
+    """Replace the ordered media of a post or group with `media` ((Media, alt text) pairs, in order)."""
+    through, field = (PostMedia, "post") if isinstance(owner, Post) else (PostGroupMedia, "group")
+    through.objects.filter(**{field: owner}).delete()
+    through.objects.bulk_create(
+        [
+            through(tenant_id=owner.tenant_id, media=item, position=index, alt_text=alt or "", **{field: owner})
+            for index, (item, alt) in enumerate(media)
+        ]
+    )

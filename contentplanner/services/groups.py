@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from contentplanner import states
 from contentplanner.errors import ContentRulesViolated, InvalidPostState
-from contentplanner.models import Post, PostContent, PostGroup, PostGroupMedia, PostState
+from contentplanner.models import Post, PostContent, PostGroup, PostState
 from contentplanner.services import posts as post_services
+from contentplanner.services.content import replace_media
 from contentplanner.services.validation import assert_in_future, assert_publishable_channel
 from core import audit
 from core.auth import Principal
@@ -24,16 +25,6 @@ def _post_content(group_content: dict, network: str) -> dict:
     if "network_options" in content:
         content["network_options"] = (content["network_options"] or {}).get(network, {})
     return content
-
-
-def _set_group_media(group: PostGroup, media: list) -> None:
-    PostGroupMedia.objects.filter(group=group).delete()
-    PostGroupMedia.objects.bulk_create(
-        [
-            PostGroupMedia(tenant_id=group.tenant_id, group=group, media=item, position=index, alt_text=alt or "")
-            for index, (item, alt) in enumerate(media)
-        ]
-    )
 
 
 def create_group(*, actor: Principal, channels: list, content: dict) -> PostGroup:
@@ -51,7 +42,7 @@ def create_group(*, actor: Principal, channels: list, content: dict) -> PostGrou
         group.publish_timezone = content.get("publish_timezone") or ""
         group.save()
         if content.get("media"):
-            _set_group_media(group, content["media"])
+            replace_media(group, content["media"])
         if content.get("tags"):
             group.tags.set(content["tags"])
         for channel in channels:
@@ -79,7 +70,7 @@ def update_group(group: PostGroup, *, actor: Principal, changes: dict) -> PostGr
             group.publish_timezone = changes["publish_timezone"] or ""
         group.save()
         if "media" in changes:
-            _set_group_media(group, changes["media"])
+            replace_media(group, changes["media"])
         if "tags" in changes:
             group.tags.set(changes["tags"])
         for post in live_posts(group).filter(is_customized=False):
@@ -170,7 +161,7 @@ def duplicate_group(group: PostGroup, *, actor: Principal) -> PostGroup:
         copy.campaign, copy.assignee = group.campaign, group.assignee
         copy.publish_timezone = group.publish_timezone
         copy.save()
-        _set_group_media(copy, [(item.media, item.alt_text) for item in group.media_items.select_related("media")])
+        replace_media(copy, [(item.media, item.alt_text) for item in group.media_items.select_related("media")])
         copy.tags.set(group.tags.all())
         for post in live_posts(group):
             new = post_services.create_post(

@@ -12,25 +12,16 @@ from django.utils import timezone
 
 from contentplanner import states, tasks
 from contentplanner.errors import ContentRulesViolated, InvalidPostState, NoPublishAt, PostPublished
-from contentplanner.models import Post, PostContent, PostGroup, PostMedia, PostState, PublishAttempt
+from contentplanner.models import Post, PostContent, PostGroup, PostState, PublishAttempt
 from contentplanner.publishing import claims
 from contentplanner.services import approval, feed
+from contentplanner.services.content import replace_media
 from contentplanner.services.validation import assert_in_future, assert_publishable_channel, content_errors_for, flatten
 from core import audit
 from core.auth import Principal
 from core.notify import notify
 
 AUDITED_FIELDS = ("state", "publish_at", "is_customized", *PostContent.CONTENT_FIELDS)
-
-
-def _set_media(post: Post, media: list) -> None:
-    PostMedia.objects.filter(post=post).delete()
-    PostMedia.objects.bulk_create(
-        [
-            PostMedia(tenant_id=post.tenant_id, post=post, media=item, position=index, alt_text=alt or "")
-            for index, (item, alt) in enumerate(media)
-        ]
-    )
 
 
 def _snapshot(post: Post) -> dict:
@@ -70,7 +61,7 @@ def create_post(
         post.publish_timezone = content.get("publish_timezone") or ""
         post.save()
         if content.get("media"):
-            _set_media(post, content["media"])
+            replace_media(post, content["media"])
         if content.get("tags"):
             post.tags.set(content["tags"])
         _refresh_warnings(post)
@@ -96,7 +87,7 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
             current = [(item.media_id, item.alt_text) for item in post.media_items.order_by("position")]
             wanted = [(item.pk, alt or "") for item, alt in changes["media"]]
             if current != wanted:
-                _set_media(post, changes["media"])
+                replace_media(post, changes["media"])
                 content_changed = True
         if "campaign" in changes:
             post.campaign = changes["campaign"]
