@@ -79,11 +79,11 @@ def members_who_see_channel(channel: Channel) -> list:
     ]
 
 
-def active_channels_of_all_tenants(networks) -> QuerySet[Channel]:
+def active_channels_of_all_tenants(networks: frozenset[str] | set[str] | list[str]) -> QuerySet[Channel]:
     """Active channels of every tenant on `networks` (platform jobs only: the caller holds platform access)."""
     return Channel.all_tenants.filter(status=ChannelStatus.ACTIVE, network__in=list(networks))
 
 
-def channel(channel_id) -> Channel | None:
+def channel(channel_id: object) -> Channel | None:
     """The current tenant's channel with this id, or None."""
     return Channel.objects.filter(pk=channel_id).first()

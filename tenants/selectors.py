@@ -122,12 +122,7 @@ def active_members() -> QuerySet[Membership]:
     return Membership.objects.filter(is_active=True).select_related("user").order_by("created_at", "id")
 
 
-def teams_by_ids(ids) -> dict:
-    """Teams of the current tenant by id (ids of other tenants are simply absent)."""
-    return Team.objects.in_bulk(list(ids))
-
-
-def tenants_by_ids(ids) -> dict:
+def tenants_by_ids(ids: set | list) -> dict:
     """Tenants by id, across the platform: for background jobs that work for several tenants in one run."""
     with tenancy.platform_access():
         return {tenant.pk: tenant for tenant in Tenant.objects.filter(pk__in=list(ids))}
