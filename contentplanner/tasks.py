@@ -114,7 +114,7 @@ def collect_post_metrics(*, post_id: str, tenant_id: str) -> bool:
 
 
 @shared_task(name="contentplanner.tasks.dispatch_channel_metrics", queue="sync", soft_time_limit=240, time_limit=300)
-def dispatch_channel_metrics(day: str | None = None) -> int:
+def dispatch_channel_metrics(*, day: str | None = None) -> int:
     """Beat, daily: enqueue yesterday's (UTC) figures for every active channel of every tenant."""
     target = date.fromisoformat(day) if day else timezone.now().date() - timedelta(days=1)
     channels = social_selectors.active_channels_of_all_tenants(metrics.COLLECTABLE_NETWORKS)
