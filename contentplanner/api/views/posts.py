@@ -26,10 +26,11 @@ from core.api.inputs import resolve_ids, validated
 from core.api.pagination import PageOrCursorPagination
 from core.api.schema import error_responses
 from core.api.viewsets import TenantViewSet
+from core.auth import Principal
 from social import selectors as social_selectors
 
 
-def visible_channels(principal, ids: list) -> list:
+def visible_channels(principal: Principal, ids: list) -> list:
     """The caller's visible channels with these ids, in input order; an invisible or unknown one -> 400."""
     return resolve_ids(social_selectors.channels_visible_to(principal), ids, field="channelIds", label="channel")
 
