@@ -159,7 +159,7 @@ def run_batch(
     label: str, pairs, count: int, args, workers: list[subprocess.Popen], kill_at: float | None = None
 ) -> dict:
     """Create `count` posts due in 2 s, run the dispatcher loop until all are published (or time out)."""
-    from contentplanner import publishing
+    from contentplanner import publishing, tasks
     from contentplanner.models import Post, PostState
     from core import tenancy
 
@@ -173,7 +173,7 @@ def run_batch(
     while time.monotonic() - started < args.timeout:
         now = time.monotonic()
         if now >= next_dispatch:
-            publishing.dispatch(in_flight_stale=stale, pending_stale=pending_stale)
+            publishing.dispatch(enqueue=tasks.enqueue, in_flight_stale=stale, pending_stale=pending_stale)
             next_dispatch = now + args.interval
         with tenancy.platform_access():
             published = Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).count()

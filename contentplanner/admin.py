@@ -6,29 +6,14 @@ through the same services as the API, inside the post's tenant, with the staff u
 
 from __future__ import annotations
 
-import contextlib
-
 from django.contrib import admin, messages
 
-from contentplanner import publishing
 from contentplanner.models import ApprovalRequest, Campaign, FeedItem, Post, PublishAttempt, Tag
 from contentplanner.services import posts as post_services
-from core import tenancy
 from core.admin import AuditedModelAdmin
-from core.auth import Principal, reset_current_principal, set_current_principal
+from core.auth import Principal
 from core.errors import DomainError
-
-
-@contextlib.contextmanager
-def acting_as_staff(request, tenant):
-    """Run a service for `tenant` as the staff user (the audit log names them)."""
-    principal = Principal(tenant=tenant, permissions=frozenset(), kind="staff", user=request.user)
-    with tenancy.tenant_context(tenant):
-        token = set_current_principal(principal)
-        try:
-            yield principal
-        finally:
-            reset_current_principal(token)
+from core.tenancy import acting_as
 
 
 class TenantAdmin(AuditedModelAdmin):
@@ -71,7 +56,9 @@ class PostAdmin(TenantAdmin):
     def _apply(self, request, queryset, label: str, service) -> None:
         done, refused = 0, []
         for post in queryset.select_related("tenant"):
-            with acting_as_staff(request, post.tenant) as principal:
+            # The staff user acts in the post's tenant: the services' audit entries name them.
+            staff = Principal(tenant=post.tenant, permissions=frozenset(), kind="staff", user=request.user)
+            with acting_as(staff) as principal:
                 try:
                     service(post, principal)
                     done += 1
@@ -84,7 +71,7 @@ class PostAdmin(TenantAdmin):
 
     @admin.action(description="Retry publishing (failed posts)")
     def retry_publishing(self, request, queryset) -> None:
-        self._apply(request, queryset, "Retried", lambda post, p: publishing.retry_post(post, actor=p.user))
+        self._apply(request, queryset, "Retried", lambda post, p: post_services.retry_post(post, actor=p))
 
     @admin.action(description="Unschedule (scheduled posts)")
     def unschedule(self, request, queryset) -> None:

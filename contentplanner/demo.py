@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from contentplanner import publishing
 from contentplanner.models import Campaign, Post, PostState, PublishAttempt, PublishOutcome, Tag
+from contentplanner.publishing import claims, execute_publish_attempt, failed_feed_key
 from contentplanner.services import feed
 from contentplanner.services import posts as post_services
 from contentplanner.services.campaigns import create_campaign
 from contentplanner.services.tags import create_tag
 from core import tenancy
 from core.auth import Principal
-from social.models import Channel, ChannelNetwork, ChannelStatus
-from tenants.models import Membership, Tenant, User
+from social import selectors as social_selectors
+from social.services import publishing as social_publishing
+from tenants import selectors as tenant_selectors
 from tenants.roles import permissions_for_role
 
 CAMPAIGN = {"name": "Spring launch", "description": "Demo campaign: the spring collection.", "color": "3b82f6"}
@@ -42,8 +44,8 @@ DEMO_POSTS = (
 )
 
 
-def _principal(tenant: Tenant, owner: User) -> Principal:
-    membership = Membership.objects.filter(user=owner).first()
+def _principal(tenant, owner: AbstractBaseUser) -> Principal:
+    membership = tenant_selectors.active_members().filter(user=owner).first()
     role = membership.role if membership else "OWNER"
     return Principal(
         tenant=tenant,
@@ -55,20 +57,22 @@ def _principal(tenant: Tenant, owner: User) -> Principal:
     )
 
 
-def seed_demo(*, tenant: Tenant, owner: User) -> list[Post]:
+def seed_demo(*, tenant, owner: AbstractBaseUser) -> list[Post]:
     """Create the demo campaign, tags and posts in every state on the tenant's sandbox channels; return new posts."""
     with tenancy.tenant_context(tenant):
-        channels = list(
-            Channel.objects.filter(
-                network=ChannelNetwork.SANDBOX, status=ChannelStatus.ACTIVE, publishing_enabled=True
-            ).order_by("name", "id")
-        )
+        sandbox = social_selectors.channels().filter(network="sandbox")
+        channels = [channel for channel in sandbox if social_publishing.publish_blocker(channel) is None]
         if not channels:
             return []
         actor = _principal(tenant, owner)
         with transaction.atomic():
-            campaign = Campaign.objects.filter(name=CAMPAIGN["name"]).first() or create_campaign(**CAMPAIGN)
-            tags = {name: Tag.objects.filter(name=name).first() or create_tag(name=name, color=c) for name, c in TAGS}
+            campaign = Campaign.objects.filter(name=CAMPAIGN["name"]).first() or create_campaign(
+                actor=actor, **CAMPAIGN
+            )
+            tags = {
+                name: Tag.objects.filter(name=name).first() or create_tag(actor=actor, name=name, color=c)
+                for name, c in TAGS
+            }
         created = []
         for index, (state, text, tag_names) in enumerate(DEMO_POSTS):
             if Post.objects.filter(text=text).exists():
@@ -80,7 +84,7 @@ def seed_demo(*, tenant: Tenant, owner: User) -> list[Post]:
     return created
 
 
-def _make(state: str, *, actor: Principal, channel: Channel, content: dict) -> Post:
+def _make(state: str, *, actor: Principal, channel, content: dict) -> Post:
     now = timezone.now()
     if state == PostState.SCHEDULED:
         content = {**content, "publish_at": now + timedelta(days=1)}
@@ -121,11 +125,11 @@ def _publish_inline(post: Post) -> Post:
     with transaction.atomic():
         Post.objects.filter(pk=post.pk).update(state=PostState.APPROVED, publish_at=now)
         with tenancy.platform_access():
-            claimed = publishing._claim(post.pk, seen_attempts=0, from_states=(PostState.APPROVED,), now=now)
+            claimed = claims.claim_post(post.pk, seen_attempts=0, from_states=(PostState.APPROVED,), now=now)
         if claimed:
             PublishAttempt.objects.create(post=post, number=1, started_at=now)
     if claimed:
-        publishing.execute_publish_attempt(post.pk, 1)
+        execute_publish_attempt(post.pk, 1)
     post.refresh_from_db()
     return post
 
@@ -155,14 +159,14 @@ def _failed(post: Post) -> Post:
         post.refresh_from_db()
         feed.add_history(
             post,
-            publishing.failed_feed_key("INVALID_CONTENT"),
+            failed_feed_key("INVALID_CONTENT"),
             message=message,
             data={"attempt": 1, "errorCode": "INVALID_CONTENT", "details": {}},
         )
     return post
 
 
-def _due_soon(actor: Principal, channels: list[Channel], campaign: Campaign) -> list[Post]:
+def _due_soon(actor: Principal, channels: list, campaign: Campaign) -> list[Post]:
     """Three posts due in 1, 2 and 3 minutes, unless some are still waiting from an earlier run."""
     waiting = Post.objects.filter(
         text__startswith=DUE_SOON_PREFIX, state__in=[PostState.SCHEDULED, PostState.PUBLISHING]

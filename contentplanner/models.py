@@ -105,9 +105,23 @@ class PostContent(models.Model):
     first_comment = models.TextField(blank=True)
 
     CONTENT_FIELDS = ("text", "title", "link_url", "link_title", "link_description", "link_image_url", "first_comment")
+    # What a content edit may set (the concrete post and group both have a type and per-network options).
+    EDITABLE_FIELDS = (*CONTENT_FIELDS, "post_type", "network_options")
 
     class Meta:
         abstract = True
+
+    def apply_content(self, content: dict) -> bool:
+        """Set the editable fields present in `content` (None clears one: "" or {}); True when anything changed."""
+        changed = False
+        for name in self.EDITABLE_FIELDS:
+            if name not in content:
+                continue
+            value = content[name] if content[name] is not None else ({} if name == "network_options" else "")
+            if getattr(self, name) != value:
+                setattr(self, name, value)
+                changed = True
+        return changed
 
 
 class PostGroup(PostContent, TenantScopedModel):
@@ -175,6 +189,9 @@ class Post(PostContent, TenantScopedModel):
     error_code = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
+    # `attempt_count` when the current publishing run began (a manual retry starts a new run): the automatic retry
+    # budget counts the attempts since then.
+    run_started_attempt = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     publishing_started_at = models.DateTimeField(null=True, blank=True)
     warnings = models.JSONField(default=list, blank=True)
@@ -263,6 +280,19 @@ class FeedItem(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"{self.type} {self.key} on {self.post_id}"
+
+
+# The counters of PostMetrics, in report order (analytics, exports and collection share them).
+METRIC_FIELDS: tuple[str, ...] = (
+    "impressions",
+    "reach",
+    "engagements",
+    "likes",
+    "comments",
+    "shares",
+    "clicks",
+    "video_views",
+)
 
 
 class PostMetrics(TenantScopedModel):

@@ -11,15 +11,15 @@ BEAT_SCHEDULE = {
         # A tick nobody ran within two intervals is obsolete: the next one does the same work.
         "options": {"queue": "dispatch", "expires": DISPATCH_INTERVAL_SECONDS * 2},
     },
-    # Analytics (contentplanner.analytics_tasks): post metrics hourly, channel figures for yesterday once a day.
+    # Metrics (contentplanner.tasks, queue `sync`): post metrics hourly, channel figures for yesterday once a day.
     "cp-dispatch-post-metrics": {
-        "task": "contentplanner.analytics_tasks.dispatch_post_metrics",
+        "task": "contentplanner.tasks.dispatch_post_metrics",
         "schedule": crontab(minute=17),
-        "options": {"expires": 30 * 60},
+        "options": {"queue": "sync", "expires": 30 * 60},
     },
     "cp-dispatch-channel-metrics": {
-        "task": "contentplanner.analytics_tasks.dispatch_channel_metrics",
+        "task": "contentplanner.tasks.dispatch_channel_metrics",
         "schedule": crontab(hour=2, minute=41),
-        "options": {"expires": 6 * 60 * 60},
+        "options": {"queue": "sync", "expires": 6 * 60 * 60},
     },
 }

@@ -1,31 +1,142 @@
-"""Publishing tasks (queue `publish`). Thin: the pipeline lives in contentplanner.publishing.
+"""Content planner tasks. Thin: the publishing pipeline lives in contentplanner.publishing, metric collection in
+contentplanner.services.metrics.
 
-Both are idempotent and run with acks_late + reject_on_worker_lost (the TenantTask base): a redelivered message
-is harmless because the database decides what still has to happen, never the broker.
+Every task is idempotent and runs with acks_late + reject_on_worker_lost (the TenantTask base): a redelivered
+message is harmless because the database decides what still has to happen, never the broker. Queues: `dispatch`
+(the publishing dispatcher, alone so a publish backlog never delays its ticks), `publish` (one attempt), `sync`
+(metric collection).
 """
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
 
-from contentplanner import publishing
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from contentplanner import publishing, selectors
+from contentplanner.publishing.claims import Claim
+from contentplanner.services import metrics
+from core import tenancy
+from social import selectors as social_selectors
+from social.networks.base import NetworkError
+
+logger = logging.getLogger(__name__)
 
 # Hard limit below the broker visibility timeout and below publishing.IN_FLIGHT_STALE, so no worker can still be
 # waiting on the network when the dispatcher reconciles an unanswered attempt.
 PUBLISH_SOFT_TIME_LIMIT = 75
 PUBLISH_TIME_LIMIT = 90
+SCAN_PAGE_SIZE = 2000
 
 
-@shared_task(name="contentplanner.tasks.dispatch_due_posts", soft_time_limit=50, time_limit=60)
+def enqueue(claims: Iterable[Claim]) -> None:
+    """One `publish_post` task per claim, sent once the current transaction commits (at once outside one).
+
+    The one way into the publish queue: the dispatcher task hands it its claims, the publish-now service its one
+    claim (the only service -> task edge of the app)."""
+    claims = list(claims)
+    if not claims:
+        return
+
+    def send() -> None:
+        for claim in claims:
+            publish_post.delay(post_id=claim.post_id, attempt=claim.attempt, tenant_id=claim.tenant_id)
+
+    transaction.on_commit(send)
+
+
+# --- publishing ----------------------------------------------------------------------------------------------------
+@shared_task(name="contentplanner.tasks.dispatch_due_posts", queue="dispatch", soft_time_limit=50, time_limit=60)
 def dispatch_due_posts() -> dict:
     """Beat, every few seconds: reconcile stuck posts, claim due ones and enqueue one publish task per post."""
-    report = publishing.dispatch()
+    report = publishing.dispatch(enqueue=enqueue)
     return {"claimed": report.claimed, "reconciled": report.reconciled, "requeued": report.requeued}
 
 
 @shared_task(
-    name="contentplanner.tasks.publish_post", soft_time_limit=PUBLISH_SOFT_TIME_LIMIT, time_limit=PUBLISH_TIME_LIMIT
+    name="contentplanner.tasks.publish_post",
+    queue="publish",
+    soft_time_limit=PUBLISH_SOFT_TIME_LIMIT,
+    time_limit=PUBLISH_TIME_LIMIT,
 )
 def publish_post(*, post_id: str, attempt: int, tenant_id: str) -> str:
     """Run one claimed attempt (runs in the tenant's context, see core.celery_tasks.TenantTask)."""
-    return publishing.execute_publish_attempt(post_id, attempt)
+    return publishing.execute_publish_attempt(post_id, attempt).value
+
+
+# --- metrics -------------------------------------------------------------------------------------------------------
+def _scan(queryset) -> Iterator[tuple[str, str]]:
+    """(id, tenant_id) of every row of an `all_tenants` queryset, read page by page (keyset on pk) under platform
+    access; pages are yielded outside it, so enqueueing (or an eager task clearing the context) cannot cut the scan."""
+    last = None
+    while True:
+        with tenancy.platform_access():
+            page = queryset.order_by("pk")
+            if last is not None:
+                page = page.filter(pk__gt=last)
+            rows = list(page.values_list("pk", "tenant_id")[:SCAN_PAGE_SIZE])
+        for pk, tenant_id in rows:
+            yield str(pk), str(tenant_id)
+        if len(rows) < SCAN_PAGE_SIZE:
+            return
+        last = rows[-1][0]
+
+
+@shared_task(name="contentplanner.tasks.dispatch_post_metrics", queue="sync", soft_time_limit=240, time_limit=300)
+def dispatch_post_metrics() -> int:
+    """Beat, hourly: enqueue a collection for every post published in the last 30 days on an active channel."""
+    since = timezone.now() - metrics.COLLECTION_WINDOW
+    queued = 0
+    for post_id, tenant_id in _scan(selectors.posts_due_for_metrics(since, metrics.COLLECTABLE_NETWORKS)):
+        collect_post_metrics.delay(post_id=post_id, tenant_id=tenant_id)
+        queued += 1
+    return queued
+
+
+@shared_task(name="contentplanner.tasks.collect_post_metrics", queue="sync", soft_time_limit=50, time_limit=60)
+def collect_post_metrics(*, post_id: str, tenant_id: str) -> bool:
+    """Collect one post's metrics (runs in the tenant's context). True when a row was stored."""
+    post = selectors.post_with_channel(post_id)
+    if post is None:
+        return False
+    try:
+        return metrics.collect_post_metrics(post) is not None
+    except NetworkError as exc:
+        logger.warning(
+            "post metrics not collected",
+            extra={"post_id": post_id, "tenant_id": tenant_id, "error_code": exc.code, "error": exc.message},
+        )
+        return False
+
+
+@shared_task(name="contentplanner.tasks.dispatch_channel_metrics", queue="sync", soft_time_limit=240, time_limit=300)
+def dispatch_channel_metrics(*, day: str | None = None) -> int:
+    """Beat, daily: enqueue yesterday's (UTC) figures for every active channel of every tenant."""
+    target = date.fromisoformat(day) if day else timezone.now().date() - timedelta(days=1)
+    channels = social_selectors.active_channels_of_all_tenants(metrics.COLLECTABLE_NETWORKS)
+    queued = 0
+    for channel_id, tenant_id in _scan(channels):
+        collect_channel_metrics.delay(channel_id=channel_id, day=target.isoformat(), tenant_id=tenant_id)
+        queued += 1
+    return queued
+
+
+@shared_task(name="contentplanner.tasks.collect_channel_metrics", queue="sync", soft_time_limit=50, time_limit=60)
+def collect_channel_metrics(*, channel_id: str, day: str, tenant_id: str) -> bool:
+    """Upsert one channel's figures for `day` (runs in the tenant's context). True when stored."""
+    channel = social_selectors.channel(channel_id)
+    if channel is None:
+        return False
+    try:
+        metrics.collect_channel_metrics(channel, date.fromisoformat(day))
+    except NetworkError as exc:
+        logger.warning(
+            "channel metrics not collected",
+            extra={"channel_id": channel_id, "tenant_id": tenant_id, "error_code": exc.code, "error": exc.message},
+        )
+        return False
+    return True

@@ -110,3 +110,29 @@ def channel_counts(queryset: QuerySet[Channel]) -> dict:
 
 def team_channels(team) -> QuerySet[Channel]:
     return channels().filter(team_links__team=team)
+
+
+def members_who_see_channel(channel: Channel) -> list:
+    """Active members of the current tenant who see `channel` (OWNER/ADMIN see every channel, others their teams'
+    channels: the rule of `channels_visible_to`), oldest member first."""
+    from tenants import selectors as tenant_selectors
+    from tenants.roles import Role
+
+    team_user_ids = set(
+        TeamChannel.objects.filter(channel_id=channel.pk).values_list("team__members__user_id", flat=True)
+    )
+    return [
+        membership
+        for membership in tenant_selectors.active_members()
+        if membership.role in (Role.OWNER, Role.ADMIN) or membership.user_id in team_user_ids
+    ]
+
+
+def active_channels_of_all_tenants(networks: frozenset[str] | set[str] | list[str]) -> QuerySet[Channel]:
+    """Active channels of every tenant on `networks` (platform jobs only: the caller holds platform access)."""
+    return Channel.all_tenants.filter(status=ChannelStatus.ACTIVE, network__in=list(networks))
+
+
+def channel(channel_id: object) -> Channel | None:
+    """The current tenant's channel with this id, or None."""
+    return Channel.objects.filter(pk=channel_id).first()

@@ -94,3 +94,15 @@ def tenant_by_id(tenant_id: Any) -> Tenant | None:
 def lock_tenant(tenant: Tenant) -> None:
     """Lock the tenant's row until the current transaction ends: one writer at a time for tenant-wide limits."""
     Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).first()
+
+
+# --- Reads other apps use (their public way to members, teams and tenants) -----------------------------------------
+def active_members() -> QuerySet[Membership]:
+    """Active members of the current tenant with their user, oldest first."""
+    return Membership.objects.filter(is_active=True).select_related("user").order_by("created_at", "id")
+
+
+def tenants_by_ids(ids: set | list) -> dict:
+    """Tenants by id, across the platform: for background jobs that work for several tenants in one run."""
+    with tenancy.platform_access():
+        return {tenant.pk: tenant for tenant in Tenant.objects.filter(pk__in=list(ids))}

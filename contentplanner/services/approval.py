@@ -12,8 +12,7 @@ Tenant settings (`Tenant.settings`, stored snake_case like every JSON field; cam
 
 from __future__ import annotations
 
-from django.conf import settings as django_settings
-from django.core.mail import send_mail
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,12 +26,14 @@ from contentplanner.errors import (
 )
 from contentplanner.models import ApprovalRequest, ApprovalState, Post, PostState
 from contentplanner.services import feed
-from contentplanner.services.validation import flatten
+from contentplanner.services.validation import content_errors_for, flatten
 from core import audit, tenancy
 from core.auth import Principal
 from core.errors import ValidationFailed
-from tenants.models import Membership, User
-from tenants.roles import Role, permissions_for_role
+from core.notify import notify
+from social import selectors as social_selectors
+from tenants import selectors as tenant_selectors
+from tenants.roles import permissions_for_role
 
 APPROVE_PERMISSION = "cp.post.approve"
 
@@ -45,12 +46,12 @@ def approval_policy() -> str:
     return "all" if _settings().get("approval_policy") == "all" else "any"
 
 
-def approval_required_for(user: User | None) -> bool:
+def approval_required_for(user: AbstractBaseUser | None) -> bool:
     """Whether posts authored by `user` must be approved before scheduling (API-key authors: never)."""
     config = _settings()
     if not config.get("approval_required") or user is None:
         return False
-    membership = Membership.objects.filter(user=user, is_active=True).first()
+    membership = tenant_selectors.active_members().filter(user=user).first()
     if membership is None:
         return True
     required_roles = config.get("approval_required_roles")
@@ -65,25 +66,17 @@ def assert_may_skip_approval(post: Post) -> None:
         raise ApprovalRequired()
 
 
-def approvers_for(post: Post) -> list[User]:
+def approvers_for(post: Post) -> list[AbstractBaseUser]:
     """Members asked to approve `post`: approver roles, able to see its channel, never the author."""
-    from social.models import TeamChannel
-
     approver_roles = _settings().get("approval_roles")
-    memberships = Membership.objects.filter(is_active=True).select_related("user").order_by("created_at", "id")
-    team_user_ids = set(
-        TeamChannel.objects.filter(channel_id=post.channel_id).values_list("team__members__user_id", flat=True)
-    )
     approvers = []
-    for membership in memberships:
+    for membership in social_selectors.members_who_see_channel(post.channel):
         if membership.user_id == post.author_id or not membership.user.is_active:
             continue
         if approver_roles:
             if membership.role not in approver_roles:
                 continue
         elif APPROVE_PERMISSION not in permissions_for_role(membership.role, membership.custom_permissions):
-            continue
-        if membership.role not in (Role.OWNER, Role.ADMIN) and membership.user_id not in team_user_ids:
             continue
         approvers.append(membership.user)
     return approvers
@@ -111,17 +104,14 @@ def open_approval_round(post: Post, *, actor: Principal, key: str = "submitted",
     if reason:
         data["reason"] = reason
     feed.add_history(post, key, actor=actor.user, data=data)
-    audit.record("cp.post.submit", post, changes={"state": [previous, post.state], **data})
-    recipients = [u.email for u in approvers]
-    author = actor.label
-    transaction.on_commit(
-        lambda: send_mail(
-            subject="A post is waiting for your approval",
-            message=f"{author} asks you to approve post {post.pk}:\n\n{post.text[:500]}",
-            from_email=django_settings.DEFAULT_FROM_EMAIL,
-            recipient_list=recipients,
-            fail_silently=True,
-        )
+    audit.record("cp.post.submit", post, actor=actor, changes={"state": [previous, post.state], **data})
+    notify(
+        "contentplanner.approval.requested",
+        to=[u.email for u in approvers],
+        subject="A post is waiting for your approval",
+        body=f"{actor.label} asks you to approve post {post.pk}:\n\n{post.text[:500]}",
+        tenant_id=post.tenant_id,
+        data={"postId": str(post.pk), "round": post.approval_round, "requestedBy": actor.label},
     )
     return post
 
@@ -137,8 +127,6 @@ def submit_post(post: Post, *, actor: Principal) -> Post:
 def approve_post(post: Post, *, actor: Principal, comment: str = "") -> Post:
     """Record the actor's acceptance; when the policy is met the post becomes approved (or scheduled when its
     publishAt is still in the future and it meets the network's content rules)."""
-    from contentplanner.services.posts import content_errors_for
-
     with transaction.atomic():
         post, request = _lock_for_decision(post, actor, "approve")
         now = timezone.now()
@@ -148,7 +136,7 @@ def approve_post(post: Post, *, actor: Principal, comment: str = "") -> Post:
             waiting = post.approval_requests.filter(round=post.approval_round).exclude(state=ApprovalState.ACCEPTED)
             if waiting.exists():
                 feed.add_history(post, "approvalGiven", actor=actor.user, message=comment, data={"policy": "all"})
-                audit.record("cp.post.approval_given", post, changes={"comment": comment})
+                audit.record("cp.post.approval_given", post, actor=actor, changes={"comment": comment})
                 return post
         previous = post.state
         target = PostState.APPROVED
@@ -164,8 +152,8 @@ def approve_post(post: Post, *, actor: Principal, comment: str = "") -> Post:
         feed.add_history(post, "approved", actor=actor.user, message=comment, data={"state": target})
         if target == PostState.SCHEDULED:
             feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": post.publish_at.isoformat()})
-        audit.record("cp.post.approve", post, changes={"state": [previous, target], "comment": comment})
-        _notify_author(post, f"Your post was approved by {actor.label}.", comment)
+        audit.record("cp.post.approve", post, actor=actor, changes={"state": [previous, target], "comment": comment})
+        _notify_author(post, "contentplanner.approval.approved", f"Your post was approved by {actor.label}.", comment)
     return post
 
 
@@ -182,8 +170,8 @@ def reject_post(post: Post, *, actor: Principal, comment: str) -> Post:
         post.state, post.needs_attention = PostState.REJECTED, True
         post.save(update_fields=["state", "needs_attention", "updated_at"])
         feed.add_history(post, "rejected", actor=actor.user, message=comment)
-        audit.record("cp.post.reject", post, changes={"state": [previous, post.state], "comment": comment})
-        _notify_author(post, f"Your post was rejected by {actor.label}.", comment)
+        audit.record("cp.post.reject", post, actor=actor, changes={"state": [previous, post.state], "comment": comment})
+        _notify_author(post, "contentplanner.approval.rejected", f"Your post was rejected by {actor.label}.", comment)
     return post
 
 
@@ -202,17 +190,15 @@ def _lock_for_decision(post: Post, actor: Principal, action: str) -> tuple[Post,
     return post, request
 
 
-def _notify_author(post: Post, headline: str, comment: str) -> None:
+def _notify_author(post: Post, event: str, headline: str, comment: str) -> None:
     if post.author is None or not post.author.email:
         return
-    recipient = post.author.email
     body = f"{headline}\n\n{comment}" if comment else headline
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=headline,
-            message=f"{body}\n\nPost {post.pk}",
-            from_email=django_settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[recipient],
-            fail_silently=True,
-        )
+    notify(
+        event,
+        to=[post.author.email],
+        subject=headline,
+        body=f"{body}\n\nPost {post.pk}",
+        tenant_id=post.tenant_id,
+        data={"postId": str(post.pk), "state": post.state, "comment": comment},
     )

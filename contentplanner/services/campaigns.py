@@ -6,6 +6,7 @@ from django.db import transaction
 
 from contentplanner.models import Campaign
 from core import audit
+from core.auth import Principal
 from core.errors import ValidationFailed
 
 FIELDS = ("name", "description", "color", "starts_on", "ends_on")
@@ -16,17 +17,17 @@ def _check_dates(campaign: Campaign) -> None:
         raise ValidationFailed(details={"endsOn": ["Must be on or after startsOn."]})
 
 
-def create_campaign(**data) -> Campaign:
+def create_campaign(*, actor: Principal, **data) -> Campaign:
     """Create a campaign (`color` lower-case hex, `ends_on` >= `starts_on`)."""
     campaign = Campaign(**{name: data[name] for name in FIELDS if name in data})
     _check_dates(campaign)
     with transaction.atomic():
         campaign.save()
-        audit.record("cp.campaign.create", campaign, changes={"name": campaign.name})
+        audit.record("cp.campaign.create", campaign, actor=actor, changes={"name": campaign.name})
     return campaign
 
 
-def update_campaign(campaign: Campaign, **changes) -> Campaign:
+def update_campaign(campaign: Campaign, *, actor: Principal, **changes) -> Campaign:
     """Partial update; the date rule holds on the merged values."""
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign.pk)
@@ -37,13 +38,16 @@ def update_campaign(campaign: Campaign, **changes) -> Campaign:
         _check_dates(campaign)
         campaign.save()
         audit.record(
-            "cp.campaign.update", campaign, changes=audit.diff(before, {n: getattr(campaign, n) for n in FIELDS})
+            "cp.campaign.update",
+            campaign,
+            actor=actor,
+            changes=audit.diff(before, {n: getattr(campaign, n) for n in FIELDS}),
         )
     return campaign
 
 
-def delete_campaign(campaign: Campaign) -> None:
+def delete_campaign(campaign: Campaign, *, actor: Principal) -> None:
     """Delete the campaign; posts and groups keep existing without it (FK SET_NULL)."""
     with transaction.atomic():
-        audit.record("cp.campaign.delete", campaign, changes={"name": campaign.name})
+        audit.record("cp.campaign.delete", campaign, actor=actor, changes={"name": campaign.name})
         campaign.delete()

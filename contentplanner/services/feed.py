@@ -6,19 +6,20 @@ import re
 import uuid
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.mail import send_mail
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from contentplanner.models import FeedItem, FeedItemType, Post
 from core import audit
-from tenants.models import Membership, User
+from core.auth import Principal
+from core.notify import notify
+from tenants import selectors as tenant_selectors
 
 MENTION_PATTERN = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[0-9a-fA-F-]{32,36})")
 
 
 def add_history(
-    post: Post, key: str, *, actor: User | None = None, message: str = "", data: dict | None = None
+    post: Post, key: str, *, actor: AbstractBaseUser | None = None, message: str = "", data: dict | None = None
 ) -> FeedItem:
     """Append a HISTORY entry (`key`: created, submitted, approved, ...) to the post's feed."""
     return FeedItem.objects.create(
@@ -33,35 +34,34 @@ def add_system_message(post: Post, key: str, *, message: str, data: dict | None 
     )
 
 
-def add_comment(post: Post, *, actor: User | None, message: str, mentions: Iterable[str] = ()) -> FeedItem:
-    """Add a COMMENT. Members mentioned (in `mentions` or as `@email`/`@user-id` in the text) are emailed."""
+def add_comment(post: Post, *, actor: Principal, message: str, mentions: Iterable[str] = ()) -> FeedItem:
+    """Add a COMMENT. Members mentioned (in `mentions` or as `@email`/`@user-id` in the text) are notified."""
+    user = actor.user
     mentioned = resolve_mentions([*mentions, *MENTION_PATTERN.findall(message)])
-    mentioned = [user for user in mentioned if actor is None or user.pk != actor.pk]
+    mentioned = [member for member in mentioned if user is None or member.pk != user.pk]
     with transaction.atomic():
         item = FeedItem.objects.create(
             post=post,
             type=FeedItemType.COMMENT,
-            actor=actor,
+            actor=user,
             message=message,
-            data={"mentions": [str(user.pk) for user in mentioned]},
+            data={"mentions": [str(member.pk) for member in mentioned]},
         )
-        audit.record("cp.post.comment", post, changes={"feedItem": str(item.pk)})
+        audit.record("cp.post.comment", post, actor=actor, changes={"feedItem": str(item.pk)})
         if mentioned:
-            recipients = [user.email for user in mentioned]
-            author = actor.email if actor else "Someone"
-            transaction.on_commit(
-                lambda: send_mail(
-                    subject=f"{author} mentioned you on a post",
-                    message=f"{author} wrote on post {post.pk}:\n\n{message}",
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=recipients,
-                    fail_silently=True,
-                )
+            author = user.email if user else "Someone"
+            notify(
+                "contentplanner.comment.mentioned",
+                to=[member.email for member in mentioned],
+                subject=f"{author} mentioned you on a post",
+                body=f"{author} wrote on post {post.pk}:\n\n{message}",
+                tenant_id=post.tenant_id,
+                data={"postId": str(post.pk), "feedItemId": str(item.pk), "author": author},
             )
     return item
 
 
-def resolve_mentions(references: Iterable[str]) -> list[User]:
+def resolve_mentions(references: Iterable[str]) -> list[AbstractBaseUser]:
     """Active members of the current tenant named by email (case-insensitive) or user id; unknown ones are ignored."""
     emails, ids = set(), set()
     for ref in references:
@@ -75,7 +75,7 @@ def resolve_mentions(references: Iterable[str]) -> list[User]:
                 continue
     if not emails and not ids:
         return []
-    memberships = Membership.objects.filter(is_active=True).select_related("user")
+    memberships = tenant_selectors.active_members()
     users = {}
     for membership in memberships.filter(user__email__in=emails) if emails else []:
         users[membership.user.pk] = membership.user

@@ -7,14 +7,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from contentplanner import states
-from contentplanner.errors import ContentRulesViolated, InvalidPostState, PublishAtInPast
-from contentplanner.models import Post, PostContent, PostGroup, PostGroupMedia, PostState
+from contentplanner.errors import ContentRulesViolated, InvalidPostState
+from contentplanner.models import Post, PostContent, PostGroup, PostState
 from contentplanner.services import posts as post_services
+from contentplanner.services.content import replace_media
+from contentplanner.services.validation import assert_in_future, assert_publishable_channel
 from core import audit
 from core.auth import Principal
 from core.errors import DomainError
 
-GROUP_FIELDS = (*PostContent.CONTENT_FIELDS, "post_type", "network_options")
+GROUP_FIELDS = PostContent.EDITABLE_FIELDS
 
 
 def _post_content(group_content: dict, network: str) -> dict:
@@ -25,42 +27,29 @@ def _post_content(group_content: dict, network: str) -> dict:
     return content
 
 
-def _set_group_media(group: PostGroup, media: list) -> None:
-    PostGroupMedia.objects.filter(group=group).delete()
-    PostGroupMedia.objects.bulk_create(
-        [
-            PostGroupMedia(tenant_id=group.tenant_id, group=group, media=item, position=index, alt_text=alt or "")
-            for index, (item, alt) in enumerate(media)
-        ]
-    )
-
-
 def create_group(*, actor: Principal, channels: list, content: dict) -> PostGroup:
     """Create the group and one draft post per channel, all or nothing."""
     publish_at = content.get("publish_at")
-    if publish_at is not None and publish_at <= timezone.now():
-        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+    assert_in_future(publish_at)
     for channel in channels:
-        post_services.assert_publishable_channel(channel)
+        assert_publishable_channel(channel)
     with transaction.atomic():
         group = PostGroup(author=actor.user)
-        for name in GROUP_FIELDS:
-            if content.get(name) is not None:
-                setattr(group, name, content[name])
+        group.apply_content({name: value for name, value in content.items() if value is not None})
         group.campaign = content.get("campaign")
         group.assignee = content.get("assignee")
         group.publish_at = publish_at
         group.publish_timezone = content.get("publish_timezone") or ""
         group.save()
         if content.get("media"):
-            _set_group_media(group, content["media"])
+            replace_media(group, content["media"])
         if content.get("tags"):
             group.tags.set(content["tags"])
         for channel in channels:
             post_services.create_post(
                 actor=actor, channel=channel, content=_post_content(content, channel.network), group=group
             )
-        audit.record("cp.post_group.create", group, changes={"channels": [str(c.pk) for c in channels]})
+        audit.record("cp.post_group.create", group, actor=actor, changes={"channels": [str(c.pk) for c in channels]})
     return group
 
 
@@ -73,10 +62,7 @@ def update_group(group: PostGroup, *, actor: Principal, changes: dict) -> PostGr
     with transaction.atomic():
         group = PostGroup.objects.select_for_update(of=("self",)).get(pk=group.pk)
         before = {name: getattr(group, name) for name in GROUP_FIELDS}
-        for name in GROUP_FIELDS:
-            if name in changes:
-                value = changes[name]
-                setattr(group, name, value if value is not None else ({} if name == "network_options" else ""))
+        group.apply_content(changes)
         for name in ("campaign", "assignee", "publish_at"):
             if name in changes:
                 setattr(group, name, changes[name])
@@ -84,7 +70,7 @@ def update_group(group: PostGroup, *, actor: Principal, changes: dict) -> PostGr
             group.publish_timezone = changes["publish_timezone"] or ""
         group.save()
         if "media" in changes:
-            _set_group_media(group, changes["media"])
+            replace_media(group, changes["media"])
         if "tags" in changes:
             group.tags.set(changes["tags"])
         for post in live_posts(group).filter(is_customized=False):
@@ -94,7 +80,10 @@ def update_group(group: PostGroup, *, actor: Principal, changes: dict) -> PostGr
                 post, actor=actor, changes=_post_content(changes, post.channel.network), from_group=True
             )
         audit.record(
-            "cp.post_group.update", group, changes=audit.diff(before, {n: getattr(group, n) for n in GROUP_FIELDS})
+            "cp.post_group.update",
+            group,
+            actor=actor,
+            changes=audit.diff(before, {n: getattr(group, n) for n in GROUP_FIELDS}),
         )
     return group
 
@@ -114,7 +103,7 @@ def delete_group(group: PostGroup, *, actor: Principal) -> dict:
         if not kept:
             group.deleted_at = timezone.now()
             group.save(update_fields=["deleted_at", "updated_at"])
-        audit.record("cp.post_group.delete", group, changes={"deleted": deleted, "kept": kept})
+        audit.record("cp.post_group.delete", group, actor=actor, changes={"deleted": deleted, "kept": kept})
     return {"deleted": deleted, "kept": kept}
 
 
@@ -160,7 +149,7 @@ def schedule_group(group: PostGroup, *, actor: Principal, publish_at=None, publi
 
 def publish_group(group: PostGroup, *, actor: Principal) -> list[Post]:
     """Publish every draft/approved post of the group now."""
-    return _act_on_posts(group, "publish", lambda post: post_services.publish_post_now(post, actor=actor))
+    return _act_on_posts(group, "publish", lambda post: post_services.request_publish_now(post, actor=actor))
 
 
 def duplicate_group(group: PostGroup, *, actor: Principal) -> PostGroup:
@@ -172,7 +161,7 @@ def duplicate_group(group: PostGroup, *, actor: Principal) -> PostGroup:
         copy.campaign, copy.assignee = group.campaign, group.assignee
         copy.publish_timezone = group.publish_timezone
         copy.save()
-        _set_group_media(copy, [(item.media, item.alt_text) for item in group.media_items.select_related("media")])
+        replace_media(copy, [(item.media, item.alt_text) for item in group.media_items.select_related("media")])
         copy.tags.set(group.tags.all())
         for post in live_posts(group):
             new = post_services.create_post(
@@ -184,5 +173,5 @@ def duplicate_group(group: PostGroup, *, actor: Principal) -> PostGroup:
             )
             if post.is_customized:
                 Post.objects.filter(pk=new.pk).update(is_customized=True)
-        audit.record("cp.post_group.duplicate", copy, changes={"source": str(group.pk)})
+        audit.record("cp.post_group.duplicate", copy, actor=actor, changes={"source": str(group.pk)})
     return copy

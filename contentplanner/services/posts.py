@@ -7,53 +7,21 @@ campaign, assignee, publish_at (UTC datetime) and publish_timezone.
 
 from __future__ import annotations
 
-from django.conf import settings as django_settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from contentplanner import states
-from contentplanner.errors import ChannelUnavailable, ContentRulesViolated, NoPublishAt, PostPublished, PublishAtInPast
-from contentplanner.models import Post, PostContent, PostGroup, PostMedia, PostState
+from contentplanner import states, tasks
+from contentplanner.errors import ContentRulesViolated, InvalidPostState, NoPublishAt, PostPublished
+from contentplanner.models import Post, PostContent, PostGroup, PostState, PublishAttempt
+from contentplanner.publishing import claims
 from contentplanner.services import approval, feed
-from contentplanner.services.validation import ContentDraft, content_errors, flatten
+from contentplanner.services.content import replace_media
+from contentplanner.services.validation import assert_in_future, assert_publishable_channel, content_errors_for, flatten
 from core import audit
 from core.auth import Principal
+from core.notify import notify
 
-CONTENT_KEYS = frozenset({*PostContent.CONTENT_FIELDS, "post_type", "network_options", "media"})
-INTERNAL_KEYS = frozenset({"tags", "campaign", "assignee", "publish_at", "publish_timezone"})
 AUDITED_FIELDS = ("state", "publish_at", "is_customized", *PostContent.CONTENT_FIELDS)
-
-
-def content_errors_for(post: Post) -> dict[str, list[dict]]:
-    """The channel network's rule violations of the post's current content (field -> entries)."""
-    media = tuple(item.media for item in post.media_items.select_related("media").order_by("position"))
-    draft = ContentDraft(
-        text=post.text,
-        title=post.title,
-        post_type=post.post_type,
-        media=media,
-        link_url=post.link_url,
-        first_comment=post.first_comment,
-    )
-    return content_errors(post.channel.network, draft)
-
-
-def assert_publishable_channel(channel) -> None:
-    from social.models import ChannelStatus
-
-    if channel.status != ChannelStatus.ACTIVE or not channel.publishing_enabled:
-        raise ChannelUnavailable(details={"channelIds": [f"Channel {channel.pk} is not active for publishing."]})
-
-
-def _set_media(post: Post, media: list) -> None:
-    PostMedia.objects.filter(post=post).delete()
-    PostMedia.objects.bulk_create(
-        [
-            PostMedia(tenant_id=post.tenant_id, post=post, media=item, position=index, alt_text=alt or "")
-            for index, (item, alt) in enumerate(media)
-        ]
-    )
 
 
 def _snapshot(post: Post) -> dict:
@@ -77,8 +45,7 @@ def create_post(
     here). The network's rule violations are stored as `warnings`, not refused."""
     assert_publishable_channel(channel)
     publish_at = content.get("publish_at")
-    if publish_at is not None and publish_at <= timezone.now():
-        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+    assert_in_future(publish_at)
     with transaction.atomic():
         post = Post(
             channel=channel,
@@ -87,25 +54,21 @@ def create_post(
             author=actor.user,
             is_customized=False,
         )
-        for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options"):
-            if name in content:
-                setattr(post, name, content[name] if content[name] is not None else "")
-        if post.network_options == "":
-            post.network_options = {}
+        post.apply_content(content)
         post.campaign = content.get("campaign")
         post.assignee = content.get("assignee")
         post.publish_at = publish_at
         post.publish_timezone = content.get("publish_timezone") or ""
         post.save()
         if content.get("media"):
-            _set_media(post, content["media"])
+            replace_media(post, content["media"])
         if content.get("tags"):
             post.tags.set(content["tags"])
         _refresh_warnings(post)
         feed.add_history(post, "created", actor=actor.user, data={"groupId": str(group.pk) if group else None})
         if post.assignee_id:
             _assigned(post, actor)
-        audit.record(audit_action, post, changes={"channel": str(channel.pk), "state": post.state})
+        audit.record(audit_action, post, actor=actor, changes={"channel": str(channel.pk), "state": post.state})
     return post
 
 
@@ -119,18 +82,12 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
             raise PostPublished()
         states.assert_action(post, "edit")
         before = _snapshot(post)
-        content_changed = False
-        for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options"):
-            if name in changes:
-                value = changes[name] if changes[name] is not None else ({} if name == "network_options" else "")
-                if getattr(post, name) != value:
-                    setattr(post, name, value)
-                    content_changed = True
+        content_changed = post.apply_content(changes)
         if "media" in changes:
             current = [(item.media_id, item.alt_text) for item in post.media_items.order_by("position")]
             wanted = [(item.pk, alt or "") for item, alt in changes["media"]]
             if current != wanted:
-                _set_media(post, changes["media"])
+                replace_media(post, changes["media"])
                 content_changed = True
         if "campaign" in changes:
             post.campaign = changes["campaign"]
@@ -140,8 +97,7 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
         if "publish_timezone" in changes:
             post.publish_timezone = changes["publish_timezone"] or ""
         if "publish_at" in changes and changes["publish_at"] != post.publish_at:
-            if changes["publish_at"] is not None and changes["publish_at"] <= timezone.now():
-                raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+            assert_in_future(changes["publish_at"])
             if changes["publish_at"] is None and post.state == PostState.SCHEDULED:
                 raise NoPublishAt("Unschedule the post before clearing its publish time.")
             post.publish_at = changes["publish_at"]
@@ -163,7 +119,7 @@ def update_post(post: Post, *, actor: Principal, changes: dict, from_group: bool
             feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": post.publish_at.isoformat()})
         if assignee_changed and post.assignee_id:
             _assigned(post, actor)
-        audit.record("cp.post.update", post, changes=audit.diff(before, _snapshot(post)))
+        audit.record("cp.post.update", post, actor=actor, changes=audit.diff(before, _snapshot(post)))
     return post
 
 
@@ -186,15 +142,13 @@ def _assigned(post: Post, actor: Principal) -> None:
     feed.add_history(post, "assigned", actor=actor.user, data={"assignee": str(assignee.pk)})
     if actor.user is not None and actor.user.pk == assignee.pk:
         return
-    recipient = assignee.email
-    transaction.on_commit(
-        lambda: send_mail(
-            subject="A post was assigned to you",
-            message=f"{actor.label} assigned post {post.pk} to you.",
-            from_email=django_settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[recipient],
-            fail_silently=True,
-        )
+    notify(
+        "contentplanner.post.assigned",
+        to=[assignee.email],
+        subject="A post was assigned to you",
+        body=f"{actor.label} assigned post {post.pk} to you.",
+        tenant_id=post.tenant_id,
+        data={"postId": str(post.pk), "assignedBy": actor.label},
     )
 
 
@@ -208,8 +162,7 @@ def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_time
         when = publish_at or post.publish_at
         if when is None:
             raise NoPublishAt(details={"publishAt": ["Required: the post has no publish time."]})
-        if when <= timezone.now():
-            raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+        assert_in_future(when)
         assert_publishable_channel(post.channel)
         errors = content_errors_for(post)
         if errors:
@@ -223,7 +176,9 @@ def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_time
         post.warnings = []
         post.save()
         feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": when.isoformat()})
-        audit.record("cp.post.schedule", post, changes={"state": [previous, post.state], "publishAt": when})
+        audit.record(
+            "cp.post.schedule", post, actor=actor, changes={"state": [previous, post.state], "publishAt": when}
+        )
     return post
 
 
@@ -237,7 +192,7 @@ def unschedule_post(post: Post, *, actor: Principal) -> Post:
         post.state, post.next_attempt_at = target, None
         post.save(update_fields=["state", "next_attempt_at", "updated_at"])
         feed.add_history(post, "unscheduled", actor=actor.user, data={"state": target})
-        audit.record("cp.post.unschedule", post, changes={"state": [PostState.SCHEDULED, target]})
+        audit.record("cp.post.unschedule", post, actor=actor, changes={"state": [PostState.SCHEDULED, target]})
     return post
 
 
@@ -251,27 +206,81 @@ def delete_post(post: Post, *, actor: Principal) -> Post:
         post.state, post.deleted_at = PostState.DELETED, timezone.now()
         post.save(update_fields=["state", "deleted_at", "updated_at"])
         feed.add_history(post, "deleted", actor=actor.user)
-        audit.record("cp.post.delete", post, changes={"state": [previous, post.state]})
+        audit.record("cp.post.delete", post, actor=actor, changes={"state": [previous, post.state]})
     return post
 
 
-def publish_post_now(post: Post, *, actor: Principal) -> Post:
-    """draft/approved -> publishing now, through the publishing pipeline (which checks approval, channel, rules)."""
-    from contentplanner.publishing import request_publish_now
+def request_publish_now(post: Post, *, actor: Principal) -> Post:
+    """draft/approved -> publishing now, through the dispatcher's claim (409 when not allowed); the one publish
+    task is enqueued after commit."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel", "author").get(pk=post.pk)
+        states.assert_action(post, "publish")
+        states.assert_transition(post, PostState.PUBLISHING)
+        approval.assert_may_skip_approval(post)
+        assert_publishable_channel(post.channel)
+        errors = content_errors_for(post)
+        if errors:
+            raise ContentRulesViolated(details=errors)
+        now = timezone.now()
+        previous = post.state
+        extra = {} if post.publish_at else {"publish_at": now}
+        if not claims.claim_post(
+            post.pk, seen_attempts=post.attempt_count, from_states=(previous,), now=now, extra=extra
+        ):
+            raise InvalidPostState("The post changed meanwhile; reload it.", details={"state": post.state})
+        attempt = post.attempt_count + 1
+        PublishAttempt.objects.create(post=post, number=attempt, started_at=now)
+        post.refresh_from_db()
+        feed.add_history(post, "publishNow", actor=actor.user, data={"from": previous, "attempt": attempt})
+        audit.record("cp.post.publish_now", post, actor=actor, changes={"state": [previous, PostState.PUBLISHING]})
+        tasks.enqueue([claims.Claim(post_id=str(post.pk), attempt=attempt, tenant_id=str(post.tenant_id))])
+    return post
 
-    return request_publish_now(post, actor=actor.user)
 
-
-def retry_failed_post(post: Post, *, actor: Principal) -> Post:
-    """failed -> scheduled through the publishing pipeline."""
-    from contentplanner.publishing import retry_post
-
-    return retry_post(post, actor=actor.user)
+def retry_post(post: Post, *, actor: Principal) -> Post:
+    """failed -> scheduled (now, if its time has passed). Attempt numbers continue; a new run begins, with a fresh
+    budget of automatic retries."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update(of=("self",)).select_related("channel").get(pk=post.pk)
+        states.assert_action(post, "retry")
+        states.assert_transition(post, PostState.SCHEDULED)
+        assert_publishable_channel(post.channel)
+        now = timezone.now()
+        before = {"state": post.state, "errorCode": post.error_code}
+        post.state = PostState.SCHEDULED
+        if post.publish_at is None or post.publish_at < now:
+            post.publish_at = now
+        post.next_attempt_at = None
+        post.run_started_attempt = post.attempt_count
+        post.error_code = ""
+        post.error_message = ""
+        post.save(
+            update_fields=[
+                "state",
+                "publish_at",
+                "next_attempt_at",
+                "run_started_attempt",
+                "error_code",
+                "error_message",
+                "updated_at",
+            ]
+        )
+        feed.add_history(
+            post, "scheduled", actor=actor.user, data={"retry": True, "publishAt": post.publish_at.isoformat()}
+        )
+        audit.record(
+            "cp.post.retry",
+            post,
+            actor=actor,
+            changes={"state": [before["state"], post.state], "errorCode": [before["errorCode"], ""]},
+        )
+    return post
 
 
 def content_of(post: Post) -> dict:
     """A post's content and internal fields as a `content` dict for create_post (duplicates)."""
-    content = {name: getattr(post, name) for name in (*PostContent.CONTENT_FIELDS, "post_type", "network_options")}
+    content = {name: getattr(post, name) for name in PostContent.EDITABLE_FIELDS}
     content["media"] = [(item.media, item.alt_text) for item in post.media_items.select_related("media")]
     content["tags"] = list(post.tags.all())
     content["campaign"] = post.campaign

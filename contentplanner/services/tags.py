@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from contentplanner.errors import TagExists
 from contentplanner.models import Tag
 from core import audit
+from core.auth import Principal
 
 
 def _assert_free(name: str, exclude_pk=None) -> None:
@@ -17,20 +18,20 @@ def _assert_free(name: str, exclude_pk=None) -> None:
         raise TagExists(details={"name": [f"A tag named {name!r} already exists."]})
 
 
-def create_tag(*, name: str, color: str = "") -> Tag:
+def create_tag(*, actor: Principal, name: str, color: str = "") -> Tag:
     """Create a tag."""
     name = name.strip()
     _assert_free(name)
     try:
         with transaction.atomic():
             tag = Tag.objects.create(name=name, color=color)
-            audit.record("cp.tag.create", tag, changes={"name": name})
+            audit.record("cp.tag.create", tag, actor=actor, changes={"name": name})
     except IntegrityError:  # a concurrent create won the unique constraint
         raise TagExists(details={"name": [f"A tag named {name!r} already exists."]}) from None
     return tag
 
 
-def update_tag(tag: Tag, **changes) -> Tag:
+def update_tag(tag: Tag, *, actor: Principal, **changes) -> Tag:
     """Rename or recolour a tag."""
     if "name" in changes:
         changes["name"] = changes["name"].strip()
@@ -41,14 +42,16 @@ def update_tag(tag: Tag, **changes) -> Tag:
             for name, value in changes.items():
                 setattr(tag, name, value)
             tag.save()
-            audit.record("cp.tag.update", tag, changes=audit.diff(before, {"name": tag.name, "color": tag.color}))
+            audit.record(
+                "cp.tag.update", tag, actor=actor, changes=audit.diff(before, {"name": tag.name, "color": tag.color})
+            )
     except IntegrityError:
         raise TagExists(details={"name": [f"A tag named {changes.get('name')!r} already exists."]}) from None
     return tag
 
 
-def delete_tag(tag: Tag) -> None:
+def delete_tag(tag: Tag, *, actor: Principal) -> None:
     """Delete the tag; it disappears from every post and group carrying it."""
     with transaction.atomic():
-        audit.record("cp.tag.delete", tag, changes={"name": tag.name})
+        audit.record("cp.tag.delete", tag, actor=actor, changes={"name": tag.name})
         tag.delete()

@@ -1,7 +1,7 @@
 """Content rules and publish times.
 
-Content rules come from the channel network's adapter (`get_adapter(network).rules`) and are checked by the
-adapters' one validator (`social.networks.rules.validate`). Violations are field-level:
+Content rules come from the channel network's adapter and are checked by the adapters' one validator, both
+reached through `social.services.publishing`. Violations are field-level:
 `{"text": [{"code": "twitterTweetCharacterCountTooBig", "message": "...", "network": "x"}], ...}`.
 On create/edit they are stored on the post as `warnings` (a flat list of the same
 entries plus `field`); before a post is scheduled, published or auto-scheduled on approval they are errors
@@ -21,9 +21,12 @@ from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from contentplanner.errors import NonexistentLocalTime, PublishAtInPast, UnknownTimezone
+from contentplanner.errors import ChannelUnavailable, NonexistentLocalTime, PublishAtInPast, UnknownTimezone
+from contentplanner.models import Post
 from core import tenancy
 from core.errors import ValidationFailed
+from social.networks.base import PublishRequest
+from social.services import publishing as social_publishing
 
 
 @dataclass(frozen=True)
@@ -38,50 +41,42 @@ class ContentDraft:
     first_comment: str = ""
 
 
-def rules_for(network: str):
-    """The adapter's ContentRules for `network`, or None when no adapter is installed for it (no checks)."""
-    from social.networks.registry import UnknownNetwork, get_adapter
-
-    try:
-        adapter = get_adapter(network)
-    except (UnknownNetwork, ImportError):
-        return None
-    return getattr(adapter, "rules", None)
-
-
 def content_errors(network: str, draft: ContentDraft) -> dict[str, list[dict]]:
     """Field -> list of {code, message, network} for every rule `draft` breaks on `network`, as judged by the
-    adapters' one validator (social.networks.rules.validate; codes are seed 004's where one exists)."""
-    from social.networks.base import MediaItem, PublishRequest
-    from social.networks.rules import validate
-
-    rules = rules_for(network)
-    if rules is None:
-        return {}
+    adapters' one validator (through social's publishing face; codes are seed 004's where one exists)."""
     request = PublishRequest(
         correlation_id="validation",
         text=draft.text,
         title=draft.title,
         post_type=draft.post_type,
-        media=tuple(
-            MediaItem(
-                url="",
-                mime_type=item.mime_type,
-                kind=item.kind,
-                width=item.width,
-                height=item.height,
-                duration_seconds=item.duration_seconds,
-                size_bytes=item.size_bytes,
-            )
-            for item in draft.media
-        ),
+        media=tuple(social_publishing.media_item_for(item) for item in draft.media),
         link=draft.link_url,
         first_comment=draft.first_comment,
     )
     errors: dict[str, list[dict]] = {}
-    for issue in validate(rules, request):
+    for issue in social_publishing.content_issues(network, request):
         errors.setdefault(issue.field, []).append({"code": issue.code, "message": issue.message, "network": network})
     return errors
+
+
+def content_errors_for(post: Post) -> dict[str, list[dict]]:
+    """The channel network's rule violations of the post's current content (field -> entries)."""
+    media = tuple(item.media for item in post.media_items.select_related("media").order_by("position"))
+    draft = ContentDraft(
+        text=post.text,
+        title=post.title,
+        post_type=post.post_type,
+        media=media,
+        link_url=post.link_url,
+        first_comment=post.first_comment,
+    )
+    return content_errors(post.channel.network, draft)
+
+
+def assert_publishable_channel(channel) -> None:
+    """400 CHANNEL_UNAVAILABLE unless `channel` is active with publishing switched on."""
+    if social_publishing.publish_blocker(channel) is not None:
+        raise ChannelUnavailable(details={"channelIds": [f"Channel {channel.pk} is not active for publishing."]})
 
 
 def flatten(errors: dict[str, list[dict]]) -> list[dict]:
@@ -119,6 +114,11 @@ def resolve_publish_at(value: datetime | str, timezone_name: str | None = None) 
             )
     else:
         instant = value.astimezone(UTC)
-    if instant <= timezone.now():
-        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})
+    assert_in_future(instant)
     return instant, name
+
+
+def assert_in_future(when: datetime | None) -> None:
+    """400 PUBLISH_AT_IN_PAST unless `when` (None: no publish time, nothing to check) is still ahead of us."""
+    if when is not None and when <= timezone.now():
+        raise PublishAtInPast(details={"publishAt": ["Must be in the future."]})

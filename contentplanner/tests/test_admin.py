@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from contentplanner.models import ApprovalRequest, Campaign, FeedItem, Post, PostState, Tag
-from contentplanner.tests.cp_helpers import make_channel, make_post
+from contentplanner.tests.factories import ChannelFactory, PostFactory
 from core import tenancy
 from core.models import AuditLogEntry
 from tenants.models import User
@@ -23,20 +23,20 @@ def _reload(post) -> Post:
 
 @pytest.mark.parametrize("model", [Post, ApprovalRequest, Campaign, Tag, FeedItem])
 def test_changelists_render(staff_client, tenant, model):
-    make_post(make_channel(tenant), state=PostState.FAILED)
+    PostFactory(channel=ChannelFactory(tenant=tenant), state=PostState.FAILED)
     url = reverse(f"admin:contentplanner_{model._meta.model_name}_changelist")
     assert staff_client.get(url).status_code == 200
 
 
 def test_post_change_page_renders_with_attempts(staff_client, tenant):
-    post = make_post(make_channel(tenant))
+    post = PostFactory(channel=ChannelFactory(tenant=tenant))
     assert staff_client.get(reverse("admin:contentplanner_post_change", args=[post.pk])).status_code == 200
 
 
 def test_retry_action_reschedules_failed_posts_and_names_the_staff_user(staff_client, tenant, other_tenant):
-    failed = make_post(make_channel(tenant), state=PostState.FAILED, error_code="NETWORK_DOWN")
-    other_failed = make_post(make_channel(other_tenant), state=PostState.FAILED)
-    draft = make_post(make_channel(tenant))
+    failed = PostFactory(channel=ChannelFactory(tenant=tenant), state=PostState.FAILED, error_code="NETWORK_DOWN")
+    other_failed = PostFactory(channel=ChannelFactory(tenant=other_tenant), state=PostState.FAILED)
+    draft = PostFactory(channel=ChannelFactory(tenant=tenant))
     response = staff_client.post(
         reverse("admin:contentplanner_post_changelist"),
         {"action": "retry_publishing", "_selected_action": [failed.pk, other_failed.pk, draft.pk]},
@@ -53,7 +53,7 @@ def test_retry_action_reschedules_failed_posts_and_names_the_staff_user(staff_cl
 
 
 def test_unschedule_action(staff_client, tenant):
-    post = make_post(make_channel(tenant), state=PostState.SCHEDULED)
+    post = PostFactory(channel=ChannelFactory(tenant=tenant), state=PostState.SCHEDULED)
     staff_client.post(
         reverse("admin:contentplanner_post_changelist"), {"action": "unschedule", "_selected_action": [post.pk]}
     )

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
-from contentplanner import analytics, analytics_tasks
+from contentplanner import tasks
 from contentplanner.models import Campaign, ChannelMetrics, PostMetrics, PostState, Tag
-from contentplanner.tests.test_read_models_support import (
-    UTC,
-    add_metrics,
-    make_channel,
-    make_post,
-    make_published,
-    team_with,
-)
+from contentplanner.services import metrics
+from contentplanner.tests.factories import ChannelFactory, PostFactory, PostMetricsFactory, share_with
 from core import tenancy
 from social.models import ChannelStatus, SandboxPublication
 from social.networks.base import Metrics, RateLimited
+from social.services import publishing as social_publishing
 from tenants.roles import Role
 
 ANALYTICS = "/api/v1/cp/analytics"
@@ -49,16 +44,18 @@ class FakeAdapter:
 @pytest.fixture
 def fake_adapter(monkeypatch):
     adapter = FakeAdapter(values={"impressions": 100, "likes": 7, "comments": 2, "shares": 1, "clicks": 5})
-    monkeypatch.setattr(analytics, "get_adapter", lambda network: adapter)
+    monkeypatch.setattr(social_publishing, "get_adapter", lambda network: adapter)
     return adapter
 
 
 # --- collection ----------------------------------------------------------------------------------------------------
 def test_collect_post_metrics_stores_a_row_and_derives_engagements(tenant, fake_adapter):
-    post = make_published(tenant, make_channel(tenant), timezone.now() - timedelta(hours=3))
+    post = PostFactory(
+        channel=ChannelFactory(tenant=tenant), published=True, published_at=timezone.now() - timedelta(hours=3)
+    )
     with tenancy.tenant_context(tenant):
-        row = analytics.collect_post_metrics(post)
-        again = analytics.collect_post_metrics(post)  # within MIN_COLLECTION_INTERVAL: nothing new
+        row = metrics.collect_post_metrics(post)
+        again = metrics.collect_post_metrics(post)  # within MIN_COLLECTION_INTERVAL: nothing new
         assert PostMetrics.objects.filter(post=post).count() == 1
     assert (row.impressions, row.likes, row.clicks, row.video_views) == (100, 7, 5, 0)
     assert row.engagements == 7 + 2 + 1 + 5
@@ -67,38 +64,44 @@ def test_collect_post_metrics_stores_a_row_and_derives_engagements(tenant, fake_
 
 
 def test_collect_post_metrics_skips_posts_that_are_not_published(tenant, fake_adapter):
-    draft = make_post(tenant, make_channel(tenant), state=PostState.DRAFT)
+    draft = PostFactory(channel=ChannelFactory(tenant=tenant), publish_at=None, state=PostState.DRAFT)
     with tenancy.tenant_context(tenant):
-        assert analytics.collect_post_metrics(draft) is None
+        assert metrics.collect_post_metrics(draft) is None
     assert fake_adapter.calls == []
 
 
 def test_sandbox_metrics_grow_between_collections(tenant, time_machine):
     time_machine.move_to(datetime(2026, 4, 1, 10, tzinfo=UTC), tick=False)
-    channel = make_channel(tenant, network="sandbox")
+    channel = ChannelFactory(tenant=tenant, network="sandbox")
     SandboxPublication.objects.create(
         remote_id="sbx-remote-1", channel_external_id=channel.external_id, correlation_id="corr-1", text="hi"
     )
-    post = make_published(tenant, channel, timezone.now(), remote_id="sbx-remote-1")
+    post = PostFactory(channel=channel, published=True, published_at=timezone.now(), remote_id="sbx-remote-1")
     with tenancy.tenant_context(tenant):
         time_machine.move_to(datetime(2026, 4, 1, 11, tzinfo=UTC), tick=False)
-        first = analytics.collect_post_metrics(post)
+        first = metrics.collect_post_metrics(post)
         time_machine.move_to(datetime(2026, 4, 1, 13, tzinfo=UTC), tick=False)
-        second = analytics.collect_post_metrics(post)
+        second = metrics.collect_post_metrics(post)
     assert 0 < first.impressions < second.impressions
     assert second.engagements >= first.engagements
 
 
 def test_hourly_dispatch_collects_recent_published_posts_of_every_tenant(tenant, other_tenant, fake_adapter):
     now = timezone.now()
-    recent = make_published(tenant, make_channel(tenant), now - timedelta(days=2))
-    foreign = make_published(other_tenant, make_channel(other_tenant), now - timedelta(days=29))
-    make_published(tenant, make_channel(tenant), now - timedelta(days=31))  # too old
-    make_post(tenant, make_channel(tenant), state=PostState.SCHEDULED)
-    make_published(tenant, make_channel(tenant, network="placeholder"), now)  # no adapter
-    make_published(tenant, make_channel(tenant, status=ChannelStatus.NEEDS_ATTENTION), now)
+    recent = PostFactory(channel=ChannelFactory(tenant=tenant), published=True, published_at=now - timedelta(days=2))
+    foreign = PostFactory(
+        channel=ChannelFactory(tenant=other_tenant), published=True, published_at=now - timedelta(days=29)
+    )
+    PostFactory(channel=ChannelFactory(tenant=tenant), published=True, published_at=now - timedelta(days=31))  # too old
+    PostFactory(channel=ChannelFactory(tenant=tenant), publish_at=None, state=PostState.SCHEDULED)
+    PostFactory(
+        channel=ChannelFactory(tenant=tenant, network="placeholder"), published=True, published_at=now
+    )  # no adapter
+    PostFactory(
+        channel=ChannelFactory(tenant=tenant, status=ChannelStatus.NEEDS_ATTENTION), published=True, published_at=now
+    )
 
-    queued = analytics_tasks.dispatch_post_metrics.delay().get()
+    queued = tasks.dispatch_post_metrics.delay().get()
 
     assert queued == 2
     assert sorted(remote for _, remote in fake_adapter.calls) == sorted([recent.remote_id, foreign.remote_id])
@@ -111,12 +114,12 @@ def test_hourly_dispatch_collects_recent_published_posts_of_every_tenant(tenant,
 
 def test_collection_errors_are_logged_and_skipped(tenant, monkeypatch, caplog):
     adapter = FakeAdapter(error=RateLimited("slow down", retry_after=30))
-    monkeypatch.setattr(analytics, "get_adapter", lambda network: adapter)
-    channel = make_channel(tenant)
-    post = make_published(tenant, channel, timezone.now() - timedelta(hours=1))
+    monkeypatch.setattr(social_publishing, "get_adapter", lambda network: adapter)
+    channel = ChannelFactory(tenant=tenant)
+    post = PostFactory(channel=channel, published=True, published_at=timezone.now() - timedelta(hours=1))
 
-    post_result = analytics_tasks.collect_post_metrics.delay(post_id=str(post.pk), tenant_id=str(tenant.pk)).get()
-    channel_result = analytics_tasks.collect_channel_metrics.delay(
+    post_result = tasks.collect_post_metrics.delay(post_id=str(post.pk), tenant_id=str(tenant.pk)).get()
+    channel_result = tasks.collect_channel_metrics.delay(
         channel_id=str(channel.pk), day="2026-04-01", tenant_id=str(tenant.pk)
     ).get()
 
@@ -130,13 +133,13 @@ def test_collection_errors_are_logged_and_skipped(tenant, monkeypatch, caplog):
 
 def test_daily_channel_metrics_are_one_row_per_channel_and_day(tenant, other_tenant, fake_adapter):
     fake_adapter.values = {"followers": 1200, "impressions": 900, "engagements": 45}
-    channel = make_channel(tenant)
-    foreign = make_channel(other_tenant)
-    make_channel(tenant, status=ChannelStatus.DISCONNECTED)
+    channel = ChannelFactory(tenant=tenant)
+    foreign = ChannelFactory(tenant=other_tenant)
+    ChannelFactory(tenant=tenant, status=ChannelStatus.DISCONNECTED)
 
-    assert analytics_tasks.dispatch_channel_metrics.delay(day="2026-04-01").get() == 2
+    assert tasks.dispatch_channel_metrics.delay(day="2026-04-01").get() == 2
     fake_adapter.values = {"followers": 1210, "impressions": 950, "engagements": 50}
-    assert analytics_tasks.dispatch_channel_metrics.delay(day="2026-04-01").get() == 2  # rerun: upsert, no duplicate
+    assert tasks.dispatch_channel_metrics.delay(day="2026-04-01").get() == 2  # rerun: upsert, no duplicate
 
     with tenancy.tenant_context(tenant):
         [row] = ChannelMetrics.objects.all()
@@ -156,22 +159,34 @@ def test_daily_channel_metrics_are_one_row_per_channel_and_day(tenant, other_ten
 @pytest.fixture
 def published_world(tenant):
     """Three published posts in April 2026 with two collections each (only the newest counts)."""
-    channel = make_channel(tenant, name="Main")
+    channel = ChannelFactory(tenant=tenant, name="Main")
     with tenancy.tenant_context(tenant):
         spring = Campaign.objects.create(name="Spring")
         promo, news = Tag.objects.create(name="promo"), Tag.objects.create(name="news")
-    a = make_published(tenant, channel, datetime(2026, 4, 2, 9, tzinfo=UTC), campaign=spring, text="A")
-    b = make_published(tenant, channel, datetime(2026, 4, 3, 9, tzinfo=UTC), campaign=spring, text="B")
-    c = make_published(tenant, channel, datetime(2026, 4, 4, 9, tzinfo=UTC), text="C")
-    make_published(tenant, channel, datetime(2026, 6, 1, 9, tzinfo=UTC), campaign=spring, text="out of range")
+    a = PostFactory(
+        channel=channel, published=True, published_at=datetime(2026, 4, 2, 9, tzinfo=UTC), campaign=spring, text="A"
+    )
+    b = PostFactory(
+        channel=channel, published=True, published_at=datetime(2026, 4, 3, 9, tzinfo=UTC), campaign=spring, text="B"
+    )
+    c = PostFactory(channel=channel, published=True, published_at=datetime(2026, 4, 4, 9, tzinfo=UTC), text="C")
+    PostFactory(
+        channel=channel,
+        published=True,
+        published_at=datetime(2026, 6, 1, 9, tzinfo=UTC),
+        campaign=spring,
+        text="out of range",
+    )
     a.tags.add(promo, news)
     b.tags.add(promo)
     c.tags.add(news)
     old = datetime(2026, 4, 5, tzinfo=UTC)
     new = datetime(2026, 4, 6, tzinfo=UTC)
     for post, (impressions, engagements) in {a: (1000, 50), b: (3000, 60), c: (500, 100)}.items():
-        add_metrics(tenant, post, old, impressions=1, engagements=1, clicks=1)
-        add_metrics(tenant, post, new, impressions=impressions, engagements=engagements, clicks=engagements // 10)
+        PostMetricsFactory(post=post, collected_at=old, impressions=1, engagements=1, clicks=1)
+        PostMetricsFactory(
+            post=post, collected_at=new, impressions=impressions, engagements=engagements, clicks=engagements // 10
+        )
     return {"a": a, "b": b, "c": c, "spring": spring, "promo": promo, "news": news}
 
 
@@ -202,10 +217,12 @@ def test_tag_sums_count_a_post_in_each_of_its_tags(owner_client, published_world
 
 
 def test_engagement_rate_is_null_without_impressions(tenant, owner_client):
-    post = make_published(tenant, make_channel(tenant), datetime(2026, 4, 2, tzinfo=UTC))
+    post = PostFactory(
+        channel=ChannelFactory(tenant=tenant), published=True, published_at=datetime(2026, 4, 2, tzinfo=UTC)
+    )
     with tenancy.tenant_context(tenant):
         post.tags.add(Tag.objects.create(name="quiet"))
-    add_metrics(tenant, post, datetime(2026, 4, 3, tzinfo=UTC), impressions=0, engagements=0)
+    PostMetricsFactory(post=post, collected_at=datetime(2026, 4, 3, tzinfo=UTC), impressions=0, engagements=0)
     body = owner_client.get(f"{ANALYTICS}/tags", {"from": "2026-04-01", "to": "2026-04-30"}).json()
     assert body["results"][0]["engagementRate"] is None
 
@@ -231,10 +248,12 @@ def test_post_analytics_lists_latest_metrics_ordered_by_engagement(owner_client,
 
 
 def test_post_analytics_query_count_is_bounded_with_50_rows(owner_client, tenant, django_assert_max_num_queries):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     for i in range(50):
-        post = make_published(tenant, channel, datetime(2026, 4, 2, tzinfo=UTC) + timedelta(minutes=i))
-        add_metrics(tenant, post, datetime(2026, 4, 5, tzinfo=UTC), impressions=100 + i, engagements=i)
+        post = PostFactory(
+            channel=channel, published=True, published_at=datetime(2026, 4, 2, tzinfo=UTC) + timedelta(minutes=i)
+        )
+        PostMetricsFactory(post=post, collected_at=datetime(2026, 4, 5, tzinfo=UTC), impressions=100 + i, engagements=i)
     with django_assert_max_num_queries(8):
         response = owner_client.get(f"{ANALYTICS}/posts", {"from": "2026-04-01", "to": "2026-04-30", "pageSize": 50})
     assert len(response.json()["results"]) == 50
@@ -246,7 +265,7 @@ def test_post_analytics_query_count_is_bounded_with_50_rows(owner_client, tenant
 
 
 def test_channel_analytics_per_day_with_totals(owner_client, tenant, django_assert_max_num_queries):
-    channels = [make_channel(tenant, name=f"Channel {i:02d}") for i in range(50)]
+    channels = [ChannelFactory(tenant=tenant, name=f"Channel {i:02d}") for i in range(50)]
     with tenancy.tenant_context(tenant):
         for channel in channels:
             for day, (followers, impressions, engagements) in enumerate([(100, 1000, 10), (130, 3000, 50)], start=1):
@@ -281,8 +300,8 @@ def test_channel_analytics_per_day_with_totals(owner_client, tenant, django_asse
 
 def test_analytics_respect_team_visibility(tenant, make_member, api_client_for, published_world):
     analyst = make_member(tenant, Role.ANALYST)
-    hidden_only = make_channel(tenant, name="Elsewhere")
-    team_with(tenant, channels=[hidden_only], users=[analyst.user])
+    hidden_only = ChannelFactory(tenant=tenant, name="Elsewhere")
+    share_with(hidden_only, analyst)
     client = api_client_for(analyst)
     params = {"from": "2026-04-01", "to": "2026-04-30"}
     assert client.get(f"{ANALYTICS}/posts", params).json()["count"] == 0
@@ -303,8 +322,10 @@ def test_post_metrics_series_oldest_first(owner_client, published_world):
 
 
 def test_another_tenants_post_metrics_are_not_found(owner_client, other_tenant):
-    foreign = make_published(other_tenant, make_channel(other_tenant), datetime(2026, 4, 2, tzinfo=UTC))
-    add_metrics(other_tenant, foreign, datetime(2026, 4, 3, tzinfo=UTC), impressions=5)
+    foreign = PostFactory(
+        channel=ChannelFactory(tenant=other_tenant), published=True, published_at=datetime(2026, 4, 2, tzinfo=UTC)
+    )
+    PostMetricsFactory(post=foreign, collected_at=datetime(2026, 4, 3, tzinfo=UTC), impressions=5)
     response = owner_client.get(f"/api/v1/cp/posts/{foreign.pk}/metrics")
     assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
     assert owner_client.get(f"{ANALYTICS}/posts", {"from": "2026-04-01", "to": "2026-04-30"}).json()["count"] == 0

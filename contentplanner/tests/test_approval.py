@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from contentplanner.models import ApprovalRequest, ApprovalState, FeedItem, Post, PostState
-from contentplanner.tests.cp_helpers import future_iso, make_channel, make_post, share_with
+from contentplanner.tests.factories import ChannelFactory, PostFactory, future_iso, share_with
 from core import tenancy
 from tenants.roles import Role
 
@@ -25,9 +25,9 @@ def setup(tenant, make_member):
     approver_b = make_member(tenant, Role.MANAGER)
     unrelated_approver = make_member(tenant, Role.APPROVER)  # not in the channel's team: never asked
     viewer = make_member(tenant, Role.VIEWER)
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     share_with(channel, author, approver_a, approver_b, viewer)
-    post = make_post(channel, author=author.user, publish_at=None)
+    post = PostFactory(channel=channel, author=author.user, publish_at=None)
     return {
         "author": author,
         "a": approver_a,
@@ -136,7 +136,9 @@ def test_non_approvers_cannot_decide(who, status, code, tenant, setup, api_clien
 
 
 def test_no_self_approval_for_approver_authors(tenant, setup, api_client_for):
-    own = make_post(setup["channel"], author=setup["a"].user, state=PostState.NEEDS_APPROVAL, approval_round=1)
+    own = PostFactory(
+        channel=setup["channel"], author=setup["a"].user, state=PostState.NEEDS_APPROVAL, approval_round=1
+    )
     with tenancy.tenant_context(tenant):
         ApprovalRequest.objects.create(post=own, approver=setup["a"].user, round=1)
     response = api_client_for(setup["a"]).post(f"{URL}{own.pk}/approve", format="json")
@@ -214,9 +216,9 @@ def test_approval_setting_changed_through_the_tenant_api_gates_the_editor(tenant
     """The tenant API stores settings; the workflow reads the same keys (camelCase on the wire, snake_case stored)."""
     owner = api_client_for(make_member(tenant, Role.OWNER))
     editor = make_member(tenant, Role.EDITOR)
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     share_with(channel, editor)
-    first, second = (make_post(channel, author=editor.user, publish_at=None) for _ in range(2))
+    first, second = (PostFactory(channel=channel, author=editor.user, publish_at=None) for _ in range(2))
     editor_client = api_client_for(editor)
 
     assert owner.patch("/api/v1/tenant", {"settings": {"approvalRequired": True}}, format="json").status_code == 200

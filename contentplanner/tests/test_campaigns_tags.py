@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contentplanner.models import Campaign, Post, Tag
-from contentplanner.tests.cp_helpers import make_channel, make_post
+from contentplanner.tests.factories import ChannelFactory, PostFactory
 from core import tenancy
 from tenants.roles import Role
 
@@ -36,7 +36,7 @@ def test_deleting_campaign_and_tag_detaches_posts(tenant, owner, owner_client):
     with tenancy.tenant_context(tenant):
         campaign = Campaign.objects.create(name="C")
         tag = Tag.objects.create(name="T")
-    post = make_post(make_channel(tenant), author=owner.user, campaign=campaign)
+    post = PostFactory(channel=ChannelFactory(tenant=tenant), author=owner.user, campaign=campaign)
     post.tags.add(tag)
     assert owner_client.delete(f"/api/v1/cp/campaigns/{campaign.pk}").status_code == 204
     assert owner_client.delete(f"/api/v1/cp/tags/{tag.pk}").status_code == 204
@@ -84,9 +84,9 @@ def test_media_in_use_by_scheduled_post_is_reported(tenant, owner):
     from social.models import Media
     from social.services.media import blocking_post_ids
 
-    channel = make_channel(tenant)
-    post = make_post(channel, state=PostState.SCHEDULED, author=owner.user)
-    draft = make_post(channel, state=PostState.DRAFT, author=owner.user)
+    channel = ChannelFactory(tenant=tenant)
+    post = PostFactory(channel=channel, state=PostState.SCHEDULED, author=owner.user)
+    draft = PostFactory(channel=channel, state=PostState.DRAFT, author=owner.user)
     with tenancy.tenant_context(tenant):
         media = Media(kind="image", mime_type="image/png", name="a.png", size_bytes=3, sha256="0" * 64)
         media.file.save("a.png", ContentFile(b"png"), save=True)

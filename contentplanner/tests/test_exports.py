@@ -5,22 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import tracemalloc
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from django.http import StreamingHttpResponse
 
-from contentplanner import exports
+from contentplanner.api import exports
 from contentplanner.models import Campaign, Post, PostState, Tag
-from contentplanner.tests.test_read_models_support import (
-    UTC,
-    add_metrics,
-    make_channel,
-    make_post,
-    make_published,
-    set_timezone,
-    team_with,
-)
+from contentplanner.tests.factories import ChannelFactory, PostFactory, PostMetricsFactory, set_timezone, share_with
 from core import tenancy
 from tenants.roles import Role
 
@@ -36,24 +28,26 @@ def read_csv(response) -> list[list[str]]:
 
 def test_csv_export_has_a_header_and_one_row_per_post(owner_client, tenant, owner):
     set_timezone(tenant, "Europe/Berlin")
-    channel = make_channel(tenant, name="Acme Page", network="sandbox")
+    channel = ChannelFactory(tenant=tenant, name="Acme Page", network="sandbox")
     with tenancy.tenant_context(tenant):
         campaign = Campaign.objects.create(name="Spring")
         promo, news = Tag.objects.create(name="promo"), Tag.objects.create(name="news")
-    published = make_published(
-        tenant,
-        channel,
-        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+    published = PostFactory(
+        channel=channel,
+        published=True,
+        published_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
         text='Grüße, "quoted"\nsecond line',
         campaign=campaign,
         author=owner.user,
         network_url="https://example.com/p/1",
     )
     published.tags.add(promo, news)
-    add_metrics(tenant, published, datetime(2026, 3, 29, 6, tzinfo=UTC), impressions=10, engagements=1)
-    add_metrics(tenant, published, datetime(2026, 3, 29, 7, tzinfo=UTC), impressions=200, engagements=12, likes=9)
-    draft = make_post(tenant, channel, state=PostState.DRAFT, publish_at=None, text="no time yet")
-    make_post(tenant, channel, state=PostState.DELETED, text="gone")
+    PostMetricsFactory(post=published, collected_at=datetime(2026, 3, 29, 6, tzinfo=UTC), impressions=10, engagements=1)
+    PostMetricsFactory(
+        post=published, collected_at=datetime(2026, 3, 29, 7, tzinfo=UTC), impressions=200, engagements=12, likes=9
+    )
+    draft = PostFactory(channel=channel, state=PostState.DRAFT, publish_at=None, text="no time yet")
+    PostFactory(channel=channel, publish_at=None, state=PostState.DELETED, text="gone")
 
     response = owner_client.get(EXPORT, {"format": "csv"})
 
@@ -80,12 +74,12 @@ def test_csv_export_has_a_header_and_one_row_per_post(owner_client, tenant, owne
 
 
 def test_csv_export_applies_the_list_filters_and_visibility(tenant, make_member, api_client_for):
-    seen, hidden = make_channel(tenant, name="Seen"), make_channel(tenant, name="Hidden")
+    seen, hidden = ChannelFactory(tenant=tenant, name="Seen"), ChannelFactory(tenant=tenant, name="Hidden")
     manager = make_member(tenant, Role.MANAGER)
-    team_with(tenant, channels=[seen], users=[manager.user])
-    keep = make_post(tenant, seen, state=PostState.SCHEDULED, publish_at=datetime(2026, 5, 1, tzinfo=UTC))
-    make_post(tenant, seen, state=PostState.DRAFT, publish_at=datetime(2026, 5, 1, tzinfo=UTC))
-    make_post(tenant, hidden, state=PostState.SCHEDULED, publish_at=datetime(2026, 5, 1, tzinfo=UTC))
+    share_with(seen, manager)
+    keep = PostFactory(channel=seen, state=PostState.SCHEDULED, publish_at=datetime(2026, 5, 1, tzinfo=UTC))
+    PostFactory(channel=seen, state=PostState.DRAFT, publish_at=datetime(2026, 5, 1, tzinfo=UTC))
+    PostFactory(channel=hidden, state=PostState.SCHEDULED, publish_at=datetime(2026, 5, 1, tzinfo=UTC))
 
     response = api_client_for(manager).get(EXPORT, {"state": "scheduled"})
 
@@ -94,7 +88,9 @@ def test_csv_export_applies_the_list_filters_and_visibility(tenant, make_member,
 
 
 def test_csv_export_never_contains_another_tenants_posts(owner_client, tenant, other_tenant):
-    foreign = make_post(other_tenant, make_channel(other_tenant), text="foreign secret")
+    foreign = PostFactory(
+        channel=ChannelFactory(tenant=other_tenant), state=PostState.SCHEDULED, publish_at=None, text="foreign secret"
+    )
     response = owner_client.get(EXPORT, {"channel": str(foreign.channel_id)})
     header, *rows = read_csv(response)
     assert tuple(header) == exports.CSV_HEADER and rows == []
@@ -125,7 +121,7 @@ def _bulk_posts(tenant, channel, count: int) -> None:
 
 
 def test_csv_export_streams_in_memory_that_does_not_grow_with_the_rows(owner_client, tenant):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     _bulk_posts(tenant, channel, 1000)
     lines_small, size_small, peak_small = _export_peak_memory(owner_client)
     _bulk_posts(tenant, channel, 4000)
@@ -148,7 +144,7 @@ def test_csv_export_iterates_in_chunks(owner_client, tenant, monkeypatch):
         return original(self, chunk_size=chunk_size)
 
     monkeypatch.setattr(QuerySet, "iterator", spy)
-    make_post(tenant, make_channel(tenant))
+    PostFactory(channel=ChannelFactory(tenant=tenant), state=PostState.SCHEDULED, publish_at=None)
     b"".join(owner_client.get(EXPORT).streaming_content)
     assert seen == [(Post, exports.CSV_CHUNK_SIZE)]
 
@@ -157,10 +153,15 @@ def test_pdf_export_is_a_valid_pdf_with_the_post_text(owner_client, tenant):
     from pypdf import PdfReader
 
     set_timezone(tenant, "Europe/Berlin")
-    channel = make_channel(tenant, name="Acme Page")
-    post = make_published(tenant, channel, datetime(2026, 6, 1, 8, tzinfo=UTC), text="Grüße aus Berlin & more <b>")
-    add_metrics(tenant, post, datetime(2026, 6, 1, 9, tzinfo=UTC), impressions=321, engagements=45)
-    make_post(tenant, channel, state=PostState.DRAFT, text="A second post, still a draft")
+    channel = ChannelFactory(tenant=tenant, name="Acme Page")
+    post = PostFactory(
+        channel=channel,
+        published=True,
+        published_at=datetime(2026, 6, 1, 8, tzinfo=UTC),
+        text="Grüße aus Berlin & more <b>",
+    )
+    PostMetricsFactory(post=post, collected_at=datetime(2026, 6, 1, 9, tzinfo=UTC), impressions=321, engagements=45)
+    PostFactory(channel=channel, publish_at=None, state=PostState.DRAFT, text="A second post, still a draft")
 
     response = owner_client.get(EXPORT, {"format": "pdf"})
 
@@ -176,9 +177,9 @@ def test_pdf_export_is_a_valid_pdf_with_the_post_text(owner_client, tenant):
 
 def test_pdf_export_refuses_more_posts_than_a_report_can_hold(owner_client, tenant, monkeypatch):
     monkeypatch.setattr(exports, "MAX_PDF_POSTS", 2)
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     for _ in range(3):
-        make_post(tenant, channel)
+        PostFactory(channel=channel, state=PostState.SCHEDULED, publish_at=None)
     response = owner_client.get(EXPORT, {"format": "pdf"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "EXPORT_TOO_LARGE"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contentplanner.models import Post, PostGroup, PostState
-from contentplanner.tests.cp_helpers import future_iso, make_channel, share_with
+from contentplanner.tests.factories import ChannelFactory, future_iso, share_with
 from core import tenancy
 from social.models import ChannelStatus
 from tenants.roles import Role
@@ -20,7 +20,7 @@ def manager(tenant, make_member):
 
 @pytest.fixture
 def channels(tenant, manager):
-    sandbox, x = make_channel(tenant), make_channel(tenant, network="x")
+    sandbox, x = ChannelFactory(tenant=tenant), ChannelFactory(tenant=tenant, network="x")
     share_with(sandbox, manager)
     share_with(x, manager)
     return sandbox, x
@@ -112,7 +112,7 @@ def test_other_tenant_and_other_team_get_404(tenant, other_tenant, manager, chan
 
 
 def test_group_list_query_count_is_bounded(tenant, owner, api_client_for, django_assert_max_num_queries):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     client = api_client_for(owner)
     for i in range(50):
         assert create(client, [channel], text=f"g{i}").status_code == 201

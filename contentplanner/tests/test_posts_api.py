@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from contentplanner.models import FeedItem, Post, PostState, Tag
-from contentplanner.tests.cp_helpers import future_iso, make_channel, make_post, share_with
+from contentplanner.tests.factories import ChannelFactory, PostFactory, future_iso, share_with
 from core import tenancy
 from tenants.roles import Role
 
@@ -27,7 +27,7 @@ def manager(tenant, make_member):
 
 @pytest.fixture
 def channel(tenant, editor, manager):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     share_with(channel, editor, manager)
     return channel
 
@@ -96,7 +96,7 @@ def test_publish_at_in_past_is_400_with_code(tenant, editor, channel, api_client
 def test_schedule_naive_local_time_lands_on_wall_clock(
     zone, local, expected_utc, tenant, manager, channel, api_client_for
 ):
-    post = make_post(channel, author=manager.user, publish_at=None)
+    post = PostFactory(channel=channel, author=manager.user, publish_at=None)
     response = api_client_for(manager).post(
         f"{URL}{post.pk}/schedule", {"publishAt": local, "publishTimezone": zone}, format="json"
     )
@@ -114,7 +114,7 @@ def test_schedule_naive_local_time_lands_on_wall_clock(
     ("zone", "local"), [("Europe/Berlin", "2030-03-31T02:30:00"), ("America/New_York", "2030-03-10T02:15:00")]
 )
 def test_nonexistent_local_time_is_400(zone, local, tenant, manager, channel, api_client_for):
-    post = make_post(channel, author=manager.user, publish_at=None)
+    post = PostFactory(channel=channel, author=manager.user, publish_at=None)
     response = api_client_for(manager).post(
         f"{URL}{post.pk}/schedule", {"publishAt": local, "publishTimezone": zone}, format="json"
     )
@@ -137,7 +137,7 @@ def test_naive_time_defaults_to_tenant_timezone(tenant, editor, channel, api_cli
 
 
 def test_x_rules_field_level_errors_block_scheduling(tenant, manager, api_client_for):
-    x_channel = make_channel(tenant, network="x")
+    x_channel = ChannelFactory(tenant=tenant, network="x")
     share_with(x_channel, manager)
     client = api_client_for(manager)
     created = client.post(URL, {"channelId": str(x_channel.pk), "text": "a" * 300}, format="json")
@@ -160,14 +160,14 @@ def test_x_rules_field_level_errors_block_scheduling(tenant, manager, api_client
 
 
 def test_published_post_cannot_be_edited(tenant, editor, channel, api_client_for):
-    post = make_post(channel, state=PostState.PUBLISHED, author=editor.user)
+    post = PostFactory(channel=channel, state=PostState.PUBLISHED, author=editor.user)
     response = api_client_for(editor).patch(f"{URL}{post.pk}", {"text": "new"}, format="json")
     assert response.status_code == 409 and response.json()["error"]["code"] == "POST_PUBLISHED"
 
 
 def test_filters_and_search(tenant, editor, channel, api_client_for):
-    make_post(channel, author=editor.user, text="apples")
-    scheduled = make_post(channel, state=PostState.SCHEDULED, author=editor.user, text="pears")
+    PostFactory(channel=channel, author=editor.user, text="apples")
+    scheduled = PostFactory(channel=channel, state=PostState.SCHEDULED, author=editor.user, text="pears")
     client = api_client_for(editor)
     assert [p["id"] for p in client.get(URL, {"state": "scheduled"}).json()["results"]] == [str(scheduled.pk)]
     assert [p["text"] for p in client.get(URL, {"search": "APP"}).json()["results"]] == ["apples"]
@@ -176,7 +176,7 @@ def test_filters_and_search(tenant, editor, channel, api_client_for):
 
 
 def test_duplicate_creates_a_draft_copy(tenant, editor, channel, api_client_for):
-    post = make_post(channel, state=PostState.SCHEDULED, author=editor.user, text="copy me")
+    post = PostFactory(channel=channel, state=PostState.SCHEDULED, author=editor.user, text="copy me")
     response = api_client_for(editor).post(f"{URL}{post.pk}/duplicate", {}, format="json")
     assert response.status_code == 201
     (copy,) = response.json()
@@ -185,7 +185,7 @@ def test_duplicate_creates_a_draft_copy(tenant, editor, channel, api_client_for)
 
 
 def test_delete_is_soft_and_hides_the_post(tenant, editor, channel, api_client_for):
-    post = make_post(channel, author=editor.user)
+    post = PostFactory(channel=channel, author=editor.user)
     client = api_client_for(editor)
     assert client.delete(f"{URL}{post.pk}").status_code == 204
     assert client.get(f"{URL}{post.pk}").status_code == 404
@@ -211,9 +211,9 @@ ENDPOINTS = [
 @pytest.mark.parametrize(("method", "suffix"), ENDPOINTS)
 def test_other_tenant_and_other_team_get_404(method, suffix, tenant, other_tenant, make_member, api_client_for):
     author = make_member(tenant, Role.EDITOR)
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     share_with(channel, author)
-    post = make_post(channel, author=author.user, state=PostState.NEEDS_APPROVAL)
+    post = PostFactory(channel=channel, author=author.user, state=PostState.NEEDS_APPROVAL)
     outsider_same_tenant = make_member(tenant, Role.MANAGER)  # not in the channel's team
     outsider_other_tenant = make_member(other_tenant, Role.OWNER)
     body = {"text": "x", "comment": "why", "message": "hi", "publishAt": future_iso()}
@@ -229,7 +229,7 @@ def test_other_tenant_and_other_team_get_404(method, suffix, tenant, other_tenan
 
 def test_invisible_channel_cannot_be_posted_to(tenant, make_member, api_client_for):
     editor = make_member(tenant, Role.EDITOR)
-    hidden = make_channel(tenant)
+    hidden = ChannelFactory(tenant=tenant)
     response = api_client_for(editor).post(URL, {"channelId": str(hidden.pk), "text": "x"}, format="json")
     assert response.status_code == 400 and "channelIds" in response.json()["error"]["details"]
     assert count(tenant) == 0
@@ -244,11 +244,11 @@ def test_viewer_cannot_write(tenant, make_member, channel, api_client_for):
 
 
 def test_post_list_query_count_is_bounded(tenant, owner, api_client_for, django_assert_max_num_queries):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     with tenancy.tenant_context(tenant):
         tags = [Tag.objects.create(name=f"t{i}") for i in range(3)]
     for i in range(50):
-        post = make_post(channel, author=owner.user, text=f"post {i}")
+        post = PostFactory(channel=channel, author=owner.user, text=f"post {i}")
         post.tags.set(tags)
     client = api_client_for(owner)
     with django_assert_max_num_queries(12):
@@ -270,7 +270,7 @@ def test_idempotent_create(tenant, editor, channel, api_client_for):
 def test_analyst_cannot_schedule(tenant, editor, channel, make_member, api_client_for):
     analyst = make_member(tenant, Role.ANALYST)
     share_with(channel, analyst)
-    post = make_post(channel, author=editor.user)
+    post = PostFactory(channel=channel, author=editor.user)
     response = api_client_for(analyst).post(f"{URL}{post.pk}/schedule", {"publishAt": future_iso()}, format="json")
     assert response.status_code == 403
     assert count(tenant, state=PostState.SCHEDULED) == 0

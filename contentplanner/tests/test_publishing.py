@@ -11,63 +11,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from contentplanner import publishing
-from contentplanner.models import FeedItem, Post, PostState, PublishAttempt, PublishOutcome
+from contentplanner import publishing, tasks
+from contentplanner.models import FeedItem, PostState, PublishAttempt, PublishOutcome
+from contentplanner.publishing import attempt as attempt_step
+from contentplanner.publishing import claims
 from contentplanner.tasks import publish_post
+from contentplanner.tests.factories import ChannelFactory, PostFactory, attempts_of, feed_keys, publications_of, reload
 from core import tenancy
 from social.models import Channel, ChannelStatus, SandboxPublication
 from social.networks.base import UnknownOutcome
 from social.networks.sandbox import SandboxAdapter
 
 
-# --- fixtures and helpers (imported by the other publishing test modules) -----------------------------------------
-def make_channel(tenant, *, sandbox: dict | None = None, **fields) -> Channel:
-    with tenancy.tenant_context(tenant):
-        return Channel.objects.create(
-            network=fields.pop("network", "sandbox"),
-            external_id=f"sbx-{uuid.uuid4().hex[:12]}",
-            name="Sandbox page",
-            access_token="sbx-at-test",
-            config={"sandbox": sandbox} if sandbox else {},
-            **fields,
-        )
-
-
-def make_post(tenant, channel, *, state=PostState.SCHEDULED, publish_at=None, author=None, **fields) -> Post:
-    with tenancy.tenant_context(tenant):
-        return Post.objects.create(
-            channel=channel,
-            state=state,
-            publish_at=publish_at if publish_at is not None else timezone.now() - timedelta(seconds=1),
-            text=fields.pop("text", "Hello from Hubbub"),
-            author=author,
-            **fields,
-        )
-
-
-def reload(tenant, post) -> Post:
-    with tenancy.tenant_context(tenant):
-        return Post.objects.get(pk=post.pk)
-
-
-def attempts_of(tenant, post) -> list[PublishAttempt]:
-    with tenancy.tenant_context(tenant):
-        return list(PublishAttempt.objects.filter(post=post).order_by("number"))
-
-
-def feed_keys(tenant, post) -> list[str]:
-    with tenancy.tenant_context(tenant):
-        return list(FeedItem.objects.filter(post=post).order_by("created_at", "id").values_list("key", flat=True))
-
-
-def publications_of(post) -> list[SandboxPublication]:
-    """What the sandbox network shows for the post (every attempt's marker), posts only."""
-    return list(SandboxPublication.objects.filter(kind="post", correlation_id__startswith=f"hb-{post.pk}-"))
-
-
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant)
+    return ChannelFactory(tenant=tenant)
 
 
 @pytest.fixture
@@ -76,19 +34,19 @@ def run_dispatcher(django_capture_on_commit_callbacks):
 
     def run(now=None, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
-            return publishing.dispatch(now=now or timezone.now(), **kwargs)
+            return publishing.dispatch(enqueue=tasks.enqueue, now=now or timezone.now(), **kwargs)
 
     return run
 
 
 # --- the happy path ------------------------------------------------------------------------------------------------
 def test_due_post_is_claimed_published_and_recorded(tenant, owner, channel, run_dispatcher):
-    post = make_post(tenant, channel, author=owner.user, first_comment="First!")
+    post = PostFactory(channel=channel, due=True, author=owner.user, text="Hello from Hubbub", first_comment="First!")
 
     report = run_dispatcher()
 
     assert report.claimed == 1
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED
     assert post.attempt_count == 1
     assert post.published_at is not None and post.error_code == ""
@@ -98,7 +56,7 @@ def test_due_post_is_claimed_published_and_recorded(tenant, owner, channel, run_
     assert publication.channel_external_id == channel.external_id
     assert post.remote_id == publication.remote_id
     assert post.network_url.endswith(publication.remote_id)
-    [attempt] = attempts_of(tenant, post)
+    [attempt] = attempts_of(post)
     assert attempt.outcome == PublishOutcome.PUBLISHED
     assert attempt.finished_at is not None and attempt.latency_ms is not None
     assert attempt.network_request_id == f"req-{publication.pk}"
@@ -106,7 +64,7 @@ def test_due_post_is_claimed_published_and_recorded(tenant, owner, channel, run_
     [comment] = SandboxPublication.objects.filter(kind="comment", parent_remote_id=publication.remote_id)
     assert comment.text == "First!"
     assert post.first_comment_failed is False
-    assert feed_keys(tenant, post) == ["publishing", "published"]
+    assert feed_keys(post) == ["publishing", "published"]
     with tenancy.tenant_context(tenant):
         from core.models import AuditLogEntry
 
@@ -115,44 +73,45 @@ def test_due_post_is_claimed_published_and_recorded(tenant, owner, channel, run_
 
 def test_dispatcher_skips_future_posts_and_closed_backoff_gate(tenant, channel, run_dispatcher):
     now = timezone.now()
-    future = make_post(tenant, channel, publish_at=now + timedelta(minutes=5))
-    gated = make_post(
-        tenant, channel, publish_at=now - timedelta(minutes=1), next_attempt_at=now + timedelta(seconds=30)
+    future = PostFactory(channel=channel, due=True, publish_at=now + timedelta(minutes=5))
+    gated = PostFactory(
+        channel=channel, due=True, publish_at=now - timedelta(minutes=1), next_attempt_at=now + timedelta(seconds=30)
     )
-    draft = make_post(tenant, channel, state=PostState.DRAFT, publish_at=now - timedelta(minutes=1))
+    draft = PostFactory(channel=channel, due=True, state=PostState.DRAFT, publish_at=now - timedelta(minutes=1))
 
     report = run_dispatcher(now=now)
 
     assert report.claimed == 0
     for post in (future, gated, draft):
-        fresh = reload(tenant, post)
+        fresh = reload(post)
         assert fresh.state == post.state and fresh.attempt_count == 0
     assert SandboxPublication.objects.count() == 0
 
     # Once the gate opens the gated post goes; the future one still waits.
     report = run_dispatcher(now=now + timedelta(seconds=31))
     assert report.claimed == 1
-    assert reload(tenant, gated).state == PostState.PUBLISHED
-    assert reload(tenant, future).state == PostState.SCHEDULED
+    assert reload(gated).state == PostState.PUBLISHED
+    assert reload(future).state == PostState.SCHEDULED
 
 
 def test_dispatcher_claims_across_tenants(tenant, other_tenant, run_dispatcher):
-    ours = make_post(tenant, make_channel(tenant))
-    theirs = make_post(other_tenant, make_channel(other_tenant))
+    ours = PostFactory(channel=ChannelFactory(tenant=tenant), due=True)
+    theirs = PostFactory(channel=ChannelFactory(tenant=other_tenant), due=True)
 
     assert run_dispatcher().claimed == 2
 
-    assert reload(tenant, ours).state == PostState.PUBLISHED
-    assert reload(other_tenant, theirs).state == PostState.PUBLISHED
+    assert reload(ours).state == PostState.PUBLISHED
+    assert reload(theirs).state == PostState.PUBLISHED
     with tenancy.tenant_context(other_tenant):
         assert PublishAttempt.objects.get(post_id=theirs.pk).tenant_id == other_tenant.pk
 
 
 # --- exactly once --------------------------------------------------------------------------------------------------
 def test_same_task_delivered_twice_publishes_once(tenant, channel, django_capture_on_commit_callbacks):
-    post = make_post(tenant, channel)
+    post = PostFactory(channel=channel, due=True)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         [claim] = publishing.claim_due_posts(now=timezone.now())
+        tasks.enqueue([claim])  # what the dispatcher task does with its claims
     assert len(callbacks) == 1  # the enqueue waits for the commit
 
     kwargs = {"post_id": claim.post_id, "attempt": claim.attempt, "tenant_id": claim.tenant_id}
@@ -162,12 +121,12 @@ def test_same_task_delivered_twice_publishes_once(tenant, channel, django_captur
     assert (first, second) == (PublishOutcome.PUBLISHED, "skipped")
     assert len(publications_of(post)) == 1
     assert SandboxPublication.objects.get(correlation_id=f"hb-{post.pk}-1").submit_count == 1
-    assert reload(tenant, post).state == PostState.PUBLISHED
+    assert reload(post).state == PostState.PUBLISHED
 
 
 def test_duplicate_delivery_while_the_first_is_in_flight_does_not_call_the_network(tenant, channel, monkeypatch):
     """The second delivery arrives while the first waits for the network: the pending -> sent flip was taken."""
-    post = make_post(tenant, channel)
+    post = PostFactory(channel=channel, due=True)
     [claim] = publishing.claim_due_posts(now=timezone.now())
     kwargs = {"post_id": claim.post_id, "attempt": claim.attempt, "tenant_id": claim.tenant_id}
     original = SandboxAdapter.publish
@@ -185,48 +144,48 @@ def test_duplicate_delivery_while_the_first_is_in_flight_does_not_call_the_netwo
 
 
 def test_stale_attempt_number_is_a_no_op(tenant, channel):
-    post = make_post(tenant, channel)
+    post = PostFactory(channel=channel, due=True)
     [claim] = publishing.claim_due_posts(now=timezone.now())
     with tenancy.tenant_context(tenant):
         assert publishing.execute_publish_attempt(claim.post_id, claim.attempt + 1) == "skipped"
         assert publishing.execute_publish_attempt(uuid.uuid4(), 1) == "skipped"
     assert publications_of(post) == []
-    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.PENDING
+    assert attempts_of(post)[0].outcome == PublishOutcome.PENDING
 
 
 def test_claim_is_a_conditional_update(tenant, channel):
     """A dispatcher holding a stale view of the row (SQLite has no row locks) cannot claim it a second time."""
-    post = make_post(tenant, channel)
+    post = PostFactory(channel=channel, due=True)
     now = timezone.now()
     with tenancy.platform_access():
-        assert publishing._claim(post.pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now) is True
-        assert publishing._claim(post.pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now) is False
-    assert reload(tenant, post).attempt_count == 1
+        assert claims.claim_post(post.pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now) is True
+        assert claims.claim_post(post.pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now) is False
+    assert reload(post).attempt_count == 1
 
 
 def test_group_claim_falls_back_to_rows_when_another_dispatcher_got_one_first(tenant, channel):
     """The rows were read, then another dispatcher claimed one: the bulk guard notices and claims only the rest."""
-    posts = [make_post(tenant, channel) for _ in range(3)]
+    posts = [PostFactory(channel=channel, due=True) for _ in range(3)]
     rows = [(p.pk, tenant.pk, 0) for p in posts]
     now = timezone.now()
     with tenancy.platform_access():
-        assert publishing._claim(posts[1].pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now)
-        claims = publishing._claim_rows(rows, now=now)
-    assert {c.post_id for c in claims} == {str(posts[0].pk), str(posts[2].pk)}
-    assert [reload(tenant, p).attempt_count for p in posts] == [1, 1, 1]  # the stolen one was not claimed twice
+        assert claims.claim_post(posts[1].pk, seen_attempts=0, from_states=(PostState.SCHEDULED,), now=now)
+        won = claims.claim_rows(rows, now=now)
+    assert {c.post_id for c in won} == {str(posts[0].pk), str(posts[2].pk)}
+    assert [reload(p).attempt_count for p in posts] == [1, 1, 1]  # the stolen one was not claimed twice
 
 
 # --- crash and unknown outcome: reconciliation ---------------------------------------------------------------------
 def test_unknown_outcome_after_accept_is_reconciled_not_republished(tenant, run_dispatcher):
-    channel = make_channel(tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
+    post = PostFactory(channel=channel, due=True)
     now = timezone.now()
 
     run_dispatcher(now=now)
 
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHING  # never retried blind
-    [attempt] = attempts_of(tenant, post)
+    [attempt] = attempts_of(post)
     assert attempt.outcome == PublishOutcome.UNKNOWN and attempt.error_code == "UNKNOWN_OUTCOME"
     assert len(publications_of(post)) == 1
 
@@ -235,18 +194,18 @@ def test_unknown_outcome_after_accept_is_reconciled_not_republished(tenant, run_
     report = run_dispatcher(now=timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1))
 
     assert report.reconciled == 1 and report.claimed == 0
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED
     [publication] = publications_of(post)
     assert post.remote_id == publication.remote_id and publication.submit_count == 1
-    [attempt] = attempts_of(tenant, post)
+    [attempt] = attempts_of(post)
     assert attempt.outcome == PublishOutcome.RECONCILED
-    assert feed_keys(tenant, post)[-1] == "published"
+    assert feed_keys(post)[-1] == "published"
 
 
 def test_worker_dies_after_network_accepted_before_commit(tenant, channel, run_dispatcher, monkeypatch):
     """The adapter returned, then the process died before our commit: the sent attempt stays unanswered."""
-    post = make_post(tenant, channel)
+    post = PostFactory(channel=channel, due=True)
 
     class WorkerKilled(BaseException):
         pass
@@ -254,14 +213,14 @@ def test_worker_dies_after_network_accepted_before_commit(tenant, channel, run_d
     def die(*args, **kwargs):
         raise WorkerKilled
 
-    monkeypatch.setattr(publishing, "_record_success", die)
+    monkeypatch.setattr(attempt_step, "record_success", die)
     with pytest.raises(WorkerKilled):
         run_dispatcher()
     monkeypatch.undo()
 
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHING
-    [attempt] = attempts_of(tenant, post)
+    [attempt] = attempts_of(post)
     assert attempt.outcome == PublishOutcome.UNKNOWN and attempt.finished_at is None
     assert len(publications_of(post)) == 1
 
@@ -270,14 +229,14 @@ def test_worker_dies_after_network_accepted_before_commit(tenant, channel, run_d
     # ...then reconciled: published once, no second publication.
     report = run_dispatcher(now=timezone.now() + publishing.IN_FLIGHT_STALE + timedelta(seconds=1))
     assert report.reconciled == 1
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED
     assert len(publications_of(post)) == 1
-    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.RECONCILED
+    assert attempts_of(post)[0].outcome == PublishOutcome.RECONCILED
 
 
 def test_unknown_outcome_not_on_the_network_is_retried_as_a_new_attempt(tenant, channel, run_dispatcher, monkeypatch):
-    post = make_post(tenant, channel)
+    post = PostFactory(channel=channel, due=True)
 
     def timeout_before_accept(self, credentials, request):
         raise UnknownOutcome("read timeout")
@@ -285,21 +244,21 @@ def test_unknown_outcome_not_on_the_network_is_retried_as_a_new_attempt(tenant, 
     monkeypatch.setattr(SandboxAdapter, "publish", timeout_before_accept)
     run_dispatcher()
     monkeypatch.undo()
-    assert reload(tenant, post).state == PostState.PUBLISHING
+    assert reload(post).state == PostState.PUBLISHING
 
     later = timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1)
     report = run_dispatcher(now=later)
 
     assert report.reconciled == 1
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.SCHEDULED
     assert post.next_attempt_at > later - timedelta(seconds=5)
-    [attempt] = attempts_of(tenant, post)
+    [attempt] = attempts_of(post)
     assert attempt.outcome == PublishOutcome.FAILED and attempt.error_code == "UNKNOWN_OUTCOME"
 
     report = run_dispatcher(now=post.next_attempt_at + timedelta(seconds=1))
     assert report.claimed == 1
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED and post.attempt_count == 2
     [publication] = publications_of(post)
     assert publication.correlation_id == f"hb-{post.pk}-2"
@@ -308,16 +267,16 @@ def test_unknown_outcome_not_on_the_network_is_retried_as_a_new_attempt(tenant, 
 def test_lost_task_of_a_claimed_post_is_enqueued_again(
     tenant, channel, run_dispatcher, django_capture_on_commit_callbacks
 ):
-    post = make_post(tenant, channel)
+    post = PostFactory(channel=channel, due=True)
     with django_capture_on_commit_callbacks(execute=False):  # the broker loses the message
         publishing.claim_due_posts(now=timezone.now())
-    assert reload(tenant, post).state == PostState.PUBLISHING
+    assert reload(post).state == PostState.PUBLISHING
 
     assert run_dispatcher(now=timezone.now() + timedelta(seconds=10)).requeued == 0
     report = run_dispatcher(now=timezone.now() + publishing.PENDING_STALE + timedelta(seconds=1))
 
     assert report.requeued == 1
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED and post.attempt_count == 1  # the same attempt, not a new one
     assert len(publications_of(post)) == 1
 
@@ -326,8 +285,8 @@ def test_reconciliation_that_cannot_reach_the_network_keeps_waiting(tenant, run_
     """Never publish blind: while the network cannot be asked, the attempt stays unknown and the post publishing."""
     from social.networks.base import TemporaryNetworkError
 
-    channel = make_channel(tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
+    post = PostFactory(channel=channel, due=True)
     run_dispatcher()
 
     def network_down(self, credentials, **kwargs):
@@ -336,13 +295,13 @@ def test_reconciliation_that_cannot_reach_the_network_keeps_waiting(tenant, run_
     monkeypatch.setattr(SandboxAdapter, "find_published", network_down)
     later = timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1)
     assert run_dispatcher(now=later).reconciled == 0
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHING and post.attempt_count == 1
-    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.UNKNOWN
+    assert attempts_of(post)[0].outcome == PublishOutcome.UNKNOWN
 
     monkeypatch.undo()
     assert run_dispatcher(now=later + publishing.UNKNOWN_GRACE + timedelta(seconds=1)).reconciled == 1
-    assert reload(tenant, post).state == PostState.PUBLISHED
+    assert reload(post).state == PostState.PUBLISHED
     assert len(publications_of(post)) == 1
 
 
@@ -350,8 +309,8 @@ def test_network_that_cannot_confirm_fails_the_post_without_retrying(tenant, run
     """NotSupported from find_published: nobody can know, so a person decides; no automatic second publication."""
     from social.networks.base import NotSupported
 
-    channel = make_channel(tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "UNKNOWN_OUTCOME_AFTER_ACCEPT", "times": 1})
+    post = PostFactory(channel=channel, due=True)
     run_dispatcher()
 
     def cannot_tell(self, credentials, **kwargs):
@@ -360,10 +319,10 @@ def test_network_that_cannot_confirm_fails_the_post_without_retrying(tenant, run
     monkeypatch.setattr(SandboxAdapter, "find_published", cannot_tell)
     later = timezone.now() + publishing.UNKNOWN_GRACE + timedelta(seconds=1)
     assert run_dispatcher(now=later).reconciled == 1
-    post = reload(tenant, post)
+    post = reload(post)
     assert (post.state, post.error_code) == (PostState.FAILED, "UNKNOWN_OUTCOME")
     assert "Check the channel before retrying" in post.error_message
-    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.UNKNOWN
+    assert attempts_of(post)[0].outcome == PublishOutcome.UNKNOWN
     assert run_dispatcher(now=later + timedelta(hours=1)).claimed == 0
     assert len(publications_of(post)) == 1
 
@@ -372,15 +331,15 @@ def test_network_that_cannot_confirm_fails_the_post_without_retrying(tenant, run
 def test_rate_limited_waits_for_retry_after_then_publishes(tenant, run_dispatcher, time_machine):
     start = timezone.now()
     time_machine.move_to(start, tick=False)
-    channel = make_channel(tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 120})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 120})
+    post = PostFactory(channel=channel, due=True)
 
     run_dispatcher()
 
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.SCHEDULED and post.error_code == "RATE_LIMITED"
     assert start + timedelta(seconds=120) <= post.next_attempt_at <= start + timedelta(seconds=132)
-    [attempt] = attempts_of(tenant, post)
+    [attempt] = attempts_of(post)
     assert (attempt.outcome, attempt.error_code, attempt.network_status_code) == ("failed", "RATE_LIMITED", 429)
 
     time_machine.move_to(start + timedelta(seconds=119), tick=False)
@@ -388,23 +347,23 @@ def test_rate_limited_waits_for_retry_after_then_publishes(tenant, run_dispatche
 
     time_machine.move_to(post.next_attempt_at + timedelta(seconds=1), tick=False)
     assert run_dispatcher().claimed == 1
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED and post.attempt_count == 2 and post.error_code == ""
-    assert [a.outcome for a in attempts_of(tenant, post)] == ["failed", "published"]
+    assert [a.outcome for a in attempts_of(post)] == ["failed", "published"]
     assert len(publications_of(post)) == 1
 
 
 def test_auth_expired_fails_at_once_and_flags_the_channel(tenant, run_dispatcher):
-    channel = make_channel(tenant, sandbox={"failWith": "AUTH_EXPIRED"})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "AUTH_EXPIRED"})
+    post = PostFactory(channel=channel, due=True)
 
     run_dispatcher()
 
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.FAILED and post.attempt_count == 1
     assert post.error_code == "AUTH_EXPIRED" and "injected AUTH_EXPIRED" in post.error_message
     assert post.next_attempt_at is None
-    assert "failedToPublishAuthExpired" in feed_keys(tenant, post)
+    assert "failedToPublishAuthExpired" in feed_keys(post)
     with tenancy.tenant_context(tenant):
         channel.refresh_from_db()
     assert channel.status == ChannelStatus.NEEDS_ATTENTION
@@ -415,20 +374,20 @@ def test_auth_expired_fails_at_once_and_flags_the_channel(tenant, run_dispatcher
 
 
 def test_permission_missing_fails_at_once_and_flags_the_channel(tenant, run_dispatcher):
-    channel = make_channel(tenant, sandbox={"failWith": "PERMISSION_MISSING"})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "PERMISSION_MISSING"})
+    post = PostFactory(channel=channel, due=True)
     run_dispatcher()
-    post = reload(tenant, post)
+    post = reload(post)
     assert (post.state, post.error_code) == (PostState.FAILED, "PERMISSION_MISSING")
     with tenancy.tenant_context(tenant):
         assert Channel.objects.get(pk=channel.pk).status == ChannelStatus.NEEDS_ATTENTION
 
 
 def test_invalid_content_fails_at_once_with_details(tenant, run_dispatcher):
-    channel = make_channel(tenant, sandbox={"failWith": "INVALID_CONTENT"})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "INVALID_CONTENT"})
+    post = PostFactory(channel=channel, due=True)
     run_dispatcher()
-    post = reload(tenant, post)
+    post = reload(post)
     assert (post.state, post.error_code, post.attempt_count) == (PostState.FAILED, "INVALID_CONTENT", 1)
     assert "text: Refused by the sandbox (injected)." in post.error_message
     with tenancy.tenant_context(tenant):
@@ -438,33 +397,33 @@ def test_invalid_content_fails_at_once_with_details(tenant, run_dispatcher):
 
 
 def test_inactive_channel_fails_without_calling_the_network(tenant, run_dispatcher):
-    channel = make_channel(tenant, status=ChannelStatus.NEEDS_ATTENTION)
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, status=ChannelStatus.NEEDS_ATTENTION)
+    post = PostFactory(channel=channel, due=True)
     run_dispatcher()
-    post = reload(tenant, post)
+    post = reload(post)
     assert (post.state, post.error_code) == (PostState.FAILED, "CHANNEL_UNAVAILABLE")
     assert publications_of(post) == []
 
 
 def test_channel_without_a_publishing_adapter_fails_cleanly(tenant, run_dispatcher):
-    channel = make_channel(tenant, network="placeholder")
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, network="placeholder")
+    post = PostFactory(channel=channel, due=True)
     run_dispatcher()
-    post = reload(tenant, post)
+    post = reload(post)
     assert (post.state, post.error_code) == (PostState.FAILED, "NETWORK_UNSUPPORTED")
-    assert attempts_of(tenant, post)[0].outcome == PublishOutcome.FAILED
+    assert attempts_of(post)[0].outcome == PublishOutcome.FAILED
 
 
 def test_five_temporary_failures_then_failed_with_backoff(tenant, run_dispatcher, time_machine):
     start = timezone.now()
     time_machine.move_to(start, tick=False)
-    channel = make_channel(tenant, sandbox={"failWith": "NETWORK_DOWN"})
-    post = make_post(tenant, channel)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "NETWORK_DOWN"})
+    post = PostFactory(channel=channel, due=True)
     gates = []
 
     for _ in range(publishing.MAX_ATTEMPTS):
         assert run_dispatcher().claimed == 1
-        post = reload(tenant, post)
+        post = reload(post)
         if post.state == PostState.SCHEDULED:
             gates.append(post.next_attempt_at - timezone.now())
             time_machine.move_to(post.next_attempt_at + timedelta(seconds=1), tick=False)
@@ -476,21 +435,21 @@ def test_five_temporary_failures_then_failed_with_backoff(tenant, run_dispatcher
     for number, gate in enumerate(gates, start=1):
         ceiling = publishing.BACKOFF_BASE * 2 ** (number - 1)
         assert ceiling * 0.5 <= gate <= ceiling
-    assert [a.outcome for a in attempts_of(tenant, post)] == ["failed"] * 5
-    assert [a.network_status_code for a in attempts_of(tenant, post)] == [503] * 5
-    keys = feed_keys(tenant, post)
+    assert [a.outcome for a in attempts_of(post)] == ["failed"] * 5
+    assert [a.network_status_code for a in attempts_of(post)] == [503] * 5
+    keys = feed_keys(post)
     assert keys.count("retryScheduled") == 4 and keys.count("failedToPublishNetworkDown") == 1
     time_machine.move_to(timezone.now() + timedelta(hours=2), tick=False)
     assert run_dispatcher().claimed == 0
 
 
 def test_first_comment_failure_does_not_fail_the_post(tenant, run_dispatcher):
-    channel = make_channel(tenant, sandbox={"failWith": "NETWORK_DOWN", "operations": ["publish_comment"]})
-    post = make_post(tenant, channel, first_comment="Link in the comments")
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "NETWORK_DOWN", "operations": ["publish_comment"]})
+    post = PostFactory(channel=channel, due=True, first_comment="Link in the comments")
 
     run_dispatcher()
 
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED
     assert post.first_comment_failed is True
     assert len(publications_of(post)) == 1

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from contentplanner import publishing
+from contentplanner import publishing, tasks
 from contentplanner.models import FeedItem, PostState, PublishAttempt
-from contentplanner.tests.cp_helpers import share_with
-from contentplanner.tests.test_publishing import attempts_of, make_channel, make_post, publications_of, reload
+from contentplanner.tests.factories import ChannelFactory, PostFactory, attempts_of, publications_of, reload, share_with
 from core import tenancy
 from tenants.roles import Role
 
@@ -30,8 +29,8 @@ def fail_five_times(tenant, post, time_machine, django_capture_on_commit_callbac
     time_machine.move_to(timezone.now(), tick=False)
     for _ in range(publishing.MAX_ATTEMPTS):
         with django_capture_on_commit_callbacks(execute=True):
-            assert publishing.dispatch().claimed == 1
-        post = reload(tenant, post)
+            assert publishing.dispatch(enqueue=tasks.enqueue).claimed == 1
+        post = reload(post)
         if post.next_attempt_at:
             time_machine.move_to(post.next_attempt_at, tick=False)
     assert post.state == PostState.FAILED
@@ -41,7 +40,7 @@ def fail_five_times(tenant, post, time_machine, django_capture_on_commit_callbac
 def test_publish_now_publishes_and_exposes_the_attempt(
     tenant, owner, channel_for_api, api_client_for, django_capture_on_commit_callbacks
 ):
-    post = make_post(tenant, channel_for_api, state=PostState.APPROVED, author=owner.user, publish_at=None)
+    post = PostFactory(channel=channel_for_api, due=True, state=PostState.APPROVED, author=owner.user)
     client = api_client_for(owner)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -52,7 +51,7 @@ def test_publish_now_publishes_and_exposes_the_attempt(
     assert body["id"] == str(post.pk)
     assert body["state"] == "publishing" and body["attemptCount"] == 1
     assert body["publishAt"] is not None  # "now" is recorded as its publish time
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED
     [publication] = publications_of(post)
 
@@ -69,59 +68,61 @@ def test_publish_now_publishes_and_exposes_the_attempt(
 
 @pytest.fixture
 def channel_for_api(tenant):
-    return make_channel(tenant)
+    return ChannelFactory(tenant=tenant)
 
 
 def test_publish_now_of_a_draft_needing_approval_is_409(tenant, manager, editor, channel_for_api, api_client_for):
     tenant.settings = {"approval_required": True}
     tenant.save(update_fields=["settings"])
     share_with(channel_for_api, manager, editor)
-    post = make_post(tenant, channel_for_api, state=PostState.DRAFT, author=editor.user)
+    post = PostFactory(channel=channel_for_api, due=True, state=PostState.DRAFT, author=editor.user)
 
     response = api_client_for(manager).post(f"{URL}{post.pk}/publish")
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "APPROVAL_REQUIRED"
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.DRAFT and post.attempt_count == 0
-    assert attempts_of(tenant, post) == []
+    assert attempts_of(post) == []
 
 
 def test_publish_now_from_scheduled_is_invalid_state(tenant, owner, channel_for_api, api_client_for):
-    post = make_post(tenant, channel_for_api, state=PostState.SCHEDULED, publish_at=timezone.now())
+    post = PostFactory(channel=channel_for_api, due=True, state=PostState.SCHEDULED, publish_at=timezone.now())
     response = api_client_for(owner).post(f"{URL}{post.pk}/publish")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "INVALID_STATE"
-    assert reload(tenant, post).state == PostState.SCHEDULED
+    assert reload(post).state == PostState.SCHEDULED
 
 
 def test_publish_needs_the_publish_permission(tenant, editor, channel_for_api, make_member, api_client_for):
     analyst = make_member(tenant, Role.ANALYST)
     share_with(channel_for_api, editor, analyst)
-    post = make_post(tenant, channel_for_api, state=PostState.APPROVED, author=editor.user)
+    post = PostFactory(channel=channel_for_api, due=True, state=PostState.APPROVED, author=editor.user)
     response = api_client_for(analyst).post(f"{URL}{post.pk}/publish")
     assert response.status_code == 403
-    assert reload(tenant, post).state == PostState.APPROVED
+    assert reload(post).state == PostState.APPROVED
 
 
 def test_other_tenant_and_other_team_get_404(
     tenant, other_tenant, manager, make_member, channel_for_api, api_client_for
 ):
-    post = make_post(tenant, channel_for_api, state=PostState.APPROVED)
+    post = PostFactory(channel=channel_for_api, due=True, state=PostState.APPROVED)
     stranger = make_member(other_tenant, Role.OWNER)
     for client in (api_client_for(stranger), api_client_for(manager)):  # the manager is in no team of the channel
         assert client.post(f"{URL}{post.pk}/publish").status_code == 404
         assert client.post(f"{URL}{post.pk}/retry").status_code == 404
         assert client.get(f"{URL}{post.pk}/attempts").status_code == 404
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.APPROVED and post.attempt_count == 0
 
 
 def test_failure_reason_is_visible_in_post_feed_and_attempts(
     tenant, owner, api_client_for, time_machine, django_capture_on_commit_callbacks
 ):
-    channel = make_channel(tenant, sandbox={"failWith": "NETWORK_DOWN"})
-    post = fail_five_times(tenant, make_post(tenant, channel), time_machine, django_capture_on_commit_callbacks)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "NETWORK_DOWN"})
+    post = fail_five_times(
+        tenant, PostFactory(channel=channel, due=True), time_machine, django_capture_on_commit_callbacks
+    )
     client = api_client_for(owner)
 
     detail = client.get(f"{URL}{post.pk}").json()
@@ -145,8 +146,10 @@ def test_failure_reason_is_visible_in_post_feed_and_attempts(
 def test_retry_through_the_api_is_idempotent_and_publishes(
     tenant, owner, api_client_for, time_machine, django_capture_on_commit_callbacks
 ):
-    channel = make_channel(tenant, sandbox={"failWith": "NETWORK_DOWN", "times": 5})
-    post = fail_five_times(tenant, make_post(tenant, channel), time_machine, django_capture_on_commit_callbacks)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "NETWORK_DOWN", "times": 5})
+    post = fail_five_times(
+        tenant, PostFactory(channel=channel, due=True), time_machine, django_capture_on_commit_callbacks
+    )
     client = api_client_for(owner)
     headers = {"HTTP_IDEMPOTENCY_KEY": "retry-1"}
 
@@ -163,9 +166,9 @@ def test_retry_through_the_api_is_idempotent_and_publishes(
     assert client.post(f"{URL}{post.pk}/retry").json()["error"]["code"] == "INVALID_STATE"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert publishing.dispatch().claimed == 1
+        assert publishing.dispatch(enqueue=tasks.enqueue).claimed == 1
 
-    post = reload(tenant, post)
+    post = reload(post)
     assert post.state == PostState.PUBLISHED and post.attempt_count == 6  # attempt numbers continue
     assert len(publications_of(post)) == 1
     with tenancy.tenant_context(tenant):
@@ -175,16 +178,20 @@ def test_retry_through_the_api_is_idempotent_and_publishes(
 def test_retry_gets_a_fresh_budget_of_automatic_attempts(
     tenant, owner, api_client_for, time_machine, django_capture_on_commit_callbacks
 ):
-    channel = make_channel(tenant, sandbox={"failWith": "NETWORK_DOWN", "times": 6})
-    post = fail_five_times(tenant, make_post(tenant, channel), time_machine, django_capture_on_commit_callbacks)
+    channel = ChannelFactory(tenant=tenant, sandbox={"failWith": "NETWORK_DOWN", "times": 6})
+    post = fail_five_times(
+        tenant, PostFactory(channel=channel, due=True), time_machine, django_capture_on_commit_callbacks
+    )
     assert api_client_for(owner).post(f"{URL}{post.pk}/retry").status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.dispatch()  # attempt 6 fails (the 6th injected failure): back to scheduled, not failed
-    post = reload(tenant, post)
+        publishing.dispatch(
+            enqueue=tasks.enqueue
+        )  # attempt 6 fails (the 6th injected failure): back to scheduled, not failed
+    post = reload(post)
     assert post.state == PostState.SCHEDULED and post.attempt_count == 6
 
     time_machine.move_to(post.next_attempt_at, tick=False)
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.dispatch()
-    assert reload(tenant, post).state == PostState.PUBLISHED
+        publishing.dispatch(enqueue=tasks.enqueue)
+    assert reload(post).state == PostState.PUBLISHED

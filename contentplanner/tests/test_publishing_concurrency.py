@@ -10,9 +10,9 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from conftest import requires_postgres
-from contentplanner import publishing
+from contentplanner import publishing, tasks
 from contentplanner.models import Post, PostState, PublishAttempt
-from contentplanner.tests.test_publishing import make_channel, make_post
+from contentplanner.tests.factories import ChannelFactory, PostFactory
 from core import tenancy
 from social.models import SandboxPublication
 
@@ -32,8 +32,8 @@ def _in_thread(target, results: list, errors: list):
 
 
 def test_two_dispatchers_at_once_claim_each_post_once(tenant):
-    channel = make_channel(tenant)
-    posts = [make_post(tenant, channel, text=f"Post {i}") for i in range(50)]
+    channel = ChannelFactory(tenant=tenant)
+    posts = [PostFactory(channel=channel, due=True, text=f"Post {i}") for i in range(50)]
     start = threading.Barrier(2)
     now = timezone.now()
 
@@ -41,6 +41,7 @@ def test_two_dispatchers_at_once_claim_each_post_once(tenant):
         start.wait()
         claimed = []
         while batch := publishing.claim_due_posts(now=now, limit=5):  # small batches: the two interleave
+            tasks.enqueue(batch)  # as the dispatcher task does: each committed batch is published at once
             claimed.extend(c.post_id for c in batch)
         return claimed
 
@@ -67,9 +68,9 @@ def test_two_dispatchers_at_once_claim_each_post_once(tenant):
 
 def test_dispatcher_skips_rows_locked_by_another_dispatcher(tenant):
     """skip_locked: a second dispatcher neither waits for nor claims the rows another one holds."""
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     now = timezone.now()
-    posts = [make_post(tenant, channel, publish_at=now - timedelta(minutes=10 - i)) for i in range(10)]
+    posts = [PostFactory(channel=channel, due=True, publish_at=now - timedelta(minutes=10 - i)) for i in range(10)]
     held = {str(p.pk) for p in posts[:4]}
     locked, release = threading.Event(), threading.Event()
 

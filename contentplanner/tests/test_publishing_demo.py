@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from contentplanner import demo, publishing
+from contentplanner import demo, publishing, tasks
 from contentplanner.models import Campaign, Post, PostState, Tag
-from contentplanner.tests.test_publishing import publications_of
+from contentplanner.tests.factories import publications_of
 from core import tenancy
 from social import demo as social_demo
 
@@ -38,7 +38,7 @@ def test_seed_demo_creates_every_state_once_and_the_due_ones_publish(
 
     time_machine.move_to(timezone.now() + timedelta(minutes=3, seconds=1), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assert publishing.dispatch().claimed == 3
+        assert publishing.dispatch(enqueue=tasks.enqueue).claimed == 3
     with tenancy.tenant_context(tenant):
         assert set(Post.objects.filter(text__startswith=demo.DUE_SOON_PREFIX).values_list("state", flat=True)) == {
             PostState.PUBLISHED

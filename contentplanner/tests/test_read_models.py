@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from contentplanner.models import Campaign, PostState, Tag
-from contentplanner.tests.test_read_models_support import (
-    UTC,
-    local,
-    make_channel,
-    make_post,
-    set_timezone,
-    team_with,
-)
+from contentplanner.tests.factories import ChannelFactory, PostFactory, local, set_timezone, share_with
 from core import tenancy
 from tenants.roles import Role
 
@@ -38,13 +31,33 @@ def day_counts(body: dict) -> dict[str, dict]:
 )
 def test_calendar_places_posts_on_local_days_across_dst(owner_client, tenant, tz_name, dst_day, first, last):
     set_timezone(tenant, tz_name)
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     dst, after, before = date(*dst_day), date(*dst_day) + timedelta(days=1), date(*dst_day) - timedelta(days=1)
     # 00:30 local on the DST day, on the day after (the other offset), and 23:30 local on the DST day.
-    make_post(tenant, channel, publish_at=local(tz_name, *dst.timetuple()[:3], 0, 30), text="dst day early")
-    make_post(tenant, channel, publish_at=local(tz_name, *after.timetuple()[:3], 0, 30), text="day after early")
-    make_post(tenant, channel, publish_at=local(tz_name, *dst.timetuple()[:3], 23, 30), text="dst day late")
-    make_post(tenant, channel, publish_at=local(tz_name, *before.timetuple()[:3], 23, 59), text="day before late")
+    PostFactory(
+        channel=channel,
+        state=PostState.SCHEDULED,
+        publish_at=local(tz_name, *dst.timetuple()[:3], 0, 30),
+        text="dst day early",
+    )
+    PostFactory(
+        channel=channel,
+        state=PostState.SCHEDULED,
+        publish_at=local(tz_name, *after.timetuple()[:3], 0, 30),
+        text="day after early",
+    )
+    PostFactory(
+        channel=channel,
+        state=PostState.SCHEDULED,
+        publish_at=local(tz_name, *dst.timetuple()[:3], 23, 30),
+        text="dst day late",
+    )
+    PostFactory(
+        channel=channel,
+        state=PostState.SCHEDULED,
+        publish_at=local(tz_name, *before.timetuple()[:3], 23, 59),
+        text="day before late",
+    )
 
     response = owner_client.get(CALENDAR, {"from": first, "to": last})
 
@@ -61,19 +74,18 @@ def test_calendar_places_posts_on_local_days_across_dst(owner_client, tenant, tz
 
 def test_calendar_counts_per_state_using_published_at_for_published_posts(owner_client, tenant):
     set_timezone(tenant, "Europe/Berlin")
-    channel = make_channel(tenant)
-    make_post(tenant, channel, state=PostState.DRAFT, publish_at=local("Europe/Berlin", 2026, 5, 4, 9))
-    make_post(tenant, channel, state=PostState.FAILED, publish_at=local("Europe/Berlin", 2026, 5, 4, 10))
+    channel = ChannelFactory(tenant=tenant)
+    PostFactory(channel=channel, state=PostState.DRAFT, publish_at=local("Europe/Berlin", 2026, 5, 4, 9))
+    PostFactory(channel=channel, state=PostState.FAILED, publish_at=local("Europe/Berlin", 2026, 5, 4, 10))
     # Planned for the 4th but went out on the 5th: the calendar shows when it was published.
-    make_post(
-        tenant,
-        channel,
+    PostFactory(
+        channel=channel,
         state=PostState.PUBLISHED,
         publish_at=local("Europe/Berlin", 2026, 5, 4, 11),
         published_at=local("Europe/Berlin", 2026, 5, 5, 0, 10),
     )
-    make_post(tenant, channel, state=PostState.DELETED, publish_at=local("Europe/Berlin", 2026, 5, 4, 12))
-    make_post(tenant, channel, state=PostState.DRAFT, publish_at=None)  # unscheduled: no day
+    PostFactory(channel=channel, state=PostState.DELETED, publish_at=local("Europe/Berlin", 2026, 5, 4, 12))
+    PostFactory(channel=channel, state=PostState.DRAFT, publish_at=None)  # unscheduled: no day
 
     body = owner_client.get(CALENDAR, {"from": "2026-05-01", "to": "2026-05-31"}).json()
 
@@ -94,11 +106,23 @@ def test_calendar_counts_per_state_using_published_at_for_published_posts(owner_
 
 
 def test_calendar_include_posts_lists_the_range_with_filters(owner_client, tenant):
-    channel = make_channel(tenant, name="Main")
-    other_channel = make_channel(tenant, name="Other")
-    first = make_post(tenant, channel, publish_at=datetime(2026, 6, 2, 8, tzinfo=UTC), text="Hello " + "x" * 300)
-    make_post(tenant, other_channel, publish_at=datetime(2026, 6, 3, 8, tzinfo=UTC), text="other channel")
-    make_post(tenant, channel, publish_at=datetime(2026, 7, 3, 8, tzinfo=UTC), text="out of range")
+    channel = ChannelFactory(tenant=tenant, name="Main")
+    other_channel = ChannelFactory(tenant=tenant, name="Other")
+    first = PostFactory(
+        channel=channel,
+        state=PostState.SCHEDULED,
+        publish_at=datetime(2026, 6, 2, 8, tzinfo=UTC),
+        text="Hello " + "x" * 300,
+    )
+    PostFactory(
+        channel=other_channel,
+        state=PostState.SCHEDULED,
+        publish_at=datetime(2026, 6, 3, 8, tzinfo=UTC),
+        text="other channel",
+    )
+    PostFactory(
+        channel=channel, state=PostState.SCHEDULED, publish_at=datetime(2026, 7, 3, 8, tzinfo=UTC), text="out of range"
+    )
 
     response = owner_client.get(
         CALENDAR, {"from": "2026-06-01", "to": "2026-06-30", "includePosts": "true", "channel": str(channel.pk)}
@@ -116,14 +140,14 @@ def test_calendar_include_posts_lists_the_range_with_filters(owner_client, tenan
 
 
 def test_calendar_filters_by_tag_and_campaign(owner_client, tenant):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     with tenancy.tenant_context(tenant):
         campaign = Campaign.objects.create(name="Spring")
         tag, other_tag = Tag.objects.create(name="promo"), Tag.objects.create(name="news")
     when = datetime(2026, 6, 2, 8, tzinfo=UTC)
-    tagged = make_post(tenant, channel, publish_at=when, campaign=campaign)
+    tagged = PostFactory(channel=channel, state=PostState.SCHEDULED, publish_at=when, campaign=campaign)
     tagged.tags.add(tag, other_tag)
-    make_post(tenant, channel, publish_at=when)
+    PostFactory(channel=channel, state=PostState.SCHEDULED, publish_at=when)
 
     by_tag = owner_client.get(CALENDAR, {"from": "2026-06-01", "to": "2026-06-02", "tag": f"{tag.pk},{other_tag.pk}"})
     by_campaign = owner_client.get(CALENDAR, {"from": "2026-06-01", "to": "2026-06-02", "campaign": str(campaign.pk)})
@@ -133,9 +157,9 @@ def test_calendar_filters_by_tag_and_campaign(owner_client, tenant):
 
 
 def test_calendar_runs_a_bounded_number_of_queries(owner_client, tenant, django_assert_max_num_queries):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     for day in range(1, 29):
-        make_post(tenant, channel, publish_at=datetime(2026, 2, day, 12, tzinfo=UTC))
+        PostFactory(channel=channel, state=PostState.SCHEDULED, publish_at=datetime(2026, 2, day, 12, tzinfo=UTC))
     with django_assert_max_num_queries(8):
         response = owner_client.get(CALENDAR, {"from": "2026-02-01", "to": "2026-02-28", "includePosts": "true"})
     assert response.json()["total"] == 28 and len(response.json()["posts"]) == 28
@@ -163,8 +187,8 @@ def test_calendar_rejects_bad_input(owner_client, params, field):
 
 
 def test_calendar_never_counts_another_tenants_posts(owner_client, tenant, other_tenant):
-    foreign_channel = make_channel(other_tenant)
-    make_post(other_tenant, foreign_channel, publish_at=datetime(2026, 6, 2, 8, tzinfo=UTC))
+    foreign_channel = ChannelFactory(tenant=other_tenant)
+    PostFactory(channel=foreign_channel, state=PostState.SCHEDULED, publish_at=datetime(2026, 6, 2, 8, tzinfo=UTC))
 
     everything = owner_client.get(CALENDAR, {"from": "2026-06-01", "to": "2026-06-30", "includePosts": "true"})
     by_foreign_channel = owner_client.get(
@@ -177,10 +201,10 @@ def test_calendar_never_counts_another_tenants_posts(owner_client, tenant, other
 
 # --- counts --------------------------------------------------------------------------------------------------------
 def test_counts_per_state_and_needs_attention(owner_client, tenant):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     for state in (PostState.DRAFT, PostState.DRAFT, PostState.SCHEDULED, PostState.FAILED, PostState.DELETED):
-        make_post(tenant, channel, state=state)
-    make_post(tenant, channel, state=PostState.NEEDS_APPROVAL, needs_attention=True)
+        PostFactory(channel=channel, publish_at=None, state=state)
+    PostFactory(channel=channel, publish_at=None, state=PostState.NEEDS_APPROVAL, needs_attention=True)
 
     body = owner_client.get(COUNTS).json()
 
@@ -195,12 +219,12 @@ def test_counts_per_state_and_needs_attention(owner_client, tenant):
 
 
 def test_counts_respect_team_visibility(tenant, make_member, api_client_for, owner_client):
-    seen, hidden = make_channel(tenant, name="Seen"), make_channel(tenant, name="Hidden")
+    seen, hidden = ChannelFactory(tenant=tenant, name="Seen"), ChannelFactory(tenant=tenant, name="Hidden")
     editor = make_member(tenant, Role.EDITOR)
-    team_with(tenant, channels=[seen], users=[editor.user])
-    make_post(tenant, seen, state=PostState.DRAFT)
-    make_post(tenant, hidden, state=PostState.DRAFT)
-    make_post(tenant, hidden, state=PostState.SCHEDULED)
+    share_with(seen, editor)
+    PostFactory(channel=seen, publish_at=None, state=PostState.DRAFT)
+    PostFactory(channel=hidden, publish_at=None, state=PostState.DRAFT)
+    PostFactory(channel=hidden, publish_at=None, state=PostState.SCHEDULED)
 
     as_editor = api_client_for(editor).get(COUNTS).json()
     as_owner = owner_client.get(COUNTS).json()
@@ -212,14 +236,14 @@ def test_counts_respect_team_visibility(tenant, make_member, api_client_for, own
 
 
 def test_counts_grouped_by_campaign_and_by_tag(owner_client, tenant):
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     with tenancy.tenant_context(tenant):
         spring, autumn = Campaign.objects.create(name="Spring"), Campaign.objects.create(name="Autumn")
         promo, news = Tag.objects.create(name="promo"), Tag.objects.create(name="news")
-    a = make_post(tenant, channel, state=PostState.DRAFT, campaign=spring)
-    b = make_post(tenant, channel, state=PostState.SCHEDULED, campaign=spring)
-    make_post(tenant, channel, state=PostState.DRAFT, campaign=autumn)
-    make_post(tenant, channel, state=PostState.DRAFT)
+    a = PostFactory(channel=channel, publish_at=None, state=PostState.DRAFT, campaign=spring)
+    b = PostFactory(channel=channel, publish_at=None, state=PostState.SCHEDULED, campaign=spring)
+    PostFactory(channel=channel, publish_at=None, state=PostState.DRAFT, campaign=autumn)
+    PostFactory(channel=channel, publish_at=None, state=PostState.DRAFT)
     a.tags.add(promo, news)
     b.tags.add(promo)
 
@@ -240,8 +264,8 @@ def test_counts_reject_unknown_group_by(owner_client):
 
 
 def test_counts_never_include_another_tenant(owner_client, tenant, other_tenant):
-    make_post(other_tenant, make_channel(other_tenant), state=PostState.DRAFT)
-    make_post(tenant, make_channel(tenant), state=PostState.DRAFT)
+    PostFactory(channel=ChannelFactory(tenant=other_tenant), publish_at=None, state=PostState.DRAFT)
+    PostFactory(channel=ChannelFactory(tenant=tenant), publish_at=None, state=PostState.DRAFT)
     assert owner_client.get(COUNTS).json()["total"] == 1
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from contentplanner import states
 from contentplanner.models import ApprovalRequest, FeedItem, Post, PostState
-from contentplanner.tests.cp_helpers import make_channel, make_post
+from contentplanner.tests.factories import ChannelFactory, PostFactory
 from core import tenancy
 from core.models import AuditLogEntry
 from tenants.roles import Role
@@ -51,8 +51,8 @@ def _call(client, post, action):
 def test_transition_table(state, action, tenant, make_member, api_client_for):
     author = make_member(tenant, Role.EDITOR)
     approver = make_member(tenant, Role.ADMIN)
-    channel = make_channel(tenant)
-    post = make_post(channel, state=state, author=author.user, approval_round=1)
+    channel = ChannelFactory(tenant=tenant)
+    post = PostFactory(channel=channel, state=state, author=author.user, approval_round=1)
     with tenancy.tenant_context(tenant):
         ApprovalRequest.objects.create(post=post, approver=approver.user, round=1)
         before_feed = FeedItem.objects.count()
@@ -78,8 +78,8 @@ def test_transition_table(state, action, tenant, make_member, api_client_for):
 
 @pytest.mark.django_db
 def test_assert_transition_refuses_unknown_moves(tenant):
-    channel = make_channel(tenant)
-    post = make_post(channel, state=PostState.PUBLISHED)
+    channel = ChannelFactory(tenant=tenant)
+    post = PostFactory(channel=channel, state=PostState.PUBLISHED)
     with pytest.raises(states.InvalidPostState):
         states.assert_transition(post, PostState.DRAFT)
     post.state = PostState.PUBLISHING

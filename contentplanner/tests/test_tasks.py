@@ -9,6 +9,7 @@ from django.conf import settings
 
 from config.celery import app
 from contentplanner import publishing, schedules, tasks
+from contentplanner.tests.factories import ChannelFactory, PostFactory, reload
 from core.celery_tasks import TenantTask
 
 SETTINGS_FILE = Path(settings.BASE_DIR) / "config" / "settings.py"
@@ -47,18 +48,38 @@ def test_time_limits_are_below_the_visibility_timeout(monkeypatch):
 
 
 def test_publish_tasks_and_the_dispatcher_have_their_own_queues():
-    assert app.amqp.router.route({}, "contentplanner.tasks.publish_post")["queue"].name == "publish"
+    # The queue a task is sent to comes from its decorator (apply_async's execution options).
+    assert tasks.publish_post._get_exec_options()["queue"] == "publish"
     # A publish backlog must not delay the dispatcher's ticks.
-    assert app.amqp.router.route({}, "contentplanner.tasks.dispatch_due_posts")["queue"].name == "dispatch"
+    assert tasks.dispatch_due_posts._get_exec_options()["queue"] == "dispatch"
     assert {queue.name for queue in app.conf.task_queues} == {"dispatch", "publish", "sync", "default", "notify"}
+
+
+def test_every_task_declares_its_name_queue_and_time_limits():
+    declared = {
+        task.name: task.queue
+        for task in vars(tasks).values()
+        if isinstance(task, TenantTask) and task.name.startswith("contentplanner.")
+    }
+    assert declared == {
+        "contentplanner.tasks.dispatch_due_posts": "dispatch",
+        "contentplanner.tasks.publish_post": "publish",
+        "contentplanner.tasks.dispatch_post_metrics": "sync",
+        "contentplanner.tasks.collect_post_metrics": "sync",
+        "contentplanner.tasks.dispatch_channel_metrics": "sync",
+        "contentplanner.tasks.collect_channel_metrics": "sync",
+    }
+    for name in declared:
+        task = app.tasks[name]
+        assert 0 < task.soft_time_limit < task.time_limit, name
+    # Beat sends the metric dispatchers where their tasks live.
+    for entry in ("cp-dispatch-post-metrics", "cp-dispatch-channel-metrics"):
+        assert app.conf.beat_schedule[entry]["options"]["queue"] == "sync"
 
 
 def test_one_dispatcher_beat_entry_every_few_seconds_without_eta():
     entry = app.conf.beat_schedule["cp-dispatch-due-posts"]
-    assert (
-        entry is schedules.BEAT_SCHEDULE["cp-dispatch-due-posts"]
-        or entry == schedules.BEAT_SCHEDULE["cp-dispatch-due-posts"]
-    )
+    assert entry == schedules.BEAT_SCHEDULE["cp-dispatch-due-posts"]
     assert entry["task"] == tasks.dispatch_due_posts.name
     assert entry["schedule"] <= 5
     assert entry["options"]["queue"] == "dispatch"
@@ -73,7 +94,6 @@ def test_retries_never_use_countdown_or_eta(tenant, monkeypatch, django_capture_
     from django.utils import timezone
 
     from contentplanner.models import PostState
-    from contentplanner.tests.test_publishing import make_channel, make_post, reload
 
     sent = []
     original = tasks.publish_post.apply_async
@@ -84,13 +104,16 @@ def test_retries_never_use_countdown_or_eta(tenant, monkeypatch, django_capture_
 
     monkeypatch.setattr(tasks.publish_post, "apply_async", recording_apply_async)
     time_machine.move_to(timezone.now(), tick=False)
-    post = make_post(tenant, make_channel(tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 30}))
+    post = PostFactory(
+        channel=ChannelFactory(tenant=tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 30}),
+        due=True,
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.dispatch()
-    time_machine.move_to(reload(tenant, post).next_attempt_at)
+        publishing.dispatch(enqueue=tasks.enqueue)
+    time_machine.move_to(reload(post).next_attempt_at)
     with django_capture_on_commit_callbacks(execute=True):
-        publishing.dispatch()
+        publishing.dispatch(enqueue=tasks.enqueue)
 
-    assert reload(tenant, post).state == PostState.PUBLISHED
+    assert reload(post).state == PostState.PUBLISHED
     assert len(sent) == 2
     assert all(not {"countdown", "eta"} & set(options) for options in sent)

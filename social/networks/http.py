@@ -15,7 +15,6 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -314,16 +313,11 @@ class HttpAdapter:
 
         return validate(self.rules, request)
 
-    # protocol: a publish wraps the network-specific `_publish` so a failing first comment never fails the post
+    # protocol: publish the post only. A first comment is the caller's separate `publish_comment` call after the
+    # post is recorded (contentplanner's pipeline), so its failure can neither fail nor duplicate the post.
     def publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
         self.require("publish")
-        result = self._publish(credentials, request)
-        if request.first_comment:
-            try:
-                self.publish_comment(credentials, remote_id=result.remote_id, text=request.first_comment)
-            except NetworkError as exc:  # the post exists: report, never raise (a retry would duplicate it)
-                return replace(result, raw={**result.raw, "firstCommentError": {"code": exc.code, "message": str(exc)}})
-        return result
+        return self._publish(credentials, request)
 
     def _publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
         raise NotSupported(f"{self.network} does not support publishing.")

@@ -116,10 +116,10 @@ def test_video_post(fb, respx_mock):
 
 
 def test_first_comment_is_posted_on_the_new_post(fb, respx_mock):
-    respx_mock.post(f"{GRAPH}/111/feed").respond(json={"id": "111_5"})
     comment = respx_mock.post(f"{GRAPH}/111_5/comments").respond(json={"id": "111_5_1"})
-    fb.publish(page_creds(), PublishRequest(correlation_id="c", text="Hi", first_comment="More at acme.com"))
+    result = fb.publish_comment(page_creds(), remote_id="111_5", text="More at acme.com")
     assert sent_json(comment) == {"message": "More at acme.com"}
+    assert result.remote_id == "111_5_1"
 
 
 def graph_error(code, subcode=None, message="err"):

@@ -35,8 +35,7 @@ def test_reel_container_polled_until_finished_then_published(ig, respx_mock, sle
     poll.side_effect = [status("IN_PROGRESS"), status("IN_PROGRESS"), status("FINISHED")]
     publish = respx_mock.post(f"{GRAPH}/ig9/media_publish").respond(json={"id": "med1"})
     respx_mock.get(f"{GRAPH}/med1").respond(json={"permalink": "https://www.instagram.com/reel/abc/"})
-    comment = respx_mock.post(f"{GRAPH}/med1/comments").respond(json={"id": "cm1"})
-    request = PublishRequest(correlation_id="c", text="Reel time", media=(video(),), first_comment="#tags")
+    request = PublishRequest(correlation_id="c", text="Reel time", media=(video(),))
     result = ig.publish(ig_creds(), request)
     assert sent_json(create) == {
         "media_type": "REELS",
@@ -48,7 +47,6 @@ def test_reel_container_polled_until_finished_then_published(ig, respx_mock, sle
     assert poll.calls.last.request.url.params["fields"] == "status_code,status"
     assert sleeps == [0.5, 0.5]
     assert sent_json(publish) == {"creation_id": "cont1"}
-    assert sent_json(comment) == {"message": "#tags"}
     assert (result.remote_id, result.url) == ("med1", "https://www.instagram.com/reel/abc/")
     assert result.raw["container_id"] == "cont1"
 

@@ -129,13 +129,11 @@ def test_timeouts(li, respx_mock):
 
 
 def test_first_comment_via_social_actions(li, respx_mock):
-    respx_mock.post(f"{REST}/posts").respond(201, headers={"x-restli-id": "urn:li:share:1"})
     comment = respx_mock.post(f"{REST}/socialActions/urn%3Ali%3Ashare%3A1/comments").respond(
         201, json={"$URN": "urn:li:comment:(urn:li:activity:1,2)"}
     )
-    result = li.publish(org_creds(), PublishRequest(correlation_id="c", text="Hi", first_comment="Link below"))
+    li.publish_comment(org_creds(), remote_id="urn:li:share:1", text="Link below")
     assert sent_json(comment) == {"actor": ORG, "object": "urn:li:share:1", "message": {"text": "Link below"}}
-    assert "firstCommentError" not in result.raw
 
 
 def test_find_published_matches_unescaped_commentary(li, respx_mock):

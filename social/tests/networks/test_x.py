@@ -77,16 +77,12 @@ def test_refresh_with_revoked_grant_is_auth_expired(x, respx_mock):
         x.refresh(creds("42"))
 
 
-def test_publish_with_image_and_first_comment(x, respx_mock, tmp_path):
+def test_publish_with_image(x, respx_mock, tmp_path):
     upload = respx_mock.post(f"{API}/media/upload").respond(json={"data": {"id": "m1", "media_key": "3_m1"}})
     meta = respx_mock.post(f"{API}/media/metadata").respond(json={"data": {"associated_metadata": True}})
-    tweets = respx_mock.post(f"{API}/tweets")
-    tweets.side_effect = [
-        httpx.Response(201, json={"data": {"id": "100", "text": "Hello"}}),
-        httpx.Response(201, json={"data": {"id": "101", "text": "First!"}}),
-    ]
+    tweets = respx_mock.post(f"{API}/tweets").respond(201, json={"data": {"id": "100", "text": "Hello"}})
     item = media_file(tmp_path, "a.jpg", b"\xff\xd8jpeg", "image/jpeg", "image", alt_text="A cat")
-    request = PublishRequest(correlation_id="p1:1", text="Hello", media=(item,), first_comment="First!")
+    request = PublishRequest(correlation_id="p1:1", text="Hello", media=(item,))
     result = x.publish(creds("42", username="acme"), request)
     assert (result.remote_id, result.url) == ("100", "https://x.com/acme/status/100")
     assert b"tweet_image" in upload.calls.last.request.content
@@ -95,9 +91,14 @@ def test_publish_with_image_and_first_comment(x, respx_mock, tmp_path):
     assert tweets.calls.last.request.headers["Authorization"] == "Bearer tok"
     assert [httpx.Response(200, content=c.request.content).json() for c in tweets.calls] == [
         {"text": "Hello", "media": {"media_ids": ["m1"]}},
-        {"text": "First!", "reply": {"in_reply_to_tweet_id": "100"}},
     ]
-    assert "firstCommentError" not in result.raw
+
+
+def test_first_comment_is_a_reply_to_the_post(x, respx_mock):
+    tweets = respx_mock.post(f"{API}/tweets").respond(201, json={"data": {"id": "101", "text": "First!"}})
+    result = x.publish_comment(creds("42"), remote_id="100", text="First!")
+    assert sent_json(tweets) == {"text": "First!", "reply": {"in_reply_to_tweet_id": "100"}}
+    assert result.remote_id == "101"
 
 
 def test_video_upload_init_append_finalize_status(make, respx_mock, tmp_path):
@@ -124,17 +125,6 @@ def test_video_upload_init_append_finalize_status(make, respx_mock, tmp_path):
     assert b"5678" in bodies[2]
     assert b"FINALIZE" in bodies[3]
     assert status.calls.last.request.url.params["command"] == "STATUS"
-
-
-def test_failed_first_comment_does_not_fail_the_published_post(x, respx_mock):
-    tweets = respx_mock.post(f"{API}/tweets")
-    tweets.side_effect = [
-        httpx.Response(201, json={"data": {"id": "100", "text": "Hello"}}),
-        httpx.Response(403, json={"detail": "Forbidden", "status": 403}),
-    ]
-    result = x.publish(creds("42"), PublishRequest(correlation_id="c", text="Hello", first_comment="x"))
-    assert result.remote_id == "100"
-    assert result.raw["firstCommentError"]["code"] == "PERMISSION_MISSING"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Read models of the content planner: the calendar (counts per local day and state) and counts per state.
+"""Calendar reads of the content planner: the calendar (counts per local day and state) and counts per state.
 
 Everything is aggregated in the database (GROUP BY), never by loading posts into Python.
 
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, When
 from django.db.models.functions import Substr, TruncDate
 
-from contentplanner import selectors
 from contentplanner.models import Post, PostState
+from contentplanner.selectors import posts_visible_to
 from core.auth import Principal
 from core.errors import ValidationFailed
 
@@ -35,7 +35,7 @@ COUNTED_STATES: tuple[str, ...] = tuple(state for state in PostState.values if s
 def visible_posts(principal: Principal) -> QuerySet[Post]:
     """The posts `principal` may see (cp selectors: team visibility, deleted excluded), without the list's
     relation loading: read models aggregate or load their own relations."""
-    return selectors.posts_visible_to(principal).select_related(None).prefetch_related(None)
+    return posts_visible_to(principal).select_related(None).prefetch_related(None)
 
 
 def calendar_time() -> Case:

@@ -1,4 +1,5 @@
-"""Exports of a filtered post list: CSV (streamed, constant memory) and PDF (a readable report).
+"""Exports of a filtered post list (CSV streamed in constant memory, PDF a readable report) and of post analytics.
+The rows come from `contentplanner.selectors.analytics`; this module only writes them as files.
 
 CSV: UTF-8 with a byte-order mark (so spreadsheet programs detect the encoding), a header row, one row per post.
 Rows are produced from `QuerySet.iterator(chunk_size=...)` with tags prefetched per chunk and the latest metrics
@@ -18,10 +19,10 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from contentplanner.analytics import METRIC_FIELDS, latest_metrics_of, with_latest_metrics
-from contentplanner.models import Post, Tag
+from contentplanner.models import METRIC_FIELDS, Post
+from contentplanner.selectors.analytics import export_queryset, latest_metrics_of, post_analytics_row
 from core import tenancy
 from core.errors import ValidationFailed
 
@@ -45,16 +46,6 @@ CSV_HEADER: tuple[str, ...] = (
     *METRIC_FIELDS,
     "metrics_collected_at_utc",
 )
-
-
-def export_queryset(posts: QuerySet[Post]) -> QuerySet[Post]:
-    """`posts` (filtered, visibility-scoped) with what a row needs: one query per chunk plus one for its tags."""
-    return (
-        with_latest_metrics(posts)
-        .select_related("channel", "campaign", "author")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name", "id").only("id", "name")))
-        .order_by(F("publish_at").asc(nulls_last=True), "created_at", "id")
-    )
 
 
 def utc_text(value: datetime | None) -> str:
@@ -116,6 +107,43 @@ def stream_posts_csv(posts: QuerySet[Post], tz: ZoneInfo) -> Iterator[str]:
     """CSV lines (header first) for `posts`; consumes the queryset chunk by chunk."""
     queryset = export_queryset(posts)
     return csv_lines(CSV_HEADER, (csv_row(post, tz) for post in queryset.iterator(chunk_size=CSV_CHUNK_SIZE)))
+
+
+ANALYTICS_CSV_HEADER: tuple[str, ...] = (
+    "id",
+    "channel",
+    "network",
+    "published_at_utc",
+    "published_at_local",
+    "text",
+    "network_url",
+    *METRIC_FIELDS,
+    "engagement_rate",
+    "metrics_collected_at_utc",
+)
+
+
+def stream_analytics_csv(posts: QuerySet[Post], tz: ZoneInfo) -> Iterator[str]:
+    """CSV lines (header first) of post analytics rows (posts of `selectors.analytics.post_analytics`)."""
+
+    def rows() -> Iterator[list[Any]]:
+        for post in posts.iterator(chunk_size=CSV_CHUNK_SIZE):
+            row = post_analytics_row(post)
+            metrics = row["metrics"] or {}
+            yield [
+                str(post.pk),
+                post.channel.name,
+                post.channel.network,
+                utc_text(post.published_at),
+                local_text(post.published_at, tz),
+                post.text,
+                post.network_url,
+                *(metrics.get(field, "") for field in METRIC_FIELDS),
+                "" if row["engagement_rate"] is None else row["engagement_rate"],
+                utc_text(metrics.get("collected_at")),
+            ]
+
+    return csv_lines(ANALYTICS_CSV_HEADER, rows())
 
 
 def posts_pdf(posts: QuerySet[Post], tz: ZoneInfo, *, title: str) -> bytes:

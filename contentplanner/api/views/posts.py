@@ -1,113 +1,45 @@
-"""Content planner endpoints: post groups, posts and their actions, approval, feed, campaigns, tags. Thin: parse,
-scope (selectors), call services, render."""
+"""Content planner endpoints: post groups, posts and their actions (approval, publishing, feed), campaigns, tags.
+Thin: validate, scope (selectors), call services, render."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contentplanner import selectors
-from contentplanner.api import serializers as s
 from contentplanner.api.filters import PostFilter
-from contentplanner.models import Campaign, Post, PostGroup, Tag
+from contentplanner.api.serializers import analytics as a
+from contentplanner.api.serializers import posts as s
+from contentplanner.models import Post, PostGroup
+from contentplanner.selectors import analytics
 from contentplanner.services import approval as approval_services
 from contentplanner.services import campaigns as campaign_services
 from contentplanner.services import feed as feed_services
 from contentplanner.services import groups as group_services
 from contentplanner.services import posts as post_services
 from contentplanner.services import tags as tag_services
+from contentplanner.services.content import resolve_content
 from contentplanner.services.validation import resolve_publish_at
+from core.api.inputs import resolve_ids, validated
 from core.api.pagination import PageOrCursorPagination
 from core.api.schema import error_responses
 from core.api.viewsets import TenantViewSet
-from core.errors import ValidationFailed
+from core.auth import Principal
 from social import selectors as social_selectors
-from social.models import Media
-from tenants.models import Membership
-
-CONTENT_FIELDS = ("text", "title", "first_comment", "network_options")
-LINK_FIELDS = {
-    "url": "link_url",
-    "title": "link_title",
-    "description": "link_description",
-    "image_url": "link_image_url",
-}
 
 
-def resolve_content(data: dict) -> dict:
-    """Validated input (ids) -> the services' content dict (rows). Unknown ids of this tenant -> 400."""
-    content: dict = {name: data[name] for name in CONTENT_FIELDS if name in data}
-    if "type" in data:
-        content["post_type"] = data["type"]
-    if "link" in data:
-        link = data["link"] or {}
-        for key, field in LINK_FIELDS.items():
-            content[field] = link.get(key, "")
-    errors: dict[str, list[str]] = {}
-    if "media" in data:
-        ids = [item["media_id"] for item in data["media"]]
-        found = Media.objects.in_bulk(ids)
-        missing = [str(i) for i in ids if i not in found]
-        if missing:
-            errors["media"] = [f"Unknown media: {', '.join(missing)}."]
-        else:
-            content["media"] = [(found[item["media_id"]], item.get("alt_text", "")) for item in data["media"]]
-    if "campaign_id" in data:
-        campaign_id = data["campaign_id"]
-        content["campaign"] = Campaign.objects.filter(pk=campaign_id).first() if campaign_id else None
-        if campaign_id and content["campaign"] is None:
-            errors["campaignId"] = ["Unknown campaign."]
-    if "tag_ids" in data:
-        tags = Tag.objects.in_bulk(data["tag_ids"])
-        if len(tags) != len(set(data["tag_ids"])):
-            errors["tagIds"] = ["Unknown tag."]
-        content["tags"] = list(tags.values())
-    if "assignee_id" in data:
-        assignee_id = data["assignee_id"]
-        membership = (
-            Membership.objects.select_related("user").filter(user_id=assignee_id, is_active=True).first()
-            if assignee_id
-            else None
-        )
-        if assignee_id and membership is None:
-            errors["assigneeId"] = ["Not a member of this workspace."]
-        content["assignee"] = membership.user if membership else None
-    if "publish_timezone" in data:
-        content["publish_timezone"] = data["publish_timezone"]
-    if data.get("publish_at"):
-        content["publish_at"], content["publish_timezone"] = resolve_publish_at(
-            data["publish_at"], data.get("publish_timezone") or None
-        )
-    elif "publish_at" in data:
-        content["publish_at"] = None
-    if errors:
-        raise ValidationFailed(details=errors)
-    return content
-
-
-def parse(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class ChannelLookupMixin:
-    def visible_channels(self, ids: list) -> list:
-        """The caller's visible channels with these ids, in input order; an invisible/unknown one -> 400."""
-        found = social_selectors.channels_visible_to(self.principal).in_bulk(ids)
-        missing = [str(i) for i in ids if i not in found]
-        if missing:
-            raise ValidationFailed(details={"channelIds": [f"Unknown channel: {', '.join(missing)}."]})
-        return [found[i] for i in ids]
+def visible_channels(principal: Principal, ids: list) -> list:
+    """The caller's visible channels with these ids, in input order; an invisible or unknown one -> 400."""
+    return resolve_ids(social_selectors.channels_visible_to(principal), ids, field="channelIds", label="channel")
 
 
 POST_ERRORS = error_responses(400, 404, 409)
+MAX_SERIES_POINTS = 2000  # a post's metrics series: the newest collections
 
 
-class PostGroupViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """One message planned for several channels; creating a group creates one draft post per channel."""
 
     serializer_class = s.PostGroupOutput
@@ -131,15 +63,15 @@ class PostGroupViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.Retriev
 
     @extend_schema(request=s.GroupCreateInput, responses={201: s.PostGroupOutput, **POST_ERRORS})
     def create(self, request):
-        data = parse(s.GroupCreateInput, request)
-        channels = self.visible_channels(data.pop("channel_ids"))
+        data = validated(s.GroupCreateInput, request)
+        channels = visible_channels(self.principal, data.pop("channel_ids"))
         group = group_services.create_group(actor=self.principal, channels=channels, content=resolve_content(data))
         return Response(s.PostGroupOutput(self._fresh(group)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.GroupUpdateInput, responses={200: s.PostGroupOutput, **POST_ERRORS})
     def partial_update(self, request, pk=None):
         group = self.get_object()
-        data = parse(s.GroupUpdateInput, request, partial=True)
+        data = validated(s.GroupUpdateInput, request, partial=True)
         group_services.update_group(group, actor=self.principal, changes=resolve_content(data))
         return Response(s.PostGroupOutput(self._fresh(group)).data)
 
@@ -157,7 +89,7 @@ class PostGroupViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.Retriev
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
         group = self.get_object()
-        data = parse(s.ScheduleInput, request)
+        data = validated(s.ScheduleInput, request)
         publish_at, tz = None, None
         if data.get("publish_at"):
             publish_at, tz = resolve_publish_at(data["publish_at"], data.get("publish_timezone") or None)
@@ -178,9 +110,9 @@ class PostGroupViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.Retriev
         return Response(s.PostGroupOutput(self._fresh(copy)).data, status=status.HTTP_201_CREATED)
 
 
-class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """Posts (one publication on one channel) and their state transitions. Illegal transitions: 409 INVALID_STATE.
-    /publish, /retry and /attempts live in publishing_views (publishing pipeline)."""
+class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Posts (one publication on one channel) and their state transitions, publishing included (publish now,
+    retry, attempts). Illegal transitions: 409 INVALID_STATE."""
 
     serializer_class = s.PostOutput
     filterset_class = PostFilter
@@ -189,10 +121,15 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
         "list": "cp.post.read",
         "retrieve": "cp.post.read",
         "approval_requests": "cp.post.read",
+        "attempts": "cp.post.read",
+        "metrics": "cp.analytics.read",
         "approve": "cp.post.approve",
         "reject": "cp.post.approve",
         "schedule": "cp.post.publish",
         "unschedule": "cp.post.publish",
+        "publish": "cp.post.publish",
+        "retry": "cp.post.publish",
+        # The feed: reading needs cp.post.read, commenting cp.post.comment.
         "feed:get": "cp.post.read",
         "feed:post": "cp.post.comment",
         "*": "cp.post.write",
@@ -205,6 +142,8 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
         "reject",
         "schedule",
         "unschedule",
+        "publish",
+        "retry",
         "feed",
     }
 
@@ -218,8 +157,8 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
 
     @extend_schema(request=s.PostCreateInput, responses={201: s.PostOutput, **POST_ERRORS})
     def create(self, request):
-        data = parse(s.PostCreateInput, request)
-        (channel,) = self.visible_channels([data.pop("channel_id")])
+        data = validated(s.PostCreateInput, request)
+        (channel,) = visible_channels(self.principal, [data.pop("channel_id")])
         content = resolve_content(data)
         if "network_options" in content and channel.network in content["network_options"]:
             content["network_options"] = content["network_options"][channel.network]
@@ -229,7 +168,7 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=s.PostUpdateInput, responses={200: s.PostOutput, **POST_ERRORS})
     def partial_update(self, request, pk=None):
         post = self.get_object()
-        data = parse(s.PostUpdateInput, request, partial=True)
+        data = validated(s.PostUpdateInput, request, partial=True)
         post_services.update_post(post, actor=self.principal, changes=resolve_content(data))
         return self._render(post)
 
@@ -242,8 +181,8 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"])
     def duplicate(self, request, pk=None):
         post = self.get_object()
-        data = parse(s.DuplicateInput, request)
-        channels = self.visible_channels(data["channel_ids"]) if data.get("channel_ids") else None
+        data = validated(s.DuplicateInput, request)
+        channels = visible_channels(self.principal, data["channel_ids"]) if data.get("channel_ids") else None
         copies = post_services.duplicate_post(post, actor=self.principal, channels=channels)
         fresh = self.scope_queryset().filter(pk__in=[c.pk for c in copies]).order_by("created_at", "id")
         return Response(s.PostOutput(fresh, many=True).data, status=status.HTTP_201_CREATED)
@@ -256,7 +195,7 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @extend_schema(request=s.DecisionInput, responses={200: s.PostOutput, **POST_ERRORS})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        data = parse(s.DecisionInput, request)
+        data = validated(s.DecisionInput, request)
         post = approval_services.approve_post(self.get_object(), actor=self.principal, comment=data["comment"])
         return self._render(post)
 
@@ -264,14 +203,14 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         post = self.get_object()
-        data = parse(s.RejectInput, request)
+        data = validated(s.RejectInput, request)
         return self._render(approval_services.reject_post(post, actor=self.principal, comment=data["comment"]))
 
     @extend_schema(request=s.ScheduleInput, responses={200: s.PostOutput, **POST_ERRORS})
     @action(detail=True, methods=["post"])
     def schedule(self, request, pk=None):
         post = self.get_object()
-        data = parse(s.ScheduleInput, request)
+        data = validated(s.ScheduleInput, request)
         publish_at, tz = None, None
         if data.get("publish_at"):
             publish_at, tz = resolve_publish_at(data["publish_at"], data.get("publish_timezone") or None)
@@ -282,6 +221,53 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"])
     def unschedule(self, request, pk=None):
         return self._render(post_services.unschedule_post(self.get_object(), actor=self.principal))
+
+    @extend_schema(
+        operation_id="cp_posts_publish_now",
+        request=None,
+        responses={200: s.PostOutput, **error_responses(400, 404, 409)},
+        description="Publish a draft or approved post now (409 APPROVAL_REQUIRED when its author needs approval, "
+        "409 INVALID_STATE from other states). The response shows it `publishing`; the attempt runs in the "
+        "background. Supports `Idempotency-Key`.",
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        return self._render(post_services.request_publish_now(self.get_object(), actor=self.principal))
+
+    @extend_schema(
+        operation_id="cp_posts_retry",
+        request=None,
+        responses={200: s.PostOutput, **error_responses(400, 404, 409)},
+        description="Send a failed post back to `scheduled` (now, if its publish time has passed). Attempt numbers "
+        "continue; it gets a fresh budget of automatic retries. Supports `Idempotency-Key`.",
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        return self._render(post_services.retry_post(self.get_object(), actor=self.principal))
+
+    @extend_schema(
+        operation_id="cp_posts_attempts",
+        request=None,
+        responses={200: s.PublishAttemptOutput(many=True), **error_responses(404)},
+        description="Every publish attempt of the post, oldest first: outcome (`pending`, `published`, `failed`, "
+        "`unknown`, `reconciled`), network status code and request id, latency.",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def attempts(self, request, pk=None):
+        post = self.get_object()
+        return Response(s.PublishAttemptOutput(selectors.publish_attempts(post), many=True).data)
+
+    @extend_schema(
+        operation_id="cp_posts_metrics",
+        summary="A post's metrics over time",
+        request=None,
+        responses={200: a.PostMetricsSeries, **error_responses(404)},
+        description=f"Every collection of the post's metrics, oldest first (the newest {MAX_SERIES_POINTS}).",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def metrics(self, request, pk=None):
+        post = self.get_object()
+        return Response({"post_id": post.pk, "results": analytics.metrics_series(post, limit=MAX_SERIES_POINTS)})
 
     @extend_schema(request=None, responses={200: s.ApprovalRequestOutput(many=True), **error_responses(404)})
     @action(detail=True, methods=["get"], url_path="approval-requests", pagination_class=None, filterset_class=None)
@@ -301,11 +287,10 @@ class PostViewSet(ChannelLookupMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def feed(self, request, pk=None):
         post = self.get_object()
         if request.method == "POST":
-            data = parse(s.CommentInput, request)
-            with transaction.atomic():
-                item = feed_services.add_comment(
-                    post, actor=self.principal.user, message=data["message"], mentions=data["mentions"]
-                )
+            data = validated(s.CommentInput, request)
+            item = feed_services.add_comment(
+                post, actor=self.principal, message=data["message"], mentions=data["mentions"]
+            )
             return Response(s.FeedItemOutput(item).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.feed_items(post))
         return self.get_paginated_response(s.FeedItemOutput(page, many=True).data)
@@ -324,18 +309,20 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
 
     @extend_schema(request=s.CampaignInput, responses={201: s.CampaignOutput, **error_responses(400)})
     def create(self, request):
-        campaign = campaign_services.create_campaign(**parse(s.CampaignInput, request))
+        campaign = campaign_services.create_campaign(actor=self.principal, **validated(s.CampaignInput, request))
         return Response(s.CampaignOutput(campaign).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CampaignInput, responses={200: s.CampaignOutput, **error_responses(400, 404)})
     def partial_update(self, request, pk=None):
         campaign = self.get_object()
-        campaign = campaign_services.update_campaign(campaign, **parse(s.CampaignInput, request, partial=True))
+        campaign = campaign_services.update_campaign(
+            campaign, actor=self.principal, **validated(s.CampaignInput, request, partial=True)
+        )
         return Response(s.CampaignOutput(campaign).data)
 
     @extend_schema(request=None, responses={204: None, **error_responses(404)})
     def destroy(self, request, pk=None):
-        campaign_services.delete_campaign(self.get_object())
+        campaign_services.delete_campaign(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -357,15 +344,19 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 
     @extend_schema(request=s.TagInput, responses={201: s.TagOutput, **error_responses(400, 409)})
     def create(self, request):
-        tag = tag_services.create_tag(**parse(s.TagInput, request))
+        tag = tag_services.create_tag(actor=self.principal, **validated(s.TagInput, request))
         return Response(s.TagOutput(tag).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TagInput, responses={200: s.TagOutput, **error_responses(400, 404, 409)})
     def partial_update(self, request, pk=None):
         tag = self.get_object()
-        return Response(s.TagOutput(tag_services.update_tag(tag, **parse(s.TagInput, request, partial=True))).data)
+        return Response(
+            s.TagOutput(
+                tag_services.update_tag(tag, actor=self.principal, **validated(s.TagInput, request, partial=True))
+            ).data
+        )
 
     @extend_schema(request=None, responses={204: None, **error_responses(404)})
     def destroy(self, request, pk=None):
-        tag_services.delete_tag(self.get_object())
+        tag_services.delete_tag(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,5 @@
 """Content planner reads: visible posts and groups with their relations loaded once (bounded queries per list).
+The calendar and counts live in `selectors.calendar`, the analytics queries in `selectors.analytics`.
 
 A member sees the posts of the channels they see (social.selectors: their teams' channels; OWNER/ADMIN and API keys
 all); others are invisible (404). Deleted posts are never listed.
@@ -17,8 +18,10 @@ from contentplanner.models import (
     PostGroupMedia,
     PostMedia,
     PostState,
+    PublishAttempt,
     Tag,
 )
+from contentplanner.states import PUBLISH_PENDING_STATES
 from core.auth import Principal
 from social import selectors as social_selectors
 
@@ -62,6 +65,10 @@ def feed_items(post: Post) -> QuerySet[FeedItem]:
     return FeedItem.objects.filter(post=post).select_related("actor").order_by("created_at", "id")
 
 
+def publish_attempts(post: Post) -> QuerySet[PublishAttempt]:
+    return PublishAttempt.objects.filter(post=post).order_by("number", "id")
+
+
 def approval_requests(post: Post) -> QuerySet[ApprovalRequest]:
     return ApprovalRequest.objects.filter(post=post).select_related("approver").order_by("round", "created_at", "id")
 
@@ -76,11 +83,23 @@ def tags() -> QuerySet[Tag]:
 
 def posts_blocking_media(media) -> list[str]:
     """Ids of scheduled/publishing posts using `media` (the media library must not delete it under them)."""
-    from contentplanner.states import PUBLISH_PENDING_STATES
-
     return [
         str(pk)
         for pk in PostMedia.objects.filter(media=media, post__state__in=PUBLISH_PENDING_STATES)
         .values_list("post_id", flat=True)
         .distinct()
     ]
+
+
+def post_with_channel(post_id) -> Post | None:
+    """The current tenant's post with its channel, or None."""
+    return Post.objects.select_related("channel").filter(pk=post_id).first()
+
+
+def posts_due_for_metrics(since, networks) -> QuerySet[Post]:
+    """Posts of every tenant published since `since` on active channels of `networks` (platform jobs only: the
+    caller holds platform access)."""
+    channels = social_selectors.active_channels_of_all_tenants(networks)
+    return Post.all_tenants.filter(
+        state=PostState.PUBLISHED, published_at__gte=since, channel__in=channels.values("pk")
+    ).exclude(remote_id="")

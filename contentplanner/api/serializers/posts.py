@@ -11,6 +11,7 @@ from contentplanner.models import (
     Post,
     PostGroup,
     PostType,
+    PublishAttempt,
     Tag,
     color_validator,
 )
@@ -148,6 +149,24 @@ class ApprovalRequestOutput(serializers.ModelSerializer):
     class Meta:
         model = ApprovalRequest
         fields = ["id", "approver_id", "approver_email", "state", "comment", "decided_at", "round", "created_at"]
+        read_only_fields = fields
+
+
+class PublishAttemptOutput(serializers.ModelSerializer):
+    class Meta:
+        model = PublishAttempt
+        fields = [
+            "id",
+            "number",
+            "started_at",
+            "finished_at",
+            "outcome",
+            "error_code",
+            "error_message",
+            "network_status_code",
+            "network_request_id",
+            "latency_ms",
+        ]
         read_only_fields = fields
 
 

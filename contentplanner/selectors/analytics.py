@@ -1,89 +1,22 @@
-"""Analytics: collecting metrics from the networks, and the queries behind the analytics endpoints.
+"""Analytics reads: the queries behind the analytics endpoints and exports (collection: services/metrics.py).
 
-Collection: `collect_post_metrics` stores one `PostMetrics` row per collection (a time series; the newest row is the
-post's current figures); `collect_channel_metrics` upserts one `ChannelMetrics` row per channel and day. Adapter
-errors propagate to the caller (the beat tasks log and skip them).
-
-Queries never load a post's whole series: "latest metrics" is the newest `PostMetrics` row per post, picked in SQL
-with a correlated subquery on the (post, collected_at) index. Engagement rate = engagements / impressions (null when
-there were no impressions).
+`PostMetrics` is a time series per post (the newest row is the post's current figures); `ChannelMetrics` one row
+per channel and day. Queries never load a post's whole series: "latest metrics" is the newest `PostMetrics` row per
+post, picked in SQL with a correlated subquery on the (post, collected_at) index. Engagement rate = engagements /
+impressions (null when there were no impressions).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, F, FloatField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, FloatField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast, JSONObject, NullIf
-from django.utils import timezone
 
-from contentplanner.models import ChannelMetrics, Post, PostMetrics, PostState
-from contentplanner.read_models import LocalRange
-from social.models import Channel
-from social.networks.registry import ADAPTER_PATHS, get_adapter
-from social.services.channels import credentials_for
-
-logger = logging.getLogger(__name__)
-
-METRIC_FIELDS: tuple[str, ...] = (
-    "impressions",
-    "reach",
-    "engagements",
-    "likes",
-    "comments",
-    "shares",
-    "clicks",
-    "video_views",
-)
-# Adapters report camelCase keys (`videoViews`); our columns are snake_case.
-_ADAPTER_KEYS = {"video_views": "videoViews"}
-# A redelivered or overlapping collection task within this window stores nothing new (keeps the task idempotent).
-MIN_COLLECTION_INTERVAL = timedelta(minutes=30)
-COLLECTION_WINDOW = timedelta(days=30)  # posts published in the last 30 days are collected hourly
-COLLECTABLE_NETWORKS = frozenset(ADAPTER_PATHS)  # custom/placeholder channels have no adapter and no metrics
-
-
-def _count(values: dict[str, Any], key: str) -> int:
-    raw = values.get(_ADAPTER_KEYS.get(key, key), 0)
-    try:
-        return max(0, int(raw or 0))
-    except (TypeError, ValueError):
-        return 0
-
-
-def collect_post_metrics(post: Post) -> PostMetrics | None:
-    """Fetch a published post's metrics from its network and store them as a new `PostMetrics` row.
-
-    Returns None (stores nothing) when the post is not published, has no remote id, or was collected less than
-    MIN_COLLECTION_INTERVAL ago. Adapter errors (`social.networks.base.NetworkError`) propagate.
-    """
-    if post.state != PostState.PUBLISHED or not post.remote_id:
-        return None
-    recent = timezone.now() - MIN_COLLECTION_INTERVAL
-    if PostMetrics.objects.filter(post=post, collected_at__gt=recent).exists():
-        return None
-    channel = post.channel
-    metrics = get_adapter(channel.network).post_metrics(credentials_for(channel), remote_id=post.remote_id)
-    values = metrics.values or {}
-    counts = {field: _count(values, field) for field in METRIC_FIELDS}
-    if "engagements" not in values:
-        counts["engagements"] = counts["likes"] + counts["comments"] + counts["shares"] + counts["clicks"]
-    return PostMetrics.objects.create(post=post, collected_at=metrics.collected_at or timezone.now(), **counts)
-
-
-def collect_channel_metrics(channel: Channel, day: date) -> ChannelMetrics:
-    """Fetch a channel's figures for `day` (UTC) and upsert its `ChannelMetrics` row (one per channel and day)."""
-    moment = datetime.combine(day, time.min, tzinfo=UTC)
-    metrics = get_adapter(channel.network).channel_metrics(credentials_for(channel), day=moment)
-    values = metrics.values or {}
-    defaults = {key: _count(values, key) for key in ("followers", "impressions", "engagements")}
-    with transaction.atomic():
-        row, _ = ChannelMetrics.objects.update_or_create(channel=channel, day=day, defaults=defaults)
-    return row
+from contentplanner.models import METRIC_FIELDS, ChannelMetrics, Post, PostMetrics, PostState, Tag
+from contentplanner.selectors.calendar import EXCERPT_LENGTH, LocalRange
 
 
 # --- queries -------------------------------------------------------------------------------------------------------
@@ -185,7 +118,7 @@ def metrics_totals(posts: QuerySet[Post]) -> dict[str, Any]:
     return result
 
 
-def channel_series(channels: QuerySet[Channel], first: date, last: date) -> list[dict[str, Any]]:
+def channel_series(channels: QuerySet, first: date, last: date) -> list[dict[str, Any]]:
     """Per channel: its daily `ChannelMetrics` in `first`..`last` and period totals. Two queries."""
     channel_list = list(
         channels.select_related(None).prefetch_related(None).order_by("name", "id").only("id", "name", "network")
@@ -256,3 +189,36 @@ def post_analytics(posts: QuerySet[Post], ordering: str = "-engagements") -> Que
     expression = F(POST_ORDERINGS[key])
     expression = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
     return posts.order_by(expression, "-published_at", "id")
+
+
+def export_queryset(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """`posts` (filtered, visibility-scoped) with what an export row needs: one query per chunk plus one for its
+    tags, the latest metrics picked in SQL. Oldest publish time first, unscheduled last."""
+    return (
+        with_latest_metrics(posts)
+        .select_related("channel", "campaign", "author")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name", "id").only("id", "name")))
+        .order_by(F("publish_at").asc(nulls_last=True), "created_at", "id")
+    )
+
+
+def post_analytics_row(post: Post) -> dict[str, Any]:
+    """One row of the post analytics (a post of `post_analytics`) with its engagement rate."""
+    metrics = latest_metrics_of(post)
+    return {
+        "id": post.pk,
+        "channel": post.channel_id,
+        "channel_name": post.channel.name,
+        "network": post.channel.network,
+        "text_excerpt": (post.text or "")[:EXCERPT_LENGTH],
+        "published_at": post.published_at,
+        "network_url": post.network_url,
+        "metrics": metrics,
+        "engagement_rate": engagement_rate(metrics["engagements"], metrics["impressions"]) if metrics else None,
+    }
+
+
+def metrics_series(post: Post, *, limit: int) -> list[dict[str, Any]]:
+    """The newest `limit` collections of the post's metrics, oldest first."""
+    newest = list(post.metrics.order_by("-collected_at", "-id").values("collected_at", *METRIC_FIELDS)[:limit])
+    return newest[::-1]
