@@ -26,15 +26,7 @@ QUEUES = ("dispatch", "publish", "sync", "default", "notify")
 app = Celery("hubbub", task_cls="core.celery_tasks:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
-# Transitional: social's and contentplanner's tasks get `queue=` on their decorators on their own branches; until
-# those land, these keep them on their queues. Delete this mapping then (the test in core lists what is left).
-app.conf.task_routes = {
-    "contentplanner.tasks.publish_post": {"queue": "publish"},
-    "contentplanner.tasks.dispatch_due_posts": {"queue": "dispatch"},
-    "social.tasks.*": {"queue": "sync"},
-}
-app.autodiscover_tasks()
-app.autodiscover_tasks(related_name="analytics_tasks")  # contentplanner metric collection, until it joins tasks.py
+app.autodiscover_tasks()  # every task names its queue on its decorator: no routes here
 
 
 def collect_beat_schedule() -> dict:

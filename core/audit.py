@@ -8,7 +8,6 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from core import tenancy
 from core.auth import Principal
 from core.models import AuditLogEntry
 from core.request_context import get_request_info
@@ -34,18 +33,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return {name: [before.get(name), after.get(name)] for name in after if before.get(name) != after.get(name)}
 
 
-class _Unset:
-    """Marks a call that did not name its actor (see `record`)."""
-
-
-UNSET: Any = _Unset()
-
-
 def record(
     action: str,
     target: models.Model | None = None,
     *,
-    actor: Principal | None = UNSET,
+    actor: Principal | None,
     tenant: Any = None,
     changes: dict[str, Any] | None = None,
     actor_user: Any = None,
@@ -56,12 +48,7 @@ def record(
     """Append one entry, attributed to `actor`: the service's Principal, or None meaning "the system" (tasks,
     anonymous flows). Staff in the admin and a user acting on their own account outside a tenant pass
     `actor=None, actor_user=user`.
-
-    Every caller names its actor. Calls that do not yet (social and contentplanner services until their
-    `actor=` change lands) fall back to the tenancy state's principal; that fallback goes with the last of them.
     """
-    if actor is UNSET:
-        actor = tenancy.get_current_principal()
     info = get_request_info()
     if target is not None:
         object_type = object_type or target._meta.label_lower

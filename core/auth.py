@@ -7,20 +7,16 @@ by its builder when given, else by the policy the identity app installs in its `
 
 from __future__ import annotations
 
-import contextvars
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import tenancy
 from core.tenancy import get_current_principal
 
 __all__ = [
     "Principal",
     "get_current_principal",
-    "reset_current_principal",
-    "set_current_principal",
     "set_principal_policy",
 ]
 
@@ -75,14 +71,3 @@ def set_principal_policy(policy: PrincipalPolicy) -> None:
     """Install how a principal's role becomes `is_tenant_admin` / `sees_all_channels` (tenants, in `ready()`)."""
     global _policy
     _policy = policy
-
-
-def set_current_principal(principal: Principal | None) -> contextvars.Token:
-    """Transitional (removed once social and contentplanner use `tenancy.acting_as`): sets the principal in the
-    one tenancy state and returns the token for `reset_current_principal`."""
-    return tenancy._state.set(tenancy.dataclasses.replace(tenancy.current_state(), principal=principal))
-
-
-def reset_current_principal(token: contextvars.Token) -> None:
-    """Transitional, see `set_current_principal`."""
-    tenancy._state.reset(token)

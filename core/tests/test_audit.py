@@ -9,10 +9,6 @@ from core import audit, tenancy
 from core.auth import Principal
 from core.models import AuditLogEntry
 
-# Apps whose services still rely on the transitional fallback in `audit.record`: each leaves this set when its
-# call sites pass `actor=` (the social and contentplanner branches do), and then the fallback goes.
-PENDING_EXPLICIT_ACTOR = {"social", "contentplanner"}
-
 
 def test_the_explicit_actor_wins_over_the_acting_principal(tenant, owner, make_member):
     other = make_member(tenant)
@@ -51,7 +47,6 @@ def test_every_audit_call_names_its_actor():
     offenders = [
         call
         for app in local_apps
-        if app not in PENDING_EXPLICIT_ACTOR
         for path in (root / app).rglob("*.py")
         if "tests" not in path.parts
         for call in _record_calls_without_actor(path)

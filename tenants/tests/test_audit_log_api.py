@@ -9,9 +9,9 @@ URL = "/api/v1/audit-log/"
 @pytest.fixture
 def entries(tenant, other_tenant):
     with tenancy.tenant_context(tenant):
-        mine = audit.record("thing.created", object_type="thing", object_id="mine")
+        mine = audit.record("thing.created", actor=None, object_type="thing", object_id="mine")
     with tenancy.tenant_context(other_tenant):
-        theirs = audit.record("thing.created", object_type="thing", object_id="theirs")
+        theirs = audit.record("thing.created", actor=None, object_type="thing", object_id="theirs")
     return mine, theirs
 
 
