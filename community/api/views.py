@@ -1,0 +1,669 @@
+"""Community API: thin views over `community.services` and `community.selectors`.
+
+Every view accepts a member token or a tenant key with `X-Member-Id` (acting as a member) before the default
+credentials. Querysets are scoped to what the caller may see, so an object the caller may not read and another
+tenant's object are the same 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import F
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from community import access, selectors
+from community.api import serializers as s
+from community.api.pagination import CommunityPagination
+from community.api.parsers import CommunityJSONParser
+from community.authentication import ApiKeyMemberAuthentication, MemberTokenAuthentication, find_member
+from community.models import RolePermission, TargetType
+from community.services import boards as board_services
+from community.services import content as content_services
+from community.services import members as member_services
+from community.services import reactions as reaction_services
+from community.services import roles as role_services
+from community.services import settings as settings_services
+from community.services import tags as tag_services
+from core.api.inputs import validated
+from core.api.schema import error_responses
+from core.api.viewsets import TenantAPIView, TenantViewSet
+from core.errors import NotFound, ValidationFailed
+
+READ, PARTICIPATE, MODERATE, MANAGE = (
+    "community.read",
+    "community.participate",
+    "community.moderate",
+    "community.manage",
+)
+SLOT_PATTERN = r"reactions/(?P<slot>[^/]+)"
+
+
+class CommunityViewMixin:
+    authentication_classes = [
+        MemberTokenAuthentication,
+        ApiKeyMemberAuthentication,
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+    ]
+    pagination_class = CommunityPagination
+    parser_classes = [CommunityJSONParser, *api_settings.DEFAULT_PARSER_CLASSES[1:]]
+    filter_backends: list = []
+
+    @property
+    def viewer(self) -> access.Viewer:
+        return access.viewer_of(self.principal)
+
+    def member_context(self) -> dict:
+        return {
+            "show_private": access.can(self.principal, RolePermission.COMMUNITY_MANAGE),
+            "member": access.acting_member(self.principal),
+        }
+
+
+def _author(reference: str | None):
+    if not reference:
+        return None
+    member = find_member(reference)
+    if member is None:
+        raise ValidationFailed(details={"author": [f"Unknown member: {reference}."]})
+    return member
+
+
+# ---------------------------------------------------------------- settings, roles
+
+
+class SettingsView(CommunityViewMixin, TenantAPIView):
+    required_permissions = {"get": READ, "put": MANAGE}
+
+    @extend_schema(responses={200: s.SettingsOutput})
+    def get(self, request):
+        return Response(s.SettingsOutput(settings_services.ensure_community()).data)
+
+    @extend_schema(request=s.SettingsInput, responses={200: s.SettingsOutput, **error_responses(400)})
+    def put(self, request):
+        data = validated(s.SettingsInput, request)
+        community = settings_services.update_settings(
+            settings_services.ensure_community(),
+            actor=self.principal,
+            name=data.get("name"),
+            signup_mode=data.get("signup_mode"),
+            default_role=data.get("default_role_id"),
+            reaction_slots=data.get("reaction_slots"),
+        )
+        return Response(s.SettingsOutput(community).data)
+
+
+class RoleViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Admin, Moderator, Member (created with the community) and custom roles."""
+
+    serializer_class = s.RoleOutput
+    required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE}
+
+    def scope_queryset(self):
+        return selectors.roles()
+
+    def list(self, request, *args, **kwargs):
+        settings_services.ensure_community()
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.RoleInput, responses={201: s.RoleOutput, **error_responses(400, 409)})
+    def create(self, request):
+        role = role_services.create_role(actor=self.principal, **validated(s.RoleInput, request))
+        return Response(s.RoleOutput(role).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RoleInput, responses={200: s.RoleOutput, **error_responses(400, 409)})
+    def partial_update(self, request, pk=None):
+        role = role_services.update_role(
+            self.get_object(), actor=self.principal, **validated(s.RoleInput, request, partial=True)
+        )
+        return Response(s.RoleOutput(role).data)
+
+    @extend_schema(request=None, responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk=None):
+        role_services.delete_role(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- members, member tokens
+
+
+class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Community members. DELETE is the GDPR erasure: personal data goes, content stays as "deleted member"."""
+
+    serializer_class = s.MemberOutput
+    required_permissions = {
+        "list": READ,
+        "retrieve": READ,
+        "by_handle": READ,
+        "me": PARTICIPATE,
+        "create": MANAGE,
+        "partial_update": PARTICIPATE,  # the member themself, or a manager (checked by the service)
+        "destroy": PARTICIPATE,
+        "role": MANAGE,
+        "ban": MODERATE,
+        "unban": MODERATE,
+        "approve": MODERATE,
+    }
+
+    def scope_queryset(self):
+        return selectors.all_members()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **self.member_context()}
+
+    def _out(self, member) -> dict:
+        return s.MemberOutput(member, context=self.member_context()).data
+
+    @extend_schema(parameters=[s.MemberListQuery], responses={200: s.MemberOutput(many=True)})
+    def list(self, request):
+        query = validated(s.MemberListQuery, request, source="query")
+        queryset = selectors.members(
+            status=None if query["status"] == "all" else query["status"],
+            search=query.get("search", ""),
+            sort_by=query["sort_by"],
+            order=query["order"],
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: s.MemberOutput})
+    @action(detail=False, methods=["get"], url_path=r"by-handle/(?P<handle>[a-z0-9]+)")
+    def by_handle(self, request, handle=None):
+        member = self.get_queryset().filter(handle=handle).first()
+        if member is None:
+            raise NotFound()
+        return Response(self._out(member))
+
+    @extend_schema(responses={200: s.MemberOutput, **error_responses(400)})
+    @action(detail=False, methods=["get"])
+    def me(self, request):
+        return Response(self._out(access.require_member(self.principal)))
+
+    @extend_schema(request=s.MemberCreateInput, responses={201: s.MemberOutput, **error_responses(409)})
+    def create(self, request):
+        data = dict(validated(s.MemberCreateInput, request))
+        data["role"] = data.pop("role_id", None)
+        member = member_services.create_member(actor=self.principal, **data)
+        return Response(self._out(member), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.MemberProfileInput, responses={200: s.MemberOutput, **error_responses(409)})
+    def partial_update(self, request, pk=None):
+        member = member_services.update_member(
+            self.get_object(), actor=self.principal, **validated(s.MemberProfileInput, request, partial=True)
+        )
+        return Response(self._out(member))
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        member_services.erase_member(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.RoleChangeInput, responses={200: s.MemberOutput})
+    @action(detail=True, methods=["post"])
+    def role(self, request, pk=None):
+        data = validated(s.RoleChangeInput, request)
+        return Response(
+            self._out(member_services.change_role(self.get_object(), actor=self.principal, role=data["role_id"]))
+        )
+
+    @extend_schema(request=s.BanInput, responses={200: s.MemberOutput})
+    @action(detail=True, methods=["post"])
+    def ban(self, request, pk=None):
+        data = validated(s.BanInput, request)
+        return Response(self._out(member_services.ban_member(self.get_object(), actor=self.principal, **data)))
+
+    @extend_schema(request=None, responses={200: s.MemberOutput})
+    @action(detail=True, methods=["post"])
+    def unban(self, request, pk=None):
+        return Response(self._out(member_services.unban_member(self.get_object(), actor=self.principal)))
+
+    @extend_schema(request=None, responses={200: s.MemberOutput})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Let a waitlisted member in."""
+        return Response(self._out(member_services.approve_member(self.get_object(), actor=self.principal)))
+
+
+class MemberTokenView(CommunityViewMixin, TenantAPIView):
+    """SSO: a tenant API key vouches for the member with `ssoId` and gets a member token (1 h) for them."""
+
+    required_permissions = {"post": PARTICIPATE}
+
+    @extend_schema(request=s.TokenInput, responses={200: s.TokenOutput, **error_responses(400, 404)})
+    def post(self, request):
+        data = validated(s.TokenInput, request)
+        member, token, expires_in = member_services.sign_in_with_sso(
+            actor=self.principal, sso_id=data["sso_id"], profile=data.get("profile")
+        )
+        body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "member": member}
+        return Response(s.TokenOutput(body, context={"member": member}).data)
+
+
+# ---------------------------------------------------------------- boards
+
+
+class BoardViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = s.BoardOutput
+    required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE}
+
+    def scope_queryset(self):
+        return selectors.boards_for(self.viewer)
+
+    def _input(self, request, partial: bool = False) -> dict:
+        data = dict(validated(s.BoardInput, request, partial=partial))
+        if "posting_role_ids" in data:
+            data["posting_roles"] = data.pop("posting_role_ids")
+        return data
+
+    def _out(self, board) -> dict:
+        return s.BoardOutput(self.get_queryset().get(pk=board.pk)).data
+
+    @extend_schema(request=s.BoardInput, responses={201: s.BoardOutput})
+    def create(self, request):
+        board = board_services.create_board(actor=self.principal, **self._input(request))
+        return Response(self._out(board), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.BoardInput, responses={200: s.BoardOutput})
+    def partial_update(self, request, pk=None):
+        board = board_services.update_board(self.get_object(), actor=self.principal, **self._input(request, True))
+        return Response(self._out(board))
+
+    @extend_schema(request=None, responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk=None):
+        board_services.delete_board(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.ReorderInput, responses={200: s.BoardOutput(many=True)})
+    @action(detail=False, methods=["post"])
+    def reorder(self, request):
+        order = validated(s.ReorderInput, request)["display_order"]
+        board_services.reorder_boards(order, actor=self.principal)
+        return Response(s.BoardOutput(self.get_queryset(), many=True).data)
+
+    @extend_schema(request=s.BoardMembersInput, responses={200: s.MessageOutput})
+    @action(detail=True, methods=["put"])
+    def members(self, request, pk=None):
+        board = self.get_object()
+        changes = {}
+        unknown = []
+        for reference, allowed in validated(s.BoardMembersInput, request)["member_changes"].items():
+            member = find_member(reference)
+            if member is None:
+                unknown.append(reference)
+            else:
+                changes[member] = allowed
+        if unknown:
+            raise ValidationFailed(details={"memberChanges": [f"Unknown member: {', '.join(unknown)}."]})
+        board_services.change_board_members(board, changes, actor=self.principal)
+        return Response({"message": "OK"})
+
+
+# ---------------------------------------------------------------- posts, comments, replies, reactions
+
+
+class ReactionsMixin:
+    target_type: str
+
+    def _my_reactions(self, rows) -> dict:
+        member = access.acting_member(self.principal)
+        if member is None or not rows:
+            return {}
+        return selectors.my_reactions(member.pk, self.target_type, [row.pk for row in rows])
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "my_reactions": getattr(self, "_page_reactions", {})}
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._page_reactions = self._my_reactions(page)
+        return page
+
+    def _one(self, obj) -> dict:
+        return self.get_serializer(
+            obj, context={**self.get_serializer_context(), "my_reactions": self._my_reactions([obj])}
+        ).data
+
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "slot", str, OpenApiParameter.PATH, description="s1..s6", enum=["s1", "s2", "s3", "s4", "s5", "s6"]
+            )
+        ],
+        responses={200: s.ReactionOutput, **error_responses(400)},
+    )
+    @action(detail=True, methods=["put", "delete"], url_path=SLOT_PATTERN)
+    def reactions(self, request, pk=None, slot=None, **kwargs):
+        """React as the acting member (PUT adds, DELETE removes; both idempotent)."""
+        target = self.get_object()
+        if request.method == "PUT":
+            changed = reaction_services.add_reaction(target, actor=self.principal, slot=slot)
+        else:
+            changed = reaction_services.remove_reaction(target, actor=self.principal, slot=slot)
+        target.refresh_from_db()
+        return Response(
+            {
+                "target_type": self.target_type,
+                "target_id": str(target.pk),
+                "changed": changed,
+                "react_count": target.react_count,
+                "reactions": target.reaction_counts(),
+                "my_reactions": self._my_reactions([target]).get(target.pk, []),
+            }
+        )
+
+
+POST_QUERY_PARAMS = [s.PostListQuery]
+
+
+class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
+    """Posts; `?cursor=` pages newest first (`sort=newest`) or by latest activity (`sort=activity`)."""
+
+    serializer_class = s.PostOutput
+    target_type = TargetType.POST
+    required_permissions = {
+        "list": READ,
+        "retrieve": READ,
+        "revisions": READ,
+        "create": PARTICIPATE,
+        "partial_update": PARTICIPATE,
+        "destroy": PARTICIPATE,
+        "reactions": PARTICIPATE,
+        "approve": MODERATE,
+        "hide": MODERATE,
+        "pin": MODERATE,
+        "unpin": MODERATE,
+    }
+
+    def scope_queryset(self):
+        return selectors.posts_for(self.viewer)
+
+    @extend_schema(parameters=POST_QUERY_PARAMS, responses={200: s.PostOutput(many=True)})
+    def list(self, request):
+        query = validated(s.PostListQuery, request, source="query")
+        queryset = selectors.filter_posts(
+            self.get_queryset(),
+            board=query.get("board"),
+            author=query.get("author"),
+            tag=query.get("tag"),
+            status=query.get("status"),
+        )
+        self.cursor_field = "last_activity_at" if query["sort"] == "activity" else "created_at"
+        queryset = queryset.order_by(f"-{self.cursor_field}", "-id")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: s.PostOutput})
+    def retrieve(self, request, pk=None):
+        post = self.get_object()
+        content_services.record_view(post)
+        post.view_count = F("view_count")
+        post.refresh_from_db(fields=["view_count"])
+        return Response(self._one(post))
+
+    @extend_schema(request=s.PostCreateInput, responses={201: s.PostOutput, **error_responses(409)})
+    def create(self, request):
+        data = validated(s.PostCreateInput, request)
+        post = content_services.create_post(
+            data["board_id"],
+            actor=self.principal,
+            headline=data["headline"],
+            content=data["content"],
+            author=_author(data.get("author")),
+        )
+        return Response(self._one(post), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PostUpdateInput, responses={200: s.PostOutput, **error_responses(409)})
+    def partial_update(self, request, pk=None):
+        data = validated(s.PostUpdateInput, request, partial=True)
+        post = content_services.update_post(
+            self.get_object(),
+            actor=self.principal,
+            headline=data.get("headline"),
+            content=data.get("content"),
+            board=data.get("board_id"),
+        )
+        return Response(self._one(post))
+
+    @extend_schema(request=None, responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk=None):
+        content_services.delete_post(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.PostOutput})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return Response(self._one(content_services.approve_post(self.get_object(), actor=self.principal)))
+
+    @extend_schema(request=None, responses={200: s.PostOutput})
+    @action(detail=True, methods=["post"])
+    def hide(self, request, pk=None):
+        return Response(self._one(content_services.hide_post(self.get_object(), actor=self.principal)))
+
+    @extend_schema(request=None, responses={200: s.PostOutput})
+    @action(detail=True, methods=["post"])
+    def pin(self, request, pk=None):
+        post = content_services.set_pinned(self.get_object(), actor=self.principal, pinned=True)
+        return Response(self._one(post))
+
+    @extend_schema(request=None, responses={200: s.PostOutput})
+    @action(detail=True, methods=["post"])
+    def unpin(self, request, pk=None):
+        post = content_services.set_pinned(self.get_object(), actor=self.principal, pinned=False)
+        return Response(self._one(post))
+
+    @extend_schema(responses={200: s.RevisionOutput(many=True)})
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, pk=None):
+        """Edit history: the text before each edit, newest first."""
+        post = self.get_object()
+        page = self.paginate_queryset(selectors.revisions(TargetType.POST, post.pk))
+        return self.get_paginated_response(s.RevisionOutput(page, many=True).data)
+
+
+class TextContentMixin(ReactionsMixin):
+    """Shared actions of comments and replies: edit, delete, moderation, reactions."""
+
+    required_permissions = {
+        "list": READ,
+        "retrieve": READ,
+        "create": PARTICIPATE,
+        "partial_update": PARTICIPATE,
+        "destroy": PARTICIPATE,
+        "reactions": PARTICIPATE,
+        "approve": MODERATE,
+        "hide": MODERATE,
+    }
+
+    @extend_schema(request=s.TextUpdateInput, responses={200: None, **error_responses(409)})
+    def partial_update(self, request, pk=None, **kwargs):
+        content = validated(s.TextUpdateInput, request)["content"]
+        return Response(
+            self._one(content_services.update_text(self.get_object(), actor=self.principal, content=content))
+        )
+
+    @extend_schema(request=None, responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk=None, **kwargs):
+        content_services.moderate(self.get_object(), actor=self.principal, action="delete")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None, **kwargs):
+        """Restore hidden content."""
+        return Response(self._one(content_services.moderate(self.get_object(), actor=self.principal, action="approve")))
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def hide(self, request, pk=None, **kwargs):
+        return Response(self._one(content_services.moderate(self.get_object(), actor=self.principal, action="hide")))
+
+
+def _with_output(serializer):
+    """Point the shared actions' OpenAPI responses at the concrete output serializer."""
+
+    def decorate(cls):
+        for name, code in (("partial_update", 200), ("approve", 200), ("hide", 200)):
+            method = getattr(TextContentMixin, name)
+            schema = extend_schema(responses={code: serializer, **error_responses(409)})
+            setattr(cls, name, schema(_copy(method)))
+        return cls
+
+    return decorate
+
+
+def _copy(function):
+    def wrapper(self, *args, **kwargs):
+        return function(self, *args, **kwargs)
+
+    wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
+    for attribute in ("mapping", "detail", "url_path", "url_name", "kwargs"):
+        if hasattr(function, attribute):
+            setattr(wrapper, attribute, getattr(function, attribute))
+    return wrapper
+
+
+@_with_output(s.CommentOutput)
+class PostCommentViewSet(
+    CommunityViewMixin, TextContentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
+    """Comments of one post (`/posts/{postId}/comments/`), oldest first."""
+
+    serializer_class = s.CommentOutput
+    target_type = TargetType.COMMENT
+
+    def scope_queryset(self):
+        return selectors.comments_for(self.viewer, self.kwargs.get("post_pk"))
+
+    @extend_schema(request=s.TextInput, responses={201: s.CommentOutput, **error_responses(409)})
+    def create(self, request, post_pk=None):
+        post = selectors.posts_for(self.viewer).filter(pk=post_pk).first()
+        if post is None:
+            raise NotFound()
+        data = validated(s.TextInput, request)
+        comment = content_services.create_comment(
+            post, actor=self.principal, content=data["content"], author=_author(data.get("author"))
+        )
+        return Response(self._one(comment), status=status.HTTP_201_CREATED)
+
+
+@_with_output(s.CommentOutput)
+class CommentViewSet(CommunityViewMixin, TextContentMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """A comment by id (`/comments/{id}`): read, edit, delete, moderate, react."""
+
+    serializer_class = s.CommentOutput
+    target_type = TargetType.COMMENT
+
+    def scope_queryset(self):
+        return selectors.any_comments_for(self.viewer)
+
+
+@_with_output(s.ReplyOutput)
+class CommentReplyViewSet(
+    CommunityViewMixin, TextContentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
+):
+    """Replies to one comment (`/comments/{commentId}/replies/`), oldest first."""
+
+    serializer_class = s.ReplyOutput
+    target_type = TargetType.REPLY
+
+    def scope_queryset(self):
+        return selectors.replies_for(self.viewer, self.kwargs.get("comment_pk"))
+
+    @extend_schema(request=s.TextInput, responses={201: s.ReplyOutput, **error_responses(409)})
+    def create(self, request, comment_pk=None):
+        comment = selectors.any_comments_for(self.viewer).filter(pk=comment_pk).first()
+        if comment is None:
+            raise NotFound()
+        data = validated(s.TextInput, request)
+        reply = content_services.create_reply(
+            comment, actor=self.principal, content=data["content"], author=_author(data.get("author"))
+        )
+        return Response(self._one(reply), status=status.HTTP_201_CREATED)
+
+
+@_with_output(s.ReplyOutput)
+class ReplyViewSet(CommunityViewMixin, TextContentMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """A reply by id (`/replies/{id}`): read, edit, delete, moderate, react."""
+
+    serializer_class = s.ReplyOutput
+    target_type = TargetType.REPLY
+
+    def scope_queryset(self):
+        return selectors.replies_for(self.viewer)
+
+
+# ---------------------------------------------------------------- tags
+
+
+class TagViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    serializer_class = s.TagOutput
+    required_permissions = {
+        "list": READ,
+        "retrieve": READ,
+        "search": READ,
+        "mapping": READ,
+        "mappings": MODERATE,
+        "*": MANAGE,
+    }
+
+    def scope_queryset(self):
+        return selectors.tags()
+
+    @extend_schema(parameters=[s.TagListQuery], responses={200: s.TagOutput(many=True)})
+    def list(self, request):
+        query = validated(s.TagListQuery, request, source="query")
+        queryset = self.get_queryset()
+        if query.get("ids"):
+            queryset = queryset.filter(pk__in=query["ids"])
+        key = "name" if query["sort_by"] == "name" else "id"
+        queryset = queryset.order_by(f"-{key}" if query["order"] == "desc" else key)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.TagOutput(page, many=True).data)
+
+    @extend_schema(parameters=[s.TagSearchQuery], responses={200: s.TagOutput(many=True)})
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        """Tags whose hashtag name starts with `prefix`."""
+        prefix = validated(s.TagSearchQuery, request, source="query")["prefix"]
+        page = self.paginate_queryset(selectors.tags_by_prefix(prefix))
+        return self.get_paginated_response(s.TagOutput(page, many=True).data)
+
+    @extend_schema(parameters=[s.TagMappingInput], responses={200: s.TagOutput(many=True)})
+    @action(detail=False, methods=["get"], url_path="mapping")
+    def mapping(self, request):
+        """The tags of one post, board or member (`refType`, `refId`)."""
+        query = validated(s.TagMappingInput, request, source="query")
+        page = self.paginate_queryset(selectors.tags_for_ref(query["ref_type"], query["ref_id"]))
+        return self.get_paginated_response(s.TagOutput(page, many=True).data)
+
+    @extend_schema(request=s.TagInput, responses={201: s.TagOutput, **error_responses(409)})
+    def create(self, request):
+        tag = tag_services.create_tag(actor=self.principal, **validated(s.TagInput, request))
+        return Response(s.TagOutput(tag).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TagInput, responses={200: s.TagOutput, **error_responses(409)})
+    def partial_update(self, request, pk=None):
+        tag = tag_services.update_tag(
+            self.get_object(), actor=self.principal, **validated(s.TagInput, request, partial=True)
+        )
+        return Response(s.TagOutput(tag).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        tag_services.delete_tag(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.TagMappingInput, responses={204: None})
+    @action(detail=True, methods=["post", "delete"])
+    def mappings(self, request, pk=None):
+        """Tag (POST) or untag (DELETE) a post, board or member; both idempotent."""
+        tag = self.get_object()
+        data = validated(s.TagMappingInput, request)
+        if request.method == "POST":
+            tag_services.map_tag(tag, actor=self.principal, **data)
+        else:
+            tag_services.unmap_tag(tag, actor=self.principal, **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,107 @@
+"""Community factories: each creates its row inside the given tenant (`tenant=`), or the current one."""
+
+from __future__ import annotations
+
+import factory
+
+from community.models import Board, Comment, Member, Post, Reply, Role, RoleKind, Tag
+from community.services.settings import ensure_community
+from core import tenancy
+
+
+class TenantScopedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, tenant=None, **kwargs):
+        tenant = tenant or tenancy.require_current_tenant()
+        with tenancy.tenant_context(tenant):
+            cls._prepare_in_tenant(kwargs)
+            return super()._create(model_class, *args, **kwargs)
+
+    @classmethod
+    def _prepare_in_tenant(cls, kwargs: dict) -> None:
+        """Fill defaults that need the tenant (its roles, a board)."""
+
+
+def role_of(kind: str) -> Role:
+    ensure_community()
+    return Role.objects.get(kind=kind)
+
+
+class MemberFactory(TenantScopedFactory):
+    class Meta:
+        model = Member
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    username = factory.Sequence(lambda n: f"member_{n}")
+    email = factory.Sequence(lambda n: f"member{n}@customers.example")
+    sso_id = factory.Sequence(lambda n: f"sso-{n}")
+
+    @classmethod
+    def _prepare_in_tenant(cls, kwargs: dict) -> None:
+        kind = kwargs.pop("role_kind", RoleKind.MEMBER)
+        if "role" not in kwargs:
+            kwargs["role"] = role_of(kind)
+
+
+class BoardFactory(TenantScopedFactory):
+    class Meta:
+        model = Board
+
+    name = factory.Sequence(lambda n: f"Board {n}")
+    display_order = factory.Sequence(lambda n: n)
+
+
+class PostFactory(TenantScopedFactory):
+    class Meta:
+        model = Post
+
+    headline = factory.Sequence(lambda n: f"Post {n}")
+    content = "<p>Hello</p>"
+    clean_text = "Hello"
+    short_text = "Hello"
+
+    @classmethod
+    def _prepare_in_tenant(cls, kwargs: dict) -> None:
+        kwargs.setdefault("board", BoardFactory())
+        kwargs.setdefault("author", MemberFactory())
+
+
+class CommentFactory(TenantScopedFactory):
+    class Meta:
+        model = Comment
+
+    content = "<p>A comment</p>"
+    clean_text = "A comment"
+    short_text = "A comment"
+
+    @classmethod
+    def _prepare_in_tenant(cls, kwargs: dict) -> None:
+        kwargs.setdefault("post", PostFactory())
+        kwargs.setdefault("author", MemberFactory())
+
+
+class ReplyFactory(TenantScopedFactory):
+    class Meta:
+        model = Reply
+
+    content = "<p>A reply</p>"
+    clean_text = "A reply"
+    short_text = "A reply"
+
+    @classmethod
+    def _prepare_in_tenant(cls, kwargs: dict) -> None:
+        kwargs.setdefault("comment", CommentFactory())
+        kwargs.setdefault("post", kwargs["comment"].post)
+        kwargs.setdefault("author", MemberFactory())
+
+
+class TagFactory(TenantScopedFactory):
+    class Meta:
+        model = Tag
+
+    name = factory.Sequence(lambda n: f"tag{n}")
+    display_name = factory.LazyAttribute(lambda tag: tag.name.title())
