@@ -43,7 +43,7 @@ class MemberFactory(TenantScopedFactory):
     @classmethod
     def _prepare_in_tenant(cls, kwargs: dict) -> None:
         kind = kwargs.pop("role_kind", RoleKind.MEMBER)
-        if "role" not in kwargs:
+        if "role" not in kwargs and "role_id" not in kwargs:
             kwargs["role"] = role_of(kind)
 
 
