@@ -203,16 +203,16 @@ class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet
     @extend_schema(request=s.RoleChangeInput, responses={200: s.MemberOutput})
     @action(detail=True, methods=["post"])
     def role(self, request, pk=None):
-        data = validated(s.RoleChangeInput, request)
-        return Response(
-            self._out(member_services.change_role(self.get_object(), actor=self.principal, role=data["role_id"]))
-        )
+        member = self.get_object()
+        role = validated(s.RoleChangeInput, request)["role_id"]
+        return Response(self._out(member_services.change_role(member, actor=self.principal, role=role)))
 
     @extend_schema(request=s.BanInput, responses={200: s.MemberOutput})
     @action(detail=True, methods=["post"])
     def ban(self, request, pk=None):
+        member = self.get_object()
         data = validated(s.BanInput, request)
-        return Response(self._out(member_services.ban_member(self.get_object(), actor=self.principal, **data)))
+        return Response(self._out(member_services.ban_member(member, actor=self.principal, **data)))
 
     @extend_schema(request=None, responses={200: s.MemberOutput})
     @action(detail=True, methods=["post"])

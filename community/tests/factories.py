@@ -105,3 +105,13 @@ class TagFactory(TenantScopedFactory):
 
     name = factory.Sequence(lambda n: f"tag{n}")
     display_name = factory.LazyAttribute(lambda tag: tag.name.title())
+
+
+def member_actor(member: Member):
+    """The principal of `member` acting through a member token (for calling services directly)."""
+    from community.access import member_principal
+    from core.auth import Principal
+
+    with tenancy.tenant_context(member.tenant):
+        member = Member.objects.select_related("role", "tenant").get(pk=member.pk)
+    return member_principal(Principal(tenant=member.tenant, permissions=frozenset(), kind="member"), member)

@@ -8,23 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections
 
-from community.access import member_principal
-from community.models import Member, Post, Reaction
+from community.models import Post, Reaction
 from community.services import content, reactions
-from community.tests.factories import MemberFactory, PostFactory
+from community.tests.factories import MemberFactory, PostFactory, member_actor
 from conftest import requires_postgres
 from core import tenancy
-from core.auth import Principal
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 16
-
-
-def _as(tenant, member_id):
-    with tenancy.tenant_context(tenant):
-        member = Member.objects.select_related("role").get(pk=member_id)
-    return member_principal(Principal(tenant=tenant, permissions=frozenset(), kind="member"), member)
 
 
 def _run_all(jobs) -> list[Exception]:
@@ -51,8 +43,8 @@ def _run_all(jobs) -> list[Exception]:
 def test_a_storm_of_200_reactions_leaves_exact_counts(tenant):
     with tenancy.tenant_context(tenant):
         post = PostFactory()
-        members = [MemberFactory().pk for _ in range(100)]
-    actors = [_as(tenant, pk) for pk in members]
+        members = [MemberFactory() for _ in range(100)]
+    actors = [member_actor(member) for member in members]
 
     def react(actor, slot):
         def job():
@@ -86,7 +78,7 @@ def test_concurrent_comments_leave_exact_counts(tenant):
     with tenancy.tenant_context(tenant):
         post = PostFactory()
         author = MemberFactory()
-    actor = _as(tenant, author.pk)
+    actor = member_actor(author)
 
     def comment():
         with tenancy.acting_as(actor):
