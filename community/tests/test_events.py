@@ -39,10 +39,14 @@ def test_a_rolled_back_change_publishes_nothing(tenant, published_events, django
         member = MemberFactory()
         moderator = MemberFactory(role_kind="moderator")
     actor = member_actor(moderator)
-    with django_capture_on_commit_callbacks(execute=True), tenancy.acting_as(actor):
-        with pytest.raises(DomainError), transaction.atomic():
-            member_services.ban_member(member, actor=actor, reason="spam")
-            raise DomainError("then something failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        tenancy.acting_as(actor),
+        pytest.raises(DomainError),
+        transaction.atomic(),
+    ):
+        member_services.ban_member(member, actor=actor, reason="spam")
+        raise DomainError("then something failed")
     assert published_events == []
 
 
