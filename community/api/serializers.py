@@ -37,7 +37,7 @@ def _boards(request):
 # ---------------------------------------------------------------- settings and roles
 
 
-class SettingsOutput(serializers.ModelSerializer):
+class CommunitySettingsOutput(serializers.ModelSerializer):
     default_role_id = serializers.UUIDField(allow_null=True)
     reaction_slots = serializers.DictField(child=serializers.CharField())
 
@@ -47,7 +47,7 @@ class SettingsOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SettingsInput(serializers.Serializer):
+class CommunitySettingsInput(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False)
     signup_mode = serializers.ChoiceField(choices=SignupMode.choices, required=False)
     default_role_id = TenantScopedPrimaryKeyRelatedField(_roles, label_name="role", required=False)
@@ -58,7 +58,7 @@ class SettingsInput(serializers.Serializer):
     )
 
 
-class RoleOutput(serializers.ModelSerializer):
+class CommunityRoleOutput(serializers.ModelSerializer):
     is_default = serializers.BooleanField()
     permissions = serializers.ListField(child=serializers.ChoiceField(choices=RolePermission.choices))
 
@@ -68,7 +68,7 @@ class RoleOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RoleInput(serializers.Serializer):
+class CommunityRoleInput(serializers.Serializer):
     name = serializers.CharField(max_length=60)
     description = serializers.CharField(max_length=300, required=False, allow_blank=True)
     permissions = serializers.ListField(child=serializers.ChoiceField(choices=RolePermission.choices))
@@ -79,19 +79,19 @@ class RoleInput(serializers.Serializer):
 PRIVATE_MEMBER_FIELDS = ("email", "sso_id", "ban_reason")
 
 
-class RoleRef(serializers.ModelSerializer):
+class CommunityRoleRef(serializers.ModelSerializer):
     class Meta:
         model = Role
         fields = ["id", "name", "kind"]
         read_only_fields = fields
 
 
-class MemberOutput(serializers.ModelSerializer):
+class CommunityMemberOutput(serializers.ModelSerializer):
     """`email`, `ssoId` and `banReason` only for community managers and the member themself (seed: fields the
     caller may not see are left out)."""
 
     display_name = serializers.CharField()
-    role = RoleRef()
+    role = CommunityRoleRef()
     email = serializers.EmailField(required=False, allow_null=True)
     sso_id = serializers.CharField(required=False, allow_null=True)
     ban_reason = serializers.CharField(required=False)
@@ -138,11 +138,11 @@ class MemberOutput(serializers.ModelSerializer):
         return data
 
 
-class SocialLinksField(serializers.DictField):
+class CommunitySocialLinksField(serializers.DictField):
     child = serializers.URLField(max_length=500)
 
 
-class MemberProfileInput(serializers.Serializer):
+class CommunityMemberProfileInput(serializers.Serializer):
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     middle_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -150,12 +150,12 @@ class MemberProfileInput(serializers.Serializer):
     avatar_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
     banner_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True, help_text="HTML; sanitised.")
-    social_links = SocialLinksField(required=False)
+    social_links = CommunitySocialLinksField(required=False)
     language = serializers.CharField(max_length=10, required=False)
     timezone = serializers.CharField(max_length=64, required=False)
 
 
-class MemberCreateInput(MemberProfileInput):
+class CommunityMemberCreateInput(CommunityMemberProfileInput):
     first_name = serializers.CharField(max_length=100)
     username = serializers.CharField(max_length=60, help_text="Letters, digits and _; unique case-insensitively.")
     email = serializers.EmailField()
@@ -167,46 +167,46 @@ class MemberCreateInput(MemberProfileInput):
     )
 
 
-class MemberListQuery(serializers.Serializer):
+class CommunityMemberListQuery(serializers.Serializer):
     sort_by = serializers.ChoiceField(choices=["id", "joined", "name"], default="id")
     order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
     status = serializers.ChoiceField(choices=[*MemberStatus.values, "all"], default=MemberStatus.ACTIVE)
     search = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
-class RoleChangeInput(serializers.Serializer):
+class CommunityRoleChangeInput(serializers.Serializer):
     role_id = TenantScopedPrimaryKeyRelatedField(_roles, label_name="role")
 
 
-class BanInput(serializers.Serializer):
+class CommunityBanInput(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class TokenProfileInput(MemberProfileInput):
+class CommunityTokenProfileInput(CommunityMemberProfileInput):
     first_name = serializers.CharField(max_length=100)
     username = serializers.CharField(max_length=60)
     email = serializers.EmailField()
     email_verified = serializers.BooleanField()
 
 
-class TokenInput(serializers.Serializer):
+class CommunityTokenInput(serializers.Serializer):
     sso_id = serializers.CharField(max_length=200)
-    profile = TokenProfileInput(
+    profile = CommunityTokenProfileInput(
         required=False, help_text="Creates the member on first use (key scope `users:provision` or `admin`)."
     )
 
 
-class TokenOutput(serializers.Serializer):
+class CommunityTokenOutput(serializers.Serializer):
     access_token = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField()
-    member = MemberOutput()
+    member = CommunityMemberOutput()
 
 
 # ---------------------------------------------------------------- boards
 
 
-class BoardOutput(serializers.ModelSerializer):
+class CommunityBoardOutput(serializers.ModelSerializer):
     posting_role_ids = serializers.SerializerMethodField()
     pinned_posts = serializers.SerializerMethodField()
 
@@ -242,7 +242,7 @@ class BoardOutput(serializers.ModelSerializer):
         return [str(post.pk) for post in pinned]
 
 
-class BoardInput(serializers.Serializer):
+class CommunityBoardInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     about = serializers.CharField(required=False, allow_blank=True)
     icon = serializers.CharField(max_length=1000, required=False, allow_blank=True)
@@ -257,24 +257,24 @@ class BoardInput(serializers.Serializer):
     display_order = serializers.IntegerField(min_value=0, required=False)
 
 
-class ReorderInput(serializers.Serializer):
+class CommunityReorderInput(serializers.Serializer):
     display_order = serializers.DictField(child=serializers.IntegerField(min_value=0), allow_empty=False)
 
 
-class BoardMembersInput(serializers.Serializer):
+class CommunityBoardMembersInput(serializers.Serializer):
     member_changes = serializers.DictField(
         child=serializers.BooleanField(), allow_empty=False, help_text="Member id or handle -> true (add) / false."
     )
 
 
-class MessageOutput(serializers.Serializer):
+class CommunityMessageOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
 # ---------------------------------------------------------------- content
 
 
-class AuthorOutput(serializers.Serializer):
+class CommunityAuthorOutput(serializers.Serializer):
     id = serializers.UUIDField()
     handle = serializers.CharField()
     username = serializers.CharField()
@@ -294,8 +294,8 @@ class AuthorOutput(serializers.Serializer):
         }
 
 
-class ContentOutputMixin(serializers.Serializer):
-    author = AuthorOutput()
+class CommunityContentOutputMixin(serializers.Serializer):
+    author = CommunityAuthorOutput()
     reactions = serializers.SerializerMethodField()
     my_reactions = serializers.SerializerMethodField()
 
@@ -324,7 +324,7 @@ CONTENT_FIELDS = [
 ]
 
 
-class PostOutput(ContentOutputMixin, serializers.ModelSerializer):
+class CommunityPostOutput(CommunityContentOutputMixin, serializers.ModelSerializer):
     board_id = serializers.UUIDField()
     is_pinned = serializers.SerializerMethodField()
 
@@ -348,7 +348,7 @@ class PostOutput(ContentOutputMixin, serializers.ModelSerializer):
         return post.pinned_at is not None
 
 
-class CommentOutput(ContentOutputMixin, serializers.ModelSerializer):
+class CommunityCommentOutput(CommunityContentOutputMixin, serializers.ModelSerializer):
     post_id = serializers.UUIDField()
 
     class Meta:
@@ -357,7 +357,7 @@ class CommentOutput(ContentOutputMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReplyOutput(ContentOutputMixin, serializers.ModelSerializer):
+class CommunityReplyOutput(CommunityContentOutputMixin, serializers.ModelSerializer):
     post_id = serializers.UUIDField()
     comment_id = serializers.UUIDField()
 
@@ -367,14 +367,14 @@ class ReplyOutput(ContentOutputMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RevisionOutput(serializers.ModelSerializer):
+class CommunityRevisionOutput(serializers.ModelSerializer):
     class Meta:
         model = Revision
         fields = ["id", "headline", "content", "edited_by", "created_at"]
         read_only_fields = fields
 
 
-class PostCreateInput(serializers.Serializer):
+class CommunityPostCreateInput(serializers.Serializer):
     board_id = TenantScopedPrimaryKeyRelatedField(_boards, label_name="board")
     headline = serializers.CharField(max_length=300)
     content = serializers.CharField(help_text="HTML; sanitised on the server (allow-list).")
@@ -383,13 +383,13 @@ class PostCreateInput(serializers.Serializer):
     )
 
 
-class PostUpdateInput(serializers.Serializer):
+class CommunityPostUpdateInput(serializers.Serializer):
     board_id = TenantScopedPrimaryKeyRelatedField(_boards, label_name="board", required=False)
     headline = serializers.CharField(max_length=300, required=False)
     content = serializers.CharField(required=False)
 
 
-class PostListQuery(serializers.Serializer):
+class CommunityPostListQuery(serializers.Serializer):
     board = serializers.UUIDField(required=False)
     author = serializers.UUIDField(required=False)
     tag = serializers.UUIDField(required=False)
@@ -397,18 +397,18 @@ class PostListQuery(serializers.Serializer):
     sort = serializers.ChoiceField(choices=["newest", "activity"], default="newest")
 
 
-class TextInput(serializers.Serializer):
+class CommunityTextInput(serializers.Serializer):
     content = serializers.CharField(help_text="HTML; sanitised on the server (allow-list).")
     author = serializers.CharField(
         required=False, max_length=64, help_text="Member id or handle; default: the acting member."
     )
 
 
-class TextUpdateInput(serializers.Serializer):
+class CommunityTextUpdateInput(serializers.Serializer):
     content = serializers.CharField()
 
 
-class ReactionOutput(serializers.Serializer):
+class CommunityReactionOutput(serializers.Serializer):
     target_type = serializers.CharField()
     target_id = serializers.UUIDField()
     changed = serializers.BooleanField(help_text="False when the reaction was already there (or already gone).")
@@ -420,7 +420,7 @@ class ReactionOutput(serializers.Serializer):
 # ---------------------------------------------------------------- tags
 
 
-class TagOutput(serializers.ModelSerializer):
+class CommunityTagOutput(serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = [
@@ -440,7 +440,7 @@ class TagOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TagInput(serializers.Serializer):
+class CommunityTagInput(serializers.Serializer):
     name = serializers.CharField(max_length=100, help_text="As shown; stored also as a lowercased hashtag.")
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     image = serializers.URLField(max_length=1000, required=False, allow_blank=True)
@@ -451,7 +451,7 @@ class TagInput(serializers.Serializer):
     text_color = serializers.CharField(max_length=9, required=False, help_text="#rrggbb or #rrggbbaa")
 
 
-class TagListQuery(serializers.Serializer):
+class CommunityTagListQuery(serializers.Serializer):
     ids = serializers.CharField(required=False, help_text="Comma-separated tag ids.")
     sort_by = serializers.ChoiceField(choices=["id", "name"], default="name")
     order = serializers.ChoiceField(choices=["asc", "desc"], default="asc")
@@ -462,10 +462,10 @@ class TagListQuery(serializers.Serializer):
         return [str(field.to_internal_value(part)) for part in ids]
 
 
-class TagSearchQuery(serializers.Serializer):
+class CommunityTagSearchQuery(serializers.Serializer):
     prefix = serializers.CharField(max_length=100)
 
 
-class TagMappingInput(serializers.Serializer):
+class CommunityTagMappingInput(serializers.Serializer):
     ref_type = serializers.ChoiceField(choices=TagRefType.choices)
     ref_id = serializers.UUIDField()

@@ -77,13 +77,13 @@ def _author(reference: str | None):
 class SettingsView(CommunityViewMixin, TenantAPIView):
     required_permissions = {"get": READ, "put": MANAGE}
 
-    @extend_schema(responses={200: s.SettingsOutput})
+    @extend_schema(responses={200: s.CommunitySettingsOutput})
     def get(self, request):
-        return Response(s.SettingsOutput(settings_services.ensure_community()).data)
+        return Response(s.CommunitySettingsOutput(settings_services.ensure_community()).data)
 
-    @extend_schema(request=s.SettingsInput, responses={200: s.SettingsOutput, **error_responses(400)})
+    @extend_schema(request=s.CommunitySettingsInput, responses={200: s.CommunitySettingsOutput, **error_responses(400)})
     def put(self, request):
-        data = validated(s.SettingsInput, request)
+        data = validated(s.CommunitySettingsInput, request)
         community = settings_services.update_settings(
             settings_services.ensure_community(),
             actor=self.principal,
@@ -92,13 +92,13 @@ class SettingsView(CommunityViewMixin, TenantAPIView):
             default_role=data.get("default_role_id"),
             reaction_slots=data.get("reaction_slots"),
         )
-        return Response(s.SettingsOutput(community).data)
+        return Response(s.CommunitySettingsOutput(community).data)
 
 
 class RoleViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Admin, Moderator, Member (created with the community) and custom roles."""
 
-    serializer_class = s.RoleOutput
+    serializer_class = s.CommunityRoleOutput
     required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE}
 
     def scope_queryset(self):
@@ -108,17 +108,17 @@ class RoleViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
         settings_services.ensure_community()
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=s.RoleInput, responses={201: s.RoleOutput, **error_responses(400, 409)})
+    @extend_schema(request=s.CommunityRoleInput, responses={201: s.CommunityRoleOutput, **error_responses(400, 409)})
     def create(self, request):
-        role = role_services.create_role(actor=self.principal, **validated(s.RoleInput, request))
-        return Response(s.RoleOutput(role).data, status=status.HTTP_201_CREATED)
+        role = role_services.create_role(actor=self.principal, **validated(s.CommunityRoleInput, request))
+        return Response(s.CommunityRoleOutput(role).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.RoleInput, responses={200: s.RoleOutput, **error_responses(400, 409)})
+    @extend_schema(request=s.CommunityRoleInput, responses={200: s.CommunityRoleOutput, **error_responses(400, 409)})
     def partial_update(self, request, pk=None):
         role = role_services.update_role(
-            self.get_object(), actor=self.principal, **validated(s.RoleInput, request, partial=True)
+            self.get_object(), actor=self.principal, **validated(s.CommunityRoleInput, request, partial=True)
         )
-        return Response(s.RoleOutput(role).data)
+        return Response(s.CommunityRoleOutput(role).data)
 
     @extend_schema(request=None, responses={204: None, **error_responses(409)})
     def destroy(self, request, pk=None):
@@ -132,7 +132,7 @@ class RoleViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveMode
 class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Community members. DELETE is the GDPR erasure: personal data goes, content stays as "deleted member"."""
 
-    serializer_class = s.MemberOutput
+    serializer_class = s.CommunityMemberOutput
     required_permissions = {
         "list": READ,
         "retrieve": READ,
@@ -154,11 +154,11 @@ class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet
         return {**super().get_serializer_context(), **self.member_context()}
 
     def _out(self, member) -> dict:
-        return s.MemberOutput(member, context=self.member_context()).data
+        return s.CommunityMemberOutput(member, context=self.member_context()).data
 
-    @extend_schema(parameters=[s.MemberListQuery], responses={200: s.MemberOutput(many=True)})
+    @extend_schema(parameters=[s.CommunityMemberListQuery], responses={200: s.CommunityMemberOutput(many=True)})
     def list(self, request):
-        query = validated(s.MemberListQuery, request, source="query")
+        query = validated(s.CommunityMemberListQuery, request, source="query")
         queryset = selectors.members(
             status=None if query["status"] == "all" else query["status"],
             search=query.get("search", ""),
@@ -168,7 +168,7 @@ class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: s.MemberOutput})
+    @extend_schema(responses={200: s.CommunityMemberOutput})
     @action(detail=False, methods=["get"], url_path=r"by-handle/(?P<handle>[a-z0-9]+)")
     def by_handle(self, request, handle=None):
         member = self.get_queryset().filter(handle=handle).first()
@@ -176,22 +176,26 @@ class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet
             raise NotFound()
         return Response(self._out(member))
 
-    @extend_schema(responses={200: s.MemberOutput, **error_responses(400)})
+    @extend_schema(responses={200: s.CommunityMemberOutput, **error_responses(400)})
     @action(detail=False, methods=["get"])
     def me(self, request):
         return Response(self._out(access.require_member(self.principal)))
 
-    @extend_schema(request=s.MemberCreateInput, responses={201: s.MemberOutput, **error_responses(409)})
+    @extend_schema(
+        request=s.CommunityMemberCreateInput, responses={201: s.CommunityMemberOutput, **error_responses(409)}
+    )
     def create(self, request):
-        data = dict(validated(s.MemberCreateInput, request))
+        data = dict(validated(s.CommunityMemberCreateInput, request))
         data["role"] = data.pop("role_id", None)
         member = member_services.create_member(actor=self.principal, **data)
         return Response(self._out(member), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.MemberProfileInput, responses={200: s.MemberOutput, **error_responses(409)})
+    @extend_schema(
+        request=s.CommunityMemberProfileInput, responses={200: s.CommunityMemberOutput, **error_responses(409)}
+    )
     def partial_update(self, request, pk=None):
         member = member_services.update_member(
-            self.get_object(), actor=self.principal, **validated(s.MemberProfileInput, request, partial=True)
+            self.get_object(), actor=self.principal, **validated(s.CommunityMemberProfileInput, request, partial=True)
         )
         return Response(self._out(member))
 
@@ -200,26 +204,26 @@ class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet
         member_services.erase_member(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.RoleChangeInput, responses={200: s.MemberOutput})
+    @extend_schema(request=s.CommunityRoleChangeInput, responses={200: s.CommunityMemberOutput})
     @action(detail=True, methods=["post"])
     def role(self, request, pk=None):
         member = self.get_object()
-        role = validated(s.RoleChangeInput, request)["role_id"]
+        role = validated(s.CommunityRoleChangeInput, request)["role_id"]
         return Response(self._out(member_services.change_role(member, actor=self.principal, role=role)))
 
-    @extend_schema(request=s.BanInput, responses={200: s.MemberOutput})
+    @extend_schema(request=s.CommunityBanInput, responses={200: s.CommunityMemberOutput})
     @action(detail=True, methods=["post"])
     def ban(self, request, pk=None):
         member = self.get_object()
-        data = validated(s.BanInput, request)
+        data = validated(s.CommunityBanInput, request)
         return Response(self._out(member_services.ban_member(member, actor=self.principal, **data)))
 
-    @extend_schema(request=None, responses={200: s.MemberOutput})
+    @extend_schema(request=None, responses={200: s.CommunityMemberOutput})
     @action(detail=True, methods=["post"])
     def unban(self, request, pk=None):
         return Response(self._out(member_services.unban_member(self.get_object(), actor=self.principal)))
 
-    @extend_schema(request=None, responses={200: s.MemberOutput})
+    @extend_schema(request=None, responses={200: s.CommunityMemberOutput})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Let a waitlisted member in."""
@@ -231,41 +235,41 @@ class MemberTokenView(CommunityViewMixin, TenantAPIView):
 
     required_permissions = {"post": PARTICIPATE}
 
-    @extend_schema(request=s.TokenInput, responses={200: s.TokenOutput, **error_responses(400, 404)})
+    @extend_schema(request=s.CommunityTokenInput, responses={200: s.CommunityTokenOutput, **error_responses(400, 404)})
     def post(self, request):
-        data = validated(s.TokenInput, request)
+        data = validated(s.CommunityTokenInput, request)
         member, token, expires_in = member_services.sign_in_with_sso(
             actor=self.principal, sso_id=data["sso_id"], profile=data.get("profile")
         )
         body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "member": member}
-        return Response(s.TokenOutput(body, context={"member": member}).data)
+        return Response(s.CommunityTokenOutput(body, context={"member": member}).data)
 
 
 # ---------------------------------------------------------------- boards
 
 
 class BoardViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    serializer_class = s.BoardOutput
+    serializer_class = s.CommunityBoardOutput
     required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE}
 
     def scope_queryset(self):
         return selectors.boards_for(self.viewer)
 
     def _input(self, request, partial: bool = False) -> dict:
-        data = dict(validated(s.BoardInput, request, partial=partial))
+        data = dict(validated(s.CommunityBoardInput, request, partial=partial))
         if "posting_role_ids" in data:
             data["posting_roles"] = data.pop("posting_role_ids")
         return data
 
     def _out(self, board) -> dict:
-        return s.BoardOutput(self.get_queryset().get(pk=board.pk)).data
+        return s.CommunityBoardOutput(self.get_queryset().get(pk=board.pk)).data
 
-    @extend_schema(request=s.BoardInput, responses={201: s.BoardOutput})
+    @extend_schema(request=s.CommunityBoardInput, responses={201: s.CommunityBoardOutput})
     def create(self, request):
         board = board_services.create_board(actor=self.principal, **self._input(request))
         return Response(self._out(board), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.BoardInput, responses={200: s.BoardOutput})
+    @extend_schema(request=s.CommunityBoardInput, responses={200: s.CommunityBoardOutput})
     def partial_update(self, request, pk=None):
         board = board_services.update_board(self.get_object(), actor=self.principal, **self._input(request, True))
         return Response(self._out(board))
@@ -275,20 +279,20 @@ class BoardViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         board_services.delete_board(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.ReorderInput, responses={200: s.BoardOutput(many=True)})
+    @extend_schema(request=s.CommunityReorderInput, responses={200: s.CommunityBoardOutput(many=True)})
     @action(detail=False, methods=["post"])
     def reorder(self, request):
-        order = validated(s.ReorderInput, request)["display_order"]
+        order = validated(s.CommunityReorderInput, request)["display_order"]
         board_services.reorder_boards(order, actor=self.principal)
-        return Response(s.BoardOutput(self.get_queryset(), many=True).data)
+        return Response(s.CommunityBoardOutput(self.get_queryset(), many=True).data)
 
-    @extend_schema(request=s.BoardMembersInput, responses={200: s.MessageOutput})
+    @extend_schema(request=s.CommunityBoardMembersInput, responses={200: s.CommunityMessageOutput})
     @action(detail=True, methods=["put"])
     def members(self, request, pk=None):
         board = self.get_object()
         changes = {}
         unknown = []
-        for reference, allowed in validated(s.BoardMembersInput, request)["member_changes"].items():
+        for reference, allowed in validated(s.CommunityBoardMembersInput, request)["member_changes"].items():
             member = find_member(reference)
             if member is None:
                 unknown.append(reference)
@@ -332,7 +336,7 @@ class ReactionsMixin:
                 "slot", str, OpenApiParameter.PATH, description="s1..s6", enum=["s1", "s2", "s3", "s4", "s5", "s6"]
             )
         ],
-        responses={200: s.ReactionOutput, **error_responses(400)},
+        responses={200: s.CommunityReactionOutput, **error_responses(400)},
     )
     @action(detail=True, methods=["put", "delete"], url_path=SLOT_PATTERN)
     def reactions(self, request, pk=None, slot=None, **kwargs):
@@ -355,13 +359,13 @@ class ReactionsMixin:
         )
 
 
-POST_QUERY_PARAMS = [s.PostListQuery]
+POST_QUERY_PARAMS = [s.CommunityPostListQuery]
 
 
 class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
     """Posts; `?cursor=` pages newest first (`sort=newest`) or by latest activity (`sort=activity`)."""
 
-    serializer_class = s.PostOutput
+    serializer_class = s.CommunityPostOutput
     target_type = TargetType.POST
     required_permissions = {
         "list": READ,
@@ -380,9 +384,9 @@ class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
     def scope_queryset(self):
         return selectors.posts_for(self.viewer)
 
-    @extend_schema(parameters=POST_QUERY_PARAMS, responses={200: s.PostOutput(many=True)})
+    @extend_schema(parameters=POST_QUERY_PARAMS, responses={200: s.CommunityPostOutput(many=True)})
     def list(self, request):
-        query = validated(s.PostListQuery, request, source="query")
+        query = validated(s.CommunityPostListQuery, request, source="query")
         queryset = selectors.filter_posts(
             self.get_queryset(),
             board=query.get("board"),
@@ -395,7 +399,7 @@ class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: s.PostOutput})
+    @extend_schema(responses={200: s.CommunityPostOutput})
     def retrieve(self, request, pk=None):
         post = self.get_object()
         content_services.record_view(post)
@@ -403,9 +407,9 @@ class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
         post.refresh_from_db(fields=["view_count"])
         return Response(self._one(post))
 
-    @extend_schema(request=s.PostCreateInput, responses={201: s.PostOutput, **error_responses(409)})
+    @extend_schema(request=s.CommunityPostCreateInput, responses={201: s.CommunityPostOutput, **error_responses(409)})
     def create(self, request):
-        data = validated(s.PostCreateInput, request)
+        data = validated(s.CommunityPostCreateInput, request)
         post = content_services.create_post(
             data["board_id"],
             actor=self.principal,
@@ -415,9 +419,9 @@ class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
         )
         return Response(self._one(post), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.PostUpdateInput, responses={200: s.PostOutput, **error_responses(409)})
+    @extend_schema(request=s.CommunityPostUpdateInput, responses={200: s.CommunityPostOutput, **error_responses(409)})
     def partial_update(self, request, pk=None):
-        data = validated(s.PostUpdateInput, request, partial=True)
+        data = validated(s.CommunityPostUpdateInput, request, partial=True)
         post = content_services.update_post(
             self.get_object(),
             actor=self.principal,
@@ -432,35 +436,35 @@ class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
         content_services.delete_post(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: s.PostOutput})
+    @extend_schema(request=None, responses={200: s.CommunityPostOutput})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return Response(self._one(content_services.approve_post(self.get_object(), actor=self.principal)))
 
-    @extend_schema(request=None, responses={200: s.PostOutput})
+    @extend_schema(request=None, responses={200: s.CommunityPostOutput})
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
         return Response(self._one(content_services.hide_post(self.get_object(), actor=self.principal)))
 
-    @extend_schema(request=None, responses={200: s.PostOutput})
+    @extend_schema(request=None, responses={200: s.CommunityPostOutput})
     @action(detail=True, methods=["post"])
     def pin(self, request, pk=None):
         post = content_services.set_pinned(self.get_object(), actor=self.principal, pinned=True)
         return Response(self._one(post))
 
-    @extend_schema(request=None, responses={200: s.PostOutput})
+    @extend_schema(request=None, responses={200: s.CommunityPostOutput})
     @action(detail=True, methods=["post"])
     def unpin(self, request, pk=None):
         post = content_services.set_pinned(self.get_object(), actor=self.principal, pinned=False)
         return Response(self._one(post))
 
-    @extend_schema(responses={200: s.RevisionOutput(many=True)})
+    @extend_schema(responses={200: s.CommunityRevisionOutput(many=True)})
     @action(detail=True, methods=["get"])
     def revisions(self, request, pk=None):
         """Edit history: the text before each edit, newest first."""
         post = self.get_object()
         page = self.paginate_queryset(selectors.revisions(TargetType.POST, post.pk))
-        return self.get_paginated_response(s.RevisionOutput(page, many=True).data)
+        return self.get_paginated_response(s.CommunityRevisionOutput(page, many=True).data)
 
 
 class TextContentMixin(ReactionsMixin):
@@ -477,9 +481,9 @@ class TextContentMixin(ReactionsMixin):
         "hide": MODERATE,
     }
 
-    @extend_schema(request=s.TextUpdateInput, responses={200: None, **error_responses(409)})
+    @extend_schema(request=s.CommunityTextUpdateInput, responses={200: None, **error_responses(409)})
     def partial_update(self, request, pk=None, **kwargs):
-        content = validated(s.TextUpdateInput, request)["content"]
+        content = validated(s.CommunityTextUpdateInput, request)["content"]
         return Response(
             self._one(content_services.update_text(self.get_object(), actor=self.principal, content=content))
         )
@@ -525,70 +529,70 @@ def _copy(function):
     return wrapper
 
 
-@_with_output(s.CommentOutput)
+@_with_output(s.CommunityCommentOutput)
 class PostCommentViewSet(
     CommunityViewMixin, TextContentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
     """Comments of one post (`/posts/{postId}/comments/`), oldest first."""
 
-    serializer_class = s.CommentOutput
+    serializer_class = s.CommunityCommentOutput
     target_type = TargetType.COMMENT
 
     def scope_queryset(self):
         return selectors.comments_for(self.viewer, self.kwargs.get("post_pk"))
 
-    @extend_schema(request=s.TextInput, responses={201: s.CommentOutput, **error_responses(409)})
+    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityCommentOutput, **error_responses(409)})
     def create(self, request, post_pk=None):
         post = selectors.posts_for(self.viewer).filter(pk=post_pk).first()
         if post is None:
             raise NotFound()
-        data = validated(s.TextInput, request)
+        data = validated(s.CommunityTextInput, request)
         comment = content_services.create_comment(
             post, actor=self.principal, content=data["content"], author=_author(data.get("author"))
         )
         return Response(self._one(comment), status=status.HTTP_201_CREATED)
 
 
-@_with_output(s.CommentOutput)
+@_with_output(s.CommunityCommentOutput)
 class CommentViewSet(CommunityViewMixin, TextContentMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """A comment by id (`/comments/{id}`): read, edit, delete, moderate, react."""
 
-    serializer_class = s.CommentOutput
+    serializer_class = s.CommunityCommentOutput
     target_type = TargetType.COMMENT
 
     def scope_queryset(self):
         return selectors.any_comments_for(self.viewer)
 
 
-@_with_output(s.ReplyOutput)
+@_with_output(s.CommunityReplyOutput)
 class CommentReplyViewSet(
     CommunityViewMixin, TextContentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
     """Replies to one comment (`/comments/{commentId}/replies/`), oldest first."""
 
-    serializer_class = s.ReplyOutput
+    serializer_class = s.CommunityReplyOutput
     target_type = TargetType.REPLY
 
     def scope_queryset(self):
         return selectors.replies_for(self.viewer, self.kwargs.get("comment_pk"))
 
-    @extend_schema(request=s.TextInput, responses={201: s.ReplyOutput, **error_responses(409)})
+    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityReplyOutput, **error_responses(409)})
     def create(self, request, comment_pk=None):
         comment = selectors.any_comments_for(self.viewer).filter(pk=comment_pk).first()
         if comment is None:
             raise NotFound()
-        data = validated(s.TextInput, request)
+        data = validated(s.CommunityTextInput, request)
         reply = content_services.create_reply(
             comment, actor=self.principal, content=data["content"], author=_author(data.get("author"))
         )
         return Response(self._one(reply), status=status.HTTP_201_CREATED)
 
 
-@_with_output(s.ReplyOutput)
+@_with_output(s.CommunityReplyOutput)
 class ReplyViewSet(CommunityViewMixin, TextContentMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """A reply by id (`/replies/{id}`): read, edit, delete, moderate, react."""
 
-    serializer_class = s.ReplyOutput
+    serializer_class = s.CommunityReplyOutput
     target_type = TargetType.REPLY
 
     def scope_queryset(self):
@@ -599,7 +603,7 @@ class ReplyViewSet(CommunityViewMixin, TextContentMixin, mixins.RetrieveModelMix
 
 
 class TagViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    serializer_class = s.TagOutput
+    serializer_class = s.CommunityTagOutput
     required_permissions = {
         "list": READ,
         "retrieve": READ,
@@ -612,56 +616,56 @@ class TagViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet):
     def scope_queryset(self):
         return selectors.tags()
 
-    @extend_schema(parameters=[s.TagListQuery], responses={200: s.TagOutput(many=True)})
+    @extend_schema(parameters=[s.CommunityTagListQuery], responses={200: s.CommunityTagOutput(many=True)})
     def list(self, request):
-        query = validated(s.TagListQuery, request, source="query")
+        query = validated(s.CommunityTagListQuery, request, source="query")
         queryset = self.get_queryset()
         if query.get("ids"):
             queryset = queryset.filter(pk__in=query["ids"])
         key = "name" if query["sort_by"] == "name" else "id"
         queryset = queryset.order_by(f"-{key}" if query["order"] == "desc" else key)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(s.TagOutput(page, many=True).data)
+        return self.get_paginated_response(s.CommunityTagOutput(page, many=True).data)
 
-    @extend_schema(parameters=[s.TagSearchQuery], responses={200: s.TagOutput(many=True)})
+    @extend_schema(parameters=[s.CommunityTagSearchQuery], responses={200: s.CommunityTagOutput(many=True)})
     @action(detail=False, methods=["get"])
     def search(self, request):
         """Tags whose hashtag name starts with `prefix`."""
-        prefix = validated(s.TagSearchQuery, request, source="query")["prefix"]
+        prefix = validated(s.CommunityTagSearchQuery, request, source="query")["prefix"]
         page = self.paginate_queryset(selectors.tags_by_prefix(prefix))
-        return self.get_paginated_response(s.TagOutput(page, many=True).data)
+        return self.get_paginated_response(s.CommunityTagOutput(page, many=True).data)
 
-    @extend_schema(parameters=[s.TagMappingInput], responses={200: s.TagOutput(many=True)})
+    @extend_schema(parameters=[s.CommunityTagMappingInput], responses={200: s.CommunityTagOutput(many=True)})
     @action(detail=False, methods=["get"], url_path="mapping")
     def mapping(self, request):
         """The tags of one post, board or member (`refType`, `refId`)."""
-        query = validated(s.TagMappingInput, request, source="query")
+        query = validated(s.CommunityTagMappingInput, request, source="query")
         page = self.paginate_queryset(selectors.tags_for_ref(query["ref_type"], query["ref_id"]))
-        return self.get_paginated_response(s.TagOutput(page, many=True).data)
+        return self.get_paginated_response(s.CommunityTagOutput(page, many=True).data)
 
-    @extend_schema(request=s.TagInput, responses={201: s.TagOutput, **error_responses(409)})
+    @extend_schema(request=s.CommunityTagInput, responses={201: s.CommunityTagOutput, **error_responses(409)})
     def create(self, request):
-        tag = tag_services.create_tag(actor=self.principal, **validated(s.TagInput, request))
-        return Response(s.TagOutput(tag).data, status=status.HTTP_201_CREATED)
+        tag = tag_services.create_tag(actor=self.principal, **validated(s.CommunityTagInput, request))
+        return Response(s.CommunityTagOutput(tag).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.TagInput, responses={200: s.TagOutput, **error_responses(409)})
+    @extend_schema(request=s.CommunityTagInput, responses={200: s.CommunityTagOutput, **error_responses(409)})
     def partial_update(self, request, pk=None):
         tag = tag_services.update_tag(
-            self.get_object(), actor=self.principal, **validated(s.TagInput, request, partial=True)
+            self.get_object(), actor=self.principal, **validated(s.CommunityTagInput, request, partial=True)
         )
-        return Response(s.TagOutput(tag).data)
+        return Response(s.CommunityTagOutput(tag).data)
 
     @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):
         tag_services.delete_tag(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=s.TagMappingInput, responses={204: None})
+    @extend_schema(request=s.CommunityTagMappingInput, responses={204: None})
     @action(detail=True, methods=["post", "delete"])
     def mappings(self, request, pk=None):
         """Tag (POST) or untag (DELETE) a post, board or member; both idempotent."""
         tag = self.get_object()
-        data = validated(s.TagMappingInput, request)
+        data = validated(s.CommunityTagMappingInput, request)
         if request.method == "POST":
             tag_services.map_tag(tag, actor=self.principal, **data)
         else:
