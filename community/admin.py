@@ -22,6 +22,8 @@ from community.models import (
     Post,
     Reaction,
     Reply,
+    Report,
+    ReportStatus,
     Revision,
     Role,
     Tag,
@@ -29,6 +31,7 @@ from community.models import (
 )
 from community.services import content as content_services
 from community.services import members as member_services
+from community.services import reports as report_services
 from core import tenancy
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from core.auth import Principal
@@ -272,3 +275,45 @@ class TagAdmin(TenantAdmin):
     search_fields = ["name", "display_name", "tenant__name"]
     readonly_fields = ["tenant"]
     inlines = [TagMappingInline]
+
+
+@admin.register(Report)
+class ReportAdmin(TenantAdmin):
+    """Reported content: hide it (resolving every open report on it) or dismiss the report."""
+
+    list_display = ["target_type", "target_id", "reason", "status", "reporter", "tenant", "created_at"]
+    list_filter = ["status", "reason", "target_type"]
+    search_fields = ["target_id", "details", "reporter__username", "tenant__name"]
+    readonly_fields = [
+        "tenant",
+        "reporter",
+        "target_type",
+        "target_id",
+        "reason",
+        "details",
+        "status",
+        "resolved_by",
+        "resolved_at",
+    ]
+    actions = ["hide_content", "dismiss"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reporter")
+
+    @admin.action(description="Hide the reported content")
+    def hide_content(self, request, queryset):
+        _run_as_staff(self, request, queryset.filter(status=ReportStatus.OPEN), _resolve(hide=True), "Hidden")
+
+    @admin.action(description="Dismiss the selected reports")
+    def dismiss(self, request, queryset):
+        _run_as_staff(self, request, queryset.filter(status=ReportStatus.OPEN), _resolve(hide=False), "Dismissed")
+
+
+def _resolve(*, hide: bool) -> Callable:
+    def run(report, *, actor):
+        return report_services.resolve_report(report, actor=actor, hide=hide)
+
+    return run

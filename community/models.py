@@ -303,6 +303,44 @@ class Reaction(TenantScopedModel):
         return f"{self.member_id} {self.slot} on {self.target_type}:{self.target_id}"
 
 
+class ReportReason(models.TextChoices):
+    SPAM = "spam"
+    ABUSE = "abuse"
+    OFF_TOPIC = "offTopic"
+    OTHER = "other"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open"
+    HIDDEN = "hidden"  # resolved by hiding the content
+    DISMISSED = "dismissed"
+
+
+class Report(TenantScopedModel):
+    """A member flags a post, comment or reply for the moderators (one report per member per object)."""
+
+    reporter = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reports")
+    target_type = models.CharField(max_length=10, choices=TargetType.choices)
+    target_id = models.UUIDField()
+    reason = models.CharField(max_length=20, choices=ReportReason.choices)
+    details = models.CharField(max_length=1000, blank=True)
+    status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    resolved_by = models.CharField(max_length=255, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "target_type", "target_id", "reporter"], name="uniq_community_report"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "-created_at"], name="community_report_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} on {self.target_type}:{self.target_id}"
+
+
 class Revision(TenantScopedModel):
     """The text of a post, comment or reply before an edit (edit history)."""
 

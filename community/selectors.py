@@ -17,6 +17,7 @@ from community.models import (
     Post,
     Reaction,
     Reply,
+    Report,
     Revision,
     Role,
     Tag,
@@ -158,3 +159,12 @@ def tags_by_prefix(prefix: str) -> QuerySet[Tag]:
 
 def tags_for_ref(ref_type: str, ref_id) -> QuerySet[Tag]:
     return Tag.objects.filter(mappings__ref_type=ref_type, mappings__ref_id=ref_id).order_by("name", "id")
+
+
+def reports(*, status: str | None = None, target_type: str | None = None) -> QuerySet[Report]:
+    queryset = Report.objects.select_related("reporter")
+    if status:
+        queryset = queryset.filter(status=status)
+    if target_type:
+        queryset = queryset.filter(target_type=target_type)
+    return queryset.order_by("-created_at", "-id")

@@ -16,12 +16,16 @@ from community.models import (
     MemberStatus,
     Post,
     Reply,
+    Report,
+    ReportReason,
+    ReportStatus,
     Revision,
     Role,
     RolePermission,
     SignupMode,
     Tag,
     TagRefType,
+    TargetType,
 )
 from core.api.inputs import TenantScopedPrimaryKeyRelatedField
 
@@ -469,3 +473,41 @@ class CommunityTagSearchQuery(serializers.Serializer):
 class CommunityTagMappingInput(serializers.Serializer):
     ref_type = serializers.ChoiceField(choices=TagRefType.choices)
     ref_id = serializers.UUIDField()
+
+
+# ---------------------------------------------------------------- reports
+
+
+class CommunityReportInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    details = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class CommunityReportOutput(serializers.ModelSerializer):
+    reporter = CommunityAuthorOutput()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "target_type",
+            "target_id",
+            "reason",
+            "details",
+            "status",
+            "reporter",
+            "resolved_by",
+            "resolved_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CommunityReportListQuery(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReportStatus.choices, required=False)
+    target_type = serializers.ChoiceField(choices=TargetType.choices, required=False)
+
+
+class CommunityReportResolveInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["hide", "dismiss"], help_text="Hide the content, or dismiss the report.")

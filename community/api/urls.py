@@ -18,6 +18,7 @@ router.register(
 )
 router.register("replies", views.ReplyViewSet, basename="community-reply")
 router.register("tags", views.TagViewSet, basename="community-tag")
+router.register("reports", views.ReportViewSet, basename="community-report")
 
 urlpatterns = [
     path("settings", views.SettingsView.as_view(), name="community-settings"),

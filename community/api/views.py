@@ -24,6 +24,7 @@ from community.services import boards as board_services
 from community.services import content as content_services
 from community.services import members as member_services
 from community.services import reactions as reaction_services
+from community.services import reports as report_services
 from community.services import roles as role_services
 from community.services import settings as settings_services
 from community.services import tags as tag_services
@@ -307,7 +308,9 @@ class BoardViewSet(CommunityViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
 # ---------------------------------------------------------------- posts, comments, replies, reactions
 
 
-class ReactionsMixin:
+class TargetActionsMixin:
+    """What members do to posts, comments and replies alike: react (six slots) and report."""
+
     target_type: str
 
     def _my_reactions(self, rows) -> dict:
@@ -358,11 +361,20 @@ class ReactionsMixin:
             }
         )
 
+    @extend_schema(request=s.CommunityReportInput, responses={201: s.CommunityReportOutput, **error_responses(400)})
+    @action(detail=True, methods=["post"])
+    def report(self, request, pk=None, **kwargs):
+        """Report this content to the moderators as the acting member (again: updates your report)."""
+        target = self.get_object()
+        data = validated(s.CommunityReportInput, request)
+        report = report_services.report_content(target, actor=self.principal, **data)
+        return Response(s.CommunityReportOutput(report).data, status=status.HTTP_201_CREATED)
+
 
 POST_QUERY_PARAMS = [s.CommunityPostListQuery]
 
 
-class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
+class PostViewSet(CommunityViewMixin, TargetActionsMixin, TenantViewSet):
     """Posts; `?cursor=` pages newest first (`sort=newest`) or by latest activity (`sort=activity`)."""
 
     serializer_class = s.CommunityPostOutput
@@ -375,6 +387,7 @@ class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
         "partial_update": PARTICIPATE,
         "destroy": PARTICIPATE,
         "reactions": PARTICIPATE,
+        "report": PARTICIPATE,
         "approve": MODERATE,
         "hide": MODERATE,
         "pin": MODERATE,
@@ -467,7 +480,7 @@ class PostViewSet(CommunityViewMixin, ReactionsMixin, TenantViewSet):
         return self.get_paginated_response(s.CommunityRevisionOutput(page, many=True).data)
 
 
-class TextContentMixin(ReactionsMixin):
+class TextContentMixin(TargetActionsMixin):
     """Shared actions of comments and replies: edit, delete, moderation, reactions."""
 
     required_permissions = {
@@ -477,6 +490,7 @@ class TextContentMixin(ReactionsMixin):
         "partial_update": PARTICIPATE,
         "destroy": PARTICIPATE,
         "reactions": PARTICIPATE,
+        "report": PARTICIPATE,
         "approve": MODERATE,
         "hide": MODERATE,
     }
@@ -671,3 +685,33 @@ class TagViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet):
         else:
             tag_services.unmap_tag(tag, actor=self.principal, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- reports
+
+
+class ReportViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The moderators' queue of reported content."""
+
+    serializer_class = s.CommunityReportOutput
+    required_permissions = {"*": MODERATE}
+
+    def scope_queryset(self):
+        return selectors.reports()
+
+    @extend_schema(parameters=[s.CommunityReportListQuery], responses={200: s.CommunityReportOutput(many=True)})
+    def list(self, request):
+        query = validated(s.CommunityReportListQuery, request, source="query")
+        page = self.paginate_queryset(
+            selectors.reports(status=query.get("status"), target_type=query.get("target_type"))
+        )
+        return self.get_paginated_response(s.CommunityReportOutput(page, many=True).data)
+
+    @extend_schema(request=s.CommunityReportResolveInput, responses={200: s.CommunityReportOutput})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        report = self.get_object()
+        hide = validated(s.CommunityReportResolveInput, request)["action"] == "hide"
+        return Response(
+            s.CommunityReportOutput(report_services.resolve_report(report, actor=self.principal, hide=hide)).data
+        )

@@ -65,7 +65,7 @@ def _author_for(actor: Principal, author: Member | None) -> Member:
     return author
 
 
-def _count_effects(obj: Post | Comment | Reply, delta: int) -> None:
+def apply_published_delta(obj: Post | Comment | Reply, delta: int) -> None:
     """Apply a +1/-1 change in `obj`'s published state to every count that includes it."""
     if not delta:
         return
@@ -113,7 +113,7 @@ def create_post(board: Board, *, actor: Principal, headline: str, content: str, 
         **_text_fields(content),
     )
     if post.status == ContentStatus.PUBLISHED:
-        _count_effects(post, +1)
+        apply_published_delta(post, +1)
         Board.objects.filter(pk=board.pk).update(last_posted_at=now)
     _audit("community.post.created", post, actor, {"board": str(board.pk), "status": post.status})
     events.emit(events.POST_CREATED, {"post": [events.post_entity(post)]}, tenant_id=post.tenant_id)
@@ -183,7 +183,7 @@ def _transition(obj, action: str, actor: Principal, *, moderated: bool = True):
         action
     ]
     obj.save(update_fields=["status", "updated_at"])
-    _count_effects(obj, _published_delta(before, obj.status))
+    apply_published_delta(obj, _published_delta(before, obj.status))
     _audit(f"community.{model.__name__.lower()}.{action}", obj, actor, {"status": [before, obj.status]})
     return obj, before
 
@@ -233,7 +233,7 @@ def create_comment(post: Post, *, actor: Principal, content: str, author: Member
         raise errors.InvalidContentState("Comments go on published posts only.")
     writer = _author_for(actor, author)
     comment = Comment.objects.create(post=post, author=writer, **_text_fields(content))
-    _count_effects(comment, +1)
+    apply_published_delta(comment, +1)
     Post.objects.filter(pk=post.pk).update(last_activity_at=comment.created_at)
     _audit("community.comment.created", comment, actor, {"post": str(post.pk)})
     events.emit(events.COMMENT_CREATED, {"comment": [events.comment_entity(comment)]}, tenant_id=comment.tenant_id)
@@ -249,7 +249,7 @@ def create_reply(comment: Comment, *, actor: Principal, content: str, author: Me
         raise errors.InvalidContentState("Replies go on published comments of published posts only.")
     writer = _author_for(actor, author)
     reply = Reply.objects.create(comment=comment, post=post, author=writer, **_text_fields(content))
-    _count_effects(reply, +1)
+    apply_published_delta(reply, +1)
     Post.objects.filter(pk=post.pk).update(last_activity_at=reply.created_at)
     _audit("community.reply.created", reply, actor, {"comment": str(comment.pk)})
     events.emit(events.REPLY_CREATED, {"reply": [events.reply_entity(reply)]}, tenant_id=reply.tenant_id)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import factory
 
-from community.models import Board, Comment, Member, Post, Reply, Role, RoleKind, Tag
+from community.models import Board, Comment, ContentStatus, Member, Post, Reply, Role, RoleKind, Tag
+from community.services.content import apply_published_delta
 from community.services.settings import ensure_community
 from core import tenancy
 
@@ -23,6 +24,21 @@ class TenantScopedFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _prepare_in_tenant(cls, kwargs: dict) -> None:
         """Fill defaults that need the tenant (its roles, a board)."""
+
+
+class ContentFactory(TenantScopedFactory):
+    """Published content counts where the services would count it, so later status changes add up."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj = super()._create(model_class, *args, **kwargs)
+        if obj.status == ContentStatus.PUBLISHED:
+            with tenancy.tenant_context(obj.tenant):
+                apply_published_delta(obj, +1)
+        return obj
 
 
 def role_of(kind: str) -> Role:
@@ -55,7 +71,7 @@ class BoardFactory(TenantScopedFactory):
     display_order = factory.Sequence(lambda n: n)
 
 
-class PostFactory(TenantScopedFactory):
+class PostFactory(ContentFactory):
     class Meta:
         model = Post
 
@@ -70,7 +86,7 @@ class PostFactory(TenantScopedFactory):
         kwargs.setdefault("author", MemberFactory())
 
 
-class CommentFactory(TenantScopedFactory):
+class CommentFactory(ContentFactory):
     class Meta:
         model = Comment
 
@@ -84,7 +100,7 @@ class CommentFactory(TenantScopedFactory):
         kwargs.setdefault("author", MemberFactory())
 
 
-class ReplyFactory(TenantScopedFactory):
+class ReplyFactory(ContentFactory):
     class Meta:
         model = Reply
 
