@@ -17,6 +17,13 @@ class CommunityPagination(PageOrCursorPagination):
     page_size = 10
     max_page_size = 50
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "pageSize":
+                parameter["description"] = "Results per page (default 10); values above 50 are capped (seed 003)."
+        return parameters
+
     def paginate_queryset(self, queryset, request, view=None):
         self.cursor_mode = self.cursor_query_param in request.query_params
         if not self.cursor_mode:

@@ -7,8 +7,7 @@ tenant's object are the same 404.
 
 from __future__ import annotations
 
-from django.db.models import F
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from community import access, selectors
 from community.api import serializers as s
 from community.api.pagination import CommunityPagination
 from community.api.parsers import CommunityJSONParser
+from community.api.throttling import MemberRateThrottle
 from community.authentication import ApiKeyMemberAuthentication, MemberTokenAuthentication, find_member
 from community.models import RolePermission, TargetType
 from community.services import boards as board_services
@@ -49,6 +49,7 @@ class CommunityViewMixin:
         *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
     ]
     pagination_class = CommunityPagination
+    throttle_classes = [MemberRateThrottle]
     parser_classes = [CommunityJSONParser, *api_settings.DEFAULT_PARSER_CLASSES[1:]]
     filter_backends: list = []
 
@@ -195,9 +196,9 @@ class MemberViewSet(CommunityViewMixin, mixins.RetrieveModelMixin, TenantViewSet
         request=s.CommunityMemberProfileInput, responses={200: s.CommunityMemberOutput, **error_responses(409)}
     )
     def partial_update(self, request, pk=None):
-        member = member_services.update_member(
-            self.get_object(), actor=self.principal, **validated(s.CommunityMemberProfileInput, request, partial=True)
-        )
+        member = self.get_object()
+        data = validated(s.CommunityMemberProfileInput, request, partial=True)
+        member = member_services.update_member(member, actor=self.principal, **data)
         return Response(self._out(member))
 
     @extend_schema(request=None, responses={204: None})
@@ -416,7 +417,6 @@ class PostViewSet(CommunityViewMixin, TargetActionsMixin, TenantViewSet):
     def retrieve(self, request, pk=None):
         post = self.get_object()
         content_services.record_view(post)
-        post.view_count = F("view_count")
         post.refresh_from_db(fields=["view_count"])
         return Response(self._one(post))
 
@@ -434,9 +434,10 @@ class PostViewSet(CommunityViewMixin, TargetActionsMixin, TenantViewSet):
 
     @extend_schema(request=s.CommunityPostUpdateInput, responses={200: s.CommunityPostOutput, **error_responses(409)})
     def partial_update(self, request, pk=None):
+        post = self.get_object()
         data = validated(s.CommunityPostUpdateInput, request, partial=True)
         post = content_services.update_post(
-            self.get_object(),
+            post,
             actor=self.principal,
             headline=data.get("headline"),
             content=data.get("content"),
@@ -486,6 +487,7 @@ class TextContentMixin(TargetActionsMixin):
     required_permissions = {
         "list": READ,
         "retrieve": READ,
+        "revisions": READ,
         "create": PARTICIPATE,
         "partial_update": PARTICIPATE,
         "destroy": PARTICIPATE,
@@ -501,6 +503,14 @@ class TextContentMixin(TargetActionsMixin):
         return Response(
             self._one(content_services.update_text(self.get_object(), actor=self.principal, content=content))
         )
+
+    @extend_schema(responses={200: s.CommunityRevisionOutput(many=True)})
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, pk=None, **kwargs):
+        """Edit history: the text before each edit, newest first."""
+        obj = self.get_object()
+        page = self.paginate_queryset(selectors.revisions(self.target_type, obj.pk))
+        return self.get_paginated_response(s.CommunityRevisionOutput(page, many=True).data)
 
     @extend_schema(request=None, responses={204: None, **error_responses(409)})
     def destroy(self, request, pk=None, **kwargs):
@@ -521,26 +531,8 @@ class TextContentMixin(TargetActionsMixin):
 
 def _with_output(serializer):
     """Point the shared actions' OpenAPI responses at the concrete output serializer."""
-
-    def decorate(cls):
-        for name, code in (("partial_update", 200), ("approve", 200), ("hide", 200)):
-            method = getattr(TextContentMixin, name)
-            schema = extend_schema(responses={code: serializer, **error_responses(409)})
-            setattr(cls, name, schema(_copy(method)))
-        return cls
-
-    return decorate
-
-
-def _copy(function):
-    def wrapper(self, *args, **kwargs):
-        return function(self, *args, **kwargs)
-
-    wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
-    for attribute in ("mapping", "detail", "url_path", "url_name", "kwargs"):
-        if hasattr(function, attribute):
-            setattr(wrapper, attribute, getattr(function, attribute))
-    return wrapper
+    schema = extend_schema(responses={200: serializer, **error_responses(409)})
+    return extend_schema_view(partial_update=schema, approve=schema, hide=schema)
 
 
 @_with_output(s.CommunityCommentOutput)
@@ -555,11 +547,19 @@ class PostCommentViewSet(
     def scope_queryset(self):
         return selectors.comments_for(self.viewer, self.kwargs.get("post_pk"))
 
-    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityCommentOutput, **error_responses(409)})
-    def create(self, request, post_pk=None):
-        post = selectors.posts_for(self.viewer).filter(pk=post_pk).first()
+    def _post(self):
+        post = selectors.posts_for(self.viewer).filter(pk=self.kwargs["post_pk"]).first()
         if post is None:
             raise NotFound()
+        return post
+
+    def list(self, request, *args, **kwargs):
+        self._post()  # a post the caller may not see has no comments to list: 404, not an empty page
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityCommentOutput, **error_responses(409)})
+    def create(self, request, post_pk=None):
+        post = self._post()
         data = validated(s.CommunityTextInput, request)
         comment = content_services.create_comment(
             post, actor=self.principal, content=data["content"], author=_author(data.get("author"))
@@ -590,11 +590,19 @@ class CommentReplyViewSet(
     def scope_queryset(self):
         return selectors.replies_for(self.viewer, self.kwargs.get("comment_pk"))
 
-    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityReplyOutput, **error_responses(409)})
-    def create(self, request, comment_pk=None):
-        comment = selectors.any_comments_for(self.viewer).filter(pk=comment_pk).first()
+    def _comment(self):
+        comment = selectors.any_comments_for(self.viewer).filter(pk=self.kwargs["comment_pk"]).first()
         if comment is None:
             raise NotFound()
+        return comment
+
+    def list(self, request, *args, **kwargs):
+        self._comment()
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityReplyOutput, **error_responses(409)})
+    def create(self, request, comment_pk=None):
+        comment = self._comment()
         data = validated(s.CommunityTextInput, request)
         reply = content_services.create_reply(
             comment, actor=self.principal, content=data["content"], author=_author(data.get("author"))

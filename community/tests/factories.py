@@ -82,8 +82,10 @@ class PostFactory(ContentFactory):
 
     @classmethod
     def _prepare_in_tenant(cls, kwargs: dict) -> None:
-        kwargs.setdefault("board", BoardFactory())
-        kwargs.setdefault("author", MemberFactory())
+        if "board" not in kwargs and "board_id" not in kwargs:
+            kwargs["board"] = BoardFactory()
+        if "author" not in kwargs and "author_id" not in kwargs:
+            kwargs["author"] = MemberFactory()
 
 
 class CommentFactory(ContentFactory):
@@ -96,8 +98,10 @@ class CommentFactory(ContentFactory):
 
     @classmethod
     def _prepare_in_tenant(cls, kwargs: dict) -> None:
-        kwargs.setdefault("post", PostFactory())
-        kwargs.setdefault("author", MemberFactory())
+        if "post" not in kwargs and "post_id" not in kwargs:
+            kwargs["post"] = PostFactory()
+        if "author" not in kwargs and "author_id" not in kwargs:
+            kwargs["author"] = MemberFactory()
 
 
 class ReplyFactory(ContentFactory):
@@ -110,9 +114,12 @@ class ReplyFactory(ContentFactory):
 
     @classmethod
     def _prepare_in_tenant(cls, kwargs: dict) -> None:
-        kwargs.setdefault("comment", CommentFactory())
-        kwargs.setdefault("post", kwargs["comment"].post)
-        kwargs.setdefault("author", MemberFactory())
+        if "comment" not in kwargs and "comment_id" not in kwargs:
+            kwargs["comment"] = CommentFactory()
+        if "post" not in kwargs and "post_id" not in kwargs:
+            kwargs["post"] = kwargs["comment"].post
+        if "author" not in kwargs and "author_id" not in kwargs:
+            kwargs["author"] = MemberFactory()
 
 
 class TagFactory(TenantScopedFactory):

@@ -269,3 +269,21 @@ def test_comments_on_a_pending_post_are_refused(tenant, member_client):
         post = PostFactory(author=author, status=ContentStatus.PENDING)
     response = member_client(author).post(f"{BASE}/posts/{post.pk}/comments/", {"content": "c"})
     assert (response.status_code, response.json()["error"]["code"]) == (409, "INVALID_STATE")
+
+
+def test_moderator_hides_and_restores_a_comment_and_its_history_is_kept(tenant, member_client):
+    with tenancy.tenant_context(tenant):
+        post, author = PostFactory(), MemberFactory()
+        moderator = MemberFactory(role_kind=RoleKind.MODERATOR)
+    comment_id = member_client(author).post(f"{BASE}/posts/{post.pk}/comments/", {"content": "v1"}).json()["id"]
+    member_client(author).patch(f"{BASE}/comments/{comment_id}", {"content": "v2"})
+    history = member_client(author).get(f"{BASE}/comments/{comment_id}/revisions").json()["results"]
+    assert [rev["content"] for rev in history] == ["v1"]
+    as_mod = member_client(moderator)
+    assert member_client(author).post(f"{BASE}/comments/{comment_id}/hide").status_code == 403
+    hidden = as_mod.post(f"{BASE}/posts/{post.pk}/comments/{comment_id}/hide")
+    assert hidden.json()["status"] == "hidden"
+    assert member_client(author).get(f"{BASE}/comments/{comment_id}").status_code == 404
+    assert as_mod.get(f"{BASE}/posts/{post.pk}").json()["commentCount"] == 0
+    assert as_mod.post(f"{BASE}/comments/{comment_id}/approve").json()["status"] == "published"
+    assert as_mod.get(f"{BASE}/posts/{post.pk}").json()["commentCount"] == 1

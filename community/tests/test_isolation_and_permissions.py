@@ -211,3 +211,27 @@ def test_comment_fixture_helpers_stay_in_their_tenant(tenant, other_tenant):
     assert comment.tenant_id == comment.post.tenant_id == comment.author.tenant_id == tenant.pk
     with tenancy.tenant_context(other_tenant):
         assert not Tag.objects.exists()
+
+
+def test_member_tokens_are_rate_limited_per_member(tenant, member_client, monkeypatch):
+    from community.api.throttling import MemberRateThrottle
+
+    monkeypatch.setattr(MemberRateThrottle, "THROTTLE_RATES", {"principal": "2/min"})
+    with tenancy.tenant_context(tenant):
+        alice, bob = MemberFactory(), MemberFactory()
+    as_alice = member_client(alice)
+    assert [as_alice.get(f"{BASE}/boards/").status_code for _ in range(3)] == [200, 200, 429]
+    assert member_client(bob).get(f"{BASE}/boards/").status_code == 200
+
+
+def test_board_list_query_count_is_bounded(tenant, member_client, django_assert_max_num_queries):
+    with tenancy.tenant_context(tenant):
+        member = MemberFactory()
+        for _ in range(12):
+            board = BoardFactory()
+            PostFactory(board=board, pinned_at=timezone.now())
+            board.posting_roles.set([Role.objects.get(kind="member")])
+    with django_assert_max_num_queries(7):
+        response = member_client(member).get(f"{BASE}/boards/", {"pageSize": 50})
+    assert len(response.json()["results"]) == 12
+    assert all(len(board["pinnedPosts"]) == 1 for board in response.json()["results"])
