@@ -397,7 +397,11 @@ class CommunityPostListQuery(serializers.Serializer):
     board = serializers.UUIDField(required=False)
     author = serializers.UUIDField(required=False)
     tag = serializers.UUIDField(required=False)
-    status = serializers.ChoiceField(choices=ContentStatus.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=[ContentStatus.PUBLISHED, ContentStatus.PENDING, ContentStatus.HIDDEN],
+        required=False,
+        help_text="Default `published`; `pending` is the approval queue, `hidden` what moderators hid.",
+    )
     sort = serializers.ChoiceField(choices=["newest", "activity"], default="newest")
 
 

@@ -19,7 +19,7 @@ from community.api.pagination import CommunityPagination
 from community.api.parsers import CommunityJSONParser
 from community.api.throttling import MemberRateThrottle
 from community.authentication import ApiKeyMemberAuthentication, MemberTokenAuthentication, find_member
-from community.models import RolePermission, TargetType
+from community.models import ContentStatus, RolePermission, TargetType
 from community.services import boards as board_services
 from community.services import content as content_services
 from community.services import members as member_services
@@ -376,7 +376,8 @@ POST_QUERY_PARAMS = [s.CommunityPostListQuery]
 
 
 class PostViewSet(CommunityViewMixin, TargetActionsMixin, TenantViewSet):
-    """Posts; `?cursor=` pages newest first (`sort=newest`) or by latest activity (`sort=activity`)."""
+    """Posts; `?cursor=` pages newest first (`sort=newest`) or by latest activity (`sort=activity`). Lists show
+    published posts; `status=pending` is the approval queue (moderators; members see their own)."""
 
     serializer_class = s.CommunityPostOutput
     target_type = TargetType.POST
@@ -406,7 +407,9 @@ class PostViewSet(CommunityViewMixin, TargetActionsMixin, TenantViewSet):
             board=query.get("board"),
             author=query.get("author"),
             tag=query.get("tag"),
-            status=query.get("status"),
+            # Lists show published posts unless asked for a queue (`pending`, `hidden`): an equality on status
+            # lets the (tenant, board, status, -created_at) index serve the page without a sort.
+            status=query.get("status") or ContentStatus.PUBLISHED,
         )
         self.cursor_field = "last_activity_at" if query["sort"] == "activity" else "created_at"
         queryset = queryset.order_by(f"-{self.cursor_field}", "-id")

@@ -103,6 +103,10 @@ def test_moderated_board_queues_member_posts_until_approved(
     assert member_client(author).get(f"{BASE}/posts/{post_id}").status_code == 200
     queue = member_client(moderator).get(f"{BASE}/posts/", {"status": "pending"}).json()["results"]
     assert [row["id"] for row in queue] == [post_id]
+    mine = member_client(author).get(f"{BASE}/posts/", {"status": "pending"}).json()["results"]
+    assert [row["id"] for row in mine] == [post_id]
+    assert member_client(other).get(f"{BASE}/posts/", {"status": "pending"}).json()["results"] == []
+    assert member_client(moderator).get(f"{BASE}/posts/").json()["results"] == []  # lists show published
     with tenancy.tenant_context(tenant):
         assert Board.objects.get(pk=board.pk).post_count == 0
     assert member_client(author).post(f"{BASE}/posts/{post_id}/approve").status_code == 403
