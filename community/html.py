@@ -70,3 +70,8 @@ def short_text(text: str) -> str:
         return text
     cut = text[:SHORT_TEXT_CHARS].rsplit(" ", 1)[0] or text[:SHORT_TEXT_CHARS]
     return cut.rstrip() + "…"
+
+
+def plain_text(raw: str, *, field: str) -> str:
+    """A one-line text field (headlines): markup removed, the text kept (`<3 love` stays `<3 love`)."""
+    return clean_text(sanitise(raw, field=field))

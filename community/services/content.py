@@ -13,7 +13,7 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from community import access, errors, events
-from community.html import clean_text, sanitise, short_text
+from community.html import clean_text, plain_text, sanitise, short_text
 from community.models import (
     Board,
     Comment,
@@ -49,6 +49,13 @@ def _text_fields(raw: str) -> dict[str, str]:
     if not text and "<img" not in content:
         raise ValidationFailed(details={"content": ["Nothing is left after removing disallowed HTML."]})
     return {"content": content, "clean_text": text, "short_text": short_text(text)}
+
+
+def _headline(raw: str) -> str:
+    headline = plain_text(raw, field="headline")
+    if not headline:
+        raise ValidationFailed(details={"headline": ["A headline needs some text."]})
+    return headline
 
 
 def _author_for(actor: Principal, author: Member | None) -> Member:
@@ -107,7 +114,7 @@ def create_post(board: Board, *, actor: Principal, headline: str, content: str, 
     post = Post.objects.create(
         board=board,
         author=writer,
-        headline=headline.strip(),
+        headline=_headline(headline),
         status=ContentStatus.PENDING if needs_approval else ContentStatus.PUBLISHED,
         last_activity_at=now,
         **_text_fields(content),
@@ -150,8 +157,8 @@ def update_post(
     _record_revision(post, TargetType.POST, actor)
     changes = {}
     if headline is not None:
-        changes["headline"] = [post.headline, headline.strip()]
-        post.headline = headline.strip()
+        changes["headline"] = [post.headline, _headline(headline)]
+        post.headline = changes["headline"][1]
     if content is not None:
         for name, value in _text_fields(content).items():
             setattr(post, name, value)

@@ -291,3 +291,23 @@ def test_moderator_hides_and_restores_a_comment_and_its_history_is_kept(tenant, 
     assert as_mod.get(f"{BASE}/posts/{post.pk}").json()["commentCount"] == 0
     assert as_mod.post(f"{BASE}/comments/{comment_id}/approve").json()["status"] == "published"
     assert as_mod.get(f"{BASE}/posts/{post.pk}").json()["commentCount"] == 1
+
+
+def test_headlines_lose_markup_but_keep_their_text(tenant, member_client):
+    with tenancy.tenant_context(tenant):
+        board, member = BoardFactory(), MemberFactory()
+    client = member_client(member)
+    created = _post(client, board, headline="<img src=x onerror=alert(1)>I <3 <b>hops</b> & malt")
+    assert created.json()["headline"] == "I <3 hops & malt"
+    assert _post(client, board, headline="<script>x</script>").status_code == 400
+
+
+def test_moving_a_post_moves_its_count(tenant, member_client):
+    with tenancy.tenant_context(tenant):
+        first, second = BoardFactory(), BoardFactory()
+        moderator = MemberFactory(role_kind=RoleKind.MODERATOR)
+        post = PostFactory(board=first)
+    moved = member_client(moderator).patch(f"{BASE}/posts/{post.pk}", {"boardId": str(second.pk)})
+    assert moved.json()["boardId"] == str(second.pk)
+    with tenancy.tenant_context(tenant):
+        assert (Board.objects.get(pk=first.pk).post_count, Board.objects.get(pk=second.pk).post_count) == (0, 1)
