@@ -35,7 +35,8 @@ class CommunityPagination(PageOrCursorPagination):
         raw = request.query_params.get(self.cursor_query_param)
         if raw:
             value, pk = self._decode(raw)
-            queryset = queryset.filter(
+            # The redundant `<=` is a range the (…, -key, -id) index can seek to; the OR alone is only a filter.
+            queryset = queryset.filter(**{f"{self.cursor_field}__lte": value}).filter(
                 Q(**{f"{self.cursor_field}__lt": value}) | Q(**{self.cursor_field: value, "id__lt": pk})
             )
         rows = list(queryset[: size + 1])
