@@ -247,6 +247,12 @@ class Post(Content):
             ),
             models.Index(fields=["tenant", "status", "-created_at", "-id"], name="community_post_new"),
             models.Index(fields=["tenant", "author", "-created_at"], name="community_post_author"),
+            # Boards list their pinned posts: a handful among millions.
+            models.Index(
+                fields=["tenant", "board", "-pinned_at"],
+                condition=models.Q(pinned_at__isnull=False),
+                name="community_post_pinned",
+            ),
         ]
 
     def __str__(self) -> str:
