@@ -110,25 +110,23 @@ def filter_posts(
 
 
 def comments_for(viewer: Viewer, post_id) -> QuerySet[Comment]:
+    return any_comments_for(viewer).filter(post_id=post_id)
+
+
+def any_comments_for(viewer: Viewer) -> QuerySet[Comment]:
+    """Comments the viewer may read: visible themselves, on a post the viewer may read (a semi-join per row, so a
+    page of one post's comments never evaluates every readable post)."""
+    readable_post = posts_for(viewer).filter(pk=OuterRef("post_id"))
     return (
-        Comment.objects.filter(_content_visible_q(viewer), post_id=post_id, post__in=posts_for(viewer).values("pk"))
+        Comment.objects.filter(_content_visible_q(viewer), Exists(readable_post))
         .select_related("author")
         .order_by("created_at", "id")
     )
 
 
-def any_comments_for(viewer: Viewer) -> QuerySet[Comment]:
-    return (
-        Comment.objects.filter(_content_visible_q(viewer), post__in=posts_for(viewer).values("pk"))
-        .select_related("author", "post__board")
-        .order_by("created_at", "id")
-    )
-
-
 def replies_for(viewer: Viewer, comment_id=None) -> QuerySet[Reply]:
-    queryset = Reply.objects.filter(
-        _content_visible_q(viewer), comment__in=any_comments_for(viewer).values("pk")
-    ).select_related("author")
+    readable_comment = any_comments_for(viewer).filter(pk=OuterRef("comment_id"))
+    queryset = Reply.objects.filter(_content_visible_q(viewer), Exists(readable_comment)).select_related("author")
     if comment_id is not None:
         queryset = queryset.filter(comment_id=comment_id)
     return queryset.order_by("created_at", "id")

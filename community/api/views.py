@@ -7,6 +7,7 @@ tenant's object are the same 404.
 
 from __future__ import annotations
 
+from djangorestframework_camel_case.parser import CamelCaseJSONParser
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -19,7 +20,7 @@ from community.api.pagination import CommunityPagination
 from community.api.parsers import CommunityJSONParser
 from community.api.throttling import MemberRateThrottle
 from community.authentication import ApiKeyMemberAuthentication, MemberTokenAuthentication, find_member
-from community.models import ContentStatus, RolePermission, TargetType
+from community.models import ContentStatus, Member, RolePermission, TargetType
 from community.services import boards as board_services
 from community.services import content as content_services
 from community.services import members as member_services
@@ -50,7 +51,11 @@ class CommunityViewMixin:
     ]
     pagination_class = CommunityPagination
     throttle_classes = [MemberRateThrottle]
-    parser_classes = [CommunityJSONParser, *api_settings.DEFAULT_PARSER_CLASSES[1:]]
+    # The JSON parser is replaced (map keys stay as sent); the other default parsers are kept.
+    parser_classes = [
+        CommunityJSONParser,
+        *[parser for parser in api_settings.DEFAULT_PARSER_CLASSES if not issubclass(parser, CamelCaseJSONParser)],
+    ]
     filter_backends: list = []
 
     @property
@@ -64,7 +69,7 @@ class CommunityViewMixin:
         }
 
 
-def _author(reference: str | None):
+def _author(reference: str | None) -> Member | None:
     if not reference:
         return None
     member = find_member(reference)
