@@ -235,3 +235,20 @@ def test_board_list_query_count_is_bounded(tenant, member_client, django_assert_
         response = member_client(member).get(f"{BASE}/boards/", {"pageSize": 50})
     assert len(response.json()["results"]) == 12
     assert all(len(board["pinnedPosts"]) == 1 for board in response.json()["results"])
+
+
+def test_member_credentials_work_only_in_the_community(tenant, member_client, api_key_client_for):
+    import base64
+
+    with tenancy.tenant_context(tenant):
+        member = MemberFactory()
+    assert member_client(member).get("/api/v1/cp/posts/").status_code == 401
+    backend = api_key_client_for(tenant)
+    basic = base64.b64encode(f"shop-backend:{backend.raw_key}".encode()).decode()
+    as_member = APIClient()
+    as_member.credentials(HTTP_AUTHORIZATION=f"Basic {basic}", HTTP_X_MEMBER_ID=str(member.pk))
+    assert as_member.get(f"{BASE}/members/me").json()["id"] == str(member.pk)
+    assert backend.get(f"{BASE}/members/me").json()["error"]["code"] == "ACTING_MEMBER_REQUIRED"
+    staff_with_header = member_client(member)
+    staff_with_header.credentials(HTTP_AUTHORIZATION="Bearer not-a-member-token", HTTP_X_MEMBER_ID=str(member.pk))
+    assert staff_with_header.get(f"{BASE}/members/me").status_code == 401
