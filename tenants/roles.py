@@ -35,6 +35,7 @@ READ = {
     "cp.post.read",
     "cp.campaign.read",
     "cp.tag.read",
+    "community.read",
 }
 # Editors schedule and publish their own posts; the tenant's approval settings decide whether a draft may go out
 # unapproved (409 APPROVAL_REQUIRED), so the role does not have to.
@@ -45,6 +46,7 @@ EDIT_CONTENT = {
     "social.media.write",
     "social.shortlink.write",
     "cp.tag.write",
+    "community.participate",
 }
 ANALYTICS = {"cp.analytics.read", "cp.export"}
 INBOX_WORK = {"inbox.ticket.read", "inbox.ticket.reply", "inbox.ticket.assign"}
@@ -54,6 +56,8 @@ MANAGE = {
     "cp.tag.manage",
     "inbox.config.manage",
     "tenants.team.manage",
+    "community.moderate",
+    "community.manage",
 }
 ADMINISTER = {
     "tenants.tenant.manage",
@@ -65,10 +69,14 @@ ADMINISTER = {
     "notifications.manage",
 }
 OWN = {"tenants.plan.manage", "tenants.tenant.delete", "tenants.ownership.transfer"}
-APPROVE = {"cp.post.approve"}
+APPROVE = {"cp.post.approve", "community.moderate"}
+# Community members created on first SSO sign-in (POST /api/v1/community/auth/token with a profile).
+COMMUNITY_PROVISION = {"community.member.provision"}
 ADS = {"ads.read", "ads.write"}
 
-ALL_PERMISSIONS = frozenset(READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | ADMINISTER | OWN | APPROVE | ADS)
+ALL_PERMISSIONS = frozenset(
+    READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | ADMINISTER | OWN | APPROVE | ADS | COMMUNITY_PROVISION
+)
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: ALL_PERMISSIONS,
@@ -94,7 +102,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     ApiKeyScope.READ: frozenset(READ | ANALYTICS | {"inbox.ticket.read", "ads.read", "tenants.audit.read"}),
     ApiKeyScope.WRITE: frozenset(READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | APPROVE | ADS),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
-    ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"}),
+    ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),
 }
 
 
