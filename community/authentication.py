@@ -20,16 +20,15 @@ from community import tokens
 from community.access import member_principal
 from community.models import Member, MemberStatus
 from core import tenancy
-from core.auth import Principal, set_current_principal
+from core.auth import Principal
 from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication
 from tenants.models import Tenant
 
 MEMBER_HEADER = "HTTP_X_MEMBER_ID"
 
 
-def _activate(principal: Principal) -> tuple[None, Principal]:
-    tenancy.activate_tenant(principal.tenant)
-    set_current_principal(principal)
+def _activate(request, principal: Principal) -> tuple[None, Principal]:
+    tenancy.enter_for_request(request, principal)
     return None, principal
 
 
@@ -73,7 +72,9 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
             member = find_member(str(member_id))
         if member is None or member.token_version != claims["tv"]:
             raise _rejected("The member token was revoked.", "SESSION_REVOKED")
-        return _activate(member_principal(Principal(tenant=tenant, permissions=frozenset(), kind="member"), member))
+        return _activate(
+            request, member_principal(Principal(tenant=tenant, permissions=frozenset(), kind="member"), member)
+        )
 
 
 class ApiKeyMemberAuthentication(authentication.BaseAuthentication):
@@ -95,7 +96,7 @@ class ApiKeyMemberAuthentication(authentication.BaseAuthentication):
         member = find_member(reference)
         if member is None:
             raise _rejected("X-Member-Id names no member of this community.", "MEMBER_UNKNOWN")
-        return _activate(member_principal(key_principal, member))
+        return _activate(request, member_principal(key_principal, member))
 
 
 class MemberTokenScheme(OpenApiAuthenticationExtension):
