@@ -108,3 +108,18 @@ def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
     for scope in scopes:
         granted |= SCOPE_PERMISSIONS.get(scope, frozenset())
     return frozenset(granted)
+
+
+# --- notifications and outgoing webhooks (issue 9) -----------------------------------------------------------------
+# Reading deliveries and feeds, managing subscribers/topics and triggering workflows is day-to-day work (managers,
+# API keys with the write scope); integrations and workflows stay with "notifications.manage" (ADMINISTER, above);
+# webhook endpoints hold secrets and point at outside systems, so they are administration too.
+NOTIFICATIONS_WORK = frozenset({"notifications.read", "notifications.write"})
+WEBHOOKS = frozenset({"webhooks.manage"})
+ALL_PERMISSIONS = ALL_PERMISSIONS | NOTIFICATIONS_WORK | WEBHOOKS
+ROLE_PERMISSIONS[Role.OWNER] = ALL_PERMISSIONS
+ROLE_PERMISSIONS[Role.ADMIN] = ALL_PERMISSIONS - OWN
+ROLE_PERMISSIONS[Role.MANAGER] = ROLE_PERMISSIONS[Role.MANAGER] | NOTIFICATIONS_WORK
+SCOPE_PERMISSIONS[ApiKeyScope.READ] = SCOPE_PERMISSIONS[ApiKeyScope.READ] | {"notifications.read"}
+SCOPE_PERMISSIONS[ApiKeyScope.WRITE] = SCOPE_PERMISSIONS[ApiKeyScope.WRITE] | NOTIFICATIONS_WORK
+SCOPE_PERMISSIONS[ApiKeyScope.ADMIN] = ALL_PERMISSIONS - OWN
