@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from djangorestframework_camel_case.util import underscore_to_camel
+from djangorestframework_camel_case.util import camelize
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,6 +11,10 @@ from notifications.models import Channel, MessageStatus
 from notifications.services.subscribers import BULK_LIMIT
 
 JSON_OBJECT = {"type": "object", "additionalProperties": True}
+
+
+def camel(name: str) -> str:
+    return next(iter(camelize({name: None})))
 
 
 @extend_schema_field({"type": "array", "items": JSON_OBJECT})
@@ -37,7 +41,7 @@ class CredentialFieldOutput(serializers.Serializer):
     required = serializers.BooleanField(source="is_required")
 
     def get_key(self, field) -> str:
-        return underscore_to_camel(field.key)
+        return camel(field.key)
 
 
 class ProviderOutput(serializers.Serializer):
@@ -85,7 +89,7 @@ class IntegrationOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_credentials_set(self, integration) -> list[str]:
-        return sorted(underscore_to_camel(k) for k in integration.credentials)
+        return sorted(camel(k) for k in integration.credentials)
 
 
 class ExplainInput(serializers.Serializer):
@@ -166,10 +170,10 @@ class CredentialsInput(serializers.Serializer):
 
 class CredentialsOutput(serializers.Serializer):
     provider_id = serializers.CharField()
-    fields = serializers.SerializerMethodField()
+    keys = serializers.SerializerMethodField(help_text="Names of the stored credentials (never values).")
 
-    def get_fields(self, row) -> list[str]:
-        return sorted(underscore_to_camel(k) for k in row.credentials)
+    def get_keys(self, row) -> list[str]:
+        return sorted(camel(k) for k in row.credentials)
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "boolean"}})
@@ -374,21 +378,24 @@ class FeedCountsOutput(serializers.Serializer):
     unread_count = serializers.IntegerField()
 
 
-class FeedMarkInput(serializers.Serializer):
+class _FeedMarkFields(serializers.Serializer):
     ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=500)
     all = serializers.BooleanField(required=False, default=False)
     feed_identifier = serializers.CharField(required=False)
     subscriber_id = serializers.CharField(required=False)
-    as_ = serializers.ChoiceField(choices=["seen", "unseen", "read", "unread"])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["as"] = self.fields.pop("as_")  # `as` is the wire name (a Python keyword)
 
     def validate(self, attrs):
         if not attrs.get("ids") and not attrs.get("all"):
             raise serializers.ValidationError({"ids": ["Give `ids`, or `all: true`."]})
         return attrs
+
+
+# `as` is the wire name and a Python keyword, so the field is declared through the class namespace.
+FeedMarkInput = type(
+    "FeedMarkInput",
+    (_FeedMarkFields,),
+    {"as": serializers.ChoiceField(choices=["seen", "unseen", "read", "unread"]), "__module__": __name__},
+)
 
 
 class FeedMarkOutput(serializers.Serializer):
