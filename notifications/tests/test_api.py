@@ -392,7 +392,7 @@ def test_trigger_to_a_topic_and_bulk_trigger(admin_client, tenant, django_captur
     WorkflowFactory(tenant=tenant, identifier="w", steps=[{"type": "in_app", "body": "{{payload.n}}"}])
     topic = TopicFactory(tenant=tenant, key="all")
     with tenancy.tenant_context(tenant):
-        for n in range(3):
+        for _n in range(3):
             TopicSubscription.objects.create(topic=topic, subscriber=SubscriberFactory(tenant=tenant))
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
