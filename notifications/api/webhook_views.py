@@ -43,14 +43,12 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: s.WebhookEndpointWithSecretOutput})
-    @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         """New secret (shown once); the old one still signs, as a second signature, for 24 hours."""
         endpoint = webhook_services.rotate_secret(self.get_object(), actor=self.principal)
         return Response(s.WebhookEndpointWithSecretOutput(endpoint).data)
 
     @extend_schema(responses={200: s.WebhookDeliveryOutput(many=True)})
-    @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         """The endpoint's deliveries, newest first (paginated)."""
         endpoint = self.get_object()
