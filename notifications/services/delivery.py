@@ -19,7 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import tenancy
+from core import audit, tenancy
+from core.auth import Principal
+from core.errors import InvalidState
 from notifications import conditions as conditions_module
 from notifications import templates
 from notifications.models import (
@@ -41,6 +43,7 @@ from notifications.models import (
 from notifications.providers import adapter_for
 from notifications.providers.base import MissingAddress, OutboundMessage, ProviderError, UnknownOutcome
 from notifications.services import integrations as integration_services
+from notifications.services.triggers import enqueue_jobs
 from notifications.services.workflows import step_seconds
 
 LEASE = timedelta(minutes=5)
@@ -392,3 +395,22 @@ def due_jobs(*, limit: int = 5000) -> dict[str, list[str]]:
         for pk, tenant_id in rows:
             grouped.setdefault(str(tenant_id), []).append(str(pk))
     return grouped
+
+
+def retry_message(message: Message, *, actor: Principal) -> Message:
+    """Send a failed message again: its job resumes at the message's step (later steps already done stay done:
+    their messages exist and are never sent twice)."""
+    with transaction.atomic():
+        updated = Message.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
+            status=MessageStatus.QUEUED, error=None
+        )
+        if not updated:
+            raise InvalidState("Only failed messages can be sent again.")
+        Job.objects.filter(pk=message.job_id).exclude(status=JobStatus.RUNNING).update(
+            status=JobStatus.PENDING, step_index=message.step_index, run_at=timezone.now(), claimed_at=None
+        )
+        audit.record("notifications.message.retry", message, actor=actor)
+        job_ids, tenant_id = [str(message.job_id)], str(message.tenant_id)
+        transaction.on_commit(lambda: enqueue_jobs(job_ids, tenant_id=tenant_id))
+    message.refresh_from_db()
+    return message
