@@ -106,3 +106,39 @@ def create_group(*, actor: Principal, name: str) -> WorkflowGroup:
             return WorkflowGroup.objects.create(name=name)
     except IntegrityError:
         raise WorkflowExists("A group with this name exists.", details={"name": [f"{name!r} exists."]}) from None
+
+
+# Hubbub's own notices (what apps pass to `core.notify.notify`): an in-app item plus the email, which carries the
+# notice's own subject and body. Invites and password resets are email only and critical (preferences never stop
+# them). Tenants edit these like any workflow.
+_NOTICE_STEPS = [
+    {"type": "in_app", "subject": "{{payload.subject}}", "body": "{{payload.subject}}"},
+    {"type": "email", "subject": "{{payload.subject}}", "body": "{{payload.body}}"},
+]
+_CRITICAL_STEPS = [{"type": "email", "subject": "{{payload.subject}}", "body": "{{payload.body}}"}]
+DEFAULT_WORKFLOWS = (
+    ("post.approval_requested", "Approval requested", False, _NOTICE_STEPS),
+    ("post.approved", "Post approved", False, _NOTICE_STEPS),
+    ("post.rejected", "Post rejected", False, _NOTICE_STEPS),
+    ("post.failed", "Publishing failed", False, _NOTICE_STEPS),
+    ("channel.needs_attention", "Channel needs attention", False, _NOTICE_STEPS),
+    ("member.invited", "Invitation", True, _CRITICAL_STEPS),
+    ("auth.password_reset", "Password reset", True, _CRITICAL_STEPS),
+)
+
+
+def ensure_default_workflows(*, actor: Principal | None) -> list[Workflow]:
+    """Create the workflows of Hubbub's own notices that the tenant does not have yet (idempotent)."""
+    group, _ = WorkflowGroup.objects.get_or_create(name="Hubbub")
+    existing = set(Workflow.objects.values_list("identifier", flat=True))
+    created = []
+    for identifier, name, critical, steps in DEFAULT_WORKFLOWS:
+        if identifier in existing:
+            continue
+        workflow = Workflow.objects.create(
+            identifier=identifier, name=name, group=group, is_critical=critical, steps=validate_steps(steps)
+        )
+        if actor is not None:
+            audit.record("notifications.workflow.create", workflow, actor=actor, changes={"identifier": identifier})
+        created.append(workflow)
+    return created
