@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from djangorestframework_camel_case.util import camelize
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from notifications import webhook_events
@@ -479,3 +479,13 @@ def event_type_rows() -> list[dict[str, str]]:
         {"name": f"{family}.*", "description": f"Every {family} event."} for family in webhook_events.EVENT_FAMILIES
     ]
     return rows
+
+
+def _prefix_components() -> None:
+    """OpenAPI component names are global: prefix ours so `MessageOutput` here never collides with another app's."""
+    for name, value in list(globals().items()):
+        if isinstance(value, type) and issubclass(value, serializers.Serializer) and value.__module__ == __name__:
+            extend_schema_serializer(component_name=f"Notifications{name.lstrip('_')}")(value)
+
+
+_prefix_components()

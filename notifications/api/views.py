@@ -160,7 +160,7 @@ class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     @extend_schema(methods=["GET"], request=None, responses={200: s.PreferenceOutput(many=True)})
     @extend_schema(methods=["PATCH"], request=s.PreferenceInput, responses={200: s.PreferenceOutput(many=True)})
-    @action(detail=True, methods=["get", "patch"])
+    @action(detail=True, methods=["get", "patch"], pagination_class=None)
     def preferences(self, request, subscriber_id=None):
         """Global preference plus one per workflow; PATCH merges channel switches (omit `workflowId`: global)."""
         subscriber = self.get_object()
@@ -384,8 +384,9 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @extend_schema(responses={200: s.ExecutionDetailOutput(many=True)})
     @action(detail=True, methods=["get"])
     def executions(self, request, pk=None):
-        """Every step and provider attempt of the message's job, oldest first."""
-        return Response(s.ExecutionDetailOutput(selectors.executions_of(self.get_object()), many=True).data)
+        """Every step and provider attempt of the message's job, oldest first (paginated)."""
+        page = self.paginate_queryset(selectors.executions_of(self.get_object()))
+        return self.get_paginated_response(s.ExecutionDetailOutput(page, many=True).data)
 
 
 class FeedViewSet(TenantViewSet):

@@ -367,7 +367,7 @@ def test_trigger_is_idempotent_and_feeds_messages_and_executions(
     assert sorted((m["channel"], m["status"]) for m in messages) == [("email", "sent"), ("in_app", "sent")]
     email = next(m for m in messages if m["channel"] == "email")
     assert email["subject"] == "New comment from Bob" and email["content"] == "Hi Ada"
-    executions = admin_client.get(f"{BASE}/messages/{email['id']}/executions").json()
+    executions = admin_client.get(f"{BASE}/messages/{email['id']}/executions").json()["results"]
     assert [e["status"] for e in executions][-1] == "success"
     assert respx.calls.call_count == 1
 
