@@ -30,3 +30,12 @@ def run_after_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _notifications_deliverer(monkeypatch):
+    """core/tests/test_notify.py resets the deliverer to plain email when it finishes; ours is the installed one."""
+    from core import notify
+    from notifications.services.notices import deliver_notice
+
+    monkeypatch.setattr(notify, "_deliverer", deliver_notice)

@@ -25,7 +25,11 @@ def _notify(tenant, run_after_commit, to, event="post.failed"):
         )
 
 
-def test_the_notifications_deliverer_is_installed():
+def test_the_app_installs_its_deliverer(monkeypatch):
+    from django.apps import apps
+
+    monkeypatch.setattr(notify, "_deliverer", notify.send_as_email)
+    apps.get_app_config("notifications").ready()
     assert notify._deliverer is deliver_notice
 
 
