@@ -66,7 +66,8 @@ def test_resend_action_sends_a_failed_message_again(staff_client, tenant, django
     subscriber = SubscriberFactory(tenant=tenant)
     with django_capture_on_commit_callbacks(execute=True), tenancy.tenant_context(tenant):
         trigger(workflow, triggered_by="t", subscribers=[subscriber])
-    message = Message.all_tenants.get()
+    with tenancy.platform_access():
+        message = Message.all_tenants.get()
     assert message.status == "failed"  # no email integration yet
     IntegrationFactory(tenant=tenant)
     with respx.mock, django_capture_on_commit_callbacks(execute=True):
@@ -75,9 +76,12 @@ def test_resend_action_sends_a_failed_message_again(staff_client, tenant, django
             "/admin/notifications/message/", {"action": "resend", "_selected_action": [str(message.pk)]}, follow=True
         )
     assert "Queued again: 1." in response.content.decode()
-    message.refresh_from_db()
+    with tenancy.platform_access():
+        message.refresh_from_db()
+        assert AuditLogEntry.all_tenants.filter(
+            action="notifications.message.retry", actor_user__email="root@hubbub.local"
+        ).exists()
     assert message.status == "sent" and route.call_count == 1
-    assert AuditLogEntry.all_tenants.filter(action="notifications.message.retry", actor_user__email="root@hubbub.local")
     again = staff_client.post(
         "/admin/notifications/message/", {"action": "resend", "_selected_action": [str(message.pk)]}, follow=True
     )
@@ -90,7 +94,8 @@ def test_redeliver_and_disable_actions(staff_client, tenant, django_capture_on_c
         route = respx.post(endpoint.url).mock(return_value=httpx.Response(500))
         with django_capture_on_commit_callbacks(execute=True):
             webhooks.emit("post.failed", {"id": 1}, tenant_id=tenant.pk)
-        delivery = WebhookDelivery.all_tenants.get()
+        with tenancy.platform_access():
+            delivery = WebhookDelivery.all_tenants.get()
         assert delivery.status == DeliveryStatus.PENDING
         route.mock(return_value=httpx.Response(200))
         with django_capture_on_commit_callbacks(execute=True):
@@ -99,11 +104,13 @@ def test_redeliver_and_disable_actions(staff_client, tenant, django_capture_on_c
                 {"action": "redeliver", "_selected_action": [str(delivery.pk)]},
                 follow=True,
             )
-    delivery.refresh_from_db()
+    with tenancy.platform_access():
+        delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SUCCEEDED and route.call_count == 2
     staff_client.post(
         "/admin/notifications/webhookendpoint/",
         {"action": "disable", "_selected_action": [str(endpoint.pk)]},
         follow=True,
     )
-    assert not WebhookEndpoint.all_tenants.get(pk=endpoint.pk).is_active
+    with tenancy.platform_access():
+        assert not WebhookEndpoint.all_tenants.get(pk=endpoint.pk).is_active

@@ -46,7 +46,7 @@ def _trigger(tenant, workflow, subscribers, *, payload=None, transaction_id=None
 
 def _messages(tenant, **filters):
     with tenancy.tenant_context(tenant):
-        return list(Message.objects.filter(**filters).order_by("step_index", "created_at"))
+        return list(Message.objects.filter(**filters).select_related("event").order_by("step_index", "created_at"))
 
 
 @pytest.fixture
