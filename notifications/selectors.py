@@ -12,7 +12,6 @@ from notifications.models import (
     Message,
     Subscriber,
     Topic,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     Workflow,
@@ -26,10 +25,6 @@ def integrations() -> QuerySet[Integration]:
 
 def subscribers() -> QuerySet[Subscriber]:
     return Subscriber.objects.order_by("-created_at", "-id")
-
-
-def subscriber_with_credentials() -> QuerySet[Subscriber]:
-    return Subscriber.objects.prefetch_related("channel_credentials", "preferences")
 
 
 def topics() -> QuerySet[Topic]:
@@ -82,10 +77,6 @@ def webhook_endpoints() -> QuerySet[WebhookEndpoint]:
 
 def webhook_deliveries() -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.select_related("event", "endpoint").order_by("-created_at", "-id")
-
-
-def webhook_attempts(delivery: WebhookDelivery) -> QuerySet[WebhookAttempt]:
-    return WebhookAttempt.objects.filter(delivery=delivery).order_by("created_at", "id")
 
 
 def subscribers_by_id(subscriber_ids: list[str]) -> dict[str, Subscriber]:

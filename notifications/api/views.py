@@ -158,6 +158,14 @@ class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         row = subscriber_services.set_credentials(self.get_object(), actor=self.principal, **data)
         return Response(s.CredentialsOutput(row).data)
 
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"credentials/(?P<provider_id>[a-z_]+)")
+    def delete_credentials(self, request, subscriber_id=None, provider_id=None):
+        """Forget the subscriber's credentials for one provider (404 when there are none)."""
+        if not subscriber_services.delete_credentials(self.get_object(), actor=self.principal, provider_id=provider_id):
+            raise NotFound("The subscriber has no credentials for this provider.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     @extend_schema(methods=["GET"], request=None, responses={200: s.PreferenceOutput(many=True)})
     @extend_schema(methods=["PATCH"], request=s.PreferenceInput, responses={200: s.PreferenceOutput(many=True)})
     @action(detail=True, methods=["get", "patch"], pagination_class=None)

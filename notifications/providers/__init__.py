@@ -29,9 +29,5 @@ PROVIDERS: dict[str, type[Provider]] = {
 }
 
 
-def provider_class(provider_id: str) -> type[Provider]:
-    return PROVIDERS[provider_id]
-
-
 def adapter_for(provider_id: str, credentials: dict) -> Provider:
     return PROVIDERS[provider_id](credentials)

@@ -92,7 +92,15 @@ def set_credentials(
 
 
 def delete_credentials(subscriber: Subscriber, *, actor: Principal, provider_id: str) -> int:
-    deleted, _ = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=provider_id).delete()
+    with transaction.atomic():
+        deleted, _ = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=provider_id).delete()
+        if deleted:
+            audit.record(
+                "notifications.subscriber.credentials_delete",
+                subscriber,
+                actor=actor,
+                changes={"providerId": provider_id},
+            )
     return deleted
 
 

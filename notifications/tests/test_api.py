@@ -9,7 +9,7 @@ from django.db import connection
 
 from core import tenancy
 from core.models import AuditLogEntry
-from notifications.models import Integration, Message, Subscriber, TopicSubscription, Workflow
+from notifications.models import Integration, Message, Subscriber, SubscriberCredential, TopicSubscription, Workflow
 from notifications.tests.factories import (
     IntegrationFactory,
     SubscriberFactory,
@@ -260,6 +260,10 @@ def test_subscriber_credentials_are_write_only(admin_client, tenant):
         f"{BASE}/subscribers/dev/credentials", {"providerId": "pigeon", "credentials": {}}, format="json"
     )
     assert bad.status_code == 400
+    assert admin_client.delete(f"{BASE}/subscribers/dev/credentials/fcm").status_code == 204
+    assert admin_client.delete(f"{BASE}/subscribers/dev/credentials/fcm").status_code == 404
+    with tenancy.tenant_context(tenant):
+        assert not SubscriberCredential.objects.exists()
 
 
 def test_preferences_global_and_per_workflow(admin_client, tenant):
