@@ -43,6 +43,7 @@ from notifications.models import (
 from notifications.providers import adapter_for
 from notifications.providers.base import MissingAddress, OutboundMessage, ProviderError, UnknownOutcome
 from notifications.services import integrations as integration_services
+from notifications.services import webhooks
 from notifications.services.triggers import enqueue_jobs
 from notifications.services.workflows import step_seconds
 
@@ -298,7 +299,20 @@ def _mark_sent(message: Message, integration, provider_message_id: str, response
 
 
 def _fail(message: Message, error: dict[str, Any], *, status: str = MessageStatus.FAILED) -> None:
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(status=status, error=error)
+    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(status=status, error=error)
+    if updated and status == MessageStatus.FAILED:
+        webhooks.emit(  # camelCase like the API: receivers see one naming convention
+            "notification.failed",
+            {
+                "messageId": str(message.pk),
+                "transactionId": message.event.transaction_id,
+                "workflow": message.event.workflow.identifier,
+                "subscriberId": message.subscriber.subscriber_id,
+                "channel": message.channel,
+                "error": {"code": error.get("code"), "message": error.get("message")},
+            },
+            tenant_id=message.tenant_id,
+        )
 
 
 def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str, Any]) -> str:

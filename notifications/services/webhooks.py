@@ -174,6 +174,11 @@ def disable_endpoint(endpoint: WebhookEndpoint, *, reason: str, actor: Principal
     if not updated:
         return
     audit.record("webhooks.endpoint.disable", endpoint, actor=actor, changes={"reason": reason})
+    emit(
+        "webhook.endpoint_disabled",
+        {"endpointId": str(endpoint.pk), "url": endpoint.url, "reason": reason},
+        tenant_id=endpoint.tenant_id,
+    )
     from tenants import selectors as tenant_selectors
 
     admins = [m.user.email for m in tenant_selectors.members().filter(role__in=["OWNER", "ADMIN"], is_active=True)]
@@ -183,7 +188,7 @@ def disable_endpoint(endpoint: WebhookEndpoint, *, reason: str, actor: Principal
         subject="A webhook endpoint was disabled",
         body=f"Hubbub disabled the webhook endpoint {endpoint.url}: {reason}. Fix it, then enable it again.",
         tenant_id=endpoint.tenant_id,
-        data={"endpoint_id": str(endpoint.pk), "url": endpoint.url, "reason": reason},
+        data={"endpointId": str(endpoint.pk), "url": endpoint.url, "reason": reason},
     )
 
 

@@ -228,3 +228,18 @@ def test_webhooks_permissions_and_isolation(tenant, other_tenant, make_member, a
     assert admin_client.post(f"{BASE}/{foreign.pk}/rotate-secret").status_code == 404
     with tenancy.tenant_context(other_tenant):
         assert WebhookEndpoint.objects.filter(pk=foreign.pk).exists()
+
+
+@respx.mock
+def test_a_failed_notification_is_emitted_as_a_webhook(tenant, run_after_commit):
+    from notifications.services.triggers import trigger
+    from notifications.tests.factories import SubscriberFactory, WorkflowFactory
+
+    WebhookEndpointFactory(tenant=tenant, url=TARGET, event_types=["notification.failed"])
+    route = respx.post(TARGET).mock(return_value=httpx.Response(200))
+    workflow = WorkflowFactory(tenant=tenant, identifier="w", steps=[{"type": "sms", "body": "x"}])
+    subscriber = SubscriberFactory(tenant=tenant, subscriber_id="s1")
+    with run_after_commit(), tenancy.tenant_context(tenant):
+        trigger(workflow, triggered_by="t", subscribers=[subscriber], transaction_id="tx-f")
+    data = json.loads(route.calls.last.request.content)["data"]
+    assert data["transactionId"] == "tx-f" and data["channel"] == "sms" and data["error"]["code"] == "NO_INTEGRATION"
