@@ -520,3 +520,47 @@ def test_messages_list_query_count(
     with django_assert_max_num_queries(8):
         response = admin_client.get(f"{BASE}/messages/")
     assert response.json()["count"] == 6
+
+
+def test_other_tenants_subscribers_topics_workflows_and_messages_are_404(
+    admin_client, other_tenant, django_capture_on_commit_callbacks
+):
+    from notifications.services.triggers import trigger
+
+    SubscriberFactory(tenant=other_tenant, subscriber_id="theirs")
+    TopicFactory(tenant=other_tenant, key="their-topic")
+    workflow = WorkflowFactory(tenant=other_tenant, identifier="their-flow", steps=[{"type": "in_app", "body": "x"}])
+    with django_capture_on_commit_callbacks(execute=True), tenancy.tenant_context(other_tenant):
+        trigger(workflow, triggered_by="t", to=["theirs"], transaction_id="their-tx")
+    with tenancy.tenant_context(other_tenant):
+        message = Message.objects.get()
+    assert admin_client.get(f"{BASE}/subscribers/theirs").status_code == 404
+    assert admin_client.patch(f"{BASE}/subscribers/theirs", {"firstName": "X"}, format="json").status_code == 404
+    assert admin_client.get(f"{BASE}/topics/their-topic").status_code == 404
+    assert admin_client.get(f"{BASE}/workflows/{workflow.pk}").status_code == 404
+    assert admin_client.get(f"{BASE}/messages/{message.pk}").status_code == 404
+    assert admin_client.get(f"{BASE}/messages/{message.pk}/executions").status_code == 404
+    assert admin_client.delete(f"{BASE}/events/trigger/their-tx").status_code == 404
+    assert (
+        admin_client.post(
+            f"{BASE}/events/trigger", {"workflowId": "their-flow", "to": ["theirs"]}, format="json"
+        ).status_code
+        == 404
+    )
+    assert admin_client.get(f"{BASE}/messages/").json()["count"] == 0
+    with tenancy.tenant_context(other_tenant):
+        assert Subscriber.objects.get(subscriber_id="theirs").first_name == "Ada"
+
+
+def test_feed_and_subscriber_lists_have_bounded_queries(
+    tenant, make_member, api_client_for, admin_client, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    member = make_member(tenant, Role.EDITOR)
+    _feed_items(tenant, member, 8, django_capture_on_commit_callbacks)
+    client = api_client_for(member)
+    with django_assert_max_num_queries(8):
+        assert len(client.get(f"{BASE}/feed/?cursor=").json()["results"]) == 8
+    for _ in range(5):
+        SubscriberFactory(tenant=tenant)
+    with django_assert_max_num_queries(8):
+        assert admin_client.get(f"{BASE}/subscribers/").json()["count"] == 6
