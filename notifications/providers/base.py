@@ -9,6 +9,7 @@ dropped connection) has an UNKNOWN outcome and is never retried elsewhere, so a 
 from __future__ import annotations
 
 import email.utils
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -169,6 +170,14 @@ class CredentialField:
     label: str
     is_secret: bool = True
     is_required: bool = True
+
+
+def require_format(value: str, pattern: str, what: str) -> str:
+    """Credential values that end up in a URL's host or path must have their documented shape (no `/`, `#`, `@`
+    smuggling the request to another host or endpoint)."""
+    if not re.fullmatch(pattern, value or ""):
+        raise ProviderAuthFailed(f"The {what} {value!r} does not have the expected format.")
+    return value
 
 
 class Provider:

@@ -22,7 +22,9 @@ from notifications.providers.base import (
     body_of,
     call,
     error_for_status,
+    require_format,
 )
+from social import url_safety
 
 FROM = (
     CredentialField("from", "Sender address", is_secret=False),
@@ -63,10 +65,18 @@ class SmtpProvider(EmailProvider):
         backend = getattr(settings, "NOTIFICATIONS_SMTP_BACKEND", None) if self.cred("host") else None
         if not self.cred("host"):
             return get_connection()  # the site's own mail settings
+        port = int(self.cred("port", "587")) if self.cred("port", "587").isdigit() else 0
+        try:
+            addresses = url_safety.resolve_host(self.cred("host"), port)
+        except url_safety.UrlFetchError as exc:
+            raise ProviderUnavailable(f"SMTP host does not resolve: {exc}") from exc
+        if not port or not all(url_safety.is_public_address(a) for a in addresses):
+            # A tenant's SMTP host must not reach our own network (the same SSRF rule as webhooks).
+            raise ProviderRejected("The SMTP host must be a public address and port.")
         return get_connection(
             backend or "django.core.mail.backends.smtp.EmailBackend",
             host=self.cred("host"),
-            port=int(self.cred("port", "587")),
+            port=port,
             username=self.cred("user"),
             password=self.cred("password"),
             use_tls=self.cred("secure", "true").lower() in {"1", "true", "yes"},
@@ -161,6 +171,7 @@ class MailgunProvider(EmailProvider):
 
     def base_url(self) -> str:
         host = "api.eu.mailgun.net" if self.cred("region").lower() == "eu" else "api.mailgun.net"
+        require_format(self.cred("domain"), r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", "Mailgun domain")
         return f"https://{host}/v3"
 
     def send(self, message: OutboundMessage) -> SendResult:
@@ -202,7 +213,8 @@ class SesProvider(EmailProvider):
     )
 
     def _request(self, method: str, path: str, payload: dict | None = None, *, safe: bool = False) -> httpx.Response:
-        url = f"https://email.{self.cred('region')}.amazonaws.com{path}"
+        region = require_format(self.cred("region"), r"[a-z]{2}(-[a-z]+)+-\d{1,2}", "AWS region")
+        url = f"https://email.{region}.amazonaws.com{path}"
         body = json.dumps(payload).encode() if payload is not None else b""
         headers = sigv4.sign(
             method=method,

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ from notifications.providers.base import (
     body_of,
     call,
     error_for_status,
+    require_format,
 )
 from social import url_safety
 
@@ -119,7 +121,8 @@ class FcmProvider(PushProvider):
     def send(self, message: OutboundMessage) -> SendResult:
         if not message.device_tokens:
             raise MissingAddress("The subscriber has no FCM device token.")
-        url = f"https://fcm.googleapis.com/v1/projects/{self.account()['project_id']}/messages:send"
+        project = require_format(self.account()["project_id"], r"[a-z][a-z0-9-]{3,62}", "Firebase project id")
+        url = f"https://fcm.googleapis.com/v1/projects/{project}/messages:send"
         headers = {"Authorization": f"Bearer {self.access_token()}"}
         data = {str(k): str(v) for k, v in message.data.items()}
 
@@ -194,6 +197,8 @@ class ApnsProvider(PushProvider):
         with httpx.Client(http2=True, timeout=TIMEOUT, trust_env=False) as client:
 
             def send_one(token: str) -> dict:
+                if not re.fullmatch(r"[0-9A-Fa-f]{8,200}", token):
+                    raise ProviderRejected("Not an APNs device token (hex).")
                 response = call(
                     "POST", f"{self.base_url()}/3/device/{token}", json=payload, headers=headers, client=client
                 )

@@ -17,6 +17,7 @@ from notifications.providers.base import (
     body_of,
     call,
     error_for_status,
+    require_format,
 )
 
 
@@ -43,6 +44,9 @@ class TwilioProvider(SmsProvider):
     )
     base_url = "https://api.twilio.com/2010-04-01"
 
+    def account_sid(self) -> str:
+        return require_format(self.cred("account_sid"), r"AC[0-9A-Za-z]{1,64}", "Twilio account SID")
+
     def auth(self) -> httpx.BasicAuth:
         return httpx.BasicAuth(self.cred("account_sid"), self.cred("auth_token"))
 
@@ -51,7 +55,7 @@ class TwilioProvider(SmsProvider):
         form = {"To": self.recipient(message), "Body": message.body}
         form["MessagingServiceSid" if sender.startswith("MG") else "From"] = sender
         response = call(
-            "POST", f"{self.base_url}/Accounts/{self.cred('account_sid')}/Messages.json", data=form, auth=self.auth()
+            "POST", f"{self.base_url}/Accounts/{self.account_sid()}/Messages.json", data=form, auth=self.auth()
         )
         body = body_of(response)
         if response.status_code not in (200, 201):
@@ -59,7 +63,7 @@ class TwilioProvider(SmsProvider):
         return SendResult(provider_message_id=str(body.get("sid", "")), response=body)
 
     def check(self) -> None:
-        response = call("GET", f"{self.base_url}/Accounts/{self.cred('account_sid')}.json", auth=self.auth(), safe=True)
+        response = call("GET", f"{self.base_url}/Accounts/{self.account_sid()}.json", auth=self.auth(), safe=True)
         if response.status_code != 200:
             raise error_for_status(response, "Twilio refused the credentials")
 

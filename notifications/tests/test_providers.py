@@ -28,6 +28,7 @@ from notifications.providers.base import (
     UnknownOutcome,
 )
 
+DEVICE = "a1b2c3d4" * 8
 MESSAGE = OutboundMessage(subject="Hello", body="Body text", to_email="ada@example.com", to_phone="+4915112345678")
 
 
@@ -349,7 +350,7 @@ def p8_key():
 @respx.mock
 def test_apns_http2_token_auth_request_shape(p8_key):
     pem, public_key = p8_key
-    route = respx.post("https://api.sandbox.push.apple.com/3/device/abc123").mock(
+    route = respx.post(f"https://api.sandbox.push.apple.com/3/device/{DEVICE}").mock(
         return_value=httpx.Response(200, headers={"apns-id": "EC1BF194"})
     )
     provider = adapter_for(
@@ -357,7 +358,7 @@ def test_apns_http2_token_auth_request_shape(p8_key):
         {"team_id": "TEAM1", "key_id": "KEY1", "private_key": pem, "bundle_id": "com.acme.app", "production": "false"},
     )
     provider.check()
-    result = provider.send(OutboundMessage(subject="T", body="B", device_tokens=("abc123",)))
+    result = provider.send(OutboundMessage(subject="T", body="B", device_tokens=(DEVICE,)))
     request = route.calls.last.request
     token = request.headers["authorization"].removeprefix("bearer ")
     assert jwt.get_unverified_header(token)["kid"] == "KEY1"
@@ -370,9 +371,9 @@ def test_apns_http2_token_auth_request_shape(p8_key):
 @respx.mock
 def test_apns_errors(p8_key):
     pem, _ = p8_key
-    route = respx.post("https://api.push.apple.com/3/device/abc")
+    route = respx.post(f"https://api.push.apple.com/3/device/{DEVICE}")
     provider = adapter_for("apns", {"team_id": "T", "key_id": "K", "private_key": pem, "bundle_id": "b"})
-    message = OutboundMessage(body="B", device_tokens=("abc",))
+    message = OutboundMessage(body="B", device_tokens=(DEVICE,))
     route.mock(return_value=httpx.Response(410, json={"reason": "Unregistered", "timestamp": 1}))
     with pytest.raises(ProviderRejected, match="Unregistered"):
         provider.send(message)
@@ -459,3 +460,34 @@ def test_web_push_refuses_private_endpoints_and_maps_gone():
     private = {"endpoint": "https://10.0.0.1/push", "keys": {"p256dh": "x", "auth": "x"}}
     with pytest.raises(ProviderRejected, match="refused"):
         provider.send(OutboundMessage(body="B", push_subscriptions=(private,)))
+
+
+def test_smtp_host_on_a_private_network_is_refused(settings):
+    settings.NOTIFICATIONS_SMTP_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    for host in ("internal.example", "127.0.0.1", "localhost"):
+        with pytest.raises(ProviderRejected, match="public"):
+            adapter_for("smtp", {"from": "a@acme.test", "host": host, "port": "25"}).send(MESSAGE)
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("provider_id", "credentials"),
+    [
+        ("ses", {"access_key_id": "A", "secret_access_key": "s", "region": "evil.test#", "from": "a@b.c"}),
+        ("mailgun", {"api_key": "k", "domain": "mg.acme.test/../../x", "from": "a@b.c"}),
+        ("twilio", {"account_sid": "AC1@evil.test", "auth_token": "t", "from": "+1"}),
+    ],
+)
+def test_credentials_that_would_redirect_the_request_are_refused(provider_id, credentials):
+    with respx.mock(assert_all_called=False) as mock:
+        with pytest.raises(ProviderAuthFailed, match="expected format"):
+            adapter_for(provider_id, credentials).send(MESSAGE)
+        assert not mock.calls
+
+
+def test_apns_refuses_a_token_that_is_not_hex(p8_key):
+    pem, _ = p8_key
+    provider = adapter_for("apns", {"team_id": "T", "key_id": "K", "private_key": pem, "bundle_id": "b"})
+    with respx.mock(assert_all_called=False) as mock, pytest.raises(ProviderRejected, match="hex"):
+        provider.send(OutboundMessage(body="B", device_tokens=("../../3/device/x",)))
+    assert not mock.calls
