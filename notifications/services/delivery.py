@@ -215,7 +215,10 @@ def _allowed_by_preferences(job: Job, channel: str) -> bool:
     workflow = job.event.workflow
     if workflow.is_critical or workflow.preference_settings.get(channel) is False:
         return True  # critical workflows and channels the workflow keeps on ignore what the subscriber set
-    preferences = {p.workflow_id: p.channels for p in Preference.objects.filter(subscriber=job.subscriber)}
+    preferences = getattr(job, "preference_cache", None)
+    if preferences is None:  # one query per job, however many channel steps it has
+        preferences = {p.workflow_id: p.channels for p in Preference.objects.filter(subscriber=job.subscriber)}
+        job.preference_cache = preferences  # type: ignore[attr-defined]
     for scope in (workflow.pk, None):
         if scope in preferences and channel in preferences[scope]:
             return bool(preferences[scope][channel])
@@ -254,19 +257,18 @@ def _channel_step(job: Job, step: dict[str, Any]) -> str:
         _detail(job, "skipped", f"The subscriber turned {channel} off.")
         return NEXT
     try:
+        # Insert first (the common case); a re-run hits the unique (job, step) and reads the existing row.
         with transaction.atomic():
-            message, _ = Message.objects.get_or_create(
+            message = Message.objects.create(
                 job=job,
                 step_index=job.step_index,
-                defaults={
-                    "event": job.event,
-                    "subscriber": job.subscriber,
-                    "channel": channel,
-                    "subject": templates.render(step.get("subject", ""), context)[:500],
-                    "content": templates.render(step.get("body", ""), context),
-                    "actions": [{**a, "status": "pending"} for a in step.get("actions") or []],
-                    "feed_identifier": step.get("feed_identifier", ""),
-                },
+                event=job.event,
+                subscriber=job.subscriber,
+                channel=channel,
+                subject=templates.render(step.get("subject", ""), context)[:500],
+                content=templates.render(step.get("body", ""), context),
+                actions=[{**a, "status": "pending"} for a in step.get("actions") or []],
+                feed_identifier=step.get("feed_identifier", ""),
             )
     except IntegrityError:
         message = Message.objects.get(job=job, step_index=job.step_index)
@@ -278,11 +280,11 @@ def _channel_step(job: Job, step: dict[str, Any]) -> str:
     ):
         _detail(job, "skipped", f"Message already {message.status}: not sent again.", message=message)
         return NEXT
-    message.refresh_from_db(fields=["attempt_count"])
     if channel == Channel.IN_APP:
         _mark_sent(message, None, "", {"stored": True})
         _detail(job, "success", "Added to the in-app feed.", message=message)
         return NEXT
+    message.refresh_from_db(fields=["attempt_count"])
     return _send_with_fallback(job, message, templates.render(step.get("html", ""), context), context)
 
 
