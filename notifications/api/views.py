@@ -289,6 +289,14 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         workflow_services.delete_workflow(self.get_object(), actor=self.principal)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(request=None, responses={200: s.WorkflowOutput(many=True)})
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def defaults(self, request):
+        """Create the workflows of Hubbub's own notices that are missing (approvals, failures, invites, password
+        resets); returns the ones created. Until then those notices arrive as plain emails."""
+        created = workflow_services.ensure_default_workflows(actor=self.principal)
+        return Response(s.WorkflowOutput(created, many=True).data)
+
 
 class WorkflowGroupViewSet(mixins.ListModelMixin, TenantViewSet):
     serializer_class = s.WorkflowGroupOutput

@@ -564,3 +564,13 @@ def test_feed_and_subscriber_lists_have_bounded_queries(
         SubscriberFactory(tenant=tenant)
     with django_assert_max_num_queries(8):
         assert admin_client.get(f"{BASE}/subscribers/").json()["count"] == 6
+
+
+def test_default_workflows_are_created_once_and_editable(admin_client):
+    created = admin_client.post(f"{BASE}/workflows/defaults").json()
+    assert {w["identifier"] for w in created} >= {"post.failed", "member.invited", "auth.password_reset"}
+    assert next(w for w in created if w["identifier"] == "member.invited")["critical"] is True
+    assert admin_client.post(f"{BASE}/workflows/defaults").json() == []
+    failed = next(w for w in created if w["identifier"] == "post.failed")
+    response = admin_client.patch(f"{BASE}/workflows/{failed['id']}", {"active": False}, format="json")
+    assert response.json()["active"] is False
