@@ -15,7 +15,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from notifications import selectors
 from notifications.api import serializers as s
 from notifications.errors import UnknownWorkflow
-from notifications.models import Message, WorkflowGroup
+from notifications.models import Message
 from notifications.providers import PROVIDERS
 from notifications.services import feed as feed_services
 from notifications.services import integrations as integration_services
@@ -259,7 +259,7 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     def _fields(self, data: dict) -> dict:
         group_id = data.pop("group_id", None)
         if group_id is not None:
-            group = WorkflowGroup.objects.filter(pk=group_id).first()
+            group = selectors.workflow_groups().filter(pk=group_id).first()
             if group is None:
                 raise ValidationFailed(details={"groupId": ["Unknown workflow group."]})
             data["group"] = group
