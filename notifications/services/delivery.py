@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from core import audit, tenancy
@@ -83,15 +83,18 @@ def run_job(job_id: str) -> None:
         if outcome == STOP:
             _finish_event(job.event_id)
             return
+        # Progress is saved only when the job waits or ends: a re-run after a crash replays this run's channel
+        # steps, whose messages already exist and are skipped, never sent again.
         job.step_index += 1
-        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(step_index=job.step_index)
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(status=JobStatus.COMPLETED, claimed_at=None)
     _finish_event(job.event_id)
 
 
 def _finish_event(event_id) -> None:
-    if not Job.objects.filter(event_id=event_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).exists():
-        Event.objects.filter(pk=event_id, status=EventStatus.PROCESSING).update(status=EventStatus.COMPLETED)
+    unfinished = Job.objects.filter(event_id=OuterRef("pk"), status__in=[JobStatus.PENDING, JobStatus.RUNNING])
+    Event.objects.filter(pk=event_id, status=EventStatus.PROCESSING).exclude(Exists(unfinished)).update(
+        status=EventStatus.COMPLETED
+    )
 
 
 def _detail(
@@ -227,8 +230,10 @@ def _allowed_by_preferences(job: Job, channel: str) -> bool:
 
 def _outbound(job: Job, message: Message, provider_id: str, html: str) -> OutboundMessage:
     subscriber = job.subscriber
-    row = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=provider_id).first()
-    creds = row.credentials if row is not None else {}
+    creds: dict[str, Any] = {}
+    if message.channel in (Channel.PUSH, Channel.CHAT):  # only these address a subscriber by stored credentials
+        row = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=provider_id).first()
+        creds = row.credentials if row is not None else {}
     return OutboundMessage(
         subject=message.subject,
         body=message.content,
@@ -256,8 +261,9 @@ def _channel_step(job: Job, step: dict[str, Any]) -> str:
     if not _allowed_by_preferences(job, channel):
         _detail(job, "skipped", f"The subscriber turned {channel} off.")
         return NEXT
+    is_in_app = channel == Channel.IN_APP
     try:
-        # Insert first (the common case); a re-run hits the unique (job, step) and reads the existing row.
+        # Inserting the row is the claim (unique per job and step); an in-app item is delivered by being stored.
         with transaction.atomic():
             message = Message.objects.create(
                 job=job,
@@ -269,22 +275,27 @@ def _channel_step(job: Job, step: dict[str, Any]) -> str:
                 content=templates.render(step.get("body", ""), context),
                 actions=[{**a, "status": "pending"} for a in step.get("actions") or []],
                 feed_identifier=step.get("feed_identifier", ""),
+                status=MessageStatus.SENT if is_in_app else MessageStatus.SENDING,
+                provider_id="hubbub_inapp" if is_in_app else "",
+                sent_at=timezone.now() if is_in_app else None,
+                provider_response={"stored": True} if is_in_app else None,
+                attempt_count=1,
             )
     except IntegrityError:
+        # A re-run: only a message queued for a retry may be claimed again.
         message = Message.objects.get(job=job, step_index=job.step_index)
-    if (
-        Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+        claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
             status=MessageStatus.SENDING, attempt_count=F("attempt_count") + 1
         )
-        != 1
-    ):
-        _detail(job, "skipped", f"Message already {message.status}: not sent again.", message=message)
-        return NEXT
-    if channel == Channel.IN_APP:
-        _mark_sent(message, None, "", {"stored": True})
+        if not claimed:
+            _detail(job, "skipped", f"Message already {message.status}: not sent again.", message=message)
+            return NEXT
+        message.attempt_count += 1
+        if is_in_app:
+            _mark_sent(message, None, "", {"stored": True})
+    if is_in_app:
         _detail(job, "success", "Added to the in-app feed.", message=message)
         return NEXT
-    message.refresh_from_db(fields=["attempt_count"])
     return _send_with_fallback(job, message, templates.render(step.get("html", ""), context), context)
 
 
