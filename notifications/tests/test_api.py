@@ -574,3 +574,19 @@ def test_default_workflows_are_created_once_and_editable(admin_client):
     failed = next(w for w in created if w["identifier"] == "post.failed")
     response = admin_client.patch(f"{BASE}/workflows/{failed['id']}", {"active": False}, format="json")
     assert response.json()["active"] is False
+
+
+def test_trigger_honours_the_idempotency_key(admin_client, tenant, django_capture_on_commit_callbacks):
+    WorkflowFactory(tenant=tenant, identifier="w", steps=[{"type": "in_app", "body": "x"}])
+    SubscriberFactory(tenant=tenant, subscriber_id="k")
+    body = {"workflowId": "w", "to": ["k"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = admin_client.post(f"{BASE}/events/trigger", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    replay = admin_client.post(f"{BASE}/events/trigger", body, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    assert replay.status_code == 201 and replay.json()["transactionId"] == first.json()["transactionId"]
+    other = admin_client.post(
+        f"{BASE}/events/trigger", {**body, "payload": {"a": 1}}, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
+    )
+    assert other.status_code == 409
+    with tenancy.tenant_context(tenant):
+        assert Message.objects.count() == 1

@@ -243,3 +243,19 @@ def test_a_failed_notification_is_emitted_as_a_webhook(tenant, run_after_commit)
         trigger(workflow, triggered_by="t", subscribers=[subscriber], transaction_id="tx-f")
     data = json.loads(route.calls.last.request.content)["data"]
     assert data["transactionId"] == "tx-f" and data["channel"] == "sms" and data["error"]["code"] == "NO_INTEGRATION"
+
+
+def test_endpoint_and_delivery_lists_have_bounded_queries(
+    admin_client, tenant, run_after_commit, django_assert_max_num_queries
+):
+    endpoint = WebhookEndpointFactory(tenant=tenant, url=TARGET)
+    for n in range(4):
+        WebhookEndpointFactory(tenant=tenant, url=f"https://hooks.example.com/{n}", event_types=["member.invited"])
+    with respx.mock:
+        respx.post(TARGET).mock(return_value=httpx.Response(200))
+        for _ in range(5):
+            _emit(tenant, run_after_commit)
+    with django_assert_max_num_queries(8):
+        assert admin_client.get(f"{BASE}/").json()["count"] == 5
+    with django_assert_max_num_queries(8):
+        assert admin_client.get(f"{BASE}/{endpoint.pk}/deliveries").json()["count"] == 5
