@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("social.api.urls")),
     path("cp/", include("contentplanner.api.urls")),
     path("notifications/", include("notifications.api.urls")),
+    path("webhooks/", include("notifications.api.webhook_urls")),
     path("inbox/", include("inbox.api.urls")),
     path("community/", include("community.api.urls")),
     path("ads/", include("ads.api.urls")),

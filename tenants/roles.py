@@ -73,15 +73,31 @@ APPROVE = {"cp.post.approve", "community.moderate"}
 # Community members created on first SSO sign-in (POST /api/v1/community/auth/token with a profile).
 COMMUNITY_PROVISION = {"community.member.provision"}
 ADS = {"ads.read", "ads.write"}
+# Reading deliveries and feeds, managing subscribers/topics and triggering workflows is day-to-day work (managers,
+# API keys with the write scope); integrations and workflows stay with "notifications.manage" (ADMINISTER); webhook
+# endpoints hold secrets and point at outside systems, so they are administration too.
+NOTIFICATIONS_WORK = {"notifications.read", "notifications.write"}
+WEBHOOKS = {"webhooks.manage"}
 
 ALL_PERMISSIONS = frozenset(
-    READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | ADMINISTER | OWN | APPROVE | ADS | COMMUNITY_PROVISION
+    READ
+    | EDIT_CONTENT
+    | ANALYTICS
+    | INBOX_WORK
+    | MANAGE
+    | ADMINISTER
+    | OWN
+    | APPROVE
+    | ADS
+    | COMMUNITY_PROVISION
+    | NOTIFICATIONS_WORK
+    | WEBHOOKS
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: ALL_PERMISSIONS,
     Role.ADMIN: ALL_PERMISSIONS - OWN,
-    Role.MANAGER: frozenset(READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | APPROVE),
+    Role.MANAGER: frozenset(READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | APPROVE | NOTIFICATIONS_WORK),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
     Role.AGENT: frozenset(READ | INBOX_WORK),
@@ -99,8 +115,12 @@ class ApiKeyScope(models.TextChoices):
 
 
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
-    ApiKeyScope.READ: frozenset(READ | ANALYTICS | {"inbox.ticket.read", "ads.read", "tenants.audit.read"}),
-    ApiKeyScope.WRITE: frozenset(READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | APPROVE | ADS),
+    ApiKeyScope.READ: frozenset(
+        READ | ANALYTICS | {"inbox.ticket.read", "ads.read", "tenants.audit.read", "notifications.read"}
+    ),
+    ApiKeyScope.WRITE: frozenset(
+        READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | APPROVE | ADS | NOTIFICATIONS_WORK
+    ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),
 }

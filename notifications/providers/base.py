@@ -1,0 +1,205 @@
+"""What every notification provider adapter shares: the outbound message, the result, the error taxonomy, and the
+one HTTP call with its classification.
+
+Error discipline (as in social/networks/http.py): a request that never reached the provider (connect error,
+connect timeout) failed and may go to the next provider; a request that was sent but got no answer (read timeout,
+dropped connection) has an UNKNOWN outcome and is never retried elsewhere, so a person is not told twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """Rendered content plus the subscriber's addresses; each adapter reads what its channel needs."""
+
+    subject: str = ""
+    body: str = ""
+    html: str = ""
+    to_email: str = ""
+    to_phone: str = ""
+    device_tokens: tuple[str, ...] = ()
+    webhook_url: str = ""
+    push_subscriptions: tuple[dict[str, Any], ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str = ""
+    response: Any = None
+
+
+class ProviderError(Exception):
+    """A provider call failed. `retryable`: another attempt (or the next provider) may succeed."""
+
+    code = "PROVIDER_ERROR"
+    retryable = False
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, response: Any = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.response = response
+        self.retry_after = retry_after
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "statusCode": self.status_code,
+            "retryAfter": self.retry_after,
+            "response": self.response,
+        }
+
+
+class ProviderUnavailable(ProviderError):
+    code = "PROVIDER_UNAVAILABLE"
+    retryable = True
+
+
+class ProviderRateLimited(ProviderError):
+    code = "PROVIDER_RATE_LIMITED"
+    retryable = True
+
+
+class ProviderAuthFailed(ProviderError):
+    code = "PROVIDER_AUTH_FAILED"
+
+
+class ProviderRejected(ProviderError):
+    """The provider refused this message (bad address, invalid token, content): retrying will not help."""
+
+    code = "PROVIDER_REJECTED"
+
+
+class MissingAddress(ProviderError):
+    code = "MISSING_ADDRESS"
+
+
+class UnknownOutcome(ProviderError):
+    """Sent, but no answer: it may have gone out. Never retried, never tried elsewhere."""
+
+    code = "UNKNOWN_OUTCOME"
+
+
+def parse_retry_after(value: str | None) -> int | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - datetime.now(UTC)).total_seconds()))
+
+
+def body_of(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"raw": response.text[:1000]}
+
+
+def error_for_status(response: httpx.Response, message: str = "") -> ProviderError:
+    status = response.status_code
+    body = body_of(response)
+    message = message or f"HTTP {status}"
+    if status == 429:
+        return ProviderRateLimited(
+            message,
+            status_code=status,
+            response=body,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+    if status in (401, 403):
+        return ProviderAuthFailed(message, status_code=status, response=body)
+    if status >= 500:
+        return ProviderUnavailable(
+            message,
+            status_code=status,
+            response=body,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+    return ProviderRejected(message, status_code=status, response=body)
+
+
+def call(
+    method: str,
+    url: str,
+    *,
+    client: httpx.Client | None = None,
+    safe: bool = False,
+    **kwargs: Any,
+) -> httpx.Response:
+    """One request with the timeout policy; transport errors classified. `safe`: a read, always retryable."""
+    owned = client is None
+    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+    try:
+        return client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise ProviderUnavailable(f"Could not reach the provider: {exc}") from exc
+    except httpx.TransportError as exc:
+        if safe:
+            raise ProviderUnavailable(f"The provider did not answer: {exc}") from exc
+        raise UnknownOutcome(f"Sent, but the provider did not answer: {exc}") from exc
+    finally:
+        if owned:
+            client.close()
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    key: str
+    label: str
+    is_secret: bool = True
+    is_required: bool = True
+
+
+def require_format(value: str, pattern: str, what: str) -> str:
+    """Credential values that end up in a URL's host or path must have their documented shape (no `/`, `#`, `@`
+    smuggling the request to another host or endpoint)."""
+    if not re.fullmatch(pattern, value or ""):
+        raise ProviderAuthFailed(f"The {what} {value!r} does not have the expected format.")
+    return value
+
+
+class Provider:
+    """An adapter: `send()` delivers one message, `check()` makes a harmless authenticated call."""
+
+    id: ClassVar[str]
+    channel: ClassVar[str]
+    display_name: ClassVar[str]
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+
+    def __init__(self, credentials: dict[str, Any]) -> None:
+        self.credentials = credentials
+
+    def cred(self, key: str, default: str = "") -> str:
+        return str(self.credentials.get(key) or default)
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        raise NotImplementedError
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def missing_credentials(cls, credentials: dict[str, Any]) -> list[str]:
+        return [f.key for f in cls.credential_fields if f.is_required and not credentials.get(f.key)]

@@ -1,0 +1,250 @@
+"""Email providers: SMTP through Django's mail framework, SendGrid v3, Mailgun, Amazon SES v2 (SigV4)."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+
+import httpx
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+from notifications.providers import sigv4
+from notifications.providers.base import (
+    CredentialField,
+    MissingAddress,
+    OutboundMessage,
+    Provider,
+    ProviderAuthFailed,
+    ProviderRejected,
+    ProviderUnavailable,
+    SendResult,
+    body_of,
+    call,
+    error_for_status,
+    require_format,
+)
+from social import url_safety
+
+FROM = (
+    CredentialField("from", "Sender address", is_secret=False),
+    CredentialField("sender_name", "Sender name", False, False),
+)
+
+
+class EmailProvider(Provider):
+    channel = "email"
+
+    def sender(self) -> str:
+        address = self.cred("from") or settings.DEFAULT_FROM_EMAIL
+        name = self.cred("sender_name")
+        return f"{name} <{address}>" if name and "<" not in address else address
+
+    @staticmethod
+    def recipient(message: OutboundMessage) -> str:
+        if not message.to_email:
+            raise MissingAddress("The subscriber has no email address.")
+        return message.to_email
+
+
+class SmtpProvider(EmailProvider):
+    """Django's mail framework with the integration's own SMTP server (or the site's when none is given)."""
+
+    id = "smtp"
+    display_name = "SMTP"
+    credential_fields = (
+        *FROM,
+        CredentialField("host", "SMTP host", is_secret=False, is_required=False),
+        CredentialField("port", "SMTP port", is_secret=False, is_required=False),
+        CredentialField("user", "Username", is_secret=False, is_required=False),
+        CredentialField("password", "Password", is_required=False),
+        CredentialField("secure", "Use TLS (true/false)", is_secret=False, is_required=False),
+    )
+
+    def connection(self):
+        backend = getattr(settings, "NOTIFICATIONS_SMTP_BACKEND", None) if self.cred("host") else None
+        if not self.cred("host"):
+            return get_connection()  # the site's own mail settings
+        port = int(self.cred("port", "587")) if self.cred("port", "587").isdigit() else 0
+        try:
+            addresses = url_safety.resolve_host(self.cred("host"), port)
+        except url_safety.UrlFetchError as exc:
+            raise ProviderUnavailable(f"SMTP host does not resolve: {exc}") from exc
+        if not port or not all(url_safety.is_public_address(a) for a in addresses):
+            # A tenant's SMTP host must not reach our own network (the same SSRF rule as webhooks).
+            raise ProviderRejected("The SMTP host must be a public address and port.")
+        return get_connection(
+            backend or "django.core.mail.backends.smtp.EmailBackend",
+            host=self.cred("host"),
+            port=port,
+            username=self.cred("user"),
+            password=self.cred("password"),
+            use_tls=self.cred("secure", "true").lower() in {"1", "true", "yes"},
+            timeout=15,
+        )
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        email = EmailMultiAlternatives(
+            message.subject, message.body, self.sender(), [self.recipient(message)], connection=self.connection()
+        )
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
+        try:
+            sent = email.send()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ProviderAuthFailed(f"SMTP authentication failed: {exc.smtp_code}") from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise ProviderRejected("The SMTP server refused the recipient.") from exc
+        except (TimeoutError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            raise ProviderUnavailable(f"SMTP server unreachable: {exc}") from exc
+        if not sent:
+            raise ProviderRejected("The mail backend accepted no message.")
+        return SendResult(provider_message_id=email.extra_headers.get("Message-ID", ""), response={"accepted": sent})
+
+    def check(self) -> None:
+        connection = self.connection()
+        try:
+            connection.open()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ProviderAuthFailed("SMTP authentication failed.") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ProviderUnavailable(f"SMTP server unreachable: {exc}") from exc
+        finally:
+            connection.close()
+
+
+class SendGridProvider(EmailProvider):
+    """SendGrid v3 Mail Send: 202 Accepted with `X-Message-Id`; errors as {"errors": [{"message", "field"}]}."""
+
+    id = "sendgrid"
+    display_name = "SendGrid"
+    credential_fields = (CredentialField("api_key", "API key"), *FROM)
+    base_url = "https://api.sendgrid.com/v3"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.cred('api_key')}"}
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        content = [{"type": "text/plain", "value": message.body or " "}]
+        if message.html:
+            content.append({"type": "text/html", "value": message.html})
+        sender: dict[str, str] = {"email": self.cred("from") or settings.DEFAULT_FROM_EMAIL}
+        if self.cred("sender_name"):
+            sender["name"] = self.cred("sender_name")
+        payload = {
+            "personalizations": [{"to": [{"email": self.recipient(message)}]}],
+            "from": sender,
+            "subject": message.subject or " ",
+            "content": content,
+        }
+        response = call("POST", f"{self.base_url}/mail/send", json=payload, headers=self.headers())
+        if response.status_code != 202:
+            raise error_for_status(response, _first_error(body_of(response), "SendGrid refused the message"))
+        return SendResult(provider_message_id=response.headers.get("X-Message-Id", ""), response={"status": 202})
+
+    def check(self) -> None:
+        response = call("GET", f"{self.base_url}/scopes", headers=self.headers(), safe=True)
+        if response.status_code != 200:
+            raise error_for_status(response, _first_error(body_of(response), "SendGrid refused the API key"))
+
+
+def _first_error(body, fallback: str) -> str:
+    if isinstance(body, dict) and body.get("errors"):
+        first = body["errors"][0]
+        return str(first.get("message") if isinstance(first, dict) else first)
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return fallback
+
+
+class MailgunProvider(EmailProvider):
+    """Mailgun Messages API: form POST to /v3/{domain}/messages with Basic api:key; 200 {"id", "message"}."""
+
+    id = "mailgun"
+    display_name = "Mailgun"
+    credential_fields = (
+        CredentialField("api_key", "API key"),
+        CredentialField("domain", "Sending domain", is_secret=False),
+        CredentialField("region", "Region (us or eu)", is_secret=False, is_required=False),
+        *FROM,
+    )
+
+    def base_url(self) -> str:
+        host = "api.eu.mailgun.net" if self.cred("region").lower() == "eu" else "api.mailgun.net"
+        require_format(self.cred("domain"), r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", "Mailgun domain")
+        return f"https://{host}/v3"
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        form = {"from": self.sender(), "to": self.recipient(message), "subject": message.subject, "text": message.body}
+        if message.html:
+            form["html"] = message.html
+        response = call(
+            "POST",
+            f"{self.base_url()}/{self.cred('domain')}/messages",
+            data=form,
+            auth=httpx.BasicAuth("api", self.cred("api_key")),
+        )
+        body = body_of(response)
+        if response.status_code != 200:
+            raise error_for_status(response, _first_error(body, "Mailgun refused the message"))
+        return SendResult(provider_message_id=str(body.get("id", "")), response=body)
+
+    def check(self) -> None:
+        response = call(
+            "GET",
+            f"{self.base_url()}/domains/{self.cred('domain')}",
+            auth=httpx.BasicAuth("api", self.cred("api_key")),
+            safe=True,
+        )
+        if response.status_code != 200:
+            raise error_for_status(response, _first_error(body_of(response), "Mailgun refused the key or domain"))
+
+
+class SesProvider(EmailProvider):
+    """Amazon SES v2 SendEmail (POST /v2/email/outbound-emails), signed with SigV4; 200 {"MessageId"}."""
+
+    id = "ses"
+    display_name = "Amazon SES"
+    credential_fields = (
+        CredentialField("access_key_id", "Access key id", is_secret=False),
+        CredentialField("secret_access_key", "Secret access key"),
+        CredentialField("region", "Region", is_secret=False),
+        *FROM,
+    )
+
+    def _request(self, method: str, path: str, payload: dict | None = None, *, safe: bool = False) -> httpx.Response:
+        region = require_format(self.cred("region"), r"[a-z]{2}(-[a-z]+)+-\d{1,2}", "AWS region")
+        url = f"https://email.{region}.amazonaws.com{path}"
+        body = json.dumps(payload).encode() if payload is not None else b""
+        headers = sigv4.sign(
+            method=method,
+            url=url,
+            headers={"content-type": "application/json"} if payload is not None else {},
+            body=body,
+            access_key=self.cred("access_key_id"),
+            secret_key=self.cred("secret_access_key"),
+            region=self.cred("region"),
+            service="ses",
+        )
+        return call(method, url, content=body, headers=headers, safe=safe)
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        body: dict = {"Text": {"Data": message.body, "Charset": "UTF-8"}}
+        if message.html:
+            body["Html"] = {"Data": message.html, "Charset": "UTF-8"}
+        payload = {
+            "FromEmailAddress": self.sender(),
+            "Destination": {"ToAddresses": [self.recipient(message)]},
+            "Content": {"Simple": {"Subject": {"Data": message.subject, "Charset": "UTF-8"}, "Body": body}},
+        }
+        response = self._request("POST", "/v2/email/outbound-emails", payload)
+        data = body_of(response)
+        if response.status_code != 200:
+            raise error_for_status(response, str(data.get("message") or data.get("Message") or "SES refused"))
+        return SendResult(provider_message_id=str(data.get("MessageId", "")), response=data)
+
+    def check(self) -> None:
+        response = self._request("GET", "/v2/email/account", safe=True)
+        if response.status_code != 200:
+            data = body_of(response)
+            raise error_for_status(response, str(data.get("message") or "SES refused the credentials"))

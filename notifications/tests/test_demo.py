@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from core import tenancy
+from notifications.demo import seed_demo
+from notifications.models import Event, Integration, Topic, Workflow
+from notifications.services.workflows import DEFAULT_WORKFLOWS
+
+
+def test_demo_seed_is_idempotent_and_complete(tenant, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo(tenant=tenant, owner=owner.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo(tenant=tenant, owner=owner.user)
+    with tenancy.tenant_context(tenant):
+        assert set(Integration.objects.values_list("identifier", flat=True)) == {"hubbub-inapp", "site-smtp"}
+        identifiers = set(Workflow.objects.values_list("identifier", flat=True))
+        assert {w[0] for w in DEFAULT_WORKFLOWS} | {"comment.digest"} == identifiers
+        assert Topic.objects.get(key="team").subscribers.filter(user=owner.user).exists()
+        assert Event.objects.count() == 1
