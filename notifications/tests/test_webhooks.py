@@ -21,7 +21,6 @@ from notifications.tasks import sweep_webhook_deliveries
 from notifications.tests.factories import WebhookEndpointFactory
 from tenants.roles import Role
 
-pytestmark = pytest.mark.urls("notifications.tests.urls")
 BASE = "/api/v1/webhooks"
 TARGET = "https://hooks.example.com/hubbub"
 
