@@ -43,7 +43,7 @@ def test_the_same_items_twice_create_each_ticket_once(tenant, channel):
     batch = [item(f"c{i}", parent="post-1", author=f"fan-{i % 3}") for i in range(10)]
     with tenancy.tenant_context(tenant):
         first = ingest(channel, batch)
-        second = ingest(channel, batch + [item("c0", parent="post-1", author="fan-0")])
+        second = ingest(channel, [*batch, item("c0", parent="post-1", author="fan-0")])
         assert (first.created, second.created) == (10, 0)
         assert Ticket.objects.count() == 10
         assert Interactor.objects.count() == 3
