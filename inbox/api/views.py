@@ -25,7 +25,7 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from inbox import push, selectors
 from inbox.api import serializers as s
 from inbox.errors import UnknownAction
-from inbox.models import Ticket, TicketAction
+from inbox.models import Interactor, Ticket, TicketAction
 from inbox.services import actions as action_services
 from inbox.services import ingestion
 from inbox.services import tickets as ticket_services
@@ -129,6 +129,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     }
 
     def scope_queryset(self) -> QuerySet[Ticket]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no principal
+            return Ticket.objects.all()
         return selectors.ticket_list(self.principal)
 
     @extend_schema(parameters=LIST_PARAMETERS, responses={200: s.TicketOutput(many=True)})
@@ -292,6 +294,8 @@ class InteractorViewSet(mixins.RetrieveModelMixin, TenantViewSet):
     required_permissions = {"retrieve": READ, "tickets": READ, "block": BLOCK, "unblock": BLOCK, "destroy": ERASE}
 
     def scope_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no principal
+            return Interactor.objects.all()
         return selectors.interactors_visible_to(self.principal)
 
     @extend_schema(responses={200: s.TicketOutput(many=True)})
