@@ -15,6 +15,7 @@ from inbox.models import (
     TicketEvent,
     TicketNote,
     TicketStatus,
+    TicketType,
 )
 from inbox.services.tickets import BULK_ACTIONS
 
@@ -115,7 +116,7 @@ class TicketFilterInput(serializers.Serializer):
     status = serializers.ListField(child=serializers.ChoiceField(choices=TicketStatus.choices), required=False)
     channel = serializers.ListField(child=serializers.UUIDField(), required=False)
     network = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
-    type = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    type = serializers.ListField(child=serializers.ChoiceField(choices=TicketType.choices), required=False)
     assignee = serializers.CharField(required=False, help_text="`me`, `none` or a user id.")
     team = serializers.UUIDField(required=False)
     sentiment = serializers.ListField(child=serializers.ChoiceField(choices=Sentiment.choices), required=False)

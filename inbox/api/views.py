@@ -7,7 +7,7 @@ another tenant's ticket, a ticket of another team's channel and a missing id all
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -22,7 +22,7 @@ from core.api.pagination import PageOrCursorPagination
 from core.api.schema import ErrorSerializer, error_responses
 from core.api.viewsets import UUID_PATTERN, TenantViewSet
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from inbox import push, selectors
+from inbox import exports, push, selectors
 from inbox.api import serializers as s
 from inbox.errors import UnknownAction
 from inbox.models import Interactor, Ticket, TicketAction
@@ -126,6 +126,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         "perform": READ,  # narrowed per action in the view (ACTION_PERMISSIONS)
         "retry": WORK,
         "bulk": WORK,
+        "export": READ,
     }
 
     def scope_queryset(self) -> QuerySet[Ticket]:
@@ -275,6 +276,19 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         job = ticket_services.start_bulk_job(actor=self.principal, action=data["action"], ticket_ids=ids, params=params)
         job.refresh_from_db()
         return Response(s.BulkJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=s.TicketFilterInput,
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed, newest first.")},
+    )
+    @action(detail=False, methods=["post"])
+    def export(self, request):
+        """CSV of every ticket matching the filter (body: the list's filters), streamed row by row."""
+        filters = validated(s.TicketFilterInput, request)
+        queryset = filter_tickets(selectors.ticket_list(self.principal), filters, self.principal)
+        response = StreamingHttpResponse(exports.ticket_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="tickets.csv"'
+        return response
 
 
 class BulkJobViewSet(mixins.RetrieveModelMixin, TenantViewSet):

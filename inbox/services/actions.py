@@ -69,7 +69,7 @@ ACTION_TYPES = {
 # The adapter method (and capability) each network action needs.
 ACTION_CAPABILITY = {"like": "like", "unlike": "like", "hide": "hide", "unhide": "hide", "delete": "delete"}
 # Networks with a private reply to a public comment (Messenger's `recipient.comment_id`).
-PRIVATE_REPLY_NETWORKS = frozenset({"facebook", "sandbox"})
+PRIVATE_REPLY_NETWORKS = frozenset({"facebook", "instagram", "sandbox"})
 UNKNOWN_OUTCOME_GRACE = timedelta(minutes=30)
 UNCLAIMED_GRACE = timedelta(minutes=5)
 

@@ -155,3 +155,16 @@ def test_notes(owner_client, owner, tenant, channel):
     assert created.status_code == 201 and created.json()["authorId"] == str(owner.user_id)
     assert [n["text"] for n in owner_client.get(f"{URL}{ticket.pk}/notes").json()] == ["VIP, be nice"]
     assert owner_client.post(f"{URL}{ticket.pk}/notes", {"text": ""}, format="json").status_code == 400
+
+
+def test_csv_export_of_a_filter_is_streamed_and_safe(owner_client, tenant, channel):
+    import csv
+    import io
+
+    make_ticket(tenant, channel=channel, text="=HYPERLINK(evil)", sentiment="NEGATIVE")
+    make_ticket(tenant, channel=channel, text="fine", sentiment="POSITIVE")
+    response = owner_client.post(URL + "export", {"sentiment": ["NEGATIVE"]}, format="json")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 1 and rows[0]["text"] == "'=HYPERLINK(evil)" and rows[0]["sentiment"] == "NEGATIVE"
+    assert owner_client.post(URL + "export", {"status": ["nope"]}, format="json").status_code == 400

@@ -108,3 +108,17 @@ def test_x_unlike_and_rate_limit(x, respx_mock):
     with pytest.raises(base.RateLimited) as caught:
         x.unlike(creds("42"), remote_id="6")
     assert caught.value.retry_after and caught.value.retry_after > 0
+
+
+def test_instagram_dm_and_private_reply_go_through_the_linked_page(make, respx_mock):
+    from social.networks.instagram import InstagramAdapter
+
+    ig = make(InstagramAdapter)
+    route = respx_mock.post(f"{GRAPH}/111/messages").respond(json={"recipient_id": "IGSID1", "message_id": "aWdfZ"})
+    ig_creds = creds("1784", token="page-token", page_id="111", ig_user_id="1784")
+    assert ig.send_message(ig_creds, recipient_id="IGSID1", text="Hi").remote_id == "aWdfZ"
+    assert sent_json(route) == {"recipient": {"id": "IGSID1"}, "message": {"text": "Hi"}}
+    ig.send_message(ig_creds, recipient_id="", text="Psst", private_reply_to="17865")
+    assert sent_json(route)["recipient"] == {"comment_id": "17865"}
+    with pytest.raises(base.NotSupported):
+        ig.send_message(creds("1784"), recipient_id="IGSID1", text="Hi")
