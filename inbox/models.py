@@ -217,6 +217,33 @@ class IngestionCursor(TenantScopedModel):
         constraints = [models.UniqueConstraint(fields=["channel", "kind"], name="uniq_ingestion_cursor")]
 
 
+class SuggestionStatus(models.TextChoices):
+    SUGGESTED = "suggested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ReplySuggestion(TenantScopedModel):
+    """A reply an agent proposes; an approver sends it (as written or edited) or rejects it with a reason."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="suggestions")
+    text = models.TextField()
+    is_private = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.SUGGESTED)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=255, blank=True)
+    decided_by_label = models.CharField(max_length=255, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    sent_text = models.TextField(blank=True)  # what the approver sent (differs when edited before approval)
+    action = models.ForeignKey(TicketAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
 class BulkJobStatus(models.TextChoices):
     PENDING = "pending"
     RUNNING = "running"

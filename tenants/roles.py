@@ -110,22 +110,23 @@ def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
     return frozenset(granted)
 
 
-# --- inbox (issue 10): triage, deletion, blocking and erasure; VIEWER reads tickets ------------------------------
+# --- inbox (issue 10): triage, deletion, blocking, reply approval and erasure; VIEWER reads tickets -------------
 INBOX_TRIAGE = {"inbox.ticket.work", "inbox.ticket.delete", "inbox.interactor.block"}
+INBOX_APPROVE = {"inbox.ticket.approve"}  # send or reject an agent's suggested reply
 INBOX_ERASE = {"inbox.interactor.erase"}
-ALL_PERMISSIONS = ALL_PERMISSIONS | INBOX_TRIAGE | INBOX_ERASE
+ALL_PERMISSIONS = ALL_PERMISSIONS | INBOX_TRIAGE | INBOX_APPROVE | INBOX_ERASE
 ROLE_PERMISSIONS.update(
     {
         Role.OWNER: ALL_PERMISSIONS,
         Role.ADMIN: ALL_PERMISSIONS - OWN,
-        Role.MANAGER: ROLE_PERMISSIONS[Role.MANAGER] | INBOX_TRIAGE,
+        Role.MANAGER: ROLE_PERMISSIONS[Role.MANAGER] | INBOX_TRIAGE | INBOX_APPROVE,
         Role.AGENT: ROLE_PERMISSIONS[Role.AGENT] | INBOX_TRIAGE,
         Role.VIEWER: ROLE_PERMISSIONS[Role.VIEWER] | {"inbox.ticket.read"},
     }
 )
 SCOPE_PERMISSIONS.update(
     {
-        ApiKeyScope.WRITE: SCOPE_PERMISSIONS[ApiKeyScope.WRITE] | INBOX_TRIAGE,
+        ApiKeyScope.WRITE: SCOPE_PERMISSIONS[ApiKeyScope.WRITE] | INBOX_TRIAGE | INBOX_APPROVE,
         ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     }
 )

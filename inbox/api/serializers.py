@@ -9,6 +9,7 @@ from inbox.models import (
     ActionStatus,
     BulkJob,
     Interactor,
+    ReplySuggestion,
     Sentiment,
     Ticket,
     TicketAction,
@@ -294,3 +295,39 @@ class BlockInput(serializers.Serializer):
     channel_id = serializers.UUIDField(
         required=False, help_text="The channel to block through; default: the channel of their latest ticket."
     )
+
+
+class SuggestInput(serializers.Serializer):
+    text = serializers.CharField(max_length=100_000)
+    private = serializers.BooleanField(required=False, default=False)
+
+
+class ApproveInput(serializers.Serializer):
+    text = serializers.CharField(required=False, max_length=100_000, help_text="Replaces the suggested text.")
+
+
+class RejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SuggestionOutput(serializers.ModelSerializer):
+    ticket_id = serializers.UUIDField(read_only=True)
+    action_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReplySuggestion
+        fields = [
+            "id",
+            "ticket_id",
+            "text",
+            "is_private",
+            "status",
+            "author_label",
+            "decided_by_label",
+            "decided_at",
+            "rejection_reason",
+            "sent_text",
+            "action_id",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -25,9 +25,10 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from inbox import exports, push, selectors
 from inbox.api import serializers as s
 from inbox.errors import UnknownAction
-from inbox.models import Interactor, Ticket, TicketAction
+from inbox.models import Interactor, ReplySuggestion, Ticket, TicketAction
 from inbox.services import actions as action_services
 from inbox.services import ingestion
+from inbox.services import suggestions as suggestion_services
 from inbox.services import tickets as ticket_services
 
 READ = "inbox.ticket.read"
@@ -37,6 +38,7 @@ ASSIGN = "inbox.ticket.assign"
 DELETE = "inbox.ticket.delete"
 BLOCK = "inbox.interactor.block"
 ERASE = "inbox.interactor.erase"
+APPROVE = "inbox.ticket.approve"
 # The permission each ticket action needs (anything not listed: WORK).
 ACTION_PERMISSIONS = {"reply": REPLY, "assign": ASSIGN, "delete": DELETE}
 ACTION_NAMES = list(action_services.VALID_ACTIONS)
@@ -127,6 +129,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         "retry": WORK,
         "bulk": WORK,
         "export": READ,
+        "suggest": WORK,
+        "suggestions": READ,
+        "approve": APPROVE,
+        "reject": APPROVE,
     }
 
     def scope_queryset(self) -> QuerySet[Ticket]:
@@ -289,6 +295,47 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         response = StreamingHttpResponse(exports.ticket_csv_rows(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="tickets.csv"'
         return response
+
+    @extend_schema(request=s.SuggestInput, responses={201: s.SuggestionOutput})
+    @action(detail=True, methods=["post"])
+    def suggest(self, request, pk=None):
+        """Propose a reply for an approver to send or reject."""
+        ticket = self.get_object()
+        data = validated(s.SuggestInput, request)
+        suggestion = suggestion_services.suggest_reply(
+            ticket, actor=self.principal, text=data["text"], private=data["private"]
+        )
+        return Response(s.SuggestionOutput(suggestion).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.SuggestionOutput(many=True)})
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, pk=None):
+        ticket = self.get_object()
+        rows = ReplySuggestion.objects.filter(ticket=ticket).order_by("-created_at", "-id")[:100]
+        return Response(s.SuggestionOutput(rows, many=True).data)
+
+    def _suggestion(self, suggestion_id) -> ReplySuggestion:
+        row = ReplySuggestion.objects.filter(ticket=self.get_object(), pk=suggestion_id).first()
+        if row is None:
+            raise NotFound()
+        return row
+
+    @extend_schema(request=s.ApproveInput, responses={200: s.SuggestionOutput})
+    @action(detail=True, methods=["post"], url_path=rf"suggestions/(?P<suggestion_id>{UUID_PATTERN})/approve")
+    def approve(self, request, pk=None, suggestion_id: str = ""):
+        """Send the suggested reply (edited when `text` is given); 409 when it was decided already."""
+        suggestion = self._suggestion(suggestion_id)
+        data = validated(s.ApproveInput, request)
+        suggestion = suggestion_services.approve_suggestion(suggestion, actor=self.principal, text=data.get("text", ""))
+        return Response(s.SuggestionOutput(suggestion).data)
+
+    @extend_schema(request=s.RejectInput, responses={200: s.SuggestionOutput})
+    @action(detail=True, methods=["post"], url_path=rf"suggestions/(?P<suggestion_id>{UUID_PATTERN})/reject")
+    def reject(self, request, pk=None, suggestion_id: str = ""):
+        suggestion = self._suggestion(suggestion_id)
+        data = validated(s.RejectInput, request)
+        suggestion = suggestion_services.reject_suggestion(suggestion, actor=self.principal, reason=data["reason"])
+        return Response(s.SuggestionOutput(suggestion).data)
 
 
 class BulkJobViewSet(mixins.RetrieveModelMixin, TenantViewSet):

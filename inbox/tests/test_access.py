@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from core import tenancy
 from inbox.api.urls import router
-from inbox.models import BulkJob, Ticket, TicketAction, TicketNote
+from inbox.models import BulkJob, ReplySuggestion, Ticket, TicketAction, TicketNote
 from inbox.tests.factories import make_ticket
 from social.tests.channel_helpers import add_to_team, make_channel, make_team
 from tenants.roles import Role
@@ -31,6 +31,7 @@ def detail_routes():
             path = re.sub(r"\(\?P<pk>[^)]*\)", "{pk}", path)
             path = re.sub(r"\(\?P<action_name>[^)]*\)", "archive", path)
             path = re.sub(r"\(\?P<action_id>[^)]*\)", "{action_id}", path)
+            path = re.sub(r"\(\?P<suggestion_id>[^)]*\)", "{suggestion_id}", path)
             path = path.replace("\\.", ".")
             routes.append((method, path, action_name))
     return routes
@@ -56,14 +57,16 @@ def test_another_tenants_ticket_or_interactor_is_404_on_every_route(
     with tenancy.tenant_context(other_tenant):
         action = TicketAction.objects.create(ticket=foreign_ticket, action="like", status="failed")
         job = BulkJob.objects.create(action="archive", ticket_ids=[str(foreign_ticket.pk)], total_count=1)
+        suggestion = ReplySuggestion.objects.create(ticket=foreign_ticket, text="theirs")
     target = {"interactors": foreign_ticket.interactor_id, "jobs": job.pk}.get(path.split("/")[0], foreign_ticket.pk)
-    url = URL + path.format(pk=target, action_id=action.pk)
+    url = URL + path.format(pk=target, action_id=action.pk, suggestion_id=suggestion.pk)
     response = getattr(owner_client, method)(url, {}, format="json")
     assert response.status_code == 404, (url, response.status_code)
     with tenancy.tenant_context(other_tenant):
         after = Ticket.objects.get(pk=foreign_ticket.pk)
         assert after.status == "open" and after.text == foreign_ticket.text
         assert TicketAction.objects.count() == 1 and not TicketNote.objects.exists()
+        assert ReplySuggestion.objects.get().status == "suggested"
 
 
 def test_anonymous_is_401(db):

@@ -243,3 +243,45 @@ def test_forward_mails_after_commit(owner_client, tenant, comment, run_on_commit
     assert response.status_code == 201
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["boss@example.com"]
     assert "Hello?" in mail.outbox[0].body or comment.text in mail.outbox[0].body
+
+
+def test_agent_suggests_manager_approves_edited_reply_once(
+    tenant, channel, comment, make_member, api_client_for, django_capture_on_commit_callbacks
+):
+    from social.models import TeamChannel
+    from social.tests.channel_helpers import add_to_team, make_team
+    from tenants.roles import Role
+
+    team = make_team(tenant, "Care")
+    with tenancy.tenant_context(tenant):
+        TeamChannel.objects.create(team=team, channel=channel)
+    agent_member, manager_member = make_member(tenant, Role.AGENT), make_member(tenant, Role.MANAGER)
+    add_to_team(team, agent_member)
+    add_to_team(team, manager_member)
+    agent, manager = api_client_for(agent_member), api_client_for(manager_member)
+    suggested = agent.post(f"{URL}{comment.pk}/suggest", {"text": "Sorry!"}, format="json")
+    assert suggested.status_code == 201 and suggested.json()["status"] == "suggested"
+    sid = suggested.json()["id"]
+    assert agent.post(f"{URL}{comment.pk}/suggestions/{sid}/approve", {}, format="json").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        approved = manager.post(
+            f"{URL}{comment.pk}/suggestions/{sid}/approve", {"text": "Sorry, fixed now!"}, format="json"
+        )
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["status"] == "approved" and approved.json()["sentText"] == "Sorry, fixed now!"
+    assert SandboxPublication.objects.get(kind="reply").text == "Sorry, fixed now!"
+    again = manager.post(f"{URL}{comment.pk}/suggestions/{sid}/approve", {}, format="json")
+    assert again.status_code == 409
+    assert SandboxPublication.objects.filter(kind="reply").count() == 1
+    kinds = [e["kind"] for e in agent.get(f"{URL}{comment.pk}/history").json()]
+    assert kinds[:3] == ["suggested", "reply", "suggestionApproved"]
+
+
+def test_rejected_suggestion_sends_nothing(tenant, comment, owner_client):
+    sid = owner_client.post(f"{URL}{comment.pk}/suggest", {"text": "Meh"}, format="json").json()["id"]
+    rejected = owner_client.post(f"{URL}{comment.pk}/suggestions/{sid}/reject", {"reason": "Tone"}, format="json")
+    assert rejected.json()["status"] == "rejected" and rejected.json()["rejectionReason"] == "Tone"
+    assert owner_client.post(f"{URL}{comment.pk}/suggestions/{sid}/approve", {}, format="json").status_code == 409
+    assert not SandboxPublication.objects.filter(kind="reply").exists()
+    listed = owner_client.get(f"{URL}{comment.pk}/suggestions").json()
+    assert [s["id"] for s in listed] == [sid]
