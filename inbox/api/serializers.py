@@ -302,11 +302,11 @@ class SuggestInput(serializers.Serializer):
     private = serializers.BooleanField(required=False, default=False)
 
 
-class ApproveInput(serializers.Serializer):
+class SuggestionApproveInput(serializers.Serializer):
     text = serializers.CharField(required=False, max_length=100_000, help_text="Replaces the suggested text.")
 
 
-class RejectInput(serializers.Serializer):
+class SuggestionRejectInput(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 

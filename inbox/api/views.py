@@ -320,20 +320,20 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
             raise NotFound()
         return row
 
-    @extend_schema(request=s.ApproveInput, responses={200: s.SuggestionOutput})
+    @extend_schema(request=s.SuggestionApproveInput, responses={200: s.SuggestionOutput})
     @action(detail=True, methods=["post"], url_path=rf"suggestions/(?P<suggestion_id>{UUID_PATTERN})/approve")
     def approve(self, request, pk=None, suggestion_id: str = ""):
         """Send the suggested reply (edited when `text` is given); 409 when it was decided already."""
         suggestion = self._suggestion(suggestion_id)
-        data = validated(s.ApproveInput, request)
+        data = validated(s.SuggestionApproveInput, request)
         suggestion = suggestion_services.approve_suggestion(suggestion, actor=self.principal, text=data.get("text", ""))
         return Response(s.SuggestionOutput(suggestion).data)
 
-    @extend_schema(request=s.RejectInput, responses={200: s.SuggestionOutput})
+    @extend_schema(request=s.SuggestionRejectInput, responses={200: s.SuggestionOutput})
     @action(detail=True, methods=["post"], url_path=rf"suggestions/(?P<suggestion_id>{UUID_PATTERN})/reject")
     def reject(self, request, pk=None, suggestion_id: str = ""):
         suggestion = self._suggestion(suggestion_id)
-        data = validated(s.RejectInput, request)
+        data = validated(s.SuggestionRejectInput, request)
         suggestion = suggestion_services.reject_suggestion(suggestion, actor=self.principal, reason=data["reason"])
         return Response(s.SuggestionOutput(suggestion).data)
 
