@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,6 +36,7 @@ from inbox.models import (
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
+DEADLOCK_DETECTED = "40P01"
 SYSTEM_LABEL = "network"
 
 
@@ -66,10 +67,27 @@ def ingest(channel, items: Sequence[IncomingItem]) -> IngestReport:
             unique[item.network_item_id] = item  # the last delivery of an item in a batch wins
     batch = list(unique.values())
     created = updated = linked = 0
+    # Every writer takes row locks in the same order (sorted keys), so two deliveries of the same items in different
+    # orders wait for each other instead of deadlocking.
+    batch.sort(key=lambda item: item.network_item_id)
     for start in range(0, len(batch), BATCH_SIZE):
-        c, u, n = _ingest_batch(channel, batch[start : start + BATCH_SIZE])
+        c, u, n = _with_deadlock_retry(_ingest_batch, channel, batch[start : start + BATCH_SIZE])
         created, updated, linked = created + c, updated + u, linked + n
     return IngestReport(received=len(items), created=created, updated=updated, linked=linked)
+
+
+def _with_deadlock_retry(fn, *args, attempts: int = 3):
+    """Run `fn` (one whole transaction) again when PostgreSQL broke a deadlock by aborting it: nothing of it was
+    written, so running it again is safe. Sorted keys make this rare; overlapping links can still cross."""
+    attempt = 1
+    while True:
+        try:
+            return fn(*args)
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED or attempt >= attempts:
+                raise
+            logger.info("ingestion batch retried after a deadlock", extra={"attempt": attempt})
+            attempt += 1
 
 
 @transaction.atomic
@@ -152,7 +170,7 @@ def _upsert_interactors(network: str, items: list[IncomingItem], tenant_id) -> d
                     handle=by_author[author_id].author_handle[:255],
                     avatar_url=by_author[author_id].author_avatar_url,
                 )
-                for author_id in missing
+                for author_id in sorted(missing)
             ],
             ignore_conflicts=True,
         )
@@ -233,6 +251,7 @@ def _link_threads(channel, ids: list[str]) -> int:
             orphan.root_network_item_id = parent.root_network_item_id or parent.network_item_id
             linked.append(orphan)
     if linked:
+        linked.sort(key=lambda t: str(t.pk))
         _set_parents(linked)
     return len(linked)
 
