@@ -175,6 +175,14 @@ OAUTH_ALLOWED_REDIRECT_HOSTS = env_list("OAUTH_ALLOWED_REDIRECT_HOSTS")
 # Where the offline sandbox network "authorizes" (a page of the embedding app in demos).
 SANDBOX_AUTHORIZE_URL = os.environ.get("SANDBOX_AUTHORIZE_URL", "https://sandbox.hubbub.invalid/oauth/authorize")
 
+# Inbox: network push receivers refuse every request until their secrets are set; polling interval per channel.
+INBOX_META_APP_SECRET = os.environ.get("INBOX_META_APP_SECRET", "")  # empty: FACEBOOK_CLIENT_SECRET
+INBOX_META_VERIFY_TOKEN = os.environ.get("INBOX_META_VERIFY_TOKEN", "")
+INBOX_X_CONSUMER_SECRET = os.environ.get("INBOX_X_CONSUMER_SECRET", "")
+INBOX_POLL_INTERVAL_SECONDS = int(os.environ.get("INBOX_POLL_INTERVAL_SECONDS", 120))
+# Outgoing webhooks may target these private hosts (everything else must be public).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+
 # Mail: console in development, SMTP by env.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

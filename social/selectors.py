@@ -136,3 +136,34 @@ def active_channels_of_all_tenants(networks: frozenset[str] | set[str] | list[st
 def channel(channel_id: object) -> Channel | None:
     """The current tenant's channel with this id, or None."""
     return Channel.objects.filter(pk=channel_id).first()
+
+
+# --- inbox (listening) ---------------------------------------------------------------------------------------------
+def inbox_channels() -> QuerySet[Channel]:
+    """Active channels of the current tenant with the inbox product switched on (what ingestion polls)."""
+    return Channel.objects.filter(status=ChannelStatus.ACTIVE, inbox_enabled=True).order_by("created_at", "id")
+
+
+def inbox_channels_for_push(network: str, external_ids: list[str]) -> list[Channel]:
+    """Across tenants: the inbox channels a network push names by account id (a page connected by two tenants is
+    two channels). Platform read: the caller enters each channel's tenant before writing."""
+    from core import tenancy
+
+    with tenancy.platform_access():
+        return list(
+            Channel.all_tenants.select_related("tenant").filter(
+                network=network, external_id__in=external_ids, inbox_enabled=True, status=ChannelStatus.ACTIVE
+            )
+        )
+
+
+def inbox_channel_refs_all_tenants() -> list[tuple]:
+    """Across tenants: (channel id, tenant id, network) of every active inbox channel (the inbox sweep's list)."""
+    from core import tenancy
+
+    with tenancy.platform_access():
+        return list(
+            Channel.all_tenants.filter(status=ChannelStatus.ACTIVE, inbox_enabled=True).values_list(
+                "id", "tenant_id", "network"
+            )
+        )

@@ -78,6 +78,11 @@ ADS = {"ads.read", "ads.write"}
 # endpoints hold secrets and point at outside systems, so they are administration too.
 NOTIFICATIONS_WORK = {"notifications.read", "notifications.write"}
 WEBHOOKS = {"webhooks.manage"}
+# Inbox: triage, deletion and blocking are agents' work; sending or rejecting an agent's suggested reply is a
+# manager's; erasing a person's data (GDPR) stays with administrators. Viewers read tickets.
+INBOX_TRIAGE = {"inbox.ticket.work", "inbox.ticket.delete", "inbox.interactor.block"}
+INBOX_APPROVE = {"inbox.ticket.approve"}
+INBOX_ERASE = {"inbox.interactor.erase"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -92,18 +97,31 @@ ALL_PERMISSIONS = frozenset(
     | COMMUNITY_PROVISION
     | NOTIFICATIONS_WORK
     | WEBHOOKS
+    | INBOX_TRIAGE
+    | INBOX_APPROVE
+    | INBOX_ERASE
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: ALL_PERMISSIONS,
     Role.ADMIN: ALL_PERMISSIONS - OWN,
-    Role.MANAGER: frozenset(READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | APPROVE | NOTIFICATIONS_WORK),
+    Role.MANAGER: frozenset(
+        READ
+        | EDIT_CONTENT
+        | ANALYTICS
+        | INBOX_WORK
+        | INBOX_TRIAGE
+        | INBOX_APPROVE
+        | MANAGE
+        | APPROVE
+        | NOTIFICATIONS_WORK
+    ),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
-    Role.AGENT: frozenset(READ | INBOX_WORK),
+    Role.AGENT: frozenset(READ | INBOX_WORK | INBOX_TRIAGE),
     Role.ANALYST: frozenset(READ | ANALYTICS),
     Role.ADVERTISER: frozenset(READ | ADS),
-    Role.VIEWER: frozenset(READ),
+    Role.VIEWER: frozenset(READ | {"inbox.ticket.read"}),
 }
 
 
@@ -119,7 +137,16 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         READ | ANALYTICS | {"inbox.ticket.read", "ads.read", "tenants.audit.read", "notifications.read"}
     ),
     ApiKeyScope.WRITE: frozenset(
-        READ | EDIT_CONTENT | ANALYTICS | INBOX_WORK | MANAGE | APPROVE | ADS | NOTIFICATIONS_WORK
+        READ
+        | EDIT_CONTENT
+        | ANALYTICS
+        | INBOX_WORK
+        | INBOX_TRIAGE
+        | INBOX_APPROVE
+        | MANAGE
+        | APPROVE
+        | ADS
+        | NOTIFICATIONS_WORK
     ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),

@@ -19,6 +19,7 @@ PUBLIC_VIEWS = {
     "LogoutView",
     "PasswordResetView",
     "PasswordResetConfirmView",
+    "InboxWebhookView",  # network push: each request is verified by the network's signature (or CRC/verify token)
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
     "SpectacularAPIView",
     "SpectacularSwaggerView",

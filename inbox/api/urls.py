@@ -1,1 +1,14 @@
-urlpatterns: list = []
+from django.urls import path
+
+from core.api.routers import ApiRouter
+from inbox.api import views
+
+router = ApiRouter()
+router.register("tickets", views.TicketViewSet, basename="inbox-ticket")
+router.register("jobs", views.BulkJobViewSet, basename="inbox-job")
+router.register("interactors", views.InteractorViewSet, basename="inbox-interactor")
+
+urlpatterns = [
+    path("webhooks/<str:network>", views.InboxWebhookView.as_view(), name="inbox-webhook"),
+    *router.urls,
+]

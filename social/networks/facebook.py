@@ -427,3 +427,38 @@ class FacebookAdapter(GraphAdapter):
         )
         values["followers"] = int(self.get(page, token, fields="followers_count").get("followers_count", 0))
         return Metrics(values=values, collected_at=now_utc())
+
+    # --- inbox: messages, unlike, blocking ---
+    def send_message(
+        self,
+        credentials: ChannelCredentials,
+        *,
+        recipient_id: str,
+        text: str,
+        conversation_id: str = "",
+        private_reply_to: str = "",
+    ) -> PublishResult:
+        """Send API: a Messenger message to a page-scoped user id, or a private reply to a comment
+        (`recipient.comment_id`). `messaging_type=RESPONSE`: an answer inside the 24 h window."""
+        recipient = {"comment_id": private_reply_to} if private_reply_to else {"id": recipient_id}
+        body = {"recipient": recipient, "message": {"text": text}, "messaging_type": "RESPONSE"}
+        data = self.post(f"{self._page(credentials)}/messages", credentials.access_token, body)
+        return PublishResult(remote_id=str(data.get("message_id") or data["recipient_id"]), raw=data)
+
+    def unlike(self, credentials: ChannelCredentials, *, remote_id: str) -> None:
+        self.call("DELETE", f"{GRAPH}/{remote_id}/likes", params=self.auth(credentials.access_token))
+
+    def block_user(self, credentials: ChannelCredentials, *, user_id: str) -> None:
+        """Block a person from the page (Graph `POST /{page-id}/blocked`, a page-scoped user id)."""
+        self.call_json(
+            "POST",
+            f"{GRAPH}/{self._page(credentials)}/blocked",
+            params={**self.auth(credentials.access_token), "user": user_id},
+        )
+
+    def unblock_user(self, credentials: ChannelCredentials, *, user_id: str) -> None:
+        self.call(
+            "DELETE",
+            f"{GRAPH}/{self._page(credentials)}/blocked",
+            params={**self.auth(credentials.access_token), "user": user_id},
+        )

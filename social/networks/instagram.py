@@ -225,3 +225,26 @@ class InstagramAdapter(GraphAdapter):
             self.get(ig, credentials.access_token, fields="followers_count").get("followers_count", 0)
         )
         return Metrics(values=values, collected_at=now_utc())
+
+    # --- inbox: direct messages and private replies ---
+    def send_message(
+        self,
+        credentials: ChannelCredentials,
+        *,
+        recipient_id: str,
+        text: str,
+        conversation_id: str = "",
+        private_reply_to: str = "",
+    ) -> PublishResult:
+        """Instagram Messaging goes through the linked page's Send API (`POST /{page-id}/messages`): a message to an
+        Instagram-scoped user id, or a private reply to a comment (`recipient.comment_id`)."""
+        page = str(credentials.extra.get("page_id") or "")
+        if not page:
+            from social.networks.base import NotSupported  # local: keeps this addition apart from the imports above
+
+            raise NotSupported("instagram messaging needs the linked page (reconnect the channel).")
+        recipient = {"comment_id": private_reply_to} if private_reply_to else {"id": recipient_id}
+        data = self.post(
+            f"{page}/messages", credentials.access_token, {"recipient": recipient, "message": {"text": text}}
+        )
+        return PublishResult(remote_id=str(data.get("message_id") or data["recipient_id"]), raw=data)

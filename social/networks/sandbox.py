@@ -73,6 +73,36 @@ FAILURES: dict[str, type[NetworkError]] = {
 UNKNOWN_OUTCOME_AFTER_ACCEPT = "UNKNOWN_OUTCOME_AFTER_ACCEPT"
 
 
+# Stored sandbox rows that fetch_items returns, per kind: inbound items (`inject_inbound`) and our own answers.
+STORED_KINDS = {
+    "comment": ("in:comment", "reply"),
+    "message": ("in:message", "dm"),
+    "mention": ("in:mention",),
+}
+
+
+def inject_inbound(
+    channel_external_id: str, *, kind: str, text: str, author_id: str, author_name: str = "", parent_remote_id: str = ""
+) -> str:
+    """Make someone write to a sandbox channel (inbox bursts, demos, tests): a comment (on `parent_remote_id`, a
+    post or comment id), a message (in the conversation `parent_remote_id`, default one per author) or a mention.
+    Returns the item's remote id; the next `fetch_items` of that kind returns it."""
+    if kind not in STORED_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(STORED_KINDS)}")
+    if kind == "message" and not parent_remote_id:
+        parent_remote_id = f"sbxconv_{author_id}"[:64]
+    is_reply = kind == "comment" and ("-c" in parent_remote_id or parent_remote_id.startswith("sbxin_"))
+    return SandboxPublication.objects.create(
+        remote_id=f"sbxin_{secrets.token_hex(8)}",
+        channel_external_id=channel_external_id,
+        correlation_id=f"inbound:{secrets.token_hex(12)}",
+        kind=f"in:{kind}",
+        parent_remote_id=parent_remote_id,
+        text=text,
+        payload={"authorId": author_id, "authorName": author_name, "type": "reply" if is_reply else ""},
+    ).remote_id
+
+
 def validate_content(rules: ContentRules, request: PublishRequest) -> dict[str, list[str]]:
     """Field -> messages for everything in `request` that `rules` refuse (empty when the post is fine)."""
     # The adapters' one validator: the sandbox refuses exactly what the planner's pre-check refuses.
@@ -337,16 +367,18 @@ class SandboxAdapter:
     def fetch_items(self, credentials: ChannelCredentials, *, kind: str, cursor: str = "") -> FetchPage:
         """Comments on the channel's sandbox posts (one every 10 minutes of a post's age, up to 5), oldest first.
         `cursor` is the position after the last item of the previous page; `next_cursor` is set while more remain.
-        Messages and mentions: the sandbox has none."""
+        Items injected with `inject_inbound` (comments, replies, messages, mentions) and our own replies and
+        messages come back too, each under its kind."""
         self._begin(credentials, "fetch_items")
-        if kind != "comment":
-            return FetchPage(items=())
         now = timezone.now()
-        posts = SandboxPublication.objects.filter(
-            channel_external_id=credentials.external_id, kind="post", deleted_at__isnull=True
-        ).order_by("created_at", "id")
+        generated: list[RemoteItem] = []
+        if kind == "comment":
+            posts = SandboxPublication.objects.filter(
+                channel_external_id=credentials.external_id, kind="post", deleted_at__isnull=True
+            ).order_by("created_at", "id")
+            generated = [item for post in posts for item in self._generated_comments(post, now)]
         items = sorted(
-            (item for post in posts for item in self._generated_comments(post, now)),
+            [*generated, *self._stored_items(credentials, kind)],
             key=lambda item: (item.created_at, item.remote_id),
         )
         start = int(cursor) if cursor.isdigit() else 0
@@ -376,6 +408,64 @@ class SandboxAdapter:
     def hide(self, credentials: ChannelCredentials, *, remote_id: str, hidden: bool = True) -> None:
         self._begin(credentials, "hide")
         self._own_item(credentials, remote_id)
+
+    # --- listening: stored items, messages, unlike, blocking (inbox) ----------------------------------------------
+    def _stored_items(self, credentials: ChannelCredentials, kind: str) -> list[RemoteItem]:
+        kinds = STORED_KINDS[kind]
+        rows = SandboxPublication.objects.filter(
+            channel_external_id=credentials.external_id, kind__in=kinds, deleted_at__isnull=True
+        ).order_by("created_at", "id")
+        items = []
+        for row in rows:
+            payload = row.payload or {}
+            items.append(
+                RemoteItem(
+                    remote_id=row.remote_id,
+                    kind=kind,
+                    text=row.text,
+                    author_id=str(payload.get("authorId") or credentials.external_id),
+                    author_name=str(payload.get("authorName") or ""),
+                    created_at=row.created_at,
+                    parent_remote_id=row.parent_remote_id,
+                    raw={"type": payload.get("type") or ("reply" if row.kind == "reply" else "")},
+                )
+            )
+        return items
+
+    def send_message(
+        self,
+        credentials: ChannelCredentials,
+        *,
+        recipient_id: str,
+        text: str,
+        conversation_id: str = "",
+        private_reply_to: str = "",
+    ) -> PublishResult:
+        """A direct message to `recipient_id` in `conversation_id` (or a private reply to a comment)."""
+        fail_after = self._begin(credentials, "reply")
+        if private_reply_to:
+            self._own_item(credentials, private_reply_to)
+        publication = self._store(
+            credentials,
+            correlation_id=f"dm:{secrets.token_hex(8)}",
+            kind="dm",
+            text=text,
+            parent=conversation_id or f"sbxconv_{recipient_id}"[:64],
+            payload={"recipientId": recipient_id, "privateReplyTo": private_reply_to},
+        )
+        if fail_after:
+            self._raise_for(fail_after, credentials)
+        return self._result(publication)
+
+    def unlike(self, credentials: ChannelCredentials, *, remote_id: str) -> None:
+        self._begin(credentials, "like")
+        self._own_item(credentials, remote_id)
+
+    def block_user(self, credentials: ChannelCredentials, *, user_id: str) -> None:
+        self._begin(credentials, "block")
+
+    def unblock_user(self, credentials: ChannelCredentials, *, user_id: str) -> None:
+        self._begin(credentials, "block")
 
     # --- analytics ----------------------------------------------------------------------------------------------
     def post_metrics(self, credentials: ChannelCredentials, *, remote_id: str) -> Metrics:

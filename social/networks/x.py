@@ -300,3 +300,30 @@ class XAdapter(OAuth2Adapter):
         return Metrics(
             values={"followers": int(data.get("public_metrics", {}).get("followers_count", 0))}, collected_at=now_utc()
         )
+
+    # --- inbox: direct messages, unlike ---
+    def send_message(
+        self,
+        credentials: ChannelCredentials,
+        *,
+        recipient_id: str,
+        text: str,
+        conversation_id: str = "",
+        private_reply_to: str = "",
+    ) -> PublishResult:
+        """A DM in an existing conversation (POST /2/dm_conversations/{id}/messages), else to the participant
+        (POST /2/dm_conversations/with/{participant_id}/messages). X has no private reply to a tweet."""
+        if private_reply_to:
+            from social.networks.base import NotSupported  # local: keeps this addition apart from the imports above
+
+            raise NotSupported("x has no private replies to posts; answer the person by DM.")
+        path = (
+            f"dm_conversations/{conversation_id}/messages"
+            if conversation_id
+            else f"dm_conversations/with/{recipient_id}/messages"
+        )
+        data = self.api("POST", path, credentials, json={"text": text}).get("data", {})
+        return PublishResult(remote_id=str(data["dm_event_id"]), raw=data)
+
+    def unlike(self, credentials: ChannelCredentials, *, remote_id: str) -> None:
+        self.api("DELETE", f"users/{credentials.external_id}/likes/{remote_id}", credentials)

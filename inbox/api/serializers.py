@@ -1,0 +1,333 @@
+"""Inbox API shapes: outputs per resource, inputs per action (never `__all__`)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from core.api.inputs import TenantScopedPrimaryKeyRelatedField
+from inbox.models import (
+    ActionStatus,
+    BulkJob,
+    Interactor,
+    ReplySuggestion,
+    Sentiment,
+    Ticket,
+    TicketAction,
+    TicketEvent,
+    TicketNote,
+    TicketStatus,
+    TicketType,
+)
+from inbox.services.tickets import BULK_ACTIONS
+
+
+class ChannelSummary(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    network = serializers.CharField()
+
+
+class InteractorOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Interactor
+        fields = [
+            "id",
+            "network",
+            "network_user_id",
+            "name",
+            "handle",
+            "avatar_url",
+            "profile_url",
+            "follower_count",
+            "is_blocked",
+            "erased_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class TicketOutput(serializers.ModelSerializer):
+    channel = ChannelSummary(read_only=True)
+    interactor = InteractorOutput(read_only=True, allow_null=True)
+    assignee_id = serializers.UUIDField(read_only=True, allow_null=True)
+    team_id = serializers.UUIDField(read_only=True, allow_null=True)
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "channel",
+            "network",
+            "type",
+            "network_item_id",
+            "parent_id",
+            "parent_network_item_id",
+            "root_network_item_id",
+            "interactor",
+            "text",
+            "attachments",
+            "url",
+            "rating",
+            "status",
+            "archive_reason",
+            "snoozed_until",
+            "sentiment",
+            "is_priority",
+            "is_unread",
+            "is_hidden",
+            "is_liked",
+            "is_own",
+            "is_deleted_in_network",
+            "is_edited",
+            "edit_history",
+            "assignee_id",
+            "team_id",
+            "network_created_at",
+            "network_updated_at",
+            "archived_at",
+            "first_response_at",
+            "resolved_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TreeNodeOutput(TicketOutput):
+    depth = serializers.IntegerField(read_only=True)
+
+    class Meta(TicketOutput.Meta):
+        fields = [*TicketOutput.Meta.fields, "depth"]
+        read_only_fields = fields
+
+
+class TicketCountsOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    unread = serializers.IntegerField(help_text="Open and unread.")
+    open = serializers.IntegerField()
+    snoozed = serializers.IntegerField()
+    archived = serializers.IntegerField()
+    deleted = serializers.IntegerField()
+
+
+class TicketFilterInput(serializers.Serializer):
+    """The list's filters (also the `filter` of a bulk action)."""
+
+    status = serializers.ListField(child=serializers.ChoiceField(choices=TicketStatus.choices), required=False)
+    channel = serializers.ListField(child=serializers.UUIDField(), required=False)
+    network = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    type = serializers.ListField(child=serializers.ChoiceField(choices=TicketType.choices), required=False)
+    assignee = serializers.CharField(required=False, help_text="`me`, `none` or a user id.")
+    team = serializers.UUIDField(required=False)
+    sentiment = serializers.ListField(child=serializers.ChoiceField(choices=Sentiment.choices), required=False)
+    priority = serializers.BooleanField(required=False, allow_null=True, default=None)
+    unread = serializers.BooleanField(required=False, allow_null=True, default=None)
+    own = serializers.BooleanField(required=False, allow_null=True, default=None)
+    interactor = serializers.UUIDField(required=False)
+    created_from = serializers.DateTimeField(required=False)
+    created_to = serializers.DateTimeField(required=False)
+    search = serializers.CharField(required=False, max_length=200)
+
+    def validate_assignee(self, value: str) -> str:
+        if value in ("me", "none"):
+            return value
+        try:
+            serializers.UUIDField().to_internal_value(value)
+        except serializers.ValidationError:
+            raise serializers.ValidationError("`me`, `none` or a user id.") from None
+        return value
+
+
+class TicketPatchInput(serializers.Serializer):
+    updated_at = serializers.DateTimeField(required=False, help_text="Alternative to the If-Match header.")
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False, allow_null=True)
+    is_priority = serializers.BooleanField(required=False)
+    is_unread = serializers.BooleanField(required=False)
+    status = serializers.ChoiceField(choices=[TicketStatus.OPEN, TicketStatus.ARCHIVED], required=False)
+    assignee_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: _members_users(), label_name="user", required=False, allow_null=True
+    )
+    team_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: _teams(), label_name="team", required=False, allow_null=True
+    )
+
+
+def _members_users():
+    from tenants.models import User
+    from tenants.selectors import members
+
+    return User.objects.filter(pk__in=members().filter(is_active=True).values("user_id"))
+
+
+def _teams():
+    from tenants.selectors import teams
+
+    return teams()
+
+
+class ActionInput(serializers.Serializer):
+    """Parameters per action; only the ones of the requested action are read."""
+
+    text = serializers.CharField(required=False, allow_blank=False, max_length=100_000, help_text="reply")
+    private = serializers.BooleanField(required=False, default=False, help_text="reply: as a private message")
+    user_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: _members_users(), label_name="user", required=False, allow_null=True, help_text="assign"
+    )
+    team_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: _teams(), label_name="team", required=False, allow_null=True, help_text="assign"
+    )
+    value = serializers.ChoiceField(
+        choices=Sentiment.choices, required=False, allow_null=True, help_text="sentiment (null clears)"
+    )
+    until = serializers.DateTimeField(required=False, help_text="snooze")
+    emails = serializers.ListField(child=serializers.EmailField(), required=False, max_length=20, help_text="forward")
+    subject = serializers.CharField(required=False, max_length=200, help_text="forward")
+    note = serializers.CharField(required=False, max_length=5000, help_text="forward")
+
+    def params_for(self, action: str) -> dict:
+        data = self.validated_data
+        if action == "reply":
+            if not data.get("text"):
+                raise serializers.ValidationError({"text": ["Required for a reply."]})
+            return {"text": data["text"], "private": data.get("private", False)}
+        if action == "assign":
+            if "user_id" not in data and "team_id" not in data:
+                raise serializers.ValidationError({"userId": ["userId or teamId (null to unassign)."]})
+            params = {}
+            if "user_id" in data:
+                params["user"] = data["user_id"]
+            if "team_id" in data:
+                params["team"] = data["team_id"]
+            return params
+        if action == "sentiment":
+            if "value" not in data:
+                raise serializers.ValidationError({"value": ["Required (null clears)."]})
+            return {"value": data["value"]}
+        if action == "snooze":
+            if "until" not in data:
+                raise serializers.ValidationError({"until": ["Required."]})
+            return {"until": data["until"]}
+        if action == "forward":
+            return {k: data[k] for k in ("emails", "subject", "note") if k in data}
+        return {}
+
+
+class TicketActionOutput(serializers.ModelSerializer):
+    ticket_id = serializers.UUIDField(read_only=True)
+    status = serializers.ChoiceField(choices=ActionStatus.choices, read_only=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketAction
+        fields = [
+            "id",
+            "ticket_id",
+            "action",
+            "params",
+            "status",
+            "attempt",
+            "outcome_unknown",
+            "error",
+            "result",
+            "actor_label",
+            "created_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+    def get_error(self, action: TicketAction) -> dict | None:
+        if not action.error_code:
+            return None
+        return {"code": action.error_code, "message": action.error_message}
+
+
+class RetryInput(serializers.Serializer):
+    confirm_not_sent = serializers.BooleanField(
+        required=False, default=False, help_text="Needed when the outcome was unknown: you checked it did not happen."
+    )
+
+
+class TicketEventOutput(serializers.ModelSerializer):
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "actor_label", "data", "created_at"]
+        read_only_fields = fields
+
+
+class NoteOutput(serializers.ModelSerializer):
+    author_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TicketNote
+        fields = ["id", "author_id", "author_label", "text", "created_at"]
+        read_only_fields = fields
+
+
+class NoteInput(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+
+
+class BulkInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=BULK_ACTIONS)
+    ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=10_000)
+    filter = TicketFilterInput(required=False)
+    params = ActionInput(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("ids" in attrs) == ("filter" in attrs):
+            raise serializers.ValidationError({"ids": ["Give either ids or filter."]})
+        return attrs
+
+
+class BulkJobOutput(serializers.ModelSerializer):
+    total = serializers.IntegerField(source="total_count", read_only=True)
+    done = serializers.IntegerField(source="done_count", read_only=True)
+    failed = serializers.IntegerField(source="failed_count", read_only=True)
+
+    class Meta:
+        model = BulkJob
+        fields = ["id", "action", "status", "total", "done", "failed", "errors", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class BlockInput(serializers.Serializer):
+    channel_id = serializers.UUIDField(
+        required=False, help_text="The channel to block through; default: the channel of their latest ticket."
+    )
+
+
+class SuggestInput(serializers.Serializer):
+    text = serializers.CharField(max_length=100_000)
+    private = serializers.BooleanField(required=False, default=False)
+
+
+class SuggestionApproveInput(serializers.Serializer):
+    text = serializers.CharField(required=False, max_length=100_000, help_text="Replaces the suggested text.")
+
+
+class SuggestionRejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SuggestionOutput(serializers.ModelSerializer):
+    ticket_id = serializers.UUIDField(read_only=True)
+    action_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReplySuggestion
+        fields = [
+            "id",
+            "ticket_id",
+            "text",
+            "is_private",
+            "status",
+            "author_label",
+            "decided_by_label",
+            "decided_at",
+            "rejection_reason",
+            "sent_text",
+            "action_id",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,102 @@
+"""Demo data of the inbox (called by `manage.py seed_demo`) and sandbox bursts (`manage.py inbox_burst`, the
+cursor admin's action): people write to sandbox channels, ingestion turns it into tickets."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from django.utils import timezone
+
+from core import tenancy
+from inbox.models import Ticket, TicketStatus
+from inbox.services import actions, polling
+from social.networks.sandbox import inject_inbound
+from tenants.models import Tenant, User
+from tenants.roles import staff_principal
+
+BURST_KINDS = ("comment", "comment", "reply", "message", "mention")
+DEMO_TEXTS = (
+    "Where is my order #{n}? It has been a week.",
+    "Love the new collection!",
+    "Do you ship to Canada?",
+    "Your support never answers, very disappointed.",
+    "Can I change my delivery address?",
+)
+PEOPLE = ("Ada Fan", "Bo Buyer", "Cy Critic", "Di Devotee", "Ed Enquirer")
+
+
+def burst(channel, *, count: int, text: str = "") -> list[str]:
+    """Make `count` people write to a sandbox `channel` (comments, replies to them, DMs, mentions, in turn).
+    `text` sets the message of every item. Returns the sandbox item ids; the next poll ingests them."""
+    if channel.network != "sandbox":
+        raise ValueError("Bursts exist only on sandbox channels.")
+    ids: list[str] = []
+    last_comment = ""
+    stamp = timezone.now().strftime("%H%M%S")
+    for n, kind in zip(range(count), itertools.cycle(BURST_KINDS), strict=False):
+        person = PEOPLE[n % len(PEOPLE)]
+        message = text or DEMO_TEXTS[n % len(DEMO_TEXTS)].format(n=n + 1)
+        author = f"sbx-person-{n % len(PEOPLE)}"
+        if kind == "reply" and last_comment:
+            ids.append(
+                inject_inbound(
+                    channel.external_id,
+                    kind="comment",
+                    text=message,
+                    author_id=author,
+                    author_name=person,
+                    parent_remote_id=last_comment,
+                )
+            )
+            continue
+        inbound_kind = "comment" if kind == "reply" else kind
+        parent = f"{channel.external_id}-post-{stamp}" if inbound_kind == "comment" else ""
+        remote_id = inject_inbound(
+            channel.external_id,
+            kind=inbound_kind,
+            text=message,
+            author_id=author,
+            author_name=person,
+            parent_remote_id=parent,
+        )
+        if inbound_kind == "comment":
+            last_comment = remote_id
+        ids.append(remote_id)
+    return ids
+
+
+def poll_now(channel) -> int:
+    """Poll every kind of `channel` at once (current tenant). Returns tickets created."""
+    return sum(polling.poll(cursor.pk) for cursor in polling.ensure_cursors(channel))
+
+
+def seed_demo(*, tenant: Tenant, owner: User) -> int:
+    """Idempotent: the demo tenant's sandbox channels get one burst the first time, ingested at once, and tickets in
+    every state (open, unread, priority, snoozed, archived, assigned, replied). Returns tickets created."""
+    from social.selectors import inbox_channels
+
+    principal = staff_principal(tenant, owner)
+    created = 0
+    with tenancy.tenant_context(tenant):
+        channels = list(inbox_channels().filter(network="sandbox"))
+        if not channels or Ticket.objects.filter(channel__in=channels).exists():
+            return 0
+        for channel in channels:
+            burst(channel, count=15)
+            created += poll_now(channel)
+        tickets = list(Ticket.objects.filter(is_own=False, status=TicketStatus.OPEN).order_by("created_at")[:12])
+        plan = [
+            ("archive", {}),
+            ("priority", {}),
+            ("sentiment", {"value": "NEGATIVE"}),
+            ("snooze", {"until": timezone.now() + timedelta(days=1)}),
+            ("assign", {"user": owner}),
+            ("markRead", {}),
+            ("reply", {"text": "Thanks for writing, we are on it!"}),
+        ]
+        for ticket, (name, params) in zip(tickets, plan, strict=False):
+            performed = actions.perform_action(ticket, name, actor=principal, params=params)
+            if name == "reply":
+                actions.execute_action(performed.pk)  # the demo has no worker running yet
+    return created

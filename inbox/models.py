@@ -1,0 +1,271 @@
+"""The unified inbox: tickets (one item from a network that may need an answer), the people who wrote them, what
+agents did to them, and where polling stands per channel.
+
+Issue 11 (categories, rules, templates, folders, alerts, business hours, reports) slots in beside these: a
+`Category` M2M on `Ticket`, rules writing `TicketEvent`s with `kind="rule"`, SLA reports reading
+`first_response_at`/`resolved_at`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.models import TenantScopedModel
+
+
+class TicketType(models.TextChoices):
+    POST = "post"
+    COMMENT = "comment"
+    REPLY = "reply"
+    MESSAGE = "message"
+    MENTION = "mention"
+    REVIEW = "review"
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open"
+    SNOOZED = "snoozed"
+    ARCHIVED = "archived"
+    DELETED = "deleted"
+
+
+class ArchiveReason(models.TextChoices):
+    MANUAL = "manual"
+    AUTO = "auto"  # our own items, archived on arrival
+    MASS = "mass"  # bulk actions
+    RULE = "rule"
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "POSITIVE"
+    NEUTRAL = "NEUTRAL"
+    NEGATIVE = "NEGATIVE"
+
+
+class Interactor(TenantScopedModel):
+    """A person on a network, per tenant (upserted by ingestion on `(network, network_user_id)`)."""
+
+    network = models.CharField(max_length=20)
+    network_user_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    handle = models.CharField(max_length=255, blank=True)
+    avatar_url = models.URLField(max_length=2000, blank=True)
+    profile_url = models.URLField(max_length=2000, blank=True)
+    follower_count = models.PositiveIntegerField(null=True, blank=True)
+    is_blocked = models.BooleanField(default=False)
+    erased_at = models.DateTimeField(null=True, blank=True)  # GDPR: personal data removed, tickets kept
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "network", "network_user_id"], name="uniq_inbox_interactor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.handle or self.network_user_id} ({self.network})"
+
+
+class Ticket(TenantScopedModel):
+    channel = models.ForeignKey("social.Channel", on_delete=models.CASCADE, related_name="+")
+    network = models.CharField(max_length=20)  # the channel's, copied so the list filters without a join
+    type = models.CharField(max_length=20, choices=TicketType.choices)
+    network_item_id = models.CharField(max_length=255)  # the dedupe key, unique per channel
+    # Thread: what the network says the item answers (a post, a comment, a conversation), and the ticket once
+    # both are here. A reply arriving before its parent keeps `parent_network_item_id` and is linked later.
+    parent_network_item_id = models.CharField(max_length=255, blank=True)
+    root_network_item_id = models.CharField(max_length=255, blank=True, db_index=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    interactor = models.ForeignKey(Interactor, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    text = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    rating = models.JSONField(null=True, blank=True)  # {value, scale} for reviews
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.OPEN)
+    archive_reason = models.CharField(max_length=20, choices=ArchiveReason.choices, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
+    is_priority = models.BooleanField(default=False)
+    is_unread = models.BooleanField(default=True)
+    is_hidden = models.BooleanField(default=False)
+    is_liked = models.BooleanField(default=False)
+    is_own = models.BooleanField(default=False)  # written by us (our reply, our post)
+    is_deleted_in_network = models.BooleanField(default=False)
+    is_edited = models.BooleanField(default=False)
+    edit_history = models.JSONField(default=list, blank=True)  # [{text, replacedAt}], oldest first
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey("tenants.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    followup_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    network_created_at = models.DateTimeField(null=True, blank=True)
+    network_updated_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "network_item_id"], name="uniq_ticket_channel_item"),
+            models.CheckConstraint(
+                condition=~Q(status="snoozed") | Q(snoozed_until__isnull=False), name="ticket_snooze_has_until"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="inbox_ticket_tenant_new"),
+            models.Index(fields=["tenant", "status", "-created_at"], name="inbox_ticket_status_new"),
+            models.Index(fields=["tenant", "channel", "status"], name="inbox_ticket_channel_status"),
+            models.Index(fields=["tenant", "assignee", "status"], name="inbox_ticket_assignee_status"),
+            models.Index(fields=["channel", "parent_network_item_id"], name="inbox_ticket_parent_item"),
+            models.Index(fields=["status", "snoozed_until"], name="inbox_ticket_snoozed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.network_item_id}"
+
+
+class TicketNote(TenantScopedModel):
+    """An internal note on a ticket (never sent to the network)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    author_label = models.CharField(max_length=255, blank=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class ActionStatus(models.TextChoices):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class TicketAction(TenantScopedModel):
+    """One action taken on a ticket, with its result. Network actions run in a task: the row is committed as
+    `pending` first, `sent_at` is set by a conditional UPDATE before the network call (so a second run of the task
+    finds it taken), and a call whose outcome is unknown keeps `outcome_unknown` until the next poll shows our item
+    or a person decides (never retried blindly)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=30)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=ActionStatus.choices, default=ActionStatus.PENDING)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    outcome_unknown = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)  # e.g. {"networkItemId": ...} of our reply
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=255, blank=True)
+    bulk_job = models.ForeignKey("BulkJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="actions")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "status", "sent_at"], name="inbox_action_status_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.ticket_id}: {self.status}"
+
+
+class TicketEvent(TenantScopedModel):
+    """The ticket's history: every action, rule application and network change (edit, deletion), in order."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)  # action name, "edited", "deletedInNetwork", later "rule"
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class PollKind(models.TextChoices):
+    COMMENT = "comment"
+    MESSAGE = "message"
+    MENTION = "mention"
+
+
+class IngestionCursor(TenantScopedModel):
+    """Where polling stands for one channel and kind. The beat sweep claims due rows with a conditional UPDATE of
+    `next_poll_at`; each row's slot is offset by a hash of its id, so many channels spread over the interval."""
+
+    channel = models.ForeignKey("social.Channel", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=PollKind.choices)
+    position = models.TextField(blank=True)  # the adapter's page cursor to resume a backlog from; "" = newest
+    next_poll_at = models.DateTimeField(db_index=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_item_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    is_supported = models.BooleanField(default=True)  # False once the adapter said NOT_SUPPORTED for this kind
+
+    class Meta:
+        ordering = ["next_poll_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["channel", "kind"], name="uniq_ingestion_cursor")]
+
+
+class SuggestionStatus(models.TextChoices):
+    SUGGESTED = "suggested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ReplySuggestion(TenantScopedModel):
+    """A reply an agent proposes; an approver sends it (as written or edited) or rejects it with a reason."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="suggestions")
+    text = models.TextField()
+    is_private = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.SUGGESTED)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=255, blank=True)
+    decided_by_label = models.CharField(max_length=255, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    sent_text = models.TextField(blank=True)  # what the approver sent (differs when edited before approval)
+    action = models.ForeignKey(TicketAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class BulkJobStatus(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class BulkJob(TenantScopedModel):
+    """A bulk action over many tickets, run in the background; polled for progress."""
+
+    action = models.CharField(max_length=30)
+    params = models.JSONField(default=dict, blank=True)
+    ticket_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=BulkJobStatus.choices, default=BulkJobStatus.PENDING)
+    total_count = models.PositiveIntegerField(default=0)
+    done_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{ticketId, code, message}], capped
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=255, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

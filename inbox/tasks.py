@@ -1,0 +1,73 @@
+"""Inbox tasks (queue `sync` for network work, `default` for bulk jobs). Thin: the services decide what happens,
+and every task is safe to run twice (claims are conditional UPDATEs, ingestion dedupes on the unique key)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core import tenancy
+from core.auth import Principal
+from inbox.services import actions, polling, tickets
+
+
+@shared_task(name="inbox.tasks.sweep_ingestion", queue="sync", soft_time_limit=50, time_limit=60)
+def sweep_ingestion() -> dict:
+    """Beat: create cursors for new channels, claim the due ones, enqueue one poll per claim."""
+    created = polling.ensure_cursors_everywhere()
+    claims = polling.claim_due_cursors()
+    for claim in claims:
+        poll_cursor.delay(cursor_id=claim.cursor_id, tenant_id=claim.tenant_id)
+    return {"cursorsCreated": created, "claimed": len(claims)}
+
+
+@shared_task(name="inbox.tasks.poll_cursor", queue="sync", soft_time_limit=100, time_limit=120)
+def poll_cursor(*, cursor_id: str, tenant_id: str) -> int:
+    """Poll one channel and kind (runs in the tenant's context, see core.celery_tasks.TenantTask)."""
+    return polling.poll(cursor_id)
+
+
+@shared_task(name="inbox.tasks.run_ticket_action", queue="sync", soft_time_limit=75, time_limit=90)
+def run_ticket_action(*, action_id: str, tenant_id: str) -> str:
+    """Send one pending network action, exactly once."""
+    return str(actions.execute_action(action_id))
+
+
+@shared_task(name="inbox.tasks.sweep_actions", queue="sync", soft_time_limit=50, time_limit=60)
+def sweep_actions() -> dict:
+    """Beat: per tenant with pending actions, re-enqueue lost ones and fail the unconfirmed (see the service)."""
+    from inbox.models import ActionStatus, TicketAction
+    from tenants.models import Tenant
+
+    with tenancy.platform_access():
+        tenant_ids = set(
+            TicketAction.all_tenants.filter(status=ActionStatus.PENDING).values_list("tenant_id", flat=True)
+        )
+        tenants = list(Tenant.objects.filter(pk__in=tenant_ids))
+    totals = {"requeued": 0, "unknownFailed": 0}
+    for tenant in tenants:
+        with tenancy.tenant_context(tenant):
+            for key, value in actions.sweep_stale_actions().items():
+                totals[key] += value
+    return totals
+
+
+@shared_task(name="inbox.tasks.wake_snoozed", queue="sync", soft_time_limit=50, time_limit=60)
+def wake_snoozed() -> int:
+    """Beat: snoozed tickets whose time has come are open again."""
+    return tickets.wake_snoozed()
+
+
+@shared_task(name="inbox.tasks.run_bulk_job", queue="default", soft_time_limit=540, time_limit=600)
+def run_bulk_job(*, job_id: str, tenant_id: str) -> str:
+    """Apply a bulk job; a rerun continues where the last run stopped."""
+    from inbox.models import BulkJob
+
+    job = BulkJob.objects.select_related("actor_user").get(pk=job_id)
+    actor = Principal(
+        tenant=tenancy.require_current_tenant(),
+        permissions=frozenset(),
+        kind="user" if job.actor_user_id else "system",
+        user=job.actor_user,
+        caller_name=job.actor_label,
+    )
+    return tickets.run_bulk_job(job_id, actor=actor).status

@@ -1,0 +1,119 @@
+"""Bulk actions as pollable jobs; interactors: detail, their tickets, block/unblock on the network, GDPR erasure."""
+
+from __future__ import annotations
+
+import pytest
+from social.tests.channel_helpers import make_channel
+
+from core import tenancy
+from core.models import AuditLogEntry
+from inbox.models import Interactor, Ticket, TicketAction
+from inbox.tests.factories import make_interactor, make_ticket
+from social.models import Channel
+
+URL = "/api/v1/inbox/"
+
+
+@pytest.fixture
+def channel(tenant):
+    return make_channel(tenant, external_id="sbx-page")
+
+
+def statuses(tenant) -> dict[str, str]:
+    with tenancy.tenant_context(tenant):
+        return {str(t.pk): t.status for t in Ticket.objects.all()}
+
+
+def test_bulk_archive_on_a_filter_is_a_job_with_progress(
+    owner_client, tenant, channel, django_capture_on_commit_callbacks
+):
+    negative = [make_ticket(tenant, channel=channel, sentiment="NEGATIVE") for _ in range(3)]
+    keep = make_ticket(tenant, channel=channel, sentiment="POSITIVE")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            URL + "tickets/bulk", {"action": "archive", "filter": {"sentiment": ["NEGATIVE"]}}, format="json"
+        )
+    assert response.status_code == 202 and response.json()["total"] == 3
+    job = owner_client.get(f"{URL}jobs/{response.json()['id']}").json()
+    assert (job["status"], job["done"], job["failed"]) == ("done", 3, 0)
+    result = statuses(tenant)
+    assert {result[str(t.pk)] for t in negative} == {"archived"} and result[str(keep.pk)] == "open"
+    with tenancy.tenant_context(tenant):
+        assert set(Ticket.objects.filter(status="archived").values_list("archive_reason", flat=True)) == {"mass"}
+        assert TicketAction.objects.filter(bulk_job_id=job["id"]).count() == 3
+
+
+def test_bulk_assign_by_ids_and_bad_input(owner_client, owner, tenant, channel, django_capture_on_commit_callbacks):
+    tickets = [make_ticket(tenant, channel=channel) for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            URL + "tickets/bulk",
+            {"action": "assign", "ids": [str(t.pk) for t in tickets], "params": {"userId": str(owner.user_id)}},
+            format="json",
+        )
+    assert response.status_code == 202
+    with tenancy.tenant_context(tenant):
+        assert set(Ticket.objects.values_list("assignee_id", flat=True)) == {owner.user_id}
+    for body in (
+        {"action": "reply", "ids": [str(tickets[0].pk)]},
+        {"action": "archive"},
+        {"action": "archive", "ids": [str(tickets[0].pk)], "filter": {}},
+        {"action": "assign", "ids": [str(tickets[0].pk)], "params": {}},
+    ):
+        assert owner_client.post(URL + "tickets/bulk", body, format="json").status_code == 400, body
+
+
+def test_interactor_detail_and_tickets(owner_client, tenant, channel):
+    fan = make_interactor(tenant, name="Ann")
+    mine = [make_ticket(tenant, channel=channel, interactor=fan) for _ in range(2)]
+    make_ticket(tenant, channel=channel)
+    assert owner_client.get(f"{URL}interactors/{fan.pk}").json()["name"] == "Ann"
+    listed = owner_client.get(f"{URL}interactors/{fan.pk}/tickets").json()["results"]
+    assert {row["id"] for row in listed} == {str(t.pk) for t in mine}
+
+
+def test_block_and_unblock_through_the_channel(owner_client, tenant, channel):
+    fan = make_interactor(tenant)
+    make_ticket(tenant, channel=channel, interactor=fan)
+    blocked = owner_client.post(f"{URL}interactors/{fan.pk}/block", {}, format="json")
+    assert blocked.status_code == 200 and blocked.json()["isBlocked"] is True
+    assert owner_client.post(f"{URL}interactors/{fan.pk}/unblock", {}, format="json").json()["isBlocked"] is False
+    with tenancy.tenant_context(tenant):
+        actions = list(AuditLogEntry.objects.filter(object_id=str(fan.pk)).values_list("action", flat=True))
+    assert sorted(actions) == ["inbox.interactor.blocked", "inbox.interactor.unblocked"]
+
+
+def test_block_where_the_network_cannot_is_409_and_nothing_changes(owner_client, tenant):
+    youtube = make_channel(tenant, network="youtube")
+    fan = make_interactor(tenant, network="youtube")
+    make_ticket(tenant, channel=youtube, interactor=fan)
+    response = owner_client.post(f"{URL}interactors/{fan.pk}/block", {}, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "NOT_SUPPORTED"
+    with tenancy.tenant_context(tenant):
+        assert Interactor.objects.get(pk=fan.pk).is_blocked is False
+
+
+def test_block_failure_on_the_network_changes_nothing(owner_client, tenant, channel):
+    fan = make_interactor(tenant)
+    make_ticket(tenant, channel=channel, interactor=fan)
+    with tenancy.tenant_context(tenant):
+        Channel.objects.filter(pk=channel.pk).update(
+            config={"sandbox": {"failWith": "NETWORK_DOWN", "operations": ["*"]}}
+        )
+    assert owner_client.post(f"{URL}interactors/{fan.pk}/block", {}, format="json").status_code == 409
+    with tenancy.tenant_context(tenant):
+        assert Interactor.objects.get(pk=fan.pk).is_blocked is False
+
+
+def test_erase_blanks_the_person_and_their_texts_but_keeps_the_tickets(owner_client, tenant, channel):
+    fan = make_interactor(tenant, name="Ann Example", handle="ann")
+    ticket = make_ticket(tenant, channel=channel, interactor=fan, text="my phone is 555", edit_history=[{"text": "x"}])
+    other = make_ticket(tenant, channel=channel, text="unrelated")
+    response = owner_client.delete(f"{URL}interactors/{fan.pk}")
+    assert response.status_code == 200 and response.json()["erasedAt"] is not None
+    assert response.json()["name"] == "Erased user" and response.json()["handle"] == ""
+    with tenancy.tenant_context(tenant):
+        erased = Ticket.objects.get(pk=ticket.pk)
+        assert (erased.text, erased.edit_history) == ("", [])
+        assert Ticket.objects.get(pk=other.pk).text == "unrelated"
+        assert AuditLogEntry.objects.filter(action="inbox.interactor.erased").count() == 1
