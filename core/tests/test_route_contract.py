@@ -9,10 +9,14 @@ For every route of a tenant view and every HTTP method it answers:
 A new route or action is covered without anyone listing it. The objects come from the apps' demo data
 (`<app>/demo.py`, the `seed_demo` convention) plus the few builders below; a route whose object or path value
 cannot be found fails `test_every_tenant_route_is_covered` with what to add.
+
+Each app declares what its routes need in its own `<app>/tests/route_contract.py` (any of `OBJECT_BUILDERS`,
+`PATH_VALUES`, `GRANTED_TO_EVERY_ROLE`, `EXEMPT`, `LOWEST_CLIENTS`, with the shapes below); they are merged here.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import re
 import uuid
@@ -22,6 +26,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -187,8 +193,6 @@ class World:
 
 
 def _model(label: str) -> type[Model]:
-    from django.apps import apps
-
     return apps.get_model(label)
 
 
@@ -252,6 +256,8 @@ def send(client: APIClient, route: Route, url: str):
 
 
 def lowest_client(route: Route, world: World) -> APIClient:
+    if route.view.__name__ in LOWEST_CLIENTS:
+        return LOWEST_CLIENTS[route.view.__name__](world)
     if BearerTokenAuthentication in route.view.authentication_classes:
         return world.viewer_client
     return world.read_key_client
@@ -274,6 +280,36 @@ GRANTED_TO_EVERY_ROLE = {
     ("TokenExchangeView", "post"): "any key exchanges for members it covers; the service checks provisioning "
     "(tenants.user.provision) and privileged roles (tenants.user.manage)",
 }
+
+
+# The credential that stands for "the lowest role" on a view that accepts neither members' tokens nor tenant keys
+# (e.g. community member tokens): view name -> a builder of that client in a world.
+LOWEST_CLIENTS: dict[str, Callable[[World], APIClient]] = {}
+
+
+def _merge_app_declarations() -> None:
+    """Fold every app's `<app>/tests/route_contract.py` declarations into the tables above."""
+    tables = {
+        "OBJECT_BUILDERS": OBJECT_BUILDERS,
+        "PATH_VALUES": PATH_VALUES,
+        "GRANTED_TO_EVERY_ROLE": GRANTED_TO_EVERY_ROLE,
+        "EXEMPT": EXEMPT,
+        "LOWEST_CLIENTS": LOWEST_CLIENTS,
+    }
+    for app_config in apps.get_app_configs():
+        if not app_config.path.startswith(str(settings.BASE_DIR)):
+            continue
+        try:
+            module = importlib.import_module(f"{app_config.name}.tests.route_contract")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (f"{app_config.name}.tests", f"{app_config.name}.tests.route_contract"):
+                raise
+            continue
+        for name, table in tables.items():
+            table.update(getattr(module, name, {}))
+
+
+_merge_app_declarations()
 
 
 # --- the tests -------------------------------------------------------------------------------------------------------
