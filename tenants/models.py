@@ -270,6 +270,10 @@ class AuthSession(TenantScopedModel):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     impersonator = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Hard end (impersonation sessions).")
+    # Set for sessions minted by token exchange: the session never acts beyond the key's scopes, and dies with it.
+    api_key = models.ForeignKey(
+        "tenants.ApiKey", null=True, blank=True, on_delete=models.CASCADE, related_name="exchanged_sessions"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -103,6 +103,11 @@ def permissions_for_role(role: str, custom: dict | None = None) -> frozenset[str
     return frozenset(granted)
 
 
+def role_within(role: str, cap: str) -> bool:
+    """Whether `role` grants nothing that `cap` does not (roles are sets, not a ladder: AGENT is not within EDITOR)."""
+    return ROLE_PERMISSIONS[role] <= ROLE_PERMISSIONS[cap]
+
+
 def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
     granted: set[str] = set()
     for scope in scopes:

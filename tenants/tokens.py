@@ -93,8 +93,13 @@ def _pair(session: AuthSession, refresh_token: str) -> TokenPair:
 
 
 @transaction.atomic
-def start_session(membership: Membership, *, user_agent: str = "", impersonator=None, expires_at=None) -> TokenPair:
-    """Open a session for a membership and return its first token pair."""
+def start_session(
+    membership: Membership, *, user_agent: str = "", impersonator=None, expires_at=None, api_key=None
+) -> TokenPair:
+    """Open a session for a membership and return its first token pair.
+
+    `api_key`: the key that minted it (token exchange); the session's permissions are capped at the key's scopes.
+    """
     info = get_request_info()
     with tenancy.platform_access():
         session = AuthSession.all_tenants.create(
@@ -105,6 +110,7 @@ def start_session(membership: Membership, *, user_agent: str = "", impersonator=
             ip_address=info.ip_address if info else None,
             impersonator=impersonator,
             expires_at=expires_at,
+            api_key=api_key,
         )
         return _pair(session, _new_refresh_token(session))
 
@@ -114,7 +120,7 @@ def rotate_refresh_token(raw: str) -> TokenPair:
     with tenancy.platform_access(), transaction.atomic():
         token = (
             RefreshToken.all_tenants.select_for_update()
-            .select_related("session__membership__tenant", "session__user")
+            .select_related("session__membership__tenant", "session__user", "session__api_key")
             .filter(token_hash=hash_secret(raw or ""))
             .first()
         )
@@ -134,6 +140,8 @@ def rotate_refresh_token(raw: str) -> TokenPair:
         membership = session.membership
         if not membership.is_active or not session.user.is_active or not membership.tenant.is_usable:
             raise Unauthorized("This account can no longer sign in to this tenant.")
+        if session.api_key is not None and not session.api_key.is_usable:
+            raise Unauthorized("The API key that issued this session was revoked.", code="API_KEY_REVOKED")
         now = timezone.now()
         RefreshToken.all_tenants.filter(pk=token.pk).update(used_at=now)
         AuthSession.all_tenants.filter(pk=session.pk).update(last_used_at=now)

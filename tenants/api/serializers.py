@@ -236,6 +236,16 @@ class TenantSettingsInput(serializers.Serializer):
         help_text="Role of users provisioned by token exchange (not OWNER).",
     )
 
+    provision_max_role = serializers.ChoiceField(
+        choices=[role for role in Role.choices if role[0] != Role.OWNER],
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The broadest role token exchange may provision (default EDITOR): a requested role granting anything "
+            "this role does not is refused with 403 `EXCHANGE_ROLE_FORBIDDEN`."
+        ),
+    )
+
     def validate_default_role(self, value):
         if value == Role.OWNER:
             raise serializers.ValidationError("Provisioned users cannot be owners.")
