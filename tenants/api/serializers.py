@@ -297,7 +297,11 @@ class TenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.ChoiceField(
+        choices=TenantPlan.choices,
+        required=False,
+        help_text="Read-only: only the current value is accepted (403 `PLAN_READ_ONLY`); staff or billing change it.",
+    )
     settings = TenantSettingsInput(required=False)
     external_ids = ExternalIdsField(required=False)
 
@@ -352,7 +356,7 @@ class SubTenantCreateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Only the parent's plan is accepted (403 `PLAN_READ_ONLY`).")
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         default=TenantStatus.ACTIVE,
@@ -372,7 +376,7 @@ class SubTenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Read-only: only the current value is accepted (403 `PLAN_READ_ONLY`).")
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         required=False,
