@@ -356,7 +356,9 @@ class SubTenantCreateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Only the parent's plan is accepted (403 `PLAN_READ_ONLY`).")
+    plan = serializers.ChoiceField(
+        choices=TenantPlan.choices, required=False, help_text="Only the parent's plan (403 `PLAN_READ_ONLY`)."
+    )
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         default=TenantStatus.ACTIVE,
@@ -376,7 +378,9 @@ class SubTenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Read-only: only the current value is accepted (403 `PLAN_READ_ONLY`).")
+    plan = serializers.ChoiceField(
+        choices=TenantPlan.choices, required=False, help_text="Read-only (403 `PLAN_READ_ONLY`)."
+    )
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         required=False,

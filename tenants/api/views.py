@@ -114,8 +114,8 @@ class TenantView(TenantAPIView):
         request=s.TenantUpdateInput,
         responses={200: s.TenantOutput, **error_responses(409)},
         description="Partial update. `settings` merges key by key (null removes a key); `externalIds` replaces "
-        "the list; `plan` is read-only (403 `PLAN_READ_ONLY` for another value: staff or billing change it). 409 `SLUG_TAKEN` / `EXTERNAL_ID_TAKEN`."
-        + UNKNOWN_FIELDS_NOTE,
+        "the list; `plan` is read-only (403 `PLAN_READ_ONLY` for another value: staff or billing change it). "
+        "409 `SLUG_TAKEN` / `EXTERNAL_ID_TAKEN`." + UNKNOWN_FIELDS_NOTE,
     )
     def patch(self, request):
         data = s.TenantUpdateInput(data=request.data)
