@@ -7,6 +7,7 @@ from rest_framework import mixins, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.inputs import validated
 from core.api.schema import ErrorSerializer
 from core.api.viewsets import TenantAPIMixin, TenantViewSet
 from core.errors import NotFound
@@ -53,9 +54,8 @@ class ShortLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         },
     )
     def create(self, request):
-        data = s.ShortLinkCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        link = shortlink_services.create_short_link(**data.validated_data, created_by=self.principal.user)
+        data = validated(s.ShortLinkCreateInput, request)
+        link = shortlink_services.create_short_link(**data, created_by=self.principal.user)
         return Response(s.ShortLinkOutput(link).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Prefetch, ProtectedError, QuerySet, Sum
 
 from core import audit, tenancy
 from core.errors import Conflict, DomainError, LimitReached, ValidationFailed
@@ -65,10 +65,10 @@ class UrlImportFailed(ValidationFailed):
 
 
 class MediaInUse(Conflict):
-    """409: a scheduled or publishing post uses this media; details carry the blocking `postIds`."""
+    """409: a post (draft, approved, scheduled, published...) uses this media; details carry the `postIds`."""
 
     code = "MEDIA_IN_USE"
-    message = "This media is used by a scheduled or publishing post."
+    message = "This media is used by posts; remove it from them first."
 
 
 # --- usage checkers --------------------------------------------------------------------------------------------------
@@ -77,7 +77,7 @@ _usage_checkers: list[MediaUsageChecker] = []
 
 
 def register_media_usage_checker(checker: MediaUsageChecker) -> MediaUsageChecker:
-    """Register `checker(media) -> ids of posts that block deleting it` (scheduled/publishing). Idempotent.
+    """Register `checker(media) -> ids of posts that block deleting it` (every post using it). Idempotent.
 
     Called inside the delete transaction with the current tenant set. Usable as a decorator.
     """
@@ -327,5 +327,11 @@ def delete_media(media: Media) -> None:
             raise MediaInUse(details={"postIds": blocking})
         files = [locked.file.name, locked.thumbnail.name]
         audit.record("media.deleted", locked, changes={"name": locked.name, "sha256": locked.sha256})
-        locked.delete()
+        try:
+            with transaction.atomic():
+                locked.delete()
+        except ProtectedError as exc:  # a reference no checker knows of: still a 409, never a 500
+            raise MediaInUse(
+                details={"postIds": sorted({str(getattr(o, "post_id", o.pk)) for o in exc.protected_objects})}
+            ) from exc
         transaction.on_commit(lambda: _delete_files(files))
