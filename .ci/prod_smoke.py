@@ -4,6 +4,7 @@ Registers a tenant, creates a sandbox channel through the API, schedules a post 
 the worker published it. Uses only the runtime requirements (httpx), like the production image.
 """
 
+import json
 import sys
 import time
 import uuid
@@ -48,6 +49,13 @@ def main() -> None:
     if registered.status_code != 201:
         fail("register", registered)
     client.headers["Authorization"] = f"Bearer {registered.json()['accessToken']}"
+
+    # gunicorn de-chunks request bodies: a chunked PATCH must really apply (it used to answer 200 and change nothing).
+    renamed = f"Smoke chunked {suffix}"
+    body = iter([json.dumps({"name": renamed}).encode()])
+    chunked = client.patch("/tenant", content=body, headers={"Content-Type": "application/json"})
+    if chunked.status_code != 200 or client.get("/tenant").json()["name"] != renamed:
+        fail("chunked PATCH /tenant was not applied", chunked)
 
     # A channel publishes only with a token: connect the sandbox network through its OAuth flow, as a user would.
     started = client.post("/channels/connect", json={"network": "sandbox", "redirectUri": REDIRECT})
