@@ -75,10 +75,11 @@ class PostPublishingViewSet(TenantViewSet):
         operation_id="cp_posts_attempts",
         request=None,
         responses={200: PublishAttemptOutput(many=True), **error_responses(404)},
-        description="Every publish attempt of the post, oldest first: outcome (`pending`, `published`, `failed`, "
-        "`unknown`, `reconciled`), network status code and request id, latency.",
+        description="The post's publish attempts, oldest first, paginated (a post retried for days has many): "
+        "outcome (`pending`, `published`, `failed`, `unknown`, `reconciled`), network status code and request id, "
+        "latency.",
     )
     def attempts(self, request, pk=None):
         post = self.get_object()
-        attempts = PublishAttempt.objects.filter(post=post).order_by("number", "id")
-        return Response(PublishAttemptOutput(attempts, many=True).data)
+        attempts = self.paginate_queryset(PublishAttempt.objects.filter(post=post).order_by("number", "id"))
+        return self.get_paginated_response(PublishAttemptOutput(attempts, many=True).data)

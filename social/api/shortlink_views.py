@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.inputs import validated
-from core.api.schema import ErrorSerializer
+from core.api.schema import ErrorSerializer, error_responses
 from core.api.viewsets import TenantAPIMixin, TenantViewSet
 from core.errors import NotFound
 from social.api import shortlink_serializers as s
@@ -76,7 +76,7 @@ class BitlyAccountView(TenantAPIMixin, APIView):
         super().initial(request, *args, **kwargs)
         shortlink_services.require_link_shortener()
 
-    @extend_schema(responses={200: s.BitlyAccountOutput})
+    @extend_schema(responses={200: s.BitlyAccountOutput, **error_responses(404)})
     def get(self, request):
         account = BitlyAccount.objects.first()
         if account is None:
