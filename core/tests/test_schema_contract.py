@@ -54,6 +54,7 @@ def test_attempts_are_paginated_and_duplicate_answers_an_array(schema):
 def test_nullable_fields_are_documented_nullable(schema):
     components = schema["components"]["schemas"]
     assert components["FeedItemOutput"]["properties"]["actorEmail"].get("nullable") is True
+    assert components["AuditLogEntryOutput"]["properties"]["actorUserId"].get("nullable") is True
     for name, field in [("ChannelOutput", "networkUrl"), ("PostOutput", "networkUrl"), ("MediaOutput", "sourceUrl")]:
         assert components[name]["properties"][field].get("nullable") is True, (name, field)
 
