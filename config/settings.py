@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served by us: the docs work without a CDN
     "core",
     "tenants",
     "social",
@@ -250,6 +251,9 @@ SPECTACULAR_SETTINGS = {
         "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
 }
 
