@@ -10,7 +10,7 @@ ROOT=$(pwd)
 HASH=$(sha256sum requirements.txt | cut -c1-16)
 VENV="$ROOT/var/ci-prod-venv-$HASH"
 if [ ! -x "$VENV/.installed" ]; then
-  rm -rf "$VENV"
+  rm -rf "$ROOT"/var/ci-prod-venv-*  # older requirements: stale venvs
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
   "$VENV/bin/python" -c "import django, celery, gunicorn" # fail here, not later, if the install failed

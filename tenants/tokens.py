@@ -19,7 +19,7 @@ from django.utils import timezone
 from core import tenancy
 from core.errors import Unauthorized
 from core.request_context import get_request_info
-from tenants.models import AuthSession, Membership, RefreshToken, hash_secret
+from tenants.models import ApiKey, AuthSession, Membership, RefreshToken, hash_secret
 
 ALGORITHM = "HS256"
 ISSUER = "hubbub"
@@ -120,7 +120,7 @@ def rotate_refresh_token(raw: str) -> TokenPair:
     with tenancy.platform_access(), transaction.atomic():
         token = (
             RefreshToken.all_tenants.select_for_update()
-            .select_related("session__membership__tenant", "session__user", "session__api_key")
+            .select_related("session__membership__tenant", "session__user")
             .filter(token_hash=hash_secret(raw or ""))
             .first()
         )
@@ -140,8 +140,11 @@ def rotate_refresh_token(raw: str) -> TokenPair:
         membership = session.membership
         if not membership.is_active or not session.user.is_active or not membership.tenant.is_usable:
             raise Unauthorized("This account can no longer sign in to this tenant.")
-        if session.api_key is not None and not session.api_key.is_usable:
-            raise Unauthorized("The API key that issued this session was revoked.", code="API_KEY_REVOKED")
+        if session.api_key_id is not None:
+            # Not joined above: PostgreSQL cannot lock the nullable side of the outer join that would need.
+            api_key = ApiKey.all_tenants.filter(pk=session.api_key_id).first()
+            if api_key is None or not api_key.is_usable:
+                raise Unauthorized("The API key that issued this session was revoked.", code="API_KEY_REVOKED")
         now = timezone.now()
         RefreshToken.all_tenants.filter(pk=token.pk).update(used_at=now)
         AuthSession.all_tenants.filter(pk=session.pk).update(last_used_at=now)
