@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served by us: the docs work without a CDN
     "core",
     "tenants",
     "social",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.RequestEdgeMiddleware",
     "core.middleware.TenantContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -209,9 +211,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsTenantMember"],
     "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
-        "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
-        "djangorestframework_camel_case.parser.CamelCaseFormParser",
+        # camelCase parsers that refuse unstorable input (deep nesting, NaN, NUL, surrogates): core/api/parsers.py
+        "core.api.parsers.JSONParser",
+        "core.api.parsers.MultiPartParser",
+        "core.api.parsers.FormParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -242,10 +245,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API speaks JSON: bodies are documented as JSON only (the media upload declares its multipart form itself).
+    # Form encodings stay accepted, undocumented; listing three encodings per body broke generated clients.
+    "PARSER_WHITELIST": ["core.api.parsers.JSONParser"],
     "CAMELIZE_NAMES": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.align_path_parameters",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "tenants.roles.Role",
@@ -254,6 +261,9 @@ SPECTACULAR_SETTINGS = {
         "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": [],
 }
 
@@ -293,5 +303,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIN
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and PUBLIC_BASE_URL.startswith("https"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A CSRF refusal (e.g. a POST to a public page) answers in the API's error shape, not Django's HTML page.
+CSRF_FAILURE_VIEW = "core.api.exceptions.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "security.W004,security.W008,security.W012,security.W016")

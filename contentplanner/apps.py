@@ -5,8 +5,10 @@ class ContentplannerConfig(AppConfig):
     name = "contentplanner"
 
     def ready(self) -> None:
-        # Media used by a scheduled or publishing post cannot be deleted from the library.
-        from contentplanner.selectors import posts_blocking_media
+        # Media used by a post cannot be deleted from the library; short links may name only the tenant's posts.
+        from contentplanner.selectors import post_visible_exists, posts_blocking_media
         from social.services.media import register_media_usage_checker
+        from social.services.shortlinks import register_post_lookup
 
         register_media_usage_checker(posts_blocking_media)
+        register_post_lookup(post_visible_exists)

@@ -6,6 +6,8 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform core"
 
     def ready(self) -> None:
+        from core.api.fields import register_model_field_mapping
         from core.db import rls
 
         rls.connect_signals()
+        register_model_field_mapping()

@@ -90,10 +90,10 @@ class UrlImportFailed(ValidationFailed):
 
 
 class MediaInUse(Conflict):
-    """409: a scheduled or publishing post uses this media; details carry the blocking `postIds`."""
+    """409: a post (draft, approved, scheduled, published...) uses this media; details carry the `postIds`."""
 
     code = "MEDIA_IN_USE"
-    message = "This media is used by a scheduled or publishing post."
+    message = "This media is used by posts; remove it from them first."
 
 
 # --- short links ---------------------------------------------------------------------------------------------------

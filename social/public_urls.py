@@ -2,11 +2,13 @@
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from core.api.exceptions import error_response
 from social.services.shortlinks import peek_target, record_click
 
 
+@csrf_exempt  # no cookie credential is involved: other methods get the 405 below, not a CSRF page
 def short_link_redirect(request: HttpRequest, code: str) -> HttpResponse:
     """302 to the link's target, counting the click (GET only: HEAD probes are not clicks); 404 if unknown."""
     if request.method not in ("GET", "HEAD"):

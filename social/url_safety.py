@@ -17,6 +17,7 @@ loopback address. Shared with the network adapters (e.g. fetching a post's media
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import tempfile
 import time
@@ -27,7 +28,10 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+logger = logging.getLogger(__name__)
+
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
 ALLOWED_SCHEMES = {"http", "https"}
 DEFAULT_PORTS = {"http": 80, "https": 443}
 CHUNK_SIZE = 64 * 1024
@@ -227,8 +231,18 @@ def fetch_to_tempfile(
         except httpx.TimeoutException as exc:
             raise FetchTimeout("The download took too long.") from exc
         except httpx.HTTPError as exc:
-            raise FetchFailed(f"The download failed: {exc}") from exc
+            # The raw error names sockets, addresses and TLS internals: log it, answer in plain words.
+            logger.info("download of %s failed: %r", checked.host, exc)
+            raise FetchFailed(_plain_failure(exc)) from exc
     raise TooManyRedirects(f"More than {max_redirects} redirects.")
+
+
+def _plain_failure(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "The server could not be reached."
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return "The server closed the connection or answered malformed HTTP."
+    return "The download failed."
 
 
 def _stream_body(response: httpx.Response, *, max_bytes: int, deadline: float, final_url: str) -> FetchedFile:

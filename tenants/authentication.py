@@ -23,7 +23,7 @@ from core import tenancy
 from core.auth import Principal
 from core.errors import Unauthorized
 from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, MonthlyActiveUser, hash_secret
-from tenants.roles import api_key_principal, member_principal
+from tenants.roles import api_key_principal, member_principal, permissions_for_role, permissions_for_scopes
 from tenants.tokens import decode_access_token
 
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -69,7 +69,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise AuthenticationFailed("The access token is invalid.") from exc
         with tenancy.platform_access():
             session = (
-                AuthSession.all_tenants.select_related("membership__tenant", "membership__user")
+                AuthSession.all_tenants.select_related("membership__tenant", "membership__user", "api_key")
                 .filter(pk=session_id, tenant_id=tenant_id, user_id=user_id)
                 .first()
             )
@@ -80,8 +80,17 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise AuthenticationFailed("This account is disabled.")
         if not tenant.is_usable:
             raise _rejected("This tenant is not active.", "TENANT_INACTIVE")
+        permissions = permissions_for_role(membership.role, membership.custom_permissions)
+        if session.api_key is not None:
+            # Minted by token exchange: never more than the key that minted it, and never after it is revoked.
+            if not session.api_key.is_usable:
+                raise _rejected("The API key that issued this session was revoked.", "API_KEY_REVOKED")
+            permissions &= permissions_for_scopes(session.api_key.valid_scopes)
         _record_monthly_activity(tenant, user)
-        return _activate(request, member_principal(membership, tenant=tenant, session_id=session.pk, claims=claims))
+        principal = member_principal(
+            membership, tenant=tenant, session_id=session.pk, claims=claims, permissions=permissions
+        )
+        return _activate(request, principal)
 
 
 def parse_api_key(raw: str) -> tuple[str, str] | None:
@@ -101,9 +110,9 @@ def principal_for_api_key(raw: str, *, caller_name: str = "") -> Principal:
     if key is None or not hmac.compare_digest(key.key_hash, hash_secret(raw.strip())):
         raise AuthenticationFailed("The API key is invalid.")
     if not key.is_usable:
-        raise AuthenticationFailed("The API key was revoked or has expired.", code="API_KEY_REVOKED")
+        raise _rejected("The API key was revoked or has expired.", "API_KEY_REVOKED")
     if not key.tenant.is_usable:
-        raise AuthenticationFailed("This tenant is not active.", code="TENANT_INACTIVE")
+        raise _rejected("This tenant is not active.", "TENANT_INACTIVE")
     _touch_api_key(key)
     return api_key_principal(key, caller_name=caller_name)
 

@@ -45,7 +45,15 @@ class SlugTaken(Conflict):
 
 class ExternalIdTaken(Conflict):
     code = "EXTERNAL_ID_TAKEN"
-    message = "This external id is already assigned to another tenant."
+    message = "This external id is already assigned to another client tenant of the same parent."
+
+
+class PlanReadOnly(PermissionDenied):
+    code = "PLAN_READ_ONLY"
+    message = "The plan is changed by Hubbub staff or billing, not through the tenant API."
+
+    def __init__(self) -> None:
+        super().__init__(details={"plan": ["Read-only."]})
 
 
 class AlreadyMember(Conflict):
@@ -172,3 +180,11 @@ class WrongOtpInput(ValidationFailed):
 class ImpersonationRestricted(PermissionDenied):
     code = "IMPERSONATION_RESTRICTED"
     message = "An impersonation session is bound to its tenant."
+
+
+class ExchangeSessionBound(PermissionDenied):
+    """A session minted by token exchange is capped by its key's scopes in that tenant: a switch would open an
+    uncapped session elsewhere."""
+
+    code = "EXCHANGE_SESSION_BOUND"
+    message = "A session from token exchange is bound to its tenant."

@@ -78,7 +78,8 @@ class Tenant(TimestampedModel):
 
 
 class TenantExternalId(TimestampedModel):
-    """A tenant's id on another platform (seed 000 custom entity ids); unique per platform."""
+    """A tenant's id on another platform (seed 000 custom entity ids); unique per platform among the client tenants
+    of one parent (tenants/services/workspaces.py checks it), so a clash never discloses another customer's ids."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="external_ids")
     platform = models.CharField(max_length=64)
@@ -86,7 +87,6 @@ class TenantExternalId(TimestampedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["platform", "external_id"], name="uniq_tenant_external_id"),
             models.UniqueConstraint(fields=["tenant", "platform"], name="uniq_tenant_platform"),
         ]
         ordering = ["platform", "id"]
@@ -270,6 +270,10 @@ class AuthSession(TenantScopedModel):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     impersonator = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Hard end (impersonation sessions).")
+    # Set for sessions minted by token exchange: the session never acts beyond the key's scopes, and dies with it.
+    api_key = models.ForeignKey(
+        "tenants.ApiKey", null=True, blank=True, on_delete=models.CASCADE, related_name="exchanged_sessions"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

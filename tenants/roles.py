@@ -162,6 +162,11 @@ def permissions_for_role(role: str, custom: dict | None = None) -> frozenset[str
     return frozenset(granted)
 
 
+def role_within(role: str, cap: str) -> bool:
+    """Whether `role` grants nothing that `cap` does not (roles are sets, not a ladder: AGENT is not within EDITOR)."""
+    return ROLE_PERMISSIONS[role] <= ROLE_PERMISSIONS[cap]
+
+
 def permissions_for_scopes(scopes: list[str]) -> frozenset[str]:
     granted: set[str] = set()
     for scope in scopes:
@@ -189,11 +194,15 @@ def member_principal(
     kind: str = "user",
     session_id: Any = None,
     claims: dict | None = None,
+    permissions: frozenset[str] | None = None,
 ) -> Principal:
-    """The principal of an active member (JWT requests, OAuth callbacks, demo data)."""
+    """The principal of an active member (JWT requests, OAuth callbacks, demo data). `permissions` narrows the
+    role's (a session minted by token exchange holds no more than the key that minted it)."""
     return Principal(
         tenant=tenant if tenant is not None else membership.tenant,
-        permissions=permissions_for_role(membership.role, membership.custom_permissions),
+        permissions=permissions
+        if permissions is not None
+        else permissions_for_role(membership.role, membership.custom_permissions),
         kind=kind,
         user=membership.user,
         membership=membership,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core import tenancy
 from core.errors import Unauthorized
 from core.request_context import get_request_info
-from tenants.models import AuthSession, Membership, RefreshToken, hash_secret
+from tenants.models import ApiKey, AuthSession, Membership, RefreshToken, hash_secret
 
 ALGORITHM = "HS256"
 ISSUER = "hubbub"
@@ -93,8 +93,13 @@ def _pair(session: AuthSession, refresh_token: str) -> TokenPair:
 
 
 @transaction.atomic
-def start_session(membership: Membership, *, user_agent: str = "", impersonator=None, expires_at=None) -> TokenPair:
-    """Open a session for a membership and return its first token pair."""
+def start_session(
+    membership: Membership, *, user_agent: str = "", impersonator=None, expires_at=None, api_key=None
+) -> TokenPair:
+    """Open a session for a membership and return its first token pair.
+
+    `api_key`: the key that minted it (token exchange); the session's permissions are capped at the key's scopes.
+    """
     info = get_request_info()
     with tenancy.platform_access():
         session = AuthSession.all_tenants.create(
@@ -105,6 +110,7 @@ def start_session(membership: Membership, *, user_agent: str = "", impersonator=
             ip_address=info.ip_address if info else None,
             impersonator=impersonator,
             expires_at=expires_at,
+            api_key=api_key,
         )
         return _pair(session, _new_refresh_token(session))
 
@@ -134,6 +140,11 @@ def rotate_refresh_token(raw: str) -> TokenPair:
         membership = session.membership
         if not membership.is_active or not session.user.is_active or not membership.tenant.is_usable:
             raise Unauthorized("This account can no longer sign in to this tenant.")
+        if session.api_key_id is not None:
+            # Not joined above: PostgreSQL cannot lock the nullable side of the outer join that would need.
+            api_key = ApiKey.all_tenants.filter(pk=session.api_key_id).first()
+            if api_key is None or not api_key.is_usable:
+                raise Unauthorized("The API key that issued this session was revoked.", code="API_KEY_REVOKED")
         now = timezone.now()
         RefreshToken.all_tenants.filter(pk=token.pk).update(used_at=now)
         AuthSession.all_tenants.filter(pk=session.pk).update(last_used_at=now)

@@ -21,7 +21,6 @@ from contentplanner.models import (
     PublishAttempt,
     Tag,
 )
-from contentplanner.states import PUBLISH_PENDING_STATES
 from core.auth import Principal
 from social import selectors as social_selectors
 
@@ -82,13 +81,14 @@ def tags() -> QuerySet[Tag]:
 
 
 def posts_blocking_media(media) -> list[str]:
-    """Ids of scheduled/publishing posts using `media` (the media library must not delete it under them)."""
-    return [
-        str(pk)
-        for pk in PostMedia.objects.filter(media=media, post__state__in=PUBLISH_PENDING_STATES)
-        .values_list("post_id", flat=True)
-        .distinct()
-    ]
+    """Ids of the posts using `media`, in any state: a draft or an approved post still needs its files, and the
+    database protects the reference (PostMedia.media is PROTECT)."""
+    return [str(pk) for pk in PostMedia.objects.filter(media=media).values_list("post_id", flat=True).distinct()]
+
+
+def post_visible_exists(principal: Principal, post_id) -> bool:
+    """Whether `post_id` names a post of the current tenant that `principal` can see (short links name posts)."""
+    return posts_visible_to(principal).filter(pk=post_id).exists()
 
 
 def post_with_channel(post_id) -> Post | None:

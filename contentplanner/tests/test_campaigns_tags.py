@@ -77,7 +77,7 @@ def test_cross_tenant_404_and_permissions(tenant, other_tenant, make_member, api
 
 
 @pytest.mark.django_db
-def test_media_in_use_by_scheduled_post_is_reported(tenant, owner):
+def test_media_in_use_by_any_post_is_reported(tenant, owner):
     from django.core.files.base import ContentFile
 
     from contentplanner.models import PostMedia, PostState
@@ -92,4 +92,5 @@ def test_media_in_use_by_scheduled_post_is_reported(tenant, owner):
         media.file.save("a.png", ContentFile(b"png"), save=True)
         PostMedia.objects.create(post=post, media=media, position=0)
         PostMedia.objects.create(post=draft, media=media, position=0)
-        assert blocking_post_ids(media) == [str(post.pk)]
+        # Issue 8: a draft blocks too (its PostMedia row PROTECTs the media; deleting it was a 500).
+        assert sorted(blocking_post_ids(media)) == sorted([str(post.pk), str(draft.pk)])

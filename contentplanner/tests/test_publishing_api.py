@@ -57,7 +57,7 @@ def test_publish_now_publishes_and_exposes_the_attempt(
 
     attempts = client.get(f"{URL}{post.pk}/attempts")
     assert attempts.status_code == 200
-    [attempt] = attempts.json()
+    [attempt] = attempts.json()["results"]  # paginated, as documented (issue 8)
     assert attempt["number"] == 1 and attempt["outcome"] == "published"
     assert attempt["networkRequestId"] == f"req-{publication.pk}"
     assert attempt["latencyMs"] is not None and attempt["finishedAt"] is not None
@@ -136,7 +136,7 @@ def test_failure_reason_is_visible_in_post_feed_and_attempts(
     failure = [item for item in items if item["key"] == "failedToPublishNetworkDown"]
     assert len(failure) == 1 and "Gave up after 5 attempts" in failure[0]["message"]
 
-    attempts = client.get(f"{URL}{post.pk}/attempts").json()
+    attempts = client.get(f"{URL}{post.pk}/attempts").json()["results"]
     assert [a["number"] for a in attempts] == [1, 2, 3, 4, 5]
     assert {(a["outcome"], a["errorCode"], a["networkStatusCode"]) for a in attempts} == {
         ("failed", "NETWORK_DOWN", 503)

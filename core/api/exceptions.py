@@ -120,3 +120,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(request, status=403, code="FORBIDDEN", message="Forbidden.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return error_response(request, status=403, code="CSRF_FAILED", message="CSRF verification failed.")

@@ -6,8 +6,10 @@ Both refuse an unordered queryset and make any ordering total by adding the prim
 from __future__ import annotations
 
 import base64
+import binascii
 import json
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
 from rest_framework import pagination
@@ -132,12 +134,19 @@ class PageOrCursorPagination(PageNumberPagination):
         return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
     @staticmethod
-    def _decode(raw: str) -> tuple[datetime, str]:
+    def _decode(raw: str) -> tuple[datetime, uuid.UUID]:
+        """The whole cursor is validated (a `[aware ISO timestamp, UUID]` pair): anything else is a 400, never a
+        query that fails in the database."""
         try:
             padded = raw + "=" * (-len(raw) % 4)
-            created_at, pk = json.loads(base64.urlsafe_b64decode(padded))
-            return datetime.fromisoformat(created_at), pk
-        except (ValueError, TypeError) as exc:
+            created_at, pk = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            if not isinstance(created_at, str) or not isinstance(pk, str):
+                raise TypeError("cursor parts must be strings")
+            moment = datetime.fromisoformat(created_at)
+            if moment.tzinfo is None:
+                raise ValueError("cursor timestamp without offset")
+            return moment.astimezone(UTC), uuid.UUID(pk)
+        except (ValueError, TypeError, UnicodeError, binascii.Error, RecursionError) as exc:
             raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
 
     def get_paginated_response_schema(self, schema: dict) -> dict:

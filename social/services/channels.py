@@ -14,7 +14,7 @@ from django.utils import timezone
 from core import audit, notify, tenancy
 from core.auth import Principal
 from core.errors import ValidationFailed
-from social import selectors
+from social import selectors, url_safety
 from social.errors import ChannelLimitReached, ChannelNotInGrant
 from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
 from social.models.channels import DIRECT_NETWORKS
@@ -62,6 +62,11 @@ def _validate_direct_config(network: str, config: dict) -> dict:
         parsed = urlparse(endpoint)
         if parsed.scheme != "https" or not parsed.hostname:
             raise ValidationFailed(details={"config": {"endpointUrl": ["An https URL is required."]}})
+        try:
+            # The SSRF guard: Hubbub will call this URL, so it must resolve to public addresses only.
+            url_safety.check_url(endpoint)
+        except url_safety.UrlFetchError as exc:
+            raise ValidationFailed(details={"config": {"endpointUrl": [str(exc)]}}) from exc
     if network == ChannelNetwork.PLACEHOLDER and "emailAdvanceTime" in config:
         advance = config["emailAdvanceTime"]
         if not isinstance(advance, int) or isinstance(advance, bool) or advance < 0:

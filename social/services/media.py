@@ -27,6 +27,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from core import audit, tenancy
 from core.auth import Principal
@@ -48,7 +49,7 @@ _usage_checkers: list[MediaUsageChecker] = []
 
 
 def register_media_usage_checker(checker: MediaUsageChecker) -> MediaUsageChecker:
-    """Register `checker(media) -> ids of posts that block deleting it` (scheduled/publishing). Idempotent.
+    """Register `checker(media) -> ids of posts that block deleting it` (every post using it). Idempotent.
 
     Called inside the delete transaction with the current tenant set. Usable as a decorator.
     """
@@ -278,5 +279,11 @@ def delete_media(media: Media, *, actor: Principal) -> None:
             raise MediaInUse(details={"postIds": blocking})
         files = [locked.file.name, locked.thumbnail.name]
         audit.record("media.deleted", locked, changes={"name": locked.name, "sha256": locked.sha256}, actor=actor)
-        locked.delete()
+        try:
+            with transaction.atomic():
+                locked.delete()
+        except ProtectedError as exc:  # a reference no checker knows of: still a 409, never a 500
+            raise MediaInUse(
+                details={"postIds": sorted({str(getattr(o, "post_id", o.pk)) for o in exc.protected_objects})}
+            ) from exc
         transaction.on_commit(lambda: _delete_files(files))

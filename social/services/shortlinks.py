@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,6 +26,23 @@ from social.errors import ShortenerNotConfigured, ShortenerUnavailable
 from social.models import BitlyAccount, ShortLink, ShortLinkProvider
 from social.shorteners import bitly
 from tenants.services import workspaces
+
+# `lookup(principal, post_id) -> bool`: whether the id names a post the principal may see. The content planner
+# registers it (this app cannot import the planner); with none registered, no post id is accepted.
+PostLookup = Callable[[Principal, uuid.UUID], bool]
+_post_lookups: list[PostLookup] = []
+
+
+def register_post_lookup(lookup: PostLookup) -> PostLookup:
+    """Register the check of a short link's `postId` (idempotent)."""
+    if lookup not in _post_lookups:
+        _post_lookups.append(lookup)
+    return lookup
+
+
+def post_exists_for(principal: Principal, post_id: uuid.UUID) -> bool:
+    return any(lookup(principal, post_id) for lookup in _post_lookups)
+
 
 CODE_ALPHABET = string.ascii_letters + string.digits
 CODE_LENGTH = 7

@@ -151,7 +151,10 @@ def test_delete_still_disconnects_when_revoke_fails(admin_client, tenant, monkey
     assert channel.status == "disconnected" and channel.access_token == ""
 
 
-def test_create_custom_placeholder_and_sandbox_channels(admin_client, tenant):
+def test_create_custom_placeholder_and_sandbox_channels(admin_client, tenant, monkeypatch):
+    from social import url_safety
+
+    monkeypatch.setattr(url_safety, "resolve_host", lambda host, port: ["93.184.216.34"])  # a public address
     team = TeamFactory(tenant=tenant, name="A")
     custom = admin_client.post(
         URL,

@@ -140,8 +140,11 @@ class TokenExchangeView(TenantAPIView):
             "Authenticated by a tenant API key. Returns tokens for the member of the key's tenant with this "
             "`externalUserId` (200). An unknown id is provisioned (a new user without password, a membership with "
             "`role`, default EDITOR, never OWNER; 201) when the key has the `users:provision` scope, else 404 "
-            "`EXTERNAL_USER_NOT_FOUND`. Tokens for OWNER/ADMIN members need a key with the `admin` scope "
-            "(403 `EXCHANGE_ROLE_FORBIDDEN`). 409 `EMAIL_TAKEN` when a new user's `email` already has an account; "
+            "`EXTERNAL_USER_NOT_FOUND`; a `role` granting more than the tenant's `provisionMaxRole` setting "
+            "(default EDITOR) is refused (403 `EXCHANGE_ROLE_FORBIDDEN`). Tokens for OWNER/ADMIN members need a "
+            "key with the `admin` scope (403 `EXCHANGE_ROLE_FORBIDDEN`). The session acts with the member's role "
+            "permissions intersected with the key's scopes, ends when the key is revoked (401 `API_KEY_REVOKED`) "
+            "and cannot switch tenants. 409 `EMAIL_TAKEN` when a new user's `email` already has an account; "
             "403 `LIMIT_REACHED` when the plan's user limit is reached; 403 `MEMBERSHIP_INACTIVE`."
         ),
         request=s.TokenExchangeInput,

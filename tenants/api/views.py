@@ -111,8 +111,8 @@ class TenantView(TenantAPIView):
         request=s.TenantUpdateInput,
         responses={200: s.TenantOutput, **error_responses(409)},
         description="Partial update. `settings` merges key by key (null removes a key); `externalIds` replaces "
-        "the list; `plan` needs the owner's `tenants.plan.manage`. 409 `SLUG_TAKEN` / `EXTERNAL_ID_TAKEN`."
-        + UNKNOWN_FIELDS_NOTE,
+        "the list; `plan` is read-only (403 `PLAN_READ_ONLY` for another value: staff or billing change it). "
+        "409 `SLUG_TAKEN` / `EXTERNAL_ID_TAKEN`." + UNKNOWN_FIELDS_NOTE,
     )
     def patch(self, request):
         data = validated(s.TenantUpdateInput, request)

@@ -50,6 +50,7 @@ from tenants.errors import (
     AccountLocked,
     EmailTaken,
     ExchangeRoleForbidden,
+    ExchangeSessionBound,
     ExternalUserNotFound,
     ImpersonationRestricted,
     InvalidCredentials,
@@ -67,7 +68,7 @@ from tenants.errors import (
     WrongOtpInput,
 )
 from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
-from tenants.roles import ADMIN_ROLES, Role
+from tenants.roles import ADMIN_ROLES, Role, role_within
 from tenants.services.workspaces import create_tenant
 
 logger = logging.getLogger(__name__)
@@ -259,8 +260,10 @@ def exchange_token(
     """Tokens for the member of the key's tenant with this `externalUserId`; (pair, created).
 
     An unknown id is provisioned (new user without a password + membership with `role`, never OWNER) only when the
-    key grants `tenants.user.provision`. Tokens for OWNER/ADMIN members need the admin scope
-    (`tenants.user.manage`), so a narrow key cannot mint broader credentials than it has.
+    key grants `tenants.user.provision`, and only with a role within the tenant's `provision_max_role` setting
+    (default EDITOR). Tokens for OWNER/ADMIN members need the admin scope (`tenants.user.manage`). A credential
+    never mints a broader one: the session is bound to the key, and acts with the member's role permissions
+    intersected with the key's scopes (tenants/authentication.py).
     """
     membership = Membership.objects.select_related("tenant", "user").filter(external_user_id=external_user_id).first()
     created = False
@@ -268,6 +271,12 @@ def exchange_token(
         if not actor.has("tenants.user.provision"):
             raise ExternalUserNotFound()
         _ensure_may_act_as(actor, role)
+        max_role = actor.tenant.settings.get("provision_max_role") or Role.EDITOR
+        if not role_within(role, max_role):
+            raise ExchangeRoleForbidden(
+                f"This tenant lets token exchange provision roles up to {max_role} (setting provision_max_role).",
+                details={"role": [f"At most {max_role}."]},
+            )
         membership, created = _provision_member(
             actor=actor,
             external_user_id=external_user_id,
@@ -279,7 +288,11 @@ def exchange_token(
     _ensure_may_act_as(actor, membership.role)
     if not membership.is_active or not membership.user.is_active:
         raise MembershipInactive()
-    return tokens.start_session(membership, user_agent=user_agent), created
+    return tokens.start_session(membership, user_agent=user_agent, api_key=actor.api_key), created
+
+
+def _session_minted_by_key(principal: Principal) -> bool:
+    return AuthSession.all_tenants.filter(pk=principal.session_id, api_key__isnull=False).exists()
 
 
 def _ensure_may_act_as(actor: Principal, role: str) -> None:
@@ -334,6 +347,8 @@ def switch_tenant(*, actor: Principal, tenant_id: uuid.UUID, user_agent: str = "
     """Tokens for another tenant the signed-in user actively belongs to; 404 for any other tenant id."""
     if actor.claims.get("imp"):
         raise ImpersonationRestricted()
+    if _session_minted_by_key(actor):
+        raise ExchangeSessionBound()
     with tenancy.platform_access():
         membership = (
             Membership.all_tenants.select_related("tenant", "user")

@@ -9,8 +9,7 @@ from django.utils.text import slugify
 
 from core import audit, tenancy
 from core.auth import Principal
-from core.errors import PermissionDenied
-from tenants.errors import ExternalIdTaken, FeatureNotAvailable, SlugTaken, TenantNotEnableable
+from tenants.errors import ExternalIdTaken, FeatureNotAvailable, PlanReadOnly, SlugTaken, TenantNotEnableable
 from tenants.models import Membership, Team, Tenant, TenantExternalId, TenantStatus, User
 from tenants.roles import Role
 
@@ -82,10 +81,12 @@ def update_tenant(
     **fields: Any,
 ) -> Tenant:
     """Change a tenant's fields. `settings` is merged key by key (a `None` value removes the key);
-    `external_ids` replaces the whole platform -> id map. Changing the plan needs `tenants.plan.manage`."""
+    `external_ids` replaces the whole platform -> id map. The plan is never changed here: it lifts every limit, so
+    it belongs to platform staff (the admin) or billing, not to the tenant's own API."""
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    if "plan" in fields and fields["plan"] != locked.plan and (actor is None or not actor.has("tenants.plan.manage")):
-        raise PermissionDenied("Only an owner may change the plan.", details={"plan": ["Read-only for your role."]})
+    if "plan" in fields and fields["plan"] != locked.plan:
+        raise PlanReadOnly()
+    fields.pop("plan", None)
     slug = fields.get("slug")
     if slug and slug != locked.slug and Tenant.objects.filter(slug=slug).exclude(pk=locked.pk).exists():
         raise SlugTaken(details={"slug": ["This alias is already used by another tenant."]})
@@ -113,15 +114,26 @@ def update_tenant(
     return locked
 
 
+def _sibling_ids(parent_id, platform: str, external_id: str):
+    return TenantExternalId.objects.filter(tenant__parent_id=parent_id, platform=platform, external_id=external_id)
+
+
 def _external_ids_of(tenant: Tenant) -> dict[str, str]:
     return dict(TenantExternalId.objects.filter(tenant=tenant).values_list("platform", "external_id"))
 
 
 def set_external_ids(tenant: Tenant, mapping: dict[str, str]) -> None:
-    """Replace the tenant's platform -> external id map; an id held by another tenant is a 409."""
-    for platform, external_id in mapping.items():
-        if TenantExternalId.objects.filter(platform=platform, external_id=external_id).exclude(tenant=tenant).exists():
-            raise ExternalIdTaken(details={"externalIds": {platform: ["Already assigned to another tenant."]}})
+    """Replace the tenant's platform -> external id map.
+
+    External ids identify client tenants among the siblings under one parent (the lookup `by-external-id` reads
+    the parent's clients), so they are unique there: a 409 names only an id another client of the same parent
+    holds, never another customer's. A tenant without a parent has no siblings to clash with.
+    """
+    if tenant.parent_id is not None:
+        Tenant.objects.select_for_update().filter(pk=tenant.parent_id).first()  # serialises the siblings' checks
+        for platform, external_id in mapping.items():
+            if _sibling_ids(tenant.parent_id, platform, external_id).exclude(tenant=tenant).exists():
+                raise ExternalIdTaken(details={"externalIds": {platform: ["Already assigned to another client."]}})
     TenantExternalId.objects.filter(tenant=tenant).exclude(platform__in=list(mapping)).delete()
     for platform, external_id in mapping.items():
         TenantExternalId.objects.update_or_create(
@@ -151,15 +163,16 @@ def create_subtenant(
     external_ids: dict[str, str] | None = None,
     **fields: Any,
 ) -> Tenant:
-    """Create a client tenant under `parent`. The acting user becomes its OWNER; the plan defaults to the
-    parent's, and choosing another one needs `tenants.plan.manage`."""
+    """Create a client tenant under `parent`. The acting user becomes its OWNER; the plan is the parent's (another
+    plan is platform staff's or billing's to set)."""
     require_feature(parent, "subTenants")
-    if plan is not None and plan != parent.plan and not actor.has("tenants.plan.manage"):
-        raise PermissionDenied("Only an owner may choose the plan.", details={"plan": ["Read-only for your role."]})
+    if plan is not None and plan != parent.plan:
+        raise PlanReadOnly()
     if external_ids:
+        Tenant.objects.select_for_update().filter(pk=parent.pk).first()  # serialises the siblings' id checks
         for platform, external_id in external_ids.items():
-            if TenantExternalId.objects.filter(platform=platform, external_id=external_id).exists():
-                raise ExternalIdTaken(details={"externalIds": {platform: ["Already assigned to another tenant."]}})
+            if _sibling_ids(parent.pk, platform, external_id).exists():
+                raise ExternalIdTaken(details={"externalIds": {platform: ["Already assigned to another client."]}})
     child = create_tenant(actor=actor, name=name, owner=actor.user, plan=plan or parent.plan, parent=parent, **fields)
     if external_ids:
         set_external_ids(child, external_ids)

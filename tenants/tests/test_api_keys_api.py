@@ -35,7 +35,7 @@ def test_created_key_authenticates_until_revoked(admin_client, client):
     assert admin_client.delete(f"{URL}{created['id']}").status_code == 204
     response = client.get(URL, HTTP_X_API_KEY=created["key"])
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+    assert response.json()["error"]["code"] == "API_KEY_REVOKED"  # issue 8: a revoked key says so
 
 
 def test_rotate_invalidates_the_old_secret(admin_client, client):

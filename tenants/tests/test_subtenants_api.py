@@ -118,20 +118,37 @@ def test_bad_input_is_400_and_creates_nothing(admin_client, payload, field):
 
 
 def test_slug_and_external_id_clashes_are_409(admin_client, other_tenant):
-    set_external_ids(other_tenant, {"crm": "TAKEN"})
+    ids = [{"platform": "crm", "externalId": "TAKEN"}]
+    assert admin_client.post(URL, {"name": "First", "externalIds": ids}, format="json").status_code == 201
     clash = admin_client.post(URL, {"name": "X", "slug": other_tenant.slug}, format="json")
     assert clash.status_code == 409 and clash.json()["error"]["code"] == "SLUG_TAKEN"
-    ext = admin_client.post(
-        URL, {"name": "Y", "externalIds": [{"platform": "crm", "externalId": "TAKEN"}]}, format="json"
-    )
+    ext = admin_client.post(URL, {"name": "Y", "externalIds": ids}, format="json")
     assert ext.status_code == 409 and ext.json()["error"]["code"] == "EXTERNAL_ID_TAKEN"
     assert not Tenant.objects.filter(name__in=["X", "Y"]).exists()
 
 
-def test_choosing_another_plan_needs_owner(admin_client, owner_client):
-    assert admin_client.post(URL, {"name": "X", "plan": "enterprise"}, format="json").status_code == 403
-    response = owner_client.post(URL, {"name": "X", "plan": "enterprise"}, format="json")
-    assert response.status_code == 201 and response.json()["plan"] == "enterprise"
+def test_another_customers_external_id_is_not_disclosed(admin_client, other_tenant):
+    """Issue 8: external ids are unique among one parent's clients; another customer's ids are not a clash."""
+    set_external_ids(other_tenant, {"crm": "THEIRS"})
+    response = admin_client.post(
+        URL, {"name": "Mine", "externalIds": [{"platform": "crm", "externalId": "THEIRS"}]}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    found = admin_client.get(f"{URL}by-external-id/crm/THEIRS")
+    assert found.status_code == 200 and found.json()["name"] == "Mine"
+
+
+def test_the_plan_of_a_client_is_the_parents(admin_client, owner_client, tenant):
+    """Issue 8: no tenant picks its own plan (it lifts every limit); staff or billing do."""
+    for client in (admin_client, owner_client):
+        response = client.post(URL, {"name": "X", "plan": "enterprise"}, format="json")
+        assert response.status_code == 403 and response.json()["error"]["code"] == "PLAN_READ_ONLY"
+    assert not Tenant.objects.filter(name="X").exists()
+    response = owner_client.post(URL, {"name": "X", "plan": tenant.plan}, format="json")
+    assert response.status_code == 201 and response.json()["plan"] == tenant.plan
+    child = response.json()["id"]
+    response = owner_client.patch(f"{URL}{child}", {"plan": "enterprise"}, format="json")
+    assert response.status_code == 403 and Tenant.objects.get(pk=child).plan == tenant.plan
 
 
 def test_plan_without_subtenants_feature_gets_feature_not_available(make_member, api_client_for):

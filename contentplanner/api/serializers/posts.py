@@ -173,7 +173,7 @@ class PublishAttemptOutput(serializers.ModelSerializer):
 class FeedItemOutput(serializers.ModelSerializer):
     type = serializers.CharField(help_text="COMMENT, HISTORY or SYSTEMMESSAGE.")
     actor_id = serializers.UUIDField(allow_null=True)
-    actor_email = serializers.EmailField(source="actor.email", default=None)
+    actor_email = serializers.EmailField(source="actor.email", default=None, allow_null=True)
 
     class Meta:
         model = FeedItem

@@ -249,13 +249,14 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         operation_id="cp_posts_attempts",
         request=None,
         responses={200: s.PublishAttemptOutput(many=True), **error_responses(404)},
-        description="Every publish attempt of the post, oldest first: outcome (`pending`, `published`, `failed`, "
-        "`unknown`, `reconciled`), network status code and request id, latency.",
+        description="The post's publish attempts, oldest first, paginated (a post retried for days has many): "
+        "outcome (`pending`, `published`, `failed`, `unknown`, `reconciled`), network status code and request id, "
+        "latency.",
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    @action(detail=True, methods=["get"], filterset_class=None)
     def attempts(self, request, pk=None):
-        post = self.get_object()
-        return Response(s.PublishAttemptOutput(selectors.publish_attempts(post), many=True).data)
+        attempts = self.paginate_queryset(selectors.publish_attempts(self.get_object()))
+        return self.get_paginated_response(s.PublishAttemptOutput(attempts, many=True).data)
 
     @extend_schema(
         operation_id="cp_posts_metrics",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.api.inputs import UNKNOWN_ID_MESSAGE
+from core.api.permissions import principal_of
 from social.models import BitlyAccount, ShortLink
+from social.services.shortlinks import post_exists_for
 
 
 class ShortLinkOutput(serializers.ModelSerializer):
@@ -34,7 +37,15 @@ class ShortLinkOutput(serializers.ModelSerializer):
 class ShortLinkCreateInput(serializers.Serializer):
     url = serializers.CharField(max_length=2000, help_text="The http(s) URL to shorten.")
     title = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
-    post_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    post_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="A post of this tenant you can see (400 otherwise)."
+    )
+
+    def validate_post_id(self, value):
+        # Another tenant's post and a missing one get the same answer, as every other reference does.
+        if value is not None and not post_exists_for(principal_of(self.context["request"]), value):
+            raise serializers.ValidationError(UNKNOWN_ID_MESSAGE.format(label="post", ids=value))
+        return value
 
 
 class BitlyAccountOutput(serializers.ModelSerializer):

@@ -88,7 +88,7 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         responses={
             204: None,
             409: OpenApiResponse(
-                ErrorSerializer, description="`MEDIA_IN_USE`: a scheduled or publishing post uses it (`postIds`)."
+                ErrorSerializer, description="`MEDIA_IN_USE`: posts use it, in any state (`postIds`)."
             ),
             **error_responses(404),
         },

@@ -7,7 +7,7 @@ from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from core.api.inputs import validated
-from core.api.schema import ErrorSerializer
+from core.api.schema import ErrorSerializer, error_responses
 from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import NotFound
 from social import selectors
@@ -75,7 +75,7 @@ class BitlyAccountView(TenantAPIView):
         super().initial(request, *args, **kwargs)
         shortlink_services.require_link_shortener()
 
-    @extend_schema(responses={200: s.BitlyAccountOutput})
+    @extend_schema(responses={200: s.BitlyAccountOutput, **error_responses(404)})
     def get(self, request):
         account = selectors.bitly_account()
         if account is None:

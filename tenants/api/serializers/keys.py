@@ -67,7 +67,7 @@ class ApiKeyCreateInput(serializers.Serializer):
 
 class AuditLogEntryOutput(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_label")
-    actor_user_id = serializers.UUIDField(read_only=True)
+    actor_user_id = serializers.UUIDField(read_only=True, allow_null=True)  # null: an API key or the platform acted
 
     class Meta:
         model = AuditLogEntry

@@ -18,7 +18,9 @@ class SubTenantCreateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.ChoiceField(
+        choices=TenantPlan.choices, required=False, help_text="Only the parent's plan (403 `PLAN_READ_ONLY`)."
+    )
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         default=TenantStatus.ACTIVE,
@@ -38,7 +40,9 @@ class SubTenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.ChoiceField(
+        choices=TenantPlan.choices, required=False, help_text="Read-only (403 `PLAN_READ_ONLY`)."
+    )
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         required=False,

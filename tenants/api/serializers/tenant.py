@@ -107,6 +107,16 @@ class TenantSettingsInput(serializers.Serializer):
         help_text="Role of users provisioned by token exchange (not OWNER).",
     )
 
+    provision_max_role = serializers.ChoiceField(
+        choices=[role for role in Role.choices if role[0] != Role.OWNER],
+        required=False,
+        allow_null=True,
+        help_text=(
+            "The broadest role token exchange may provision (default EDITOR): a requested role granting anything "
+            "this role does not is refused with 403 `EXCHANGE_ROLE_FORBIDDEN`."
+        ),
+    )
+
     def validate_default_role(self, value):
         if value == Role.OWNER:
             raise serializers.ValidationError("Provisioned users cannot be owners.")
@@ -162,7 +172,11 @@ class TenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.ChoiceField(
+        choices=TenantPlan.choices,
+        required=False,
+        help_text="Read-only: only the current value is accepted (403 `PLAN_READ_ONLY`); staff or billing change it.",
+    )
     settings = TenantSettingsInput(required=False)
     external_ids = ExternalIdsField(required=False)
 
