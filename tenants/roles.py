@@ -36,6 +36,7 @@ READ = {
     "cp.campaign.read",
     "cp.tag.read",
     "community.read",
+    "inbox.ticket.read",
 }
 # Editors schedule and publish their own posts; the tenant's approval settings decide whether a draft may go out
 # unapproved (409 APPROVAL_REQUIRED), so the role does not have to.
@@ -121,7 +122,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AGENT: frozenset(READ | INBOX_WORK | INBOX_TRIAGE),
     Role.ANALYST: frozenset(READ | ANALYTICS),
     Role.ADVERTISER: frozenset(READ | ADS),
-    Role.VIEWER: frozenset(READ | {"inbox.ticket.read"}),
+    Role.VIEWER: frozenset(READ),
 }
 
 

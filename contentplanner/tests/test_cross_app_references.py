@@ -1,14 +1,12 @@
 """References between the planner and the social app answer 4xx, never 500, and never cross tenants (issue 8)."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contentplanner.models import PostMedia, PostState
-from contentplanner.tests.cp_helpers import make_channel, make_post
+from contentplanner.tests.factories import PostFactory
 from core import tenancy
 from social.models import Media, ShortLink
-from social.services import media as media_services
-from social.tests import media_samples
+from social.tests.factories import ChannelFactory, MediaFactory
 
 SHORTLINKS = "/api/v1/shortlinks/"
 MEDIA = "/api/v1/media/"
@@ -21,8 +19,8 @@ def media_root(settings, tmp_path):
 
 
 def test_shortlink_post_id_must_be_a_post_of_this_tenant(owner_client, owner, tenant, other_tenant):
-    ours = make_post(make_channel(tenant), author=owner.user)
-    theirs = make_post(make_channel(other_tenant))
+    ours = PostFactory(channel=ChannelFactory(tenant=tenant), author=owner.user)
+    theirs = PostFactory(channel=ChannelFactory(tenant=other_tenant))
     missing = "6f1c1d1e-0000-4000-8000-000000000001"
     for post_id in (str(theirs.pk), missing):
         response = owner_client.post(SHORTLINKS, {"url": "https://example.com/a", "postId": post_id}, format="json")
@@ -36,9 +34,9 @@ def test_shortlink_post_id_must_be_a_post_of_this_tenant(owner_client, owner, te
 
 @pytest.mark.parametrize("state", [PostState.DRAFT, PostState.APPROVED, PostState.PUBLISHED])
 def test_deleting_media_a_post_uses_is_409_media_in_use(owner_client, owner, tenant, state):
-    post = make_post(make_channel(tenant), author=owner.user, state=state)
+    post = PostFactory(channel=ChannelFactory(tenant=tenant), author=owner.user, state=state)
     with tenancy.tenant_context(tenant):
-        media = media_services.create_media_from_upload(SimpleUploadedFile("a.png", media_samples.png_bytes(8, 8)))
+        media = MediaFactory(tenant=tenant)
         PostMedia.objects.create(post=post, media=media, position=0)
     response = owner_client.delete(f"{MEDIA}{media.pk}")
     assert response.status_code == 409, response.content

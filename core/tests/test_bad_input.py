@@ -8,11 +8,12 @@ import io
 import json
 
 import pytest
-from contentplanner.tests.cp_helpers import make_channel, make_post
 
+from contentplanner.tests.factories import PostFactory
 from core import tenancy
 from core.api.parsers import MAX_JSON_DEPTH, json_depth_exceeds
 from social.models import Channel
+from social.tests.factories import ChannelFactory
 
 TENANT = "/api/v1/tenant"
 LOGIN = "/api/v1/auth/login"
@@ -98,7 +99,7 @@ def test_control_characters_in_names_are_400(owner_client, tenant, name):
 
 
 def test_newlines_and_tabs_stay_allowed_in_texts(owner_client, owner, tenant):
-    post = make_post(make_channel(tenant), author=owner.user)
+    post = PostFactory(channel=ChannelFactory(tenant=tenant), author=owner.user)
     response = owner_client.patch(f"/api/v1/cp/posts/{post.pk}", {"text": "Line one\n\tLine two"}, format="json")
     assert response.status_code == 200, response.json()
 
@@ -142,7 +143,7 @@ BAD_CURSORS = [
 
 @pytest.mark.parametrize("cursor", BAD_CURSORS)
 def test_malformed_cursors_are_400_on_the_audit_log_and_the_feed(owner_client, owner, tenant, cursor):
-    post = make_post(make_channel(tenant), author=owner.user)
+    post = PostFactory(channel=ChannelFactory(tenant=tenant), author=owner.user)
     for url in ("/api/v1/audit-log/", f"/api/v1/cp/posts/{post.pk}/feed"):
         response = owner_client.get(f"{url}?cursor={cursor}")
         assert response.status_code in (400,), (url, cursor, response.content[:300])

@@ -12,11 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from contentplanner.tests.cp_helpers import make_channel, make_post
 from drf_spectacular.generators import SchemaGenerator
 
+from contentplanner.tests.factories import PostFactory
 from core import tenancy
 from core.api.schema import path_parameter_mismatches
+from social.tests.factories import ChannelFactory
 from tenants.models import Membership
 from tenants.roles import Role
 
@@ -60,15 +61,15 @@ def test_nullable_fields_are_documented_nullable(schema):
 
 
 def test_uri_fields_are_null_not_empty(owner_client, owner, tenant):
-    channel = make_channel(tenant)  # a sandbox channel: no profile URL
-    post = make_post(channel, author=owner.user)
+    channel = ChannelFactory(tenant=tenant)  # a sandbox channel: no profile URL
+    post = PostFactory(channel=channel, author=owner.user)
     assert owner_client.get(f"/api/v1/channels/{channel.pk}").json()["networkUrl"] is None
     assert owner_client.get(f"/api/v1/cp/posts/{post.pk}").json()["networkUrl"] is None
     assert owner_client.get("/api/v1/me").json()["user"]["avatarUrl"] is None
 
 
 def test_attempts_answer_a_bounded_page(owner_client, owner, tenant):
-    post = make_post(make_channel(tenant), author=owner.user)
+    post = PostFactory(channel=ChannelFactory(tenant=tenant), author=owner.user)
     body = owner_client.get(f"/api/v1/cp/posts/{post.pk}/attempts?pageSize=1").json()
     assert body["results"] == [] and body["hasMore"] is False and body["pageSize"] == 1
 
