@@ -10,12 +10,16 @@ A read-only credential without a member sees what a guest sees.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q
 
 from community import errors
 from community.models import Board, BoardMember, BoardVisibility, Member, MemberStatus, RolePermission
 from core.auth import Principal
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant
 
 MEMBER_CLAIM = "community_member"
 MEMBER_KIND = "community_member"
@@ -45,6 +49,11 @@ def member_principal(base: Principal, member: Member) -> Principal:
         role=f"community:{member.role.name}",
         claims={**base.claims, MEMBER_CLAIM: member},
     )
+
+
+def member_token_principal(tenant: Tenant, member: Member) -> Principal:
+    """`member` acting with their own member token (or in the demo data): no Hubbub credential stands behind it."""
+    return member_principal(Principal(tenant=tenant, permissions=frozenset(), kind=MEMBER_KIND), member)
 
 
 def acting_member(actor: Principal | None) -> Member | None:

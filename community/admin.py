@@ -6,6 +6,7 @@ tenant, as the staff user (audit-logged with their email), so counts, history an
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from django.contrib import admin, messages
@@ -34,8 +35,8 @@ from community.services import members as member_services
 from community.services import reports as report_services
 from core import tenancy
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
-from core.auth import Principal
 from core.errors import DomainError
+from tenants.roles import staff_principal
 
 STAFF_PERMISSIONS = frozenset({"community.read", "community.participate", "community.moderate", "community.manage"})
 
@@ -44,7 +45,8 @@ def _run_as_staff(modeladmin, request, queryset: QuerySet, service: Callable, ve
     """Apply `service(obj, actor=...)` to each selected object in its own tenant; report what was refused."""
     done, refused = 0, []
     for obj in queryset.select_related("tenant"):
-        principal = Principal(tenant=obj.tenant, permissions=STAFF_PERMISSIONS, kind="staff", user=request.user)
+        # Staff act with every community permission: the services check community permissions, not Hubbub roles.
+        principal = dataclasses.replace(staff_principal(obj.tenant, request.user), permissions=STAFF_PERMISSIONS)
         with tenancy.acting_as(principal):
             try:
                 service(type(obj).objects.get(pk=obj.pk), actor=principal)

@@ -17,12 +17,12 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 
 from community import tokens
-from community.access import member_principal
+from community.access import member_principal, member_token_principal
 from community.models import Member, MemberStatus
 from core import tenancy
 from core.auth import Principal
 from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication
-from tenants.models import Tenant
+from tenants.selectors import tenant_by_id
 
 MEMBER_HEADER = "HTTP_X_MEMBER_ID"
 
@@ -64,17 +64,14 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
             raise _rejected(str(exc), "TOKEN_EXPIRED" if "expired" in str(exc) else "UNAUTHORIZED") from exc
         except ValueError as exc:
             raise _rejected("The member token is invalid.") from exc
-        with tenancy.platform_access():
-            tenant = Tenant.objects.filter(pk=tenant_id).first()
+        tenant = tenant_by_id(tenant_id)
         if tenant is None or not tenant.is_usable:
             raise _rejected("This tenant is not active.", "TENANT_INACTIVE")
         with tenancy.tenant_context(tenant):
             member = find_member(str(member_id))
         if member is None or member.token_version != claims["tv"]:
             raise _rejected("The member token was revoked.", "SESSION_REVOKED")
-        return _activate(
-            request, member_principal(Principal(tenant=tenant, permissions=frozenset(), kind="member"), member)
-        )
+        return _activate(request, member_token_principal(tenant, member))
 
 
 class ApiKeyMemberAuthentication(authentication.BaseAuthentication):

@@ -1,5 +1,5 @@
 """Demo data of the community (called by `manage.py seed_demo`): boards, members of every role, threads with
-comments, replies and reactions, a post waiting for approval, tags.
+comments, replies and reactions, a post waiting for approval, a reported comment in the moderators' queue, tags.
 
 Idempotent: members are found by username, boards by name and threads by headline, so re-running adds nothing.
 Writes go through the services, acting as the demo community's admin member.
@@ -7,18 +7,23 @@ Writes go through the services, acting as the demo community's admin member.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
-from community.access import member_principal
-from community.models import Board, BoardVisibility, Member, Post, Role, RoleKind, Tag
+from community.access import member_token_principal
+from community.models import Board, BoardVisibility, Comment, Member, Post, Report, ReportReason, Role, RoleKind, Tag
 from community.services import boards as board_services
 from community.services import content as content_services
 from community.services import reactions as reaction_services
+from community.services import reports as report_services
 from community.services import tags as tag_services
 from community.services.settings import ensure_community
 from core import tenancy
 from core.auth import Principal
-from tenants.models import Tenant, User
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant, User
 
 MEMBERS = (
     # username, first, last, role kind
@@ -59,11 +64,13 @@ THREADS = (
     ("Beta testers", "max_mod", "Beta 2 is out", "<p>Please report anything odd here.</p>", [], []),
 )
 PENDING = ("Questions", "zoe_malt", "How long should a lager ferment?", "<p>First lager, any tips?</p>")
+# reporter, the comment's text, reason: one open report for the moderators' queue.
+REPORT = ("leo_hops", "Which yeast did you use?", ReportReason.OFF_TOPIC)
 TAGS = (("Brewing", "#fef3c7"), ("Announcements", "#dbeafe"))
 
 
 def _actor(tenant: Tenant, member: Member) -> Principal:
-    return member_principal(Principal(tenant=tenant, permissions=frozenset(), kind="member"), member)
+    return member_token_principal(tenant, member)
 
 
 def seed_demo(*, tenant: Tenant, owner: User) -> None:
@@ -117,6 +124,11 @@ def seed_demo(*, tenant: Tenant, owner: User) -> None:
             content_services.create_post(
                 boards[board], actor=_actor(tenant, members[author]), headline=headline, content=html
             )
+        reporter, text, reason = REPORT
+        reported = Comment.objects.get(clean_text=text)
+        # Reporting again would reopen a report a moderator resolved: a re-run leaves an existing one alone.
+        if not Report.objects.filter(reporter=members[reporter], target_id=reported.pk).exists():
+            report_services.report_content(reported, actor=_actor(tenant, members[reporter]), reason=reason)
         for name, colour in TAGS:
             tag = Tag.objects.filter(display_name=name).first() or tag_services.create_tag(
                 actor=admin, name=name, back_color=colour

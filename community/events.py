@@ -5,14 +5,12 @@ single object. Services call `emit()` inside their transaction; the event is han
 (a rolled-back change announces nothing).
 
 Delivery belongs to the notifications app's outgoing webhooks (`notifications.services.webhooks.emit`: Standard
-Webhooks signing, retries, log, replay); the community builds no second sender. Until that module is installed,
-`publish_event` delivers nothing.
+Webhooks signing, retries, log, replay); the community builds no second sender. The `community.*` names belong to
+the `community` event family notifications accepts, so an endpoint subscribes to one of them or to `community.*`.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 import uuid
 from typing import Any
 
@@ -20,8 +18,7 @@ from django.db import transaction
 from djangorestframework_camel_case.util import camelize
 
 from community.models import Comment, Member, Post, Reaction, Reply
-
-logger = logging.getLogger(__name__)
+from notifications.services import webhooks
 
 MEMBER_JOINED = "community.member.joined"
 MEMBER_UPDATED = "community.member.updated"
@@ -41,17 +38,9 @@ EVENT_TYPES = (
     REACTION_ADDED,
 )
 
-WEBHOOKS_MODULE = "notifications.services.webhooks"
-
 
 def publish_event(event_type: str, payload: dict[str, Any], *, tenant_id: str) -> None:
-    """Hand one event to the outgoing webhooks (runs after commit). No webhooks module installed: nothing to do."""
-    try:
-        webhooks = importlib.import_module(WEBHOOKS_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name and WEBHOOKS_MODULE.startswith(exc.name):
-            return
-        raise
+    """Hand one event to the outgoing webhooks (runs after commit): an event and a delivery per subscribed endpoint."""
     webhooks.emit(event_type, payload, tenant_id=tenant_id)
 
 

@@ -507,10 +507,9 @@ class TextContentMixin(TargetActionsMixin):
 
     @extend_schema(request=s.CommunityTextUpdateInput, responses={200: None, **error_responses(409)})
     def partial_update(self, request, pk=None, **kwargs):
+        target = self.get_object()  # first: content the caller may not see is a 404 whatever the body says
         content = validated(s.CommunityTextUpdateInput, request)["content"]
-        return Response(
-            self._one(content_services.update_text(self.get_object(), actor=self.principal, content=content))
-        )
+        return Response(self._one(content_services.update_text(target, actor=self.principal, content=content)))
 
     @extend_schema(responses={200: s.CommunityRevisionOutput(many=True)})
     @action(detail=True, methods=["get"])
@@ -553,7 +552,8 @@ class PostCommentViewSet(
     target_type = TargetType.COMMENT
 
     def scope_queryset(self):
-        return selectors.comments_for(self.viewer, self.kwargs.get("post_pk"))
+        # Schema generation builds the view without URL kwargs (`swagger_fake_view`): no post, no filter.
+        return selectors.comments_for(self.viewer, getattr(self, "kwargs", {}).get("post_pk"))
 
     def _post(self):
         post = selectors.posts_for(self.viewer).filter(pk=self.kwargs["post_pk"]).first()
@@ -596,7 +596,8 @@ class CommentReplyViewSet(
     target_type = TargetType.REPLY
 
     def scope_queryset(self):
-        return selectors.replies_for(self.viewer, self.kwargs.get("comment_pk"))
+        # Schema generation builds the view without URL kwargs (`swagger_fake_view`): no comment, no filter.
+        return selectors.replies_for(self.viewer, getattr(self, "kwargs", {}).get("comment_pk"))
 
     def _comment(self):
         comment = selectors.any_comments_for(self.viewer).filter(pk=self.kwargs["comment_pk"]).first()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from community import demo
-from community.models import Board, Comment, Member, Post, Reply, Tag
+from community.models import Board, Comment, Member, Post, Reply, Report, Tag
 from core import tenancy
 
 
@@ -17,3 +17,5 @@ def test_demo_builds_a_community_idempotently(tenant, owner):
         assert (welcome.react_count, welcome.s1_count, welcome.comment_count, welcome.reply_count) == (3, 2, 1, 1)
         assert Post.objects.get(headline__startswith="How long").status == "pending"
         assert Board.objects.get(name="General").post_count == 1
+        [report] = Report.objects.all()  # the moderators' queue has one open report, not one per run
+        assert (report.status, report.reporter.username) == ("open", "leo_hops")

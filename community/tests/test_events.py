@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-import types
+import json
 
+import httpx
 import pytest
+import respx
 from django.db import transaction
 
 from community import events
@@ -13,6 +14,13 @@ from community.services import members as member_services
 from community.tests.factories import MemberFactory, member_actor
 from core import tenancy
 from core.errors import DomainError
+from notifications import webhook_events
+from notifications.models import DeliveryStatus, WebhookDelivery, WebhookEvent
+from social import url_safety
+
+HOOK = "https://hooks.example.com/community"
+OTHER_HOOK = "https://hooks.example.com/posts"
+PUBLIC_IP = "93.184.216.34"
 
 
 def test_member_joined_is_published_after_commit_with_the_seed_payload(
@@ -50,18 +58,44 @@ def test_a_rolled_back_change_publishes_nothing(tenant, published_events, django
     assert published_events == []
 
 
-def test_publish_event_hands_over_to_the_outgoing_webhooks_when_installed(monkeypatch):
-    received = []
-    fake = types.ModuleType(events.WEBHOOKS_MODULE)
-    fake.emit = lambda event_type, payload, *, tenant_id: received.append((event_type, payload, tenant_id))
-    monkeypatch.setitem(sys.modules, events.WEBHOOKS_MODULE, fake)
-    events.publish_event("community.post.created", {"event": "community.post.created"}, tenant_id="t-1")
-    assert received == [("community.post.created", {"event": "community.post.created"}, "t-1")]
+@respx.mock
+def test_a_community_event_reaches_a_subscribed_webhook_endpoint_after_commit(
+    tenant, owner_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The real hand-off: notifications' outgoing webhooks store the event, one delivery per subscribed endpoint,
+    and send it signed once the change commits; an endpoint subscribed to other events gets nothing."""
+    monkeypatch.setattr(url_safety, "resolve_host", lambda host, port: [PUBLIC_IP])
+    subscribed = owner_client.post("/api/v1/webhooks/", {"url": HOOK, "eventTypes": ["community.*"]}, format="json")
+    assert subscribed.status_code == 201, subscribed.json()
+    other = owner_client.post("/api/v1/webhooks/", {"url": OTHER_HOOK, "eventTypes": ["post.*"]}, format="json")
+    assert other.status_code == 201, other.json()
+    route = respx.post(HOOK).mock(return_value=httpx.Response(204))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = owner_client.post(
+            "/api/v1/community/members/",
+            {"firstName": "Jo", "username": "jojo", "email": "jo@example.com", "emailVerified": True},
+        )
+        assert response.status_code == 201, response.json()
+    with tenancy.tenant_context(tenant):
+        assert not WebhookEvent.objects.exists()  # nothing before commit
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
+    with tenancy.tenant_context(tenant):
+        event = WebhookEvent.objects.get()
+        [delivery] = WebhookDelivery.objects.filter(event=event)
+    assert event.event_type == "community.member.joined"
+    assert event.payload["entities"]["member"][0]["id"] == response.json()["id"]
+    assert str(delivery.endpoint_id) == subscribed.json()["id"]
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    sent = json.loads(route.calls.last.request.content)
+    assert (sent["type"], sent["data"]["event"]) == ("community.member.joined", "community.member.joined")
+    assert route.calls.last.request.headers["webhook-id"]
 
 
-def test_publish_event_does_nothing_without_the_webhooks_module(monkeypatch):
-    monkeypatch.setitem(sys.modules, events.WEBHOOKS_MODULE, None)  # import raises ModuleNotFoundError
-    events.publish_event("community.post.created", {}, tenant_id="t-1")
+def test_every_community_event_type_is_one_the_outgoing_webhooks_accept():
+    assert all(webhook_events.is_known(event_type) for event_type in events.EVENT_TYPES)
+    assert webhook_events.is_valid_filter("community.*")
 
 
 def test_event_types_are_the_documented_ones():
