@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from social.tests.channel_helpers import make_channel
-
 from core import tenancy
 from inbox.models import Interactor, Ticket
+from social.tests.factories import ChannelFactory
 
 _seq = itertools.count(1)
 
@@ -21,7 +20,7 @@ def make_interactor(tenant, *, network: str = "sandbox", **fields) -> Interactor
 
 def make_ticket(tenant, *, channel=None, interactor=None, **fields) -> Ticket:
     n = next(_seq)
-    channel = channel or make_channel(tenant)
+    channel = channel or ChannelFactory(tenant=tenant)
     if interactor is None and "interactor" not in fields:
         interactor = make_interactor(tenant, network=channel.network)
     values = {"type": "comment", "network_item_id": f"item-{n}", "text": f"Hello {n}", **fields}

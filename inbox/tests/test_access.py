@@ -7,12 +7,12 @@ import re
 
 import pytest
 from rest_framework.test import APIClient
-from social.tests.channel_helpers import add_to_team, make_channel, make_team
 
 from core import tenancy
 from inbox.api.urls import router
 from inbox.models import BulkJob, ReplySuggestion, Ticket, TicketAction, TicketNote
 from inbox.tests.factories import make_ticket
+from social.tests.factories import ChannelFactory, TeamFactory, add_to_team
 from tenants.roles import Role
 
 URL = "/api/v1/inbox/"
@@ -76,10 +76,10 @@ def test_anonymous_is_401(db):
 
 @pytest.fixture
 def team_setup(tenant, make_member, api_client_for):
-    support = make_team(tenant, "Support")
-    sales = make_team(tenant, "Sales")
-    ours = make_channel(tenant, teams=[support], external_id="ours")
-    theirs = make_channel(tenant, teams=[sales], external_id="theirs")
+    support = TeamFactory(tenant=tenant, name="Support")
+    sales = TeamFactory(tenant=tenant, name="Sales")
+    ours = ChannelFactory(tenant=tenant, teams=[support], external_id="ours")
+    theirs = ChannelFactory(tenant=tenant, teams=[sales], external_id="theirs")
     agent = make_member(tenant, Role.AGENT)
     viewer = make_member(tenant, Role.VIEWER)
     add_to_team(support, agent)
@@ -154,7 +154,7 @@ def test_role_matrix_from_the_urlconf(tenant, make_member, api_client_for, role)
     from inbox.api.views import ACTION_PERMISSIONS, WORK
     from tenants.roles import ROLE_PERMISSIONS
 
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     member = make_member(tenant, role)
     with tenancy.tenant_context(tenant):
         from social.models import TeamChannel

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.models import ActionStatus, Ticket, TicketAction
@@ -17,13 +16,14 @@ from inbox.services.tickets import wake_snoozed
 from inbox.tests.factories import make_interactor, make_ticket
 from social.models import Channel, SandboxPublication
 from social.networks.sandbox import inject_inbound
+from social.tests.factories import ChannelFactory
 
 URL = "/api/v1/inbox/tickets/"
 
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-page")
+    return ChannelFactory(tenant=tenant, external_id="sbx-page")
 
 
 @pytest.fixture
@@ -70,14 +70,14 @@ def test_like_on_a_dm_is_409_not_supported_and_nothing_is_stored(owner_client, t
 
 
 def test_action_the_network_lacks_is_409_before_any_call(owner_client, tenant):
-    youtube = make_channel(tenant, network="youtube")
+    youtube = ChannelFactory(tenant=tenant, network="youtube")
     ticket = make_ticket(tenant, channel=youtube)
     assert act(owner_client, ticket, "like").status_code == 409  # YouTube has no likes of comments via API
     assert actions_of(tenant, ticket) == []
 
 
 def test_reply_over_the_network_limit_is_400_with_the_limit(owner_client, tenant):
-    x = make_channel(tenant, network="x")
+    x = ChannelFactory(tenant=tenant, network="x")
     ticket = make_ticket(tenant, channel=x, type="mention")
     response = act(owner_client, ticket, "reply", {"text": "a" * 281})
     assert response.status_code == 400
@@ -117,7 +117,7 @@ def test_private_reply_to_a_comment_is_a_dm_on_sandbox_and_refused_on_x(owner_cl
     assert response.status_code == 202
     dm = SandboxPublication.objects.get(kind="dm")
     assert dm.payload["privateReplyTo"] == comment.network_item_id
-    x = make_channel(tenant, network="x")
+    x = ChannelFactory(tenant=tenant, network="x")
     tweet = make_ticket(tenant, channel=x, type="mention")
     assert act(owner_client, tweet, "reply", {"text": "psst", "private": True}).status_code == 409
 
@@ -248,12 +248,11 @@ def test_forward_mails_after_commit(owner_client, tenant, comment, run_on_commit
 def test_agent_suggests_manager_approves_edited_reply_once(
     tenant, channel, comment, make_member, api_client_for, django_capture_on_commit_callbacks
 ):
-    from social.tests.channel_helpers import add_to_team, make_team
-
     from social.models import TeamChannel
+    from social.tests.factories import TeamFactory, add_to_team
     from tenants.roles import Role
 
-    team = make_team(tenant, "Care")
+    team = TeamFactory(tenant=tenant, name="Care")
     with tenancy.tenant_context(tenant):
         TeamChannel.objects.create(team=team, channel=channel)
     agent_member, manager_member = make_member(tenant, Role.AGENT), make_member(tenant, Role.MANAGER)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from core.models import AuditLogEntry
@@ -14,6 +13,7 @@ from inbox.models import ActionStatus, BulkJob, IngestionCursor, Interactor, Tic
 from inbox.services import polling
 from inbox.tests.factories import make_ticket
 from social.models import SandboxPublication
+from social.tests.factories import ChannelFactory
 from tenants.models import User
 
 
@@ -25,7 +25,7 @@ def staff_client(client, db):
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-demo")
+    return ChannelFactory(tenant=tenant, external_id="sbx-demo")
 
 
 def test_changelists_and_change_pages_render(staff_client, tenant, channel):
@@ -91,7 +91,9 @@ def test_burst_command_writes_every_kind_and_ingests(tenant, channel, capsys):
     replies = [t for t in tickets if t.type == "reply"]
     assert all(r.parent_id is not None for r in replies)
     with pytest.raises(CommandError):
-        call_command("inbox_burst", "--channel", str(make_channel(tenant, network="facebook").pk), "--count", "1")
+        call_command(
+            "inbox_burst", "--channel", str(ChannelFactory(tenant=tenant, network="facebook").pk), "--count", "1"
+        )
 
 
 def test_demo_has_tickets_in_every_state_and_is_idempotent(tenant, owner, channel):

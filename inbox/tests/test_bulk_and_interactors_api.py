@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from core.models import AuditLogEntry
 from inbox.models import Interactor, Ticket, TicketAction
 from inbox.tests.factories import make_interactor, make_ticket
 from social.models import Channel
+from social.tests.factories import ChannelFactory
 
 URL = "/api/v1/inbox/"
 
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-page")
+    return ChannelFactory(tenant=tenant, external_id="sbx-page")
 
 
 def statuses(tenant) -> dict[str, str]:
@@ -84,7 +84,7 @@ def test_block_and_unblock_through_the_channel(owner_client, tenant, channel):
 
 
 def test_block_where_the_network_cannot_is_409_and_nothing_changes(owner_client, tenant):
-    youtube = make_channel(tenant, network="youtube")
+    youtube = ChannelFactory(tenant=tenant, network="youtube")
     fan = make_interactor(tenant, network="youtube")
     make_ticket(tenant, channel=youtube, interactor=fan)
     response = owner_client.post(f"{URL}interactors/{fan.pk}/block", {}, format="json")

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.models import Ticket, TicketEvent
 from inbox.tests.factories import make_interactor, make_ticket
+from social.tests.factories import ChannelFactory
 from tenants.roles import Role
 
 URL = "/api/v1/inbox/tickets/"
@@ -18,7 +18,7 @@ URL = "/api/v1/inbox/tickets/"
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-page")
+    return ChannelFactory(tenant=tenant, external_id="sbx-page")
 
 
 def ids(response) -> set[str]:
@@ -27,7 +27,7 @@ def ids(response) -> set[str]:
 
 
 def test_list_filters(owner_client, owner, tenant, channel):
-    other_channel = make_channel(tenant, network="facebook")
+    other_channel = ChannelFactory(tenant=tenant, network="facebook")
     fan = make_interactor(tenant, name="Zelda Fan", handle="zfan")
     open_comment = make_ticket(tenant, channel=channel, interactor=fan, text="Where is my parcel?")
     message = make_ticket(tenant, channel=channel, type="message", is_unread=False, assignee=owner.user)
