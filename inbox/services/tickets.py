@@ -90,6 +90,7 @@ def start_bulk_job(*, actor: Principal, action: str, ticket_ids: list, params: d
             ticket_ids=[str(i) for i in ticket_ids],
             total_count=len(ticket_ids),
             actor_user=actor.user,
+            actor_api_key=actor.api_key,
             actor_label=actor.label,
         )
         transaction.on_commit(lambda: _enqueue_bulk(job))
@@ -104,6 +105,38 @@ def _enqueue_bulk(job: BulkJob) -> None:
     from inbox.tasks import run_bulk_job
 
     run_bulk_job.delay(job_id=str(job.pk), tenant_id=str(job.tenant_id))
+
+
+def bulk_job_requester(job: BulkJob) -> Principal | None:
+    """Who asked for `job`, as they are now: the member (with their current role) or the API key. None when they
+    are gone (membership ended, key deleted): nobody may act in their name any more."""
+    from tenants.roles import api_key_principal, member_principal
+    from tenants.selectors import api_keys, members
+
+    if job.actor_api_key_id:
+        key = api_keys().filter(pk=job.actor_api_key_id).first()
+        return api_key_principal(key) if key is not None else None
+    if job.actor_user_id:
+        membership = members().filter(user_id=job.actor_user_id, is_active=True).first()
+        return member_principal(membership) if membership is not None else None
+    return None
+
+
+def abandon_bulk_job(job_id) -> BulkJob:
+    """End a job whose requester is gone: the tickets not yet done are counted failed, nothing more is applied."""
+    with transaction.atomic():
+        job = BulkJob.objects.select_for_update().get(pk=job_id)
+        if job.status != BulkJobStatus.DONE:
+            left = job.total_count - job.done_count - job.failed_count
+            job.errors = [
+                *job.errors,
+                {"ticketId": None, "code": "REQUESTER_GONE", "message": "The requester no longer has access."},
+            ]
+            job.failed_count += max(left, 0)
+            job.status = BulkJobStatus.DONE
+            job.finished_at = timezone.now()
+            job.save(update_fields=["errors", "failed_count", "status", "finished_at", "updated_at"])
+    return job
 
 
 def run_bulk_job(job_id, *, actor: Principal) -> BulkJob:

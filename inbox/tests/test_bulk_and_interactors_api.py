@@ -6,10 +6,11 @@ import pytest
 
 from core import tenancy
 from core.models import AuditLogEntry
-from inbox.models import Interactor, Ticket, TicketAction
+from inbox.models import BulkJob, Interactor, Ticket, TicketAction
 from inbox.tests.factories import make_interactor, make_ticket
 from social.models import Channel
 from social.tests.factories import ChannelFactory
+from tenants.roles import Role
 
 URL = "/api/v1/inbox/"
 
@@ -41,6 +42,46 @@ def test_bulk_archive_on_a_filter_is_a_job_with_progress(
     with tenancy.tenant_context(tenant):
         assert set(Ticket.objects.filter(status="archived").values_list("archive_reason", flat=True)) == {"mass"}
         assert TicketAction.objects.filter(bulk_job_id=job["id"]).count() == 3
+
+
+def test_a_bulk_job_acts_as_the_api_key_that_asked(
+    api_key_client_for, tenant, channel, django_capture_on_commit_callbacks
+):
+    tickets = [make_ticket(tenant, channel=channel) for _ in range(2)]
+    client = api_key_client_for(tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            URL + "tickets/bulk", {"action": "archive", "ids": [str(t.pk) for t in tickets]}, format="json"
+        )
+    assert response.status_code == 202
+    with tenancy.tenant_context(tenant):
+        labels = set(
+            TicketAction.objects.filter(bulk_job_id=response.json()["id"]).values_list("actor_label", flat=True)
+        )
+    assert len(labels) == 1 and labels.pop().startswith("api-key:")
+    assert set(statuses(tenant).values()) == {"archived"}
+
+
+def test_a_bulk_job_whose_requester_left_applies_nothing(
+    tenant, channel, make_member, api_client_for, django_capture_on_commit_callbacks
+):
+    from inbox.tasks import run_bulk_job
+
+    manager = make_member(tenant, Role.ADMIN)  # sees every channel
+    tickets = [make_ticket(tenant, channel=channel) for _ in range(2)]
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not picked it up yet
+        response = api_client_for(manager).post(
+            URL + "tickets/bulk", {"action": "archive", "ids": [str(t.pk) for t in tickets]}, format="json"
+        )
+    assert response.status_code == 202
+    with tenancy.tenant_context(tenant):
+        type(manager).objects.filter(pk=manager.pk).update(is_active=False)
+    assert run_bulk_job(job_id=response.json()["id"], tenant_id=str(tenant.pk)) == "done"
+    assert set(statuses(tenant).values()) == {"open"}
+    with tenancy.tenant_context(tenant):
+        job = BulkJob.objects.get(pk=response.json()["id"])
+        assert not TicketAction.objects.filter(bulk_job=job).exists()
+    assert (job.done_count, job.failed_count, job.errors[-1]["code"]) == (0, 2, "REQUESTER_GONE")
 
 
 def test_bulk_assign_by_ids_and_bad_input(owner_client, owner, tenant, channel, django_capture_on_commit_callbacks):
