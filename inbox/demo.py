@@ -11,7 +11,7 @@ from django.utils import timezone
 from core import tenancy
 from inbox.models import Ticket, TicketStatus
 from inbox.services import actions, polling
-from social.networks.sandbox import inject_inbound
+from social.services.listening import inject_inbound
 from tenants.models import Tenant, User
 from tenants.roles import staff_principal
 

@@ -24,7 +24,7 @@ from inbox.models import (
 )
 from inbox.services.actions import perform_action
 from social.networks.base import NetworkError
-from social.networks.registry import UnknownNetwork, get_adapter
+from social.services.listening import adapter_for
 
 BULK_ACTIONS = ("archive", "unarchive", "assign", "markRead", "markUnread", "sentiment", "priority", "unpriority")
 BULK_ERRORS_KEPT = 100
@@ -178,10 +178,7 @@ def set_blocked(interactor: Interactor, *, actor: Principal, blocked: bool, chan
     wrote), then record it. A network that cannot block: 409 NOT_SUPPORTED, nothing changes."""
     from social.services.channels import credentials_for
 
-    try:
-        adapter = get_adapter(channel.network)
-    except UnknownNetwork:
-        adapter = None
+    adapter = adapter_for(channel.network)
     method = getattr(adapter, "block_user" if blocked else "unblock_user", None)
     if method is None:
         raise ActionNotSupported(f"{channel.network} does not support blocking people.")
