@@ -32,7 +32,5 @@ def sandbox_channel_of_any_tenant(channel_id: object) -> Channel | None:
 
     with tenancy.platform_access():
         return (
-            Channel.all_tenants.select_related("tenant")
-            .filter(pk=channel_id, network=ChannelNetwork.SANDBOX)
-            .first()
+            Channel.all_tenants.select_related("tenant").filter(pk=channel_id, network=ChannelNetwork.SANDBOX).first()
         )
