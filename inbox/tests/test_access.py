@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from core import tenancy
 from inbox.api.urls import router
 from inbox.models import BulkJob, ReplySuggestion, Ticket, TicketAction, TicketNote
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
 from social.tests.factories import ChannelFactory, TeamFactory, add_to_team
 from tenants.roles import Role
 
@@ -47,7 +47,7 @@ def test_the_route_list_covers_tickets_and_interactors():
 
 @pytest.fixture
 def foreign_ticket(other_tenant):
-    return make_ticket(other_tenant)
+    return TicketFactory(tenant=other_tenant)
 
 
 @pytest.mark.parametrize(("method", "path", "action_name"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
@@ -85,8 +85,8 @@ def team_setup(tenant, make_member, api_client_for):
     add_to_team(support, agent)
     add_to_team(support, viewer)
     return {
-        "ours": make_ticket(tenant, channel=ours),
-        "theirs": make_ticket(tenant, channel=theirs),
+        "ours": TicketFactory(tenant=tenant, channel=ours),
+        "theirs": TicketFactory(tenant=tenant, channel=theirs),
         "agent": api_client_for(agent),
         "viewer": api_client_for(viewer),
     }
@@ -167,7 +167,7 @@ def test_role_matrix_from_the_urlconf(tenant, make_member, api_client_for, role)
     granted = ROLE_PERMISSIONS[role]
     checked, denied = 0, set()
     for method, path, action_name, viewset in all_routes():
-        ticket = make_ticket(tenant, channel=channel)
+        ticket = TicketFactory(tenant=tenant, channel=channel)
         with tenancy.tenant_context(tenant):
             failed = TicketAction.objects.create(ticket=ticket, action="like", status="failed")
             suggestion = ReplySuggestion.objects.create(ticket=ticket, text="s")

@@ -13,7 +13,7 @@ from core import tenancy
 from inbox.models import ActionStatus, Ticket, TicketAction
 from inbox.services import actions as action_services
 from inbox.services.tickets import wake_snoozed
-from inbox.tests.factories import make_interactor, make_ticket
+from inbox.tests.factories import InteractorFactory, TicketFactory
 from social.models import Channel, SandboxPublication
 from social.networks.sandbox import inject_inbound
 from social.tests.factories import ChannelFactory
@@ -29,7 +29,7 @@ def channel(tenant):
 @pytest.fixture
 def comment(tenant, channel):
     remote_id = inject_inbound("sbx-page", kind="comment", text="Hello?", author_id="fan-1")
-    return make_ticket(tenant, channel=channel, network_item_id=remote_id)
+    return TicketFactory(tenant=tenant, channel=channel, network_item_id=remote_id)
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_unknown_action_is_400_listing_the_valid_ones(owner_client, comment):
 
 
 def test_like_on_a_dm_is_409_not_supported_and_nothing_is_stored(owner_client, tenant, channel):
-    dm = make_ticket(tenant, channel=channel, type="message")
+    dm = TicketFactory(tenant=tenant, channel=channel, type="message")
     response = act(owner_client, dm, "like")
     assert response.status_code == 409 and response.json()["error"]["code"] == "NOT_SUPPORTED"
     assert actions_of(tenant, dm) == []
@@ -71,14 +71,14 @@ def test_like_on_a_dm_is_409_not_supported_and_nothing_is_stored(owner_client, t
 
 def test_action_the_network_lacks_is_409_before_any_call(owner_client, tenant):
     youtube = ChannelFactory(tenant=tenant, network="youtube")
-    ticket = make_ticket(tenant, channel=youtube)
+    ticket = TicketFactory(tenant=tenant, channel=youtube)
     assert act(owner_client, ticket, "like").status_code == 409  # YouTube has no likes of comments via API
     assert actions_of(tenant, ticket) == []
 
 
 def test_reply_over_the_network_limit_is_400_with_the_limit(owner_client, tenant):
     x = ChannelFactory(tenant=tenant, network="x")
-    ticket = make_ticket(tenant, channel=x, type="mention")
+    ticket = TicketFactory(tenant=tenant, channel=x, type="mention")
     response = act(owner_client, ticket, "reply", {"text": "a" * 281})
     assert response.status_code == 400
     assert response.json()["error"]["details"]["limit"] == 280
@@ -118,15 +118,15 @@ def test_private_reply_to_a_comment_is_a_dm_on_sandbox_and_refused_on_x(owner_cl
     dm = SandboxPublication.objects.get(kind="dm")
     assert dm.payload["privateReplyTo"] == comment.network_item_id
     x = ChannelFactory(tenant=tenant, network="x")
-    tweet = make_ticket(tenant, channel=x, type="mention")
+    tweet = TicketFactory(tenant=tenant, channel=x, type="mention")
     assert act(owner_client, tweet, "reply", {"text": "psst", "private": True}).status_code == 409
 
 
 def test_reply_to_a_dm_is_a_message_in_the_conversation(owner_client, tenant, channel, run_on_commit):
-    fan = make_interactor(tenant, network_user_id="fan-9")
+    fan = InteractorFactory(tenant=tenant, network_user_id="fan-9")
     remote = inject_inbound("sbx-page", kind="message", text="hey", author_id="fan-9")
-    dm = make_ticket(
-        tenant,
+    dm = TicketFactory(
+        tenant=tenant,
         channel=channel,
         type="message",
         interactor=fan,

@@ -11,7 +11,7 @@ from core.models import AuditLogEntry
 from inbox import demo
 from inbox.models import ActionStatus, BulkJob, IngestionCursor, Interactor, Ticket, TicketAction, TicketStatus
 from inbox.services import polling
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
 from social.models import SandboxPublication
 from social.tests.factories import ChannelFactory
 from tenants.models import User
@@ -29,7 +29,7 @@ def channel(tenant):
 
 
 def test_changelists_and_change_pages_render(staff_client, tenant, channel):
-    ticket = make_ticket(tenant, channel=channel)
+    ticket = TicketFactory(tenant=tenant, channel=channel)
     with tenancy.tenant_context(tenant):
         action = TicketAction.objects.create(ticket=ticket, action="like", status="failed", error_code="NETWORK_DOWN")
         job = BulkJob.objects.create(action="archive")
@@ -50,7 +50,7 @@ def test_admin_retry_of_a_failed_action_runs_it_through_the_service(
     from social.networks.sandbox import inject_inbound
 
     remote = inject_inbound("sbx-demo", kind="comment", text="hi", author_id="f")
-    ticket = make_ticket(tenant, channel=channel, network_item_id=remote)
+    ticket = TicketFactory(tenant=tenant, channel=channel, network_item_id=remote)
     with tenancy.tenant_context(tenant):
         action = TicketAction.objects.create(ticket=ticket, action="like", status="failed", error_code="NETWORK_DOWN")
     with django_capture_on_commit_callbacks(execute=True):

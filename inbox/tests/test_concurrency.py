@@ -19,7 +19,7 @@ from inbox.incoming import from_remote_item
 from inbox.models import ActionStatus, Interactor, Ticket
 from inbox.services import actions as action_services
 from inbox.services.ingestion import ingest
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
 from social.models import SandboxPublication
 from social.networks.base import RemoteItem
 from social.networks.sandbox import inject_inbound
@@ -125,7 +125,7 @@ def test_the_same_500_items_by_polling_and_webhook_at_once_make_500_tickets(tena
 def test_two_runs_of_the_same_action_at_once_send_one_reply(tenant, owner):
     channel = ChannelFactory(tenant=tenant, external_id="sbx-c")
     remote = inject_inbound("sbx-c", kind="comment", text="hi", author_id="fan")
-    ticket = make_ticket(tenant, channel=channel, network_item_id=remote)
+    ticket = TicketFactory(tenant=tenant, channel=channel, network_item_id=remote)
     actor = Principal(tenant=tenant, permissions=frozenset(), kind="user", user=owner.user)
     with tenancy.tenant_context(tenant):
         action = action_services.perform_action(ticket, "reply", actor=actor, params={"text": "once"})

@@ -10,7 +10,7 @@ from core import tenancy
 from inbox.incoming import IncomingItem
 from inbox.models import ActionStatus, Interactor, Ticket, TicketAction, TicketEvent
 from inbox.services.ingestion import ingest
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
 from social.tests.factories import ChannelFactory
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -119,7 +119,7 @@ def test_same_item_id_on_two_channels_is_two_tickets(tenant, channel):
 
 
 def test_our_reply_seen_on_the_network_confirms_a_reply_whose_outcome_was_unknown(tenant, channel):
-    parent = make_ticket(tenant, channel=channel, network_item_id="c1")
+    parent = TicketFactory(tenant=tenant, channel=channel, network_item_id="c1")
     with tenancy.tenant_context(tenant):
         action = TicketAction.objects.create(
             ticket=parent, action="reply", params={"text": "On its way"}, sent_at=T0, outcome_unknown=True
