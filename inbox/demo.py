@@ -11,9 +11,10 @@ from django.utils import timezone
 from core import tenancy
 from inbox.models import Ticket, TicketStatus
 from inbox.services import actions, polling
-from social.networks.sandbox import inject_inbound
+from social.services.listening import inject_inbound
 from tenants.models import Tenant, User
-from tenants.roles import staff_principal
+from tenants.roles import member_principal
+from tenants.selectors import members
 
 BURST_KINDS = ("comment", "comment", "reply", "message", "mention")
 DEMO_TEXTS = (
@@ -76,9 +77,10 @@ def seed_demo(*, tenant: Tenant, owner: User) -> int:
     every state (open, unread, priority, snoozed, archived, assigned, replied). Returns tickets created."""
     from social.selectors import inbox_channels
 
-    principal = staff_principal(tenant, owner)
     created = 0
     with tenancy.tenant_context(tenant):
+        # The demo's actions are the owner's own, as if they had triaged in the app.
+        principal = member_principal(members().get(user=owner))
         channels = list(inbox_channels().filter(network="sandbox"))
         if not channels or Ticket.objects.filter(channel__in=channels).exists():
             return 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 from celery import shared_task
 
 from core import tenancy
-from core.auth import Principal
 from inbox.services import actions, polling, tickets
 
 
@@ -62,12 +61,7 @@ def run_bulk_job(*, job_id: str, tenant_id: str) -> str:
     """Apply a bulk job; a rerun continues where the last run stopped."""
     from inbox.models import BulkJob
 
-    job = BulkJob.objects.select_related("actor_user").get(pk=job_id)
-    actor = Principal(
-        tenant=tenancy.require_current_tenant(),
-        permissions=frozenset(),
-        kind="user" if job.actor_user_id else "system",
-        user=job.actor_user,
-        caller_name=job.actor_label,
-    )
+    actor = tickets.bulk_job_requester(BulkJob.objects.get(pk=job_id))
+    if actor is None:
+        return tickets.abandon_bulk_job(job_id).status
     return tickets.run_bulk_job(job_id, actor=actor).status

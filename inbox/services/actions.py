@@ -39,7 +39,7 @@ from inbox.models import (
     TicketType,
 )
 from social.networks.base import AuthExpired, NetworkError, PermissionMissing, UnknownOutcome
-from social.networks.registry import UnknownNetwork, get_adapter
+from social.services.listening import adapter_for
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +76,7 @@ UNCLAIMED_GRACE = timedelta(minutes=5)
 
 # --- checks --------------------------------------------------------------------------------------------------------
 def _adapter_for(ticket: Ticket):
-    try:
-        return get_adapter(ticket.network)
-    except UnknownNetwork:
-        return None
+    return adapter_for(ticket.network)
 
 
 def _supports(adapter, capability: str, method: str) -> bool:
@@ -284,7 +281,10 @@ def execute_action(action_id) -> str:
     if channel is None:
         _fail(action, "CHANNEL_UNAVAILABLE", "The channel is disconnected or needs attention.")
         return ActionStatus.FAILED
-    adapter = get_adapter(ticket.network)
+    adapter = adapter_for(ticket.network)
+    if adapter is None:
+        _fail(action, "NOT_SUPPORTED", f"No adapter speaks {ticket.network}.")
+        return ActionStatus.FAILED
     credentials = credentials_for(channel)
     try:
         result = _call(adapter, credentials, ticket, action)

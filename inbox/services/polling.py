@@ -27,7 +27,7 @@ from inbox.incoming import from_remote_item
 from inbox.models import IngestionCursor, PollKind
 from inbox.services.ingestion import ingest
 from social.networks.base import AuthExpired, NetworkError, NotSupported, PermissionMissing, RateLimited
-from social.networks.registry import UnknownNetwork, get_adapter
+from social.services.listening import adapter_for
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,8 @@ def next_slot(key: str, after: datetime, interval: timedelta) -> datetime:
 
 def supported_kinds(network: str) -> list[str]:
     """Kinds the network's adapter can fetch (adapters without `capabilities`, the sandbox, fetch every kind)."""
-    try:
-        adapter = get_adapter(network)
-    except UnknownNetwork:
+    adapter = adapter_for(network)
+    if adapter is None:
         return []
     capabilities = getattr(adapter, "capabilities", None)
     return [kind for kind in PollKind.values if capabilities is None or KIND_CAPABILITY[kind] in capabilities]
@@ -138,7 +137,9 @@ def poll(cursor_id) -> int:
     channel = inbox_channels().filter(pk=cursor.channel_id).first()
     if channel is None:
         return 0  # disconnected, needs attention or inbox switched off: nothing to poll
-    adapter = get_adapter(channel.network)
+    adapter = adapter_for(channel.network)
+    if adapter is None:
+        return 0  # no adapter reads this network (supported_kinds gives it no cursor either)
     credentials = credentials_for(channel)
     position, pages, created = cursor.position, 0, 0
     now = timezone.now()

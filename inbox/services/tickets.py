@@ -24,7 +24,7 @@ from inbox.models import (
 )
 from inbox.services.actions import perform_action
 from social.networks.base import NetworkError
-from social.networks.registry import UnknownNetwork, get_adapter
+from social.services.listening import adapter_for
 
 BULK_ACTIONS = ("archive", "unarchive", "assign", "markRead", "markUnread", "sentiment", "priority", "unpriority")
 BULK_ERRORS_KEPT = 100
@@ -90,6 +90,7 @@ def start_bulk_job(*, actor: Principal, action: str, ticket_ids: list, params: d
             ticket_ids=[str(i) for i in ticket_ids],
             total_count=len(ticket_ids),
             actor_user=actor.user,
+            actor_api_key=actor.api_key,
             actor_label=actor.label,
         )
         transaction.on_commit(lambda: _enqueue_bulk(job))
@@ -104,6 +105,38 @@ def _enqueue_bulk(job: BulkJob) -> None:
     from inbox.tasks import run_bulk_job
 
     run_bulk_job.delay(job_id=str(job.pk), tenant_id=str(job.tenant_id))
+
+
+def bulk_job_requester(job: BulkJob) -> Principal | None:
+    """Who asked for `job`, as they are now: the member (with their current role) or the API key. None when they
+    are gone (membership ended, key deleted): nobody may act in their name any more."""
+    from tenants.roles import api_key_principal, member_principal
+    from tenants.selectors import api_keys, members
+
+    if job.actor_api_key_id:
+        key = api_keys().filter(pk=job.actor_api_key_id).first()
+        return api_key_principal(key) if key is not None else None
+    if job.actor_user_id:
+        membership = members().filter(user_id=job.actor_user_id, is_active=True).first()
+        return member_principal(membership) if membership is not None else None
+    return None
+
+
+def abandon_bulk_job(job_id) -> BulkJob:
+    """End a job whose requester is gone: the tickets not yet done are counted failed, nothing more is applied."""
+    with transaction.atomic():
+        job = BulkJob.objects.select_for_update().get(pk=job_id)
+        if job.status != BulkJobStatus.DONE:
+            left = job.total_count - job.done_count - job.failed_count
+            job.errors = [
+                *job.errors,
+                {"ticketId": None, "code": "REQUESTER_GONE", "message": "The requester no longer has access."},
+            ]
+            job.failed_count += max(left, 0)
+            job.status = BulkJobStatus.DONE
+            job.finished_at = timezone.now()
+            job.save(update_fields=["errors", "failed_count", "status", "finished_at", "updated_at"])
+    return job
 
 
 def run_bulk_job(job_id, *, actor: Principal) -> BulkJob:
@@ -145,10 +178,7 @@ def set_blocked(interactor: Interactor, *, actor: Principal, blocked: bool, chan
     wrote), then record it. A network that cannot block: 409 NOT_SUPPORTED, nothing changes."""
     from social.services.channels import credentials_for
 
-    try:
-        adapter = get_adapter(channel.network)
-    except UnknownNetwork:
-        adapter = None
+    adapter = adapter_for(channel.network)
     method = getattr(adapter, "block_user" if blocked else "unblock_user", None)
     if method is None:
         raise ActionNotSupported(f"{channel.network} does not support blocking people.")

@@ -1,29 +1,38 @@
-"""Factories of the inbox: tickets and interactors of a tenant's channel, built in that tenant's context."""
+"""factory_boy factories of the inbox: interactors and tickets, built in their tenant's context.
+
+TicketFactory(tenant=tenant)                                 # a comment on a new sandbox channel, by a new person
+TicketFactory(tenant=tenant, channel=channel, type="message")  # on an existing channel
+InteractorFactory(tenant=tenant, network="youtube", name="Ann")
+"""
 
 from __future__ import annotations
 
-import itertools
+import factory
 
-from social.tests.channel_helpers import make_channel
-
-from core import tenancy
 from inbox.models import Interactor, Ticket
-
-_seq = itertools.count(1)
-
-
-def make_interactor(tenant, *, network: str = "sandbox", **fields) -> Interactor:
-    n = next(_seq)
-    values = {"network_user_id": f"user-{n}", "name": f"Person {n}", "handle": f"person{n}", **fields}
-    with tenancy.tenant_context(tenant):
-        return Interactor.objects.create(network=network, **values)
+from social.tests.factories import ChannelFactory
+from tenants.tests.factories import TenantScopedFactory
 
 
-def make_ticket(tenant, *, channel=None, interactor=None, **fields) -> Ticket:
-    n = next(_seq)
-    channel = channel or make_channel(tenant)
-    if interactor is None and "interactor" not in fields:
-        interactor = make_interactor(tenant, network=channel.network)
-    values = {"type": "comment", "network_item_id": f"item-{n}", "text": f"Hello {n}", **fields}
-    with tenancy.tenant_context(tenant):
-        return Ticket.objects.create(channel=channel, network=channel.network, interactor=interactor, **values)
+class InteractorFactory(TenantScopedFactory):
+    class Meta:
+        model = Interactor
+
+    network = "sandbox"
+    network_user_id = factory.Sequence(lambda n: f"user-{n}")
+    name = factory.Sequence(lambda n: f"Person {n}")
+    handle = factory.Sequence(lambda n: f"person{n}")
+
+
+class TicketFactory(TenantScopedFactory):
+    class Meta:
+        model = Ticket
+
+    channel = factory.SubFactory(ChannelFactory, tenant=factory.SelfAttribute("..tenant"))
+    network = factory.SelfAttribute("channel.network")
+    interactor = factory.SubFactory(
+        InteractorFactory, tenant=factory.SelfAttribute("..tenant"), network=factory.SelfAttribute("..channel.network")
+    )
+    type = "comment"
+    network_item_id = factory.Sequence(lambda n: f"item-{n}")
+    text = factory.Sequence(lambda n: f"Hello {n}")

@@ -7,12 +7,12 @@ import re
 
 import pytest
 from rest_framework.test import APIClient
-from social.tests.channel_helpers import add_to_team, make_channel, make_team
 
 from core import tenancy
 from inbox.api.urls import router
 from inbox.models import BulkJob, ReplySuggestion, Ticket, TicketAction, TicketNote
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
+from social.tests.factories import ChannelFactory, TeamFactory, add_to_team
 from tenants.roles import Role
 
 URL = "/api/v1/inbox/"
@@ -47,7 +47,7 @@ def test_the_route_list_covers_tickets_and_interactors():
 
 @pytest.fixture
 def foreign_ticket(other_tenant):
-    return make_ticket(other_tenant)
+    return TicketFactory(tenant=other_tenant)
 
 
 @pytest.mark.parametrize(("method", "path", "action_name"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
@@ -76,17 +76,17 @@ def test_anonymous_is_401(db):
 
 @pytest.fixture
 def team_setup(tenant, make_member, api_client_for):
-    support = make_team(tenant, "Support")
-    sales = make_team(tenant, "Sales")
-    ours = make_channel(tenant, teams=[support], external_id="ours")
-    theirs = make_channel(tenant, teams=[sales], external_id="theirs")
+    support = TeamFactory(tenant=tenant, name="Support")
+    sales = TeamFactory(tenant=tenant, name="Sales")
+    ours = ChannelFactory(tenant=tenant, teams=[support], external_id="ours")
+    theirs = ChannelFactory(tenant=tenant, teams=[sales], external_id="theirs")
     agent = make_member(tenant, Role.AGENT)
     viewer = make_member(tenant, Role.VIEWER)
     add_to_team(support, agent)
     add_to_team(support, viewer)
     return {
-        "ours": make_ticket(tenant, channel=ours),
-        "theirs": make_ticket(tenant, channel=theirs),
+        "ours": TicketFactory(tenant=tenant, channel=ours),
+        "theirs": TicketFactory(tenant=tenant, channel=theirs),
         "agent": api_client_for(agent),
         "viewer": api_client_for(viewer),
     }
@@ -154,7 +154,7 @@ def test_role_matrix_from_the_urlconf(tenant, make_member, api_client_for, role)
     from inbox.api.views import ACTION_PERMISSIONS, WORK
     from tenants.roles import ROLE_PERMISSIONS
 
-    channel = make_channel(tenant)
+    channel = ChannelFactory(tenant=tenant)
     member = make_member(tenant, role)
     with tenancy.tenant_context(tenant):
         from social.models import TeamChannel
@@ -167,7 +167,7 @@ def test_role_matrix_from_the_urlconf(tenant, make_member, api_client_for, role)
     granted = ROLE_PERMISSIONS[role]
     checked, denied = 0, set()
     for method, path, action_name, viewset in all_routes():
-        ticket = make_ticket(tenant, channel=channel)
+        ticket = TicketFactory(tenant=tenant, channel=channel)
         with tenancy.tenant_context(tenant):
             failed = TicketAction.objects.create(ticket=ticket, action="like", status="failed")
             suggestion = ReplySuggestion.objects.create(ticket=ticket, text="s")

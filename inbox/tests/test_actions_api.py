@@ -8,28 +8,28 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.models import ActionStatus, Ticket, TicketAction
 from inbox.services import actions as action_services
 from inbox.services.tickets import wake_snoozed
-from inbox.tests.factories import make_interactor, make_ticket
+from inbox.tests.factories import InteractorFactory, TicketFactory
 from social.models import Channel, SandboxPublication
 from social.networks.sandbox import inject_inbound
+from social.tests.factories import ChannelFactory
 
 URL = "/api/v1/inbox/tickets/"
 
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-page")
+    return ChannelFactory(tenant=tenant, external_id="sbx-page")
 
 
 @pytest.fixture
 def comment(tenant, channel):
     remote_id = inject_inbound("sbx-page", kind="comment", text="Hello?", author_id="fan-1")
-    return make_ticket(tenant, channel=channel, network_item_id=remote_id)
+    return TicketFactory(tenant=tenant, channel=channel, network_item_id=remote_id)
 
 
 @pytest.fixture
@@ -63,22 +63,22 @@ def test_unknown_action_is_400_listing_the_valid_ones(owner_client, comment):
 
 
 def test_like_on_a_dm_is_409_not_supported_and_nothing_is_stored(owner_client, tenant, channel):
-    dm = make_ticket(tenant, channel=channel, type="message")
+    dm = TicketFactory(tenant=tenant, channel=channel, type="message")
     response = act(owner_client, dm, "like")
     assert response.status_code == 409 and response.json()["error"]["code"] == "NOT_SUPPORTED"
     assert actions_of(tenant, dm) == []
 
 
 def test_action_the_network_lacks_is_409_before_any_call(owner_client, tenant):
-    youtube = make_channel(tenant, network="youtube")
-    ticket = make_ticket(tenant, channel=youtube)
+    youtube = ChannelFactory(tenant=tenant, network="youtube")
+    ticket = TicketFactory(tenant=tenant, channel=youtube)
     assert act(owner_client, ticket, "like").status_code == 409  # YouTube has no likes of comments via API
     assert actions_of(tenant, ticket) == []
 
 
 def test_reply_over_the_network_limit_is_400_with_the_limit(owner_client, tenant):
-    x = make_channel(tenant, network="x")
-    ticket = make_ticket(tenant, channel=x, type="mention")
+    x = ChannelFactory(tenant=tenant, network="x")
+    ticket = TicketFactory(tenant=tenant, channel=x, type="mention")
     response = act(owner_client, ticket, "reply", {"text": "a" * 281})
     assert response.status_code == 400
     assert response.json()["error"]["details"]["limit"] == 280
@@ -117,16 +117,16 @@ def test_private_reply_to_a_comment_is_a_dm_on_sandbox_and_refused_on_x(owner_cl
     assert response.status_code == 202
     dm = SandboxPublication.objects.get(kind="dm")
     assert dm.payload["privateReplyTo"] == comment.network_item_id
-    x = make_channel(tenant, network="x")
-    tweet = make_ticket(tenant, channel=x, type="mention")
+    x = ChannelFactory(tenant=tenant, network="x")
+    tweet = TicketFactory(tenant=tenant, channel=x, type="mention")
     assert act(owner_client, tweet, "reply", {"text": "psst", "private": True}).status_code == 409
 
 
 def test_reply_to_a_dm_is_a_message_in_the_conversation(owner_client, tenant, channel, run_on_commit):
-    fan = make_interactor(tenant, network_user_id="fan-9")
+    fan = InteractorFactory(tenant=tenant, network_user_id="fan-9")
     remote = inject_inbound("sbx-page", kind="message", text="hey", author_id="fan-9")
-    dm = make_ticket(
-        tenant,
+    dm = TicketFactory(
+        tenant=tenant,
         channel=channel,
         type="message",
         interactor=fan,
@@ -248,12 +248,11 @@ def test_forward_mails_after_commit(owner_client, tenant, comment, run_on_commit
 def test_agent_suggests_manager_approves_edited_reply_once(
     tenant, channel, comment, make_member, api_client_for, django_capture_on_commit_callbacks
 ):
-    from social.tests.channel_helpers import add_to_team, make_team
-
     from social.models import TeamChannel
+    from social.tests.factories import TeamFactory, add_to_team
     from tenants.roles import Role
 
-    team = make_team(tenant, "Care")
+    team = TeamFactory(tenant=tenant, name="Care")
     with tenancy.tenant_context(tenant):
         TeamChannel.objects.create(team=team, channel=channel)
     agent_member, manager_member = make_member(tenant, Role.AGENT), make_member(tenant, Role.MANAGER)

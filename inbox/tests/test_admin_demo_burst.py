@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from core.models import AuditLogEntry
 from inbox import demo
 from inbox.models import ActionStatus, BulkJob, IngestionCursor, Interactor, Ticket, TicketAction, TicketStatus
 from inbox.services import polling
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
 from social.models import SandboxPublication
+from social.tests.factories import ChannelFactory
 from tenants.models import User
 
 
@@ -25,11 +25,11 @@ def staff_client(client, db):
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-demo")
+    return ChannelFactory(tenant=tenant, external_id="sbx-demo")
 
 
 def test_changelists_and_change_pages_render(staff_client, tenant, channel):
-    ticket = make_ticket(tenant, channel=channel)
+    ticket = TicketFactory(tenant=tenant, channel=channel)
     with tenancy.tenant_context(tenant):
         action = TicketAction.objects.create(ticket=ticket, action="like", status="failed", error_code="NETWORK_DOWN")
         job = BulkJob.objects.create(action="archive")
@@ -50,7 +50,7 @@ def test_admin_retry_of_a_failed_action_runs_it_through_the_service(
     from social.networks.sandbox import inject_inbound
 
     remote = inject_inbound("sbx-demo", kind="comment", text="hi", author_id="f")
-    ticket = make_ticket(tenant, channel=channel, network_item_id=remote)
+    ticket = TicketFactory(tenant=tenant, channel=channel, network_item_id=remote)
     with tenancy.tenant_context(tenant):
         action = TicketAction.objects.create(ticket=ticket, action="like", status="failed", error_code="NETWORK_DOWN")
     with django_capture_on_commit_callbacks(execute=True):
@@ -91,7 +91,9 @@ def test_burst_command_writes_every_kind_and_ingests(tenant, channel, capsys):
     replies = [t for t in tickets if t.type == "reply"]
     assert all(r.parent_id is not None for r in replies)
     with pytest.raises(CommandError):
-        call_command("inbox_burst", "--channel", str(make_channel(tenant, network="facebook").pk), "--count", "1")
+        call_command(
+            "inbox_burst", "--channel", str(ChannelFactory(tenant=tenant, network="facebook").pk), "--count", "1"
+        )
 
 
 def test_demo_has_tickets_in_every_state_and_is_idempotent(tenant, owner, channel):

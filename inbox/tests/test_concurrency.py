@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connections
 from django.test import Client
-from social.tests.channel_helpers import make_channel
 
 from conftest import requires_postgres
 from core import tenancy
@@ -20,10 +19,11 @@ from inbox.incoming import from_remote_item
 from inbox.models import ActionStatus, Interactor, Ticket
 from inbox.services import actions as action_services
 from inbox.services.ingestion import ingest
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
 from social.models import SandboxPublication
 from social.networks.base import RemoteItem
 from social.networks.sandbox import inject_inbound
+from social.tests.factories import ChannelFactory
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 SECRET = "meta-secret"
@@ -57,7 +57,7 @@ def comment(i: int) -> dict:
 
 def test_the_same_500_items_by_polling_and_webhook_at_once_make_500_tickets(tenant, settings):
     settings.INBOX_META_APP_SECRET = SECRET
-    channel = make_channel(tenant, network="facebook", external_id="111")
+    channel = ChannelFactory(tenant=tenant, network="facebook", external_id="111")
     start = threading.Barrier(4)
 
     def poller(order):
@@ -123,9 +123,9 @@ def test_the_same_500_items_by_polling_and_webhook_at_once_make_500_tickets(tena
 
 
 def test_two_runs_of_the_same_action_at_once_send_one_reply(tenant, owner):
-    channel = make_channel(tenant, external_id="sbx-c")
+    channel = ChannelFactory(tenant=tenant, external_id="sbx-c")
     remote = inject_inbound("sbx-c", kind="comment", text="hi", author_id="fan")
-    ticket = make_ticket(tenant, channel=channel, network_item_id=remote)
+    ticket = TicketFactory(tenant=tenant, channel=channel, network_item_id=remote)
     actor = Principal(tenant=tenant, permissions=frozenset(), kind="user", user=owner.user)
     with tenancy.tenant_context(tenant):
         action = action_services.perform_action(ticket, "reply", actor=actor, params={"text": "once"})

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.incoming import IncomingItem
 from inbox.models import ActionStatus, Interactor, Ticket, TicketAction, TicketEvent
 from inbox.services.ingestion import ingest
-from inbox.tests.factories import make_ticket
+from inbox.tests.factories import TicketFactory
+from social.tests.factories import ChannelFactory
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -31,7 +31,7 @@ def item(item_id: str, *, parent: str = "", author: str = "fan-1", text: str = "
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="page-1")
+    return ChannelFactory(tenant=tenant, external_id="page-1")
 
 
 def tickets(tenant) -> dict[str, Ticket]:
@@ -111,7 +111,7 @@ def test_interactor_is_upserted_per_network_and_kept_erased(tenant, channel):
 
 
 def test_same_item_id_on_two_channels_is_two_tickets(tenant, channel):
-    other = make_channel(tenant)
+    other = ChannelFactory(tenant=tenant)
     with tenancy.tenant_context(tenant):
         ingest(channel, [item("same")])
         ingest(other, [item("same")])
@@ -119,7 +119,7 @@ def test_same_item_id_on_two_channels_is_two_tickets(tenant, channel):
 
 
 def test_our_reply_seen_on_the_network_confirms_a_reply_whose_outcome_was_unknown(tenant, channel):
-    parent = make_ticket(tenant, channel=channel, network_item_id="c1")
+    parent = TicketFactory(tenant=tenant, channel=channel, network_item_id="c1")
     with tenancy.tenant_context(tenant):
         action = TicketAction.objects.create(
             ticket=parent, action="reply", params={"text": "On its way"}, sent_at=T0, outcome_unknown=True

@@ -4,7 +4,6 @@ replies, YouTube comment threads, X mentions become tickets of the right type in
 from __future__ import annotations
 
 import pytest
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.models import IngestionCursor, Ticket
@@ -12,6 +11,7 @@ from inbox.services import polling
 from social.networks.facebook import GRAPH
 from social.networks.x import API as X_API
 from social.networks.youtube import API as YT_API
+from social.tests.factories import ChannelFactory
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def poll(tenant, channel, kind):
 
 
 def test_facebook_feed_comments_and_replies(tenant, respx_mock):
-    channel = make_channel(tenant, network="facebook", external_id="111", config={"page_id": "111"})
+    channel = ChannelFactory(tenant=tenant, network="facebook", external_id="111", config={"page_id": "111"})
     respx_mock.get(f"{GRAPH}/111/feed").respond(
         json={
             "data": [
@@ -74,7 +74,7 @@ def test_facebook_feed_comments_and_replies(tenant, respx_mock):
 
 
 def test_youtube_comment_threads(tenant, respx_mock):
-    channel = make_channel(tenant, network="youtube", external_id="UCacme")
+    channel = ChannelFactory(tenant=tenant, network="youtube", external_id="UCacme")
     respx_mock.get(f"{YT_API}/commentThreads").respond(
         json={
             "kind": "youtube#commentThreadListResponse",
@@ -123,7 +123,7 @@ def test_youtube_comment_threads(tenant, respx_mock):
 
 
 def test_x_mentions(tenant, respx_mock):
-    channel = make_channel(tenant, network="x", external_id="42", config={"username": "acme"})
+    channel = ChannelFactory(tenant=tenant, network="x", external_id="42", config={"username": "acme"})
     respx_mock.get(f"{X_API}/users/42/mentions").respond(
         json={
             "data": [

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.models import IngestionCursor, Ticket
@@ -15,6 +14,7 @@ from inbox.services import polling
 from social.models import Channel
 from social.networks import sandbox
 from social.networks.sandbox import inject_inbound
+from social.tests.factories import ChannelFactory
 
 INTERVAL = timedelta(seconds=120)
 
@@ -37,7 +37,7 @@ def test_a_cursor_keeps_its_phase_from_interval_to_interval():
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-page")
+    return ChannelFactory(tenant=tenant, external_id="sbx-page")
 
 
 def make_due(tenant):
@@ -113,7 +113,7 @@ def test_rate_limit_pushes_the_next_poll_past_retry_after(tenant, channel):
 
 
 def test_a_kind_the_network_does_not_offer_is_switched_off(tenant):
-    instagram = make_channel(tenant, network="instagram", external_id="ig1")
+    instagram = ChannelFactory(tenant=tenant, network="instagram", external_id="ig1")
     with tenancy.tenant_context(tenant):
         kinds = {c.kind for c in polling.ensure_cursors(instagram)}
     assert "message" not in kinds and "comment" in kinds

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.models import Ticket, TicketEvent
-from inbox.tests.factories import make_interactor, make_ticket
+from inbox.tests.factories import InteractorFactory, TicketFactory
+from social.tests.factories import ChannelFactory
 from tenants.roles import Role
 
 URL = "/api/v1/inbox/tickets/"
@@ -18,7 +18,7 @@ URL = "/api/v1/inbox/tickets/"
 
 @pytest.fixture
 def channel(tenant):
-    return make_channel(tenant, external_id="sbx-page")
+    return ChannelFactory(tenant=tenant, external_id="sbx-page")
 
 
 def ids(response) -> set[str]:
@@ -27,11 +27,13 @@ def ids(response) -> set[str]:
 
 
 def test_list_filters(owner_client, owner, tenant, channel):
-    other_channel = make_channel(tenant, network="facebook")
-    fan = make_interactor(tenant, name="Zelda Fan", handle="zfan")
-    open_comment = make_ticket(tenant, channel=channel, interactor=fan, text="Where is my parcel?")
-    message = make_ticket(tenant, channel=channel, type="message", is_unread=False, assignee=owner.user)
-    archived = make_ticket(tenant, channel=other_channel, status="archived", is_priority=True, sentiment="NEGATIVE")
+    other_channel = ChannelFactory(tenant=tenant, network="facebook")
+    fan = InteractorFactory(tenant=tenant, name="Zelda Fan", handle="zfan")
+    open_comment = TicketFactory(tenant=tenant, channel=channel, interactor=fan, text="Where is my parcel?")
+    message = TicketFactory(tenant=tenant, channel=channel, type="message", is_unread=False, assignee=owner.user)
+    archived = TicketFactory(
+        tenant=tenant, channel=other_channel, status="archived", is_priority=True, sentiment="NEGATIVE"
+    )
     everything = {str(t.pk) for t in (open_comment, message, archived)}
     assert ids(owner_client.get(URL)) == everything
     cases = [
@@ -62,7 +64,7 @@ def test_bad_filter_is_400(owner_client):
 
 
 def test_cursor_mode_pages_newest_first_without_count(owner_client, tenant, channel):
-    made = [make_ticket(tenant, channel=channel) for _ in range(5)]
+    made = [TicketFactory(tenant=tenant, channel=channel) for _ in range(5)]
     first = owner_client.get(URL, {"cursor": "", "pageSize": 2}).json()
     assert "count" not in first and first["hasMore"] is True
     seen = [row["id"] for row in first["results"]]
@@ -78,27 +80,27 @@ def test_cursor_mode_pages_newest_first_without_count(owner_client, tenant, chan
 
 def test_list_query_count_does_not_grow_with_rows(owner_client, tenant, channel, django_assert_max_num_queries):
     for _ in range(3):
-        make_ticket(tenant, channel=channel)
+        TicketFactory(tenant=tenant, channel=channel)
     with django_assert_max_num_queries(8) as few:
         owner_client.get(URL)
     for _ in range(20):
-        make_ticket(tenant, channel=channel)
+        TicketFactory(tenant=tenant, channel=channel)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(owner_client.get(URL).json()["results"]) == 23
 
 
 def test_counts_per_status(owner_client, tenant, channel):
-    make_ticket(tenant, channel=channel)
-    make_ticket(tenant, channel=channel, is_unread=False)
-    make_ticket(tenant, channel=channel, status="archived")
-    make_ticket(tenant, channel=channel, status="snoozed", snoozed_until=timezone.now() + timedelta(hours=1))
+    TicketFactory(tenant=tenant, channel=channel)
+    TicketFactory(tenant=tenant, channel=channel, is_unread=False)
+    TicketFactory(tenant=tenant, channel=channel, status="archived")
+    TicketFactory(tenant=tenant, channel=channel, status="snoozed", snoozed_until=timezone.now() + timedelta(hours=1))
     body = owner_client.get(URL + "counts").json()
     assert body == {"total": 4, "unread": 1, "open": 2, "snoozed": 1, "archived": 1, "deleted": 0}
     assert owner_client.get(URL + "counts", {"type": "message"}).json()["total"] == 0
 
 
 def test_detail_and_patch_with_if_match(owner_client, tenant, channel):
-    ticket = make_ticket(tenant, channel=channel)
+    ticket = TicketFactory(tenant=tenant, channel=channel)
     detail = owner_client.get(f"{URL}{ticket.pk}").json()
     assert detail["networkItemId"] == ticket.network_item_id and detail["channel"]["id"] == str(channel.pk)
     ok = owner_client.patch(
@@ -126,7 +128,7 @@ def test_detail_and_patch_with_if_match(owner_client, tenant, channel):
 
 
 def test_patch_assignee_must_be_a_member(owner_client, tenant, other_tenant, make_member, channel):
-    ticket = make_ticket(tenant, channel=channel)
+    ticket = TicketFactory(tenant=tenant, channel=channel)
     stranger = make_member(other_tenant, Role.AGENT)
     response = owner_client.patch(f"{URL}{ticket.pk}", {"assigneeId": str(stranger.user_id)}, format="json")
     assert response.status_code == 400 and "assigneeId" in response.json()["error"]["details"]
@@ -136,10 +138,10 @@ def test_patch_assignee_must_be_a_member(owner_client, tenant, other_tenant, mak
 
 
 def test_tree_is_depth_first_from_the_top(owner_client, tenant, channel):
-    top = make_ticket(tenant, channel=channel, network_item_id="c1")
-    reply = make_ticket(tenant, channel=channel, network_item_id="r1", parent=top, type="reply")
-    deeper = make_ticket(tenant, channel=channel, network_item_id="r2", parent=reply, type="reply")
-    sibling = make_ticket(tenant, channel=channel, network_item_id="r3", parent=top, type="reply")
+    top = TicketFactory(tenant=tenant, channel=channel, network_item_id="c1")
+    reply = TicketFactory(tenant=tenant, channel=channel, network_item_id="r1", parent=top, type="reply")
+    deeper = TicketFactory(tenant=tenant, channel=channel, network_item_id="r2", parent=reply, type="reply")
+    sibling = TicketFactory(tenant=tenant, channel=channel, network_item_id="r3", parent=top, type="reply")
     tree = owner_client.get(f"{URL}{deeper.pk}/tree").json()
     assert [(node["id"], node["depth"]) for node in tree] == [
         (str(top.pk), 0),
@@ -150,7 +152,7 @@ def test_tree_is_depth_first_from_the_top(owner_client, tenant, channel):
 
 
 def test_notes(owner_client, owner, tenant, channel):
-    ticket = make_ticket(tenant, channel=channel)
+    ticket = TicketFactory(tenant=tenant, channel=channel)
     created = owner_client.post(f"{URL}{ticket.pk}/notes", {"text": "VIP, be nice"}, format="json")
     assert created.status_code == 201 and created.json()["authorId"] == str(owner.user_id)
     assert [n["text"] for n in owner_client.get(f"{URL}{ticket.pk}/notes").json()] == ["VIP, be nice"]
@@ -161,8 +163,8 @@ def test_csv_export_of_a_filter_is_streamed_and_safe(owner_client, tenant, chann
     import csv
     import io
 
-    make_ticket(tenant, channel=channel, text="=HYPERLINK(evil)", sentiment="NEGATIVE")
-    make_ticket(tenant, channel=channel, text="fine", sentiment="POSITIVE")
+    TicketFactory(tenant=tenant, channel=channel, text="=HYPERLINK(evil)", sentiment="NEGATIVE")
+    TicketFactory(tenant=tenant, channel=channel, text="fine", sentiment="POSITIVE")
     response = owner_client.post(URL + "export", {"sentiment": ["NEGATIVE"]}, format="json")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))

@@ -10,10 +10,10 @@ import json
 
 import pytest
 from rest_framework.test import APIClient
-from social.tests.channel_helpers import make_channel
 
 from core import tenancy
 from inbox.models import Ticket
+from social.tests.factories import ChannelFactory
 
 META_SECRET = "meta-app-secret"
 X_SECRET = "x-consumer-secret"
@@ -92,8 +92,8 @@ def test_x_crc_answers_with_the_hmac_of_the_token(db):
 
 
 def test_signed_facebook_comment_becomes_a_ticket_in_every_tenant_with_the_page(tenant, other_tenant):
-    make_channel(tenant, network="facebook", external_id="111")
-    make_channel(other_tenant, network="facebook", external_id="111")
+    ChannelFactory(tenant=tenant, network="facebook", external_id="111")
+    ChannelFactory(tenant=other_tenant, network="facebook", external_id="111")
     response = meta_post("facebook", fb_comment())
     assert response.status_code == 200 and response.json() == {"received": 1}
     for owner in (tenant, other_tenant):
@@ -103,7 +103,7 @@ def test_signed_facebook_comment_becomes_a_ticket_in_every_tenant_with_the_page(
 
 
 def test_facebook_edit_and_remove_update_the_ticket(tenant):
-    make_channel(tenant, network="facebook", external_id="111")
+    ChannelFactory(tenant=tenant, network="facebook", external_id="111")
     meta_post("facebook", fb_comment())
     meta_post("facebook", fb_comment("edited", message="Nice!!"))
     meta_post("facebook", fb_comment("remove"))
@@ -112,7 +112,7 @@ def test_facebook_edit_and_remove_update_the_ticket(tenant):
 
 
 def test_facebook_reply_to_a_comment_and_messenger_message(tenant):
-    make_channel(tenant, network="facebook", external_id="111")
+    ChannelFactory(tenant=tenant, network="facebook", external_id="111")
     payload = fb_comment(comment_id="111_333", parent="111_222")
     payload["entry"][0]["messaging"] = [
         {
@@ -129,7 +129,7 @@ def test_facebook_reply_to_a_comment_and_messenger_message(tenant):
 
 
 def test_instagram_comment_webhook(tenant):
-    make_channel(tenant, network="instagram", external_id="17841400000")
+    ChannelFactory(tenant=tenant, network="instagram", external_id="17841400000")
     payload = {
         "object": "instagram",
         "entry": [
@@ -156,7 +156,7 @@ def test_instagram_comment_webhook(tenant):
 
 
 def test_x_account_activity_reply_mention_and_dm(tenant):
-    make_channel(tenant, network="x", external_id="2244994945")
+    ChannelFactory(tenant=tenant, network="x", external_id="2244994945")
     payload = {
         "for_user_id": "2244994945",
         "tweet_create_events": [
@@ -204,7 +204,7 @@ def test_x_account_activity_reply_mention_and_dm(tenant):
     "signature", ["", "sha256=0000", "sha1=abc", None], ids=["missing", "wrong", "other-algo", "wrong-secret"]
 )
 def test_unsigned_or_badly_signed_meta_push_is_401_and_stores_nothing(tenant, signature):
-    make_channel(tenant, network="facebook", external_id="111")
+    ChannelFactory(tenant=tenant, network="facebook", external_id="111")
     if signature is None:
         response = meta_post("facebook", fb_comment(), secret="not-the-secret")
     else:
@@ -214,7 +214,7 @@ def test_unsigned_or_badly_signed_meta_push_is_401_and_stores_nothing(tenant, si
 
 
 def test_x_push_signed_with_another_secret_is_refused(tenant):
-    make_channel(tenant, network="x", external_id="1")
+    ChannelFactory(tenant=tenant, network="x", external_id="1")
     response = x_post({"for_user_id": "1", "tweet_create_events": []}, secret="nope")
     assert response.status_code == 401
 
@@ -222,12 +222,12 @@ def test_x_push_signed_with_another_secret_is_refused(tenant):
 def test_without_a_configured_secret_every_push_is_refused(tenant, settings):
     settings.INBOX_META_APP_SECRET = ""
     settings.NETWORK_APPS = {**settings.NETWORK_APPS, "facebook": {"client_id": "", "client_secret": ""}}
-    make_channel(tenant, network="facebook", external_id="111")
+    ChannelFactory(tenant=tenant, network="facebook", external_id="111")
     assert meta_post("facebook", fb_comment(), secret="").status_code == 401
 
 
 def test_a_signed_body_in_the_wrong_shape_is_400_and_nothing_half_written(tenant):
-    make_channel(tenant, network="facebook", external_id="111")
+    ChannelFactory(tenant=tenant, network="facebook", external_id="111")
     good = fb_comment()["entry"][0]
     broken = {"id": "111", "changes": [{"field": "feed", "value": {"item": "comment", "verb": "add"}}]}
     response = meta_post("facebook", {"object": "page", "entry": [good, broken]})

@@ -18,13 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-poll", action="store_true", help="Leave ingestion to the beat sweep.")
 
     def handle(self, *args, channel: str, count: int, text: str, no_poll: bool, **options) -> None:
-        from social.models import Channel
-
         if count < 1:
             raise CommandError("--count must be at least 1.")
-        with tenancy.platform_access():
-            found = Channel.all_tenants.select_related("tenant").filter(pk=channel).first()
-        if found is None or found.network != "sandbox":
+        from social.services.listening import sandbox_channel_of_any_tenant
+
+        found = sandbox_channel_of_any_tenant(channel)
+        if found is None:
             raise CommandError(f"No sandbox channel {channel}.")
         ids = burst(found, count=count, text=text)
         created = 0
