@@ -259,6 +259,11 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless this is set, which makes
+# CONN_MAX_AGE meaningless in workers: a new PostgreSQL connection (a backend fork, ~2-5 ms of CPU) per task. With
+# it a worker keeps its connection (the fixup recycles it every ~N tasks); config/celery.py drops a broken or
+# obsolete one before each task, so a dropped connection costs one failed health check, not a failed task.
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 # Visibility timeout must exceed every task's hard time limit, or Redis redelivers running tasks. (The embedded
 # SQLAlchemy transport passes its options to create_engine and has no such timeout.)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else {}
