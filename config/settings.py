@@ -264,6 +264,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # it a worker keeps its connection (the fixup recycles it every ~N tasks); config/celery.py drops a broken or
 # obsolete one before each task, so a dropped connection costs one failed health check, not a failed task.
 CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
+# Network calls of one publish batch run on this many threads per worker process (contentplanner.publishing.batch).
+PUBLISH_NETWORK_CONCURRENCY = int(os.environ.get("PUBLISH_NETWORK_CONCURRENCY", "4"))
 # Visibility timeout must exceed every task's hard time limit, or Redis redelivers running tasks. (The embedded
 # SQLAlchemy transport passes its options to create_engine and has no such timeout.)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else {}

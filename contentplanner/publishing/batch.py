@@ -8,8 +8,9 @@ the batch:
    INSERT, then commits BEFORE any network call. Every `pending -> unknown` flip happens under the post's lock (here
    and in `execute_publish_attempt`), so the re-read is exact and a second delivery of the batch (or of a single
    post's task) finds nothing pending and calls nothing.
-2. the network: one adapter call per post, on a bounded thread pool when the caller holds no transaction (the
-   threads have their own connections and could not see uncommitted rows), else in order on this thread.
+2. the network: one adapter call per post, on the process's bounded thread pool (settings.PUBLISH_NETWORK_CONCURRENCY)
+   when the caller holds no transaction (the threads have their own connections and could not see uncommitted
+   rows), else in order on this thread.
 3. outcomes: successes are recorded together (posts and attempts locked and re-checked, one UPDATE per table, one
    INSERT each for the feed and the audit log); failures go through `record_failure` one by one (rare, and each
    keeps its exact retry classification). A post whose recording fails keeps its `unknown` attempt, which
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections, transaction
 from django.utils import timezone
 
 from contentplanner import states
@@ -160,22 +162,58 @@ def _call_one(sent: _Sent) -> _Answer:
     return _Answer(sent=sent, latency_ms=_elapsed_ms(started), result=result)
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_thread_connections: set = set()
+
+
+def _network_pool(workers: int) -> ThreadPoolExecutor:
+    """The process's pool for network calls, created on first use (after the worker forked). Its threads live as
+    long as the process, so a database connection an adapter opens (the sandbox stores what it publishes) is kept
+    like the worker's own instead of being opened per task."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="publish")
+        return _pool
+
+
+def shutdown_network_pool() -> None:
+    """Stop the pool and close the connections its threads opened (tests that drop their database need this)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+        for wrapper in list(_thread_connections):
+            wrapper.inc_thread_sharing()
+            try:
+                wrapper.close()
+            finally:
+                wrapper.dec_thread_sharing()
+        _thread_connections.clear()
+
+
 def _call_in_thread(context: contextvars.Context, sent: _Sent) -> _Answer:
+    # What a worker does before each task, for this thread's connection: drop it if broken or too old.
+    close_old_connections()
     try:
         return context.run(_call_one, sent)
     finally:
-        # The pool's threads end with the task: their connections (an adapter may use the database) go with them.
-        connections.close_all()
+        wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own wrapper (`connection` is a proxy)
+        if wrapper.connection is not None:
+            _thread_connections.add(wrapper)
 
 
 def _call_network(batch: list[_Sent]) -> list[_Answer]:
-    workers = min(getattr(settings, "PUBLISH_NETWORK_CONCURRENCY", 4), len(batch))
-    if workers <= 1 or connection.in_atomic_block:
+    workers = getattr(settings, "PUBLISH_NETWORK_CONCURRENCY", 4)
+    if workers <= 1 or len(batch) <= 1 or connection.in_atomic_block:
+        # Inside a transaction the threads' connections could not see its uncommitted rows: stay on this thread.
         return [_call_one(sent) for sent in batch]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="publish") as pool:
-        # Each call runs in a copy of this thread's context: the tenancy state is a context variable.
-        futures = [pool.submit(_call_in_thread, contextvars.copy_context(), sent) for sent in batch]
-        return [future.result() for future in futures]
+    pool = _network_pool(workers)
+    # Each call runs in a copy of this thread's context: the tenancy state is a context variable.
+    futures = [pool.submit(_call_in_thread, contextvars.copy_context(), sent) for sent in batch]
+    return [future.result() for future in futures]
 
 
 def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
