@@ -164,7 +164,9 @@ def process_tree_cpu(roots: set[int]) -> float:
 def postgres_cpu() -> float:
     """CPU seconds of the whole PostgreSQL server (postmaster, reaped backends, live backends). Includes whatever
     else the server runs meanwhile (other users of this machine): an upper bound for ours."""
-    with connection.cursor() as cursor:
+    from core import tenancy
+
+    with tenancy.platform_access(), connection.cursor() as cursor:  # the owner role may read server settings
         cursor.execute("SHOW data_directory")
         data_dir = cursor.fetchone()[0]
     try:
