@@ -192,6 +192,10 @@ if REDIS_CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hubbub"}}
 
+# User JSON keeps its keys both ways (the parser does not underscoreize inside it, the renderer does not camelize it):
+# a post's network options are read by the adapters with the network's own names (`boardId`, `replySettings`).
+JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {"ignore_fields": ("network_options",)}}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenants.authentication.BearerTokenAuthentication",
@@ -199,7 +203,7 @@ REST_FRAMEWORK = {
         "tenants.authentication.BasicApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsTenantMember"],
-    "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "djangorestframework_camel_case.parser.CamelCaseJSONParser",
         "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
