@@ -55,7 +55,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._throwaway_db import throwaway_database  # noqa: E402
@@ -85,7 +85,8 @@ def populate_tenants() -> list[tuple]:
     return pairs
 
 
-def create_due_posts(pairs: list[tuple], count: int, due_at) -> None:
+def create_due_posts(pairs: list[tuple], count: int, due_at, *, rate: float | None = None) -> None:
+    """`count` posts due at `due_at`, or from `due_at` on at `rate` posts per second (a sustained load)."""
     from contentplanner.models import Post, PostState
     from core import tenancy
 
@@ -96,7 +97,7 @@ def create_due_posts(pairs: list[tuple], count: int, due_at) -> None:
                     tenant_id=pairs[i % len(pairs)][0],
                     channel_id=pairs[i % len(pairs)][1],
                     state=PostState.SCHEDULED,
-                    publish_at=due_at,
+                    publish_at=due_at + timedelta(seconds=i / rate) if rate else due_at,
                     text=f"Bench post {i} due {due_at.isoformat()}",
                 )
                 for i in range(count)
@@ -271,6 +272,7 @@ def run_batch(
     *,
     kills: int = 0,
     env: dict | None = None,
+    rate: float | None = None,
 ) -> dict:
     """Create `count` posts due in 2 s, run the dispatcher loop until all are published (or time out).
 
@@ -281,7 +283,8 @@ def run_batch(
     from core import tenancy
 
     due_at = timezone.now() + timedelta(seconds=2)
-    create_due_posts(pairs, count, due_at)
+    create_due_posts(pairs, count, due_at, rate=rate)
+    batch = Q(publish_at__gte=due_at, text__endswith=f" due {due_at.isoformat()}")
     stale, pending_stale = timedelta(seconds=args.stale), timedelta(seconds=args.pending_stale)
     killed_at = None
     kill_marks = [count * (k + 1) / (kills + 1) for k in range(kills)]
@@ -297,7 +300,7 @@ def run_batch(
             publishing.dispatch(enqueue=tasks.enqueue, in_flight_stale=stale, pending_stale=pending_stale)
             next_dispatch = now + args.interval
         with tenancy.platform_access():
-            published = Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).count()
+            published = Post.all_tenants.filter(batch, state=PostState.PUBLISHED).count()
         if kill_at is not None and killed_at is None and published >= count * kill_at:
             victim = workers[0]
             os.killpg(victim.pid, signal.SIGKILL)
@@ -321,15 +324,9 @@ def run_batch(
     worker_cpu, pg_cpu, dispatcher_cpu = (end - begin for begin, end in zip(cpu_start, cpu_end, strict=True))
 
     with tenancy.platform_access():
-        rows = list(
-            Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).values_list(
-                "publish_at", "published_at"
-            )
-        )
-        states = dict(
-            Post.all_tenants.filter(publish_at=due_at).values_list("state").annotate(n=Count("id")).order_by()
-        )
-        post_ids = {str(pk) for pk in Post.all_tenants.filter(publish_at=due_at).values_list("id", flat=True)}
+        rows = list(Post.all_tenants.filter(batch, state=PostState.PUBLISHED).values_list("publish_at", "published_at"))
+        states = dict(Post.all_tenants.filter(batch).values_list("state").annotate(n=Count("id")).order_by())
+        post_ids = {str(pk) for pk in Post.all_tenants.filter(batch).values_list("id", flat=True)}
     lags = [(published_at - publish_at).total_seconds() for publish_at, published_at in rows]
     span = max((published_at for _, published_at in rows), default=due_at) - due_at
     return {
@@ -414,6 +411,10 @@ def main() -> int:
         "--soak", type=int, default=0, metavar="POSTS", help="then a soak run of POSTS posts (the issue: 10000) ..."
     )
     parser.add_argument("--kills", type=int, default=20, help="... during which a worker is SIGKILLed this often")
+    parser.add_argument(
+        "--sustained", type=float, default=0, metavar="RATE", help="then a run with posts due at RATE per second ..."
+    )
+    parser.add_argument("--duration", type=int, default=30, help="... for this many seconds (lag p95 is the figure)")
     parser.add_argument("--update-seconds", type=int, default=10, help="length of the single-row UPDATE yardstick")
     args = parser.parse_args()
 
@@ -461,6 +462,12 @@ def main() -> int:
                 second = run_batch("run 2, one worker killed", pairs, args.posts, args, workers, kill_at=1 / 3)
                 report(second)
                 failures += second["duplicates"] + second["unpublished"]
+            if args.sustained:
+                label = f"sustained {args.sustained:.0f} posts/s"
+                count = int(args.sustained * args.duration)
+                sustained = run_batch(label, pairs, count, args, workers, rate=args.sustained)
+                report(sustained)
+                failures += sustained["duplicates"] + sustained["unpublished"]
             if args.soak:
                 label = f"soak, {args.kills} SIGKILLs"
                 soak = run_batch(label, pairs, args.soak, args, workers, kills=args.kills, env=env)
