@@ -16,9 +16,18 @@ unpublished (must be 0).
         .venv/bin/python bench/publish_throughput.py [--posts 5000] [--workers 4] [--concurrency 4]
 
 The Redis database given is FLUSHED before and after (use a database index nothing else uses).
-Measured on the shared 2-CPU development VM (load ~10 from other jobs), 4 workers x 4 processes, the defaults take
-about 5 minutes in all: normal load 100 posts p95 lag 5.1 s; 5,000 posts ~41 posts/s, lag p50 64 s / p95 117 s;
-with one worker SIGKILLed at a third: 0 duplicates, 0 unpublished, all published 117 s after the due time.
+
+Run 1 also prints a pgbench-style single-row UPDATE rate measured on the same database in the same run (the
+yardstick: the issue's target is >= 0.0625 of it) and CPU ms per post (worker process trees incl. reaped children,
+the whole PostgreSQL server, this process). `--soak 10000 --kills 20` adds a run that SIGKILLs a worker (round robin,
+replaced by a fresh one) 20 times while 10,000 posts publish, then prints duplicates and unpublished (both must be 0).
+
+Measured 2026-11-28 on the shared 2-CPU VM, load 8-10 from seven other engineers' jobs, 4 workers x 4 processes:
+- before batching (one task and one new connection per post), 2,000 posts: 23 posts/s (0.008 of 2,774 UPDATEs/s),
+  CPU 45 ms/post (workers 25.4, PostgreSQL 18.4, dispatcher 1.4), lag p95 83 s.
+- after (batches of 50 per tenant, kept connections), 2,000 posts: 166 posts/s (0.078 of 2,137 UPDATEs/s), CPU
+  5.7 ms/post (4.4 / 1.1 / 0.2), lag p95 10.8 s; 5,000 posts: 117 posts/s, 6.1 ms/post, lag p95 40 s; soak of
+  10,000 posts with 20 SIGKILLs: 0 duplicates, 0 unpublished.
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._throwaway_db import throwaway_database  # noqa: E402
@@ -76,7 +85,8 @@ def populate_tenants() -> list[tuple]:
     return pairs
 
 
-def create_due_posts(pairs: list[tuple], count: int, due_at) -> None:
+def create_due_posts(pairs: list[tuple], count: int, due_at, *, rate: float | None = None) -> None:
+    """`count` posts due at `due_at`, or from `due_at` on at `rate` posts per second (a sustained load)."""
     from contentplanner.models import Post, PostState
     from core import tenancy
 
@@ -87,7 +97,7 @@ def create_due_posts(pairs: list[tuple], count: int, due_at) -> None:
                     tenant_id=pairs[i % len(pairs)][0],
                     channel_id=pairs[i % len(pairs)][1],
                     state=PostState.SCHEDULED,
-                    publish_at=due_at,
+                    publish_at=due_at + timedelta(seconds=i / rate) if rate else due_at,
                     text=f"Bench post {i} due {due_at.isoformat()}",
                 )
                 for i in range(count)
@@ -96,40 +106,137 @@ def create_due_posts(pairs: list[tuple], count: int, due_at) -> None:
         )
 
 
-def start_workers(count: int, concurrency: int, env: dict) -> list[subprocess.Popen]:
-    """Worker subprocesses; their logs (warnings and errors) go to var/bench-publish-worker<N>.log."""
+def start_worker(index: int, concurrency: int, env: dict) -> subprocess.Popen:
+    """One worker subprocess; its log (warnings and errors) goes to var/bench-publish-worker<N>.log."""
     log_dir = ROOT / "var"
     log_dir.mkdir(exist_ok=True)
-    workers = []
-    for index in range(count):
-        workers.append(
-            subprocess.Popen(
-                [
-                    str(ROOT / ".venv" / "bin" / "celery"),
-                    "-A",
-                    "config",
-                    "worker",
-                    "-Q",
-                    "publish",
-                    "-c",
-                    str(concurrency),
-                    "-n",
-                    f"bench{index}@%h",
-                    "--prefetch-multiplier",
-                    "1",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "--loglevel",
-                    "WARNING",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(log_dir / f"bench-publish-worker{index}.log", "w"),  # noqa: SIM115 - the child owns it
-                start_new_session=True,  # its own process group: SIGKILL takes the pool children with it
-            )
-        )
-    return workers
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "publish",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"bench{index}-{time.monotonic_ns()}@%h",
+            "--prefetch-multiplier",
+            "1",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(log_dir / f"bench-publish-worker{index}.log", "a"),  # the child owns it
+        start_new_session=True,  # its own process group: SIGKILL takes the pool children with it
+    )
+
+
+def start_workers(count: int, concurrency: int, env: dict) -> list[subprocess.Popen]:
+    return [start_worker(index, concurrency, env) for index in range(count)]
+
+
+# --- CPU accounting from /proc (Linux) -----------------------------------------------------------------------------
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2 :].split()  # fields from `state` on (index 0 = field 3)
+
+
+def _cpu_of(fields: list[str], *, reaped: bool) -> float:
+    utime, stime, cutime, cstime = (int(fields[i]) for i in (11, 12, 13, 14))
+    return (utime + stime + ((cutime + cstime) if reaped else 0)) / CLOCK_TICKS
+
+
+def process_tree_cpu(roots: set[int]) -> float:
+    """CPU seconds of the processes in the process groups `roots` (a worker and its pool), including their reaped
+    children. Processes that died (a SIGKILLed worker) take their CPU with them: the figure is a lower bound."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields is not None and int(fields[2]) in roots:
+            total += _cpu_of(fields, reaped=True)
+    return total
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of the whole PostgreSQL server (postmaster, reaped backends, live backends). Includes whatever
+    else the server runs meanwhile (other users of this machine): an upper bound for ours."""
+    from core import tenancy
+
+    with tenancy.platform_access(), connection.cursor() as cursor:  # the owner role may read server settings
+        cursor.execute("SHOW data_directory")
+        data_dir = cursor.fetchone()[0]
+    try:
+        postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
+    except OSError:
+        return float("nan")  # not on this machine (or not readable)
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        if pid == postmaster:
+            total += _cpu_of(fields, reaped=True)
+        elif int(fields[1]) == postmaster:
+            total += _cpu_of(fields, reaped=False)
+    return total
+
+
+def own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def update_rate(database: str, clients: int, seconds: int) -> float:
+    """pgbench-style single-row UPDATE rate (autocommit, `clients` connections) on the bench database: the yardstick
+    the publishing rate is compared with, measured in the same run under the same machine load."""
+    script = ROOT / "var" / "bench-update.sql"
+    script.write_text(
+        "\\set aid random(1, 100000)\nUPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = :aid;\n"
+    )
+    settings_dict = connection.settings_dict
+    base = ["-h", settings_dict["HOST"] or "127.0.0.1", "-p", str(settings_dict["PORT"] or 5432)]
+    base += ["-U", settings_dict["USER"] or "postgres"]
+    env = {**os.environ, "PGPASSWORD": settings_dict.get("PASSWORD") or ""}
+    subprocess.run(["pgbench", *base, "-i", "-s", "1", "-q", database], check=True, env=env, capture_output=True)
+    out = subprocess.run(
+        [
+            "pgbench",
+            *base,
+            "-n",
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            *("-T", str(seconds), "-f"),
+            str(script),
+            database,
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for line in out.splitlines():
+        if line.startswith("tps = "):
+            return float(line.split()[2])
+    raise RuntimeError(f"no tps in pgbench output: {out}")
 
 
 def wait_for_workers(count: int, timeout: float = 60) -> None:
@@ -156,17 +263,34 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
 
 
 def run_batch(
-    label: str, pairs, count: int, args, workers: list[subprocess.Popen], kill_at: float | None = None
+    label: str,
+    pairs,
+    count: int,
+    args,
+    workers: list[subprocess.Popen],
+    kill_at: float | None = None,
+    *,
+    kills: int = 0,
+    env: dict | None = None,
+    rate: float | None = None,
 ) -> dict:
-    """Create `count` posts due in 2 s, run the dispatcher loop until all are published (or time out)."""
+    """Create `count` posts due in 2 s, run the dispatcher loop until all are published (or time out).
+
+    `kill_at`: SIGKILL worker 0 once that fraction is published. `kills`: the soak: SIGKILL a worker (round robin)
+    at every 1/(kills+1) of the posts published and start a fresh one in its place."""
     from contentplanner import publishing, tasks
     from contentplanner.models import Post, PostState
     from core import tenancy
 
     due_at = timezone.now() + timedelta(seconds=2)
-    create_due_posts(pairs, count, due_at)
+    create_due_posts(pairs, count, due_at, rate=rate)
+    batch = Q(publish_at__gte=due_at, text__endswith=f" due {due_at.isoformat()}")
     stale, pending_stale = timedelta(seconds=args.stale), timedelta(seconds=args.pending_stale)
     killed_at = None
+    kill_marks = [count * (k + 1) / (kills + 1) for k in range(kills)]
+    killed = 0
+    worker_cpu_dead = 0.0
+    cpu_start = (process_tree_cpu({w.pid for w in workers}), postgres_cpu(), own_cpu())
     started = time.monotonic()
     next_dispatch = 0.0
     published = 0
@@ -176,28 +300,33 @@ def run_batch(
             publishing.dispatch(enqueue=tasks.enqueue, in_flight_stale=stale, pending_stale=pending_stale)
             next_dispatch = now + args.interval
         with tenancy.platform_access():
-            published = Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).count()
+            published = Post.all_tenants.filter(batch, state=PostState.PUBLISHED).count()
         if kill_at is not None and killed_at is None and published >= count * kill_at:
             victim = workers[0]
             os.killpg(victim.pid, signal.SIGKILL)
             victim.wait()
             killed_at = time.monotonic() - started
             print(f"  [{label}] SIGKILL worker pid {victim.pid} at {killed_at:.1f}s with {published}/{count} published")
+        while kill_marks and published >= kill_marks[0]:
+            kill_marks.pop(0)
+            index = killed % len(workers)
+            victim = workers[index]
+            worker_cpu_dead += process_tree_cpu({victim.pid})
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait()
+            workers[index] = start_worker(index, args.concurrency, env)
+            killed += 1
         if published >= count:
             break
         time.sleep(0.25)
     elapsed = time.monotonic() - started
+    cpu_end = (process_tree_cpu({w.pid for w in workers}) + worker_cpu_dead, postgres_cpu(), own_cpu())
+    worker_cpu, pg_cpu, dispatcher_cpu = (end - begin for begin, end in zip(cpu_start, cpu_end, strict=True))
 
     with tenancy.platform_access():
-        rows = list(
-            Post.all_tenants.filter(publish_at=due_at, state=PostState.PUBLISHED).values_list(
-                "publish_at", "published_at"
-            )
-        )
-        states = dict(
-            Post.all_tenants.filter(publish_at=due_at).values_list("state").annotate(n=Count("id")).order_by()
-        )
-        post_ids = {str(pk) for pk in Post.all_tenants.filter(publish_at=due_at).values_list("id", flat=True)}
+        rows = list(Post.all_tenants.filter(batch, state=PostState.PUBLISHED).values_list("publish_at", "published_at"))
+        states = dict(Post.all_tenants.filter(batch).values_list("state").annotate(n=Count("id")).order_by())
+        post_ids = {str(pk) for pk in Post.all_tenants.filter(batch).values_list("id", flat=True)}
     lags = [(published_at - publish_at).total_seconds() for publish_at, published_at in rows]
     span = max((published_at for _, published_at in rows), default=due_at) - due_at
     return {
@@ -213,6 +342,12 @@ def run_batch(
         "lag_max": max(lags) if lags else None,
         "duplicates": count_duplicates(post_ids),
         "killed_at": killed_at,
+        "kills": killed,
+        "cpu_ms_per_post": {
+            "workers": 1000 * worker_cpu / count,
+            "postgres": 1000 * pg_cpu / count,
+            "dispatcher": 1000 * dispatcher_cpu / count,
+        },
     }
 
 
@@ -245,7 +380,13 @@ def report(result: dict) -> None:
     )
     print(
         f"  [{result['label']}] duplicates: {result['duplicates']}   unpublished: {result['unpublished']}   "
-        f"states: {result['states']}"
+        f"states: {result['states']}" + (f"   workers SIGKILLed: {result['kills']}" if result["kills"] else "")
+    )
+    cpu = result["cpu_ms_per_post"]
+    print(
+        f"  [{result['label']}] CPU ms per post: workers {cpu['workers']:.1f} + PostgreSQL {cpu['postgres']:.1f} "
+        f"(whole server: other users included) + dispatcher/bench process {cpu['dispatcher']:.1f} "
+        f"= {sum(cpu.values()):.1f}"
     )
 
 
@@ -266,6 +407,15 @@ def main() -> int:
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="give up on a run after this many seconds")
     parser.add_argument("--skip-kill", action="store_true", help="only the throughput run")
+    parser.add_argument(
+        "--soak", type=int, default=0, metavar="POSTS", help="then a soak run of POSTS posts (the issue: 10000) ..."
+    )
+    parser.add_argument("--kills", type=int, default=20, help="... during which a worker is SIGKILLed this often")
+    parser.add_argument(
+        "--sustained", type=float, default=0, metavar="RATE", help="then a run with posts due at RATE per second ..."
+    )
+    parser.add_argument("--duration", type=int, default=30, help="... for this many seconds (lag p95 is the figure)")
+    parser.add_argument("--update-seconds", type=int, default=10, help="length of the single-row UPDATE yardstick")
     args = parser.parse_args()
 
     import redis
@@ -298,13 +448,31 @@ def main() -> int:
                 normal = run_batch("run 0, normal load", pairs, args.normal_posts, args, workers)
                 report(normal)
                 failures += normal["duplicates"] + normal["unpublished"]
+            clients = args.workers * args.concurrency
+            updates = update_rate(name, clients, args.update_seconds)
+            print(f"  single-row UPDATE rate (pgbench-style, {clients} clients, same run): {updates:.0f}/s")
             first = run_batch("run 1", pairs, args.posts, args, workers)
             report(first)
+            print(
+                f"  [run 1] {first['posts_per_second']:.0f} posts/s = {first['posts_per_second'] / updates:.4f} of the "
+                f"single-row UPDATE rate (target >= 0.0625)"
+            )
             failures += first["duplicates"] + first["unpublished"]
             if not args.skip_kill:
                 second = run_batch("run 2, one worker killed", pairs, args.posts, args, workers, kill_at=1 / 3)
                 report(second)
                 failures += second["duplicates"] + second["unpublished"]
+            if args.sustained:
+                label = f"sustained {args.sustained:.0f} posts/s"
+                count = int(args.sustained * args.duration)
+                sustained = run_batch(label, pairs, count, args, workers, rate=args.sustained)
+                report(sustained)
+                failures += sustained["duplicates"] + sustained["unpublished"]
+            if args.soak:
+                label = f"soak, {args.kills} SIGKILLs"
+                soak = run_batch(label, pairs, args.soak, args, workers, kills=args.kills, env=env)
+                report(soak)
+                failures += soak["duplicates"] + soak["unpublished"]
         finally:
             stop_workers(workers)
             app.close()

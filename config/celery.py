@@ -15,7 +15,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 from django.conf import settings
 from kombu import Queue
 
@@ -27,6 +27,18 @@ app = Celery("hubbub", task_cls="core.celery_tasks:TenantTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.autodiscover_tasks()  # every task names its queue on its decorator: no routes here
+
+
+@signals.task_prerun.connect(dispatch_uid="hubbub.worker_connections")
+def drop_unusable_connections(sender=None, **kwargs) -> None:
+    """Before each task a worker runs: close connections that broke, sit in a transaction, or passed CONN_MAX_AGE,
+    and re-arm the health check (settings.CELERY_DB_REUSE_MAX keeps the rest open across tasks). What Django does
+    for every HTTP request; an eager task runs inside its caller and leaves the caller's connection alone."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 def collect_beat_schedule() -> dict:

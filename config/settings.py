@@ -202,6 +202,10 @@ if REDIS_CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hubbub"}}
 
+# User JSON keeps its keys both ways (the parser does not underscoreize inside it, the renderer does not camelize it):
+# a post's network options are read by the adapters with the network's own names (`boardId`, `replySettings`).
+JSON_CAMEL_CASE = {"JSON_UNDERSCOREIZE": {"ignore_fields": ("network_options",)}}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenants.authentication.BearerTokenAuthentication",
@@ -209,7 +213,7 @@ REST_FRAMEWORK = {
         "tenants.authentication.BasicApiKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.IsTenantMember"],
-    "DEFAULT_RENDERER_CLASSES": ["djangorestframework_camel_case.render.CamelCaseJSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         # camelCase parsers that refuse unstorable input (deep nesting, NaN, NUL, surrogates): core/api/parsers.py
         "core.api.parsers.JSONParser",
@@ -281,6 +285,13 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless this is set, which makes
+# CONN_MAX_AGE meaningless in workers: a new PostgreSQL connection (a backend fork, ~2-5 ms of CPU) per task. With
+# it a worker keeps its connection (the fixup recycles it every ~N tasks); config/celery.py drops a broken or
+# obsolete one before each task, so a dropped connection costs one failed health check, not a failed task.
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
+# Network calls of one publish batch run on this many threads per worker process (contentplanner.publishing.batch).
+PUBLISH_NETWORK_CONCURRENCY = int(os.environ.get("PUBLISH_NETWORK_CONCURRENCY", "4"))
 # Visibility timeout must exceed every task's hard time limit, or Redis redelivers running tasks. (The embedded
 # SQLAlchemy transport passes its options to create_engine and has no such timeout.)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600} if REDIS_URL else {}

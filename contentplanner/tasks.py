@@ -31,20 +31,36 @@ logger = logging.getLogger(__name__)
 PUBLISH_SOFT_TIME_LIMIT = 75
 PUBLISH_TIME_LIMIT = 90
 SCAN_PAGE_SIZE = 2000
+PUBLISH_BATCH = publishing.PUBLISH_BATCH
+
+
+def publish_batches(claims: Iterable[Claim], size: int = PUBLISH_BATCH) -> list[tuple[str, list[list]]]:
+    """The claims as (tenant_id, [[post_id, attempt], ...]) batches of up to `size` posts of one tenant, each
+    tenant's posts ordered by channel so a batch covers as few channels as possible."""
+    per_tenant: dict[str, list[Claim]] = {}
+    for claim in claims:
+        per_tenant.setdefault(claim.tenant_id, []).append(claim)
+    batches = []
+    for tenant_id, tenant_claims in per_tenant.items():
+        tenant_claims.sort(key=lambda claim: claim.channel_id)
+        for start in range(0, len(tenant_claims), size):
+            batches.append((tenant_id, [[c.post_id, c.attempt] for c in tenant_claims[start : start + size]]))
+    return batches
 
 
 def enqueue(claims: Iterable[Claim]) -> None:
-    """One `publish_post` task per claim, sent once the current transaction commits (at once outside one).
+    """One `publish_posts` task per batch of up to PUBLISH_BATCH claims of one tenant, sent once the current
+    transaction commits (at once outside one).
 
     The one way into the publish queue: the dispatcher task hands it its claims, the publish-now service its one
     claim (the only service -> task edge of the app)."""
-    claims = list(claims)
-    if not claims:
+    batches = publish_batches(claims)
+    if not batches:
         return
 
     def send() -> None:
-        for claim in claims:
-            publish_post.delay(post_id=claim.post_id, attempt=claim.attempt, tenant_id=claim.tenant_id)
+        for tenant_id, posts in batches:
+            publish_posts.delay(posts=posts, tenant_id=tenant_id)
 
     transaction.on_commit(send)
 
@@ -64,8 +80,22 @@ def dispatch_due_posts() -> dict:
     time_limit=PUBLISH_TIME_LIMIT,
 )
 def publish_post(*, post_id: str, attempt: int, tenant_id: str) -> str:
-    """Run one claimed attempt (runs in the tenant's context, see core.celery_tasks.TenantTask)."""
+    """Run one claimed attempt (runs in the tenant's context, see core.celery_tasks.TenantTask). Nothing enqueues
+    it any more; it stays for messages already queued when `publish_posts` was deployed."""
     return publishing.execute_publish_attempt(post_id, attempt).value
+
+
+@shared_task(
+    name="contentplanner.tasks.publish_posts",
+    queue="publish",
+    soft_time_limit=PUBLISH_SOFT_TIME_LIMIT,
+    time_limit=PUBLISH_TIME_LIMIT,
+)
+def publish_posts(*, posts: list[list], tenant_id: str) -> dict[str, str]:
+    """Run a batch of claimed attempts `[[post_id, attempt], ...]` of one tenant (in its context); returns each
+    post's result. A post's failure never fails its batch-mates (contentplanner.publishing.batch)."""
+    results = publishing.execute_publish_batch([(post_id, int(attempt)) for post_id, attempt in posts])
+    return {post_id: result.value for post_id, result in results.items()}
 
 
 # --- metrics -------------------------------------------------------------------------------------------------------

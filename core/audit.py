@@ -8,6 +8,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from core import tenancy
 from core.auth import Principal
 from core.models import AuditLogEntry
 from core.request_context import get_request_info
@@ -49,6 +50,50 @@ def record(
     anonymous flows). Staff in the admin and a user acting on their own account outside a tenant pass
     `actor=None, actor_user=user`.
     """
+    entry = _entry(
+        action,
+        target,
+        actor=actor,
+        changes=changes,
+        actor_user=actor_user,
+        actor_label=actor_label,
+        object_type=object_type,
+        object_id=object_id,
+    )
+    if tenant is not None:
+        entry.tenant = tenant
+    entry.save()
+    return entry
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def record_many(
+    action: str, changes_by_target: list[tuple[models.Model, dict[str, Any]]], *, actor: Principal | None
+) -> None:
+    """`record` for many targets of the current tenant in one INSERT (a batch job's entries)."""
+    tenant_id = tenancy.get_current_tenant_id()
+    if tenant_id is None:
+        raise tenancy.NoTenantContext("Cannot record audit entries without a tenant.")
+    entries = [_entry(action, target, actor=actor, changes=changes) for target, changes in changes_by_target]
+    for entry in entries:
+        entry.tenant_id = tenant_id
+    AuditLogEntry.objects.bulk_create(entries)
+
+
+def _entry(
+    action: str,
+    target: models.Model | None,
+    *,
+    actor: Principal | None,
+    changes: dict[str, Any] | None,
+    actor_user: Any = None,
+    actor_label: str = "",
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditLogEntry:
     info = get_request_info()
     if target is not None:
         object_type = object_type or target._meta.label_lower
@@ -70,11 +115,4 @@ def record(
         request_id=info.request_id if info else "",
         ip_address=info.ip_address if info else None,
     )
-    if tenant is not None:
-        entry.tenant = tenant
-    entry.save()
     return entry
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))

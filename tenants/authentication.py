@@ -67,7 +67,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise _fail(exc) from exc
         except ValueError as exc:
             raise AuthenticationFailed("The access token is invalid.") from exc
-        with tenancy.platform_access():
+        # Read in the token's tenant (as the application role), not under platform access: the request then goes on
+        # in the same tenant, so the database session keeps its tenant setting instead of switching role twice.
+        with tenancy.tenant_context(tenancy.get_tenant_model()(pk=tenant_id)):
             session = (
                 AuthSession.all_tenants.select_related("membership__tenant", "membership__user", "api_key")
                 .filter(pk=session_id, tenant_id=tenant_id, user_id=user_id)
@@ -160,10 +162,20 @@ def _touch_api_key(key: ApiKey) -> None:
         key.last_used_at = now
 
 
+# Users this process has already seen recorded this month: their next requests skip the cache round trip.
+_MAU_SEEN: set[str] = set()
+_MAU_SEEN_MAX = 50_000
+
+
 def _record_monthly_activity(tenant, user) -> None:
     month = timezone.now().date().replace(day=1)
     cache_key = f"mau:{tenant.pk}:{user.pk}:{month.isoformat()}"
+    if cache_key in _MAU_SEEN:
+        return
+    if len(_MAU_SEEN) >= _MAU_SEEN_MAX:
+        _MAU_SEEN.clear()
     if cache.get(cache_key):
+        _MAU_SEEN.add(cache_key)
         return
     with tenancy.platform_access():
         # ignore_conflicts: a concurrent request may have recorded it first
@@ -171,6 +183,7 @@ def _record_monthly_activity(tenant, user) -> None:
             [MonthlyActiveUser(tenant=tenant, user=user, month=month)], ignore_conflicts=True
         )
     cache.set(cache_key, True, timeout=6 * 3600)
+    _MAU_SEEN.add(cache_key)
 
 
 # --- OpenAPI: the security schemes of the classes above (drf-spectacular finds them by subclassing) ---------------

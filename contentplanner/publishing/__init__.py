@@ -13,7 +13,8 @@ The database is the source of truth, the broker only a doorbell:
 4. `dispatch`: one beat run: reconcile first (before any retry of a stuck post can be claimed), then claim.
 
 Every step RETURNS its claims; nothing here imports the tasks. The dispatcher task and the publish-now service
-enqueue one `publish_post` task per claim after commit (`contentplanner.tasks.enqueue`).
+enqueue one `publish_posts` task per batch of up to PUBLISH_BATCH claims of one tenant after commit
+(`contentplanner.tasks.enqueue`); `batch` runs such a batch with set-wise statements (same guards as `attempt`).
 
 Retries never use Celery countdown/ETA: a failed attempt puts the post back to `scheduled` with `next_attempt_at`
 (jittered exponential backoff, or the network's retry-after) and the dispatcher picks it up. A manual retry starts
@@ -30,6 +31,7 @@ from contentplanner.publishing.attempt import (
     execute_publish_attempt,
     failed_feed_key,
 )
+from contentplanner.publishing.batch import PUBLISH_BATCH, execute_publish_batch
 from contentplanner.publishing.claims import DISPATCH_BATCH, Claim, claim_due_posts, claim_post
 from contentplanner.publishing.dispatch import DispatchReport, dispatch
 from contentplanner.publishing.reconcile import IN_FLIGHT_STALE, PENDING_STALE, UNKNOWN_GRACE, reconcile_stuck
@@ -41,6 +43,7 @@ __all__ = [
     "IN_FLIGHT_STALE",
     "MAX_ATTEMPTS",
     "PENDING_STALE",
+    "PUBLISH_BATCH",
     "UNKNOWN_GRACE",
     "AttemptResult",
     "Claim",
@@ -51,6 +54,7 @@ __all__ = [
     "correlation_id_for",
     "dispatch",
     "execute_publish_attempt",
+    "execute_publish_batch",
     "failed_feed_key",
     "reconcile_stuck",
 ]

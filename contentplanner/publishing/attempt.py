@@ -88,19 +88,19 @@ def failed_feed_key(error_code: str) -> str:
     return FAILED_KEY_PREFIX + "".join(part.capitalize() for part in error_code.lower().split("_"))
 
 
-def build_publish_request(post: Post, attempt: int) -> PublishRequest:
+def build_publish_request(post: Post, attempt: int, *, media: list[PostMedia] | None = None) -> PublishRequest:
     """What the adapter sends. The first comment is not part of it: it is published after the post, separately,
-    so its failure cannot fail the post."""
-    media = tuple(
-        social_publishing.media_item_for(item.media, alt_text=item.alt_text)
-        for item in PostMedia.objects.filter(post=post).select_related("media").order_by("position")
-    )
+    so its failure cannot fail the post. `media`: the post's PostMedia (with `media`, in position order) when the
+    caller read them for a whole batch."""
+    if media is None:
+        media = list(PostMedia.objects.filter(post=post).select_related("media").order_by("position"))
+    items = tuple(social_publishing.media_item_for(item.media, alt_text=item.alt_text) for item in media)
     return PublishRequest(
         correlation_id=correlation_id_for(post.pk, attempt),
         text=post.text,
         title=post.title,
         post_type=post.post_type,
-        media=media,
+        media=items,
         link=post.link_url,
         link_title=post.link_title,
         link_description=post.link_description,

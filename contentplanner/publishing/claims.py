@@ -31,6 +31,7 @@ class Claim:
     post_id: str
     attempt: int
     tenant_id: str
+    channel_id: str = ""  # known to the dispatcher: batches are ordered by channel
 
 
 def claim_post(
@@ -58,7 +59,8 @@ class _PartialClaim(Exception):
 
 
 def claim_rows(rows: list[tuple], *, now: datetime) -> list[Claim]:
-    """Claim (id, tenant_id, seen attempt_count) rows: one conditional UPDATE per distinct seen count (few: 0..4).
+    """Claim (id, tenant_id, seen attempt_count, channel_id) rows: one conditional UPDATE per distinct seen count
+    (few: 0..4).
 
     The UPDATE is the guard (`state='scheduled' AND attempt_count=<seen>`). When it changes every row of the group,
     each was claimed by us; when it changes fewer (another dispatcher got there first: impossible under our row
@@ -68,18 +70,25 @@ def claim_rows(rows: list[tuple], *, now: datetime) -> list[Claim]:
     for row in rows:
         groups.setdefault(row[2], []).append(row)
     claims: list[Claim] = []
+
+    def claim_of(row: tuple) -> Claim:
+        post_id, tenant_id, seen, *rest = row
+        return Claim(
+            post_id=str(post_id), attempt=seen + 1, tenant_id=str(tenant_id), channel_id=str(rest[0]) if rest else ""
+        )
+
     for seen, group in groups.items():
-        ids = [post_id for post_id, _tenant, _seen in group]
+        ids = [row[0] for row in group]
         try:
             with transaction.atomic():
                 scheduled = Post.all_tenants.filter(pk__in=ids, state=PostState.SCHEDULED)
                 if _claim_update(scheduled, seen, now) != len(ids):
                     raise _PartialClaim
-            claims.extend(Claim(post_id=str(pk), attempt=seen + 1, tenant_id=str(tenant)) for pk, tenant, _ in group)
+            claims.extend(claim_of(row) for row in group)
         except _PartialClaim:
-            for post_id, tenant_id, _seen in group:
-                if claim_post(post_id, seen_attempts=seen, from_states=(PostState.SCHEDULED,), now=now):
-                    claims.append(Claim(post_id=str(post_id), attempt=seen + 1, tenant_id=str(tenant_id)))
+            for row in group:
+                if claim_post(row[0], seen_attempts=seen, from_states=(PostState.SCHEDULED,), now=now):
+                    claims.append(claim_of(row))
     return claims
 
 
@@ -99,7 +108,7 @@ def claim_due_posts(*, now: datetime | None = None, limit: int = DISPATCH_BATCH)
         )
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        rows = list(due.values_list("id", "tenant_id", "attempt_count")[:limit])
+        rows = list(due.values_list("id", "tenant_id", "attempt_count", "channel_id")[:limit])
         claims = claim_rows(rows, now=now)
         PublishAttempt.all_tenants.bulk_create(
             [PublishAttempt(tenant_id=c.tenant_id, post_id=c.post_id, number=c.attempt, started_at=now) for c in claims]

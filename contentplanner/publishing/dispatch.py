@@ -1,6 +1,6 @@
 """One dispatcher run: reconcile what is stuck (before any retry of it can be claimed), then claim due posts.
 
-The dispatcher never enqueues itself: it hands every batch of claims to `enqueue` (the task module's, which sends
+The dispatcher never enqueues itself: it hands the run's claims to `enqueue` (the task module's, which sends
 one publish task per claim after commit), so nothing under `publishing/` imports the tasks.
 """
 
@@ -36,19 +36,22 @@ def dispatch(
     in_flight_stale: timedelta = IN_FLIGHT_STALE,
     pending_stale: timedelta = PENDING_STALE,
 ) -> DispatchReport:
-    """Reconcile, then claim due posts batch by batch; `enqueue` receives each committed batch of claims."""
+    """Reconcile, then claim due posts batch by batch; `enqueue` receives the run's committed claims."""
     now = now or timezone.now()
     report = reconcile_stuck(now=now, in_flight_stale=in_flight_stale, pending_stale=pending_stale)
     if report.requeue:
         enqueue(report.requeue)
-    claimed = 0
-    while claimed < max_posts:
-        batch = claim_due_posts(now=now, limit=min(DISPATCH_BATCH, max_posts - claimed))
-        if batch:
-            enqueue(batch)
-        claimed += len(batch)
+    claims: list[Claim] = []
+    while len(claims) < max_posts:
+        batch = claim_due_posts(now=now, limit=min(DISPATCH_BATCH, max_posts - len(claims)))
+        claims.extend(batch)
         if len(batch) < DISPATCH_BATCH:
             break
+    # Handed over together (each claim batch has committed): one tenant's posts from several claim batches then
+    # share publish tasks. A dispatcher dying before this leaves pending claims, which reconciliation re-enqueues.
+    if claims:
+        enqueue(claims)
+    claimed = len(claims)
     requeued = len(report.requeue)
     if claimed or report.reconciled or requeued:
         logger.info(

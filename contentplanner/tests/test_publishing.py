@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from contentplanner import publishing, tasks
 from contentplanner.models import FeedItem, PostState, PublishAttempt, PublishOutcome
-from contentplanner.publishing import attempt as attempt_step
+from contentplanner.publishing import batch as batch_step
 from contentplanner.publishing import claims
 from contentplanner.tasks import publish_post
 from contentplanner.tests.factories import ChannelFactory, PostFactory, attempts_of, feed_keys, publications_of, reload
@@ -124,6 +124,117 @@ def test_same_task_delivered_twice_publishes_once(tenant, channel, django_captur
     assert reload(post).state == PostState.PUBLISHED
 
 
+def _claim_all() -> list:
+    return publishing.claim_due_posts(now=timezone.now())
+
+
+def test_a_batch_delivered_twice_publishes_each_post_once(tenant, channel):
+    posts = [PostFactory(channel=channel, due=True) for _ in range(3)]
+    [(tenant_id, batch)] = tasks.publish_batches(_claim_all())
+
+    first = tasks.publish_posts.apply(kwargs={"posts": batch, "tenant_id": tenant_id}).get()
+    second = tasks.publish_posts.apply(kwargs={"posts": batch, "tenant_id": tenant_id}).get()
+    # A single-post task of the same attempt (queued before a deploy) finds it decided too.
+    post_id, attempt = batch[0]
+    single = publish_post.apply(kwargs={"post_id": post_id, "attempt": attempt, "tenant_id": tenant_id}).get()
+
+    assert first == {str(post.pk): "published" for post in posts}
+    assert second == {str(post.pk): "skipped" for post in posts} and single == "skipped"
+    for post in posts:
+        assert reload(post).state == PostState.PUBLISHED
+        assert [p.submit_count for p in publications_of(post)] == [1]
+        assert [a.outcome for a in attempts_of(post)] == [PublishOutcome.PUBLISHED]
+        assert feed_keys(post) == ["publishing", "published"]
+    with tenancy.tenant_context(tenant):
+        from core.models import AuditLogEntry
+
+        assert AuditLogEntry.objects.filter(action="cp.post.published").count() == 3
+
+
+def test_claims_are_batched_per_tenant_by_channel_up_to_the_batch_size(
+    tenant, other_tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    a, b = ChannelFactory(tenant=tenant), ChannelFactory(tenant=tenant)
+    ours = [PostFactory(channel=channel, due=True) for channel in (a, b, a, b, a)]
+    theirs = PostFactory(channel=ChannelFactory(tenant=other_tenant), due=True)
+
+    batches = tasks.publish_batches(_claim_all(), size=2)
+
+    assert sorted(len(posts) for _, posts in batches) == [1, 1, 2, 2]
+    channel_of = {str(post.pk): str(post.channel_id) for post in [*ours, theirs]}
+    by_tenant: dict[str, list[str]] = {}
+    for tenant_id, posts in batches:
+        by_tenant.setdefault(tenant_id, []).extend(post_id for post_id, _attempt in posts)
+    assert sorted(by_tenant[str(tenant.pk)]) == sorted(str(post.pk) for post in ours)
+    assert by_tenant[str(other_tenant.pk)] == [str(theirs.pk)]
+    # A tenant's posts go channel by channel, so a batch spans as few channels as possible.
+    channels = [channel_of[post_id] for post_id in by_tenant[str(tenant.pk)]]
+    assert channels == sorted(channels)
+    # One task per batch, sent after commit.
+    sent = []
+    monkeypatch.setattr(tasks.publish_posts, "delay", lambda **kwargs: sent.append(kwargs))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.enqueue([publishing.Claim(post_id=str(ours[0].pk), attempt=1, tenant_id=str(tenant.pk))])
+        assert sent == []
+    assert sent == [{"posts": [[str(ours[0].pk), 1]], "tenant_id": str(tenant.pk)}]
+
+
+def test_a_failing_post_never_fails_its_batch_mates(tenant, run_dispatcher, monkeypatch):
+    good = ChannelFactory(tenant=tenant)
+    fine = [PostFactory(channel=good, due=True) for _ in range(2)]
+    limited = PostFactory(
+        channel=ChannelFactory(tenant=tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 30}),
+        due=True,
+    )
+    refused = PostFactory(channel=ChannelFactory(tenant=tenant, sandbox={"failWith": "AUTH_EXPIRED"}), due=True)
+    inactive = PostFactory(channel=ChannelFactory(tenant=tenant, status=ChannelStatus.DISCONNECTED), due=True)
+    crashing = PostFactory(channel=good, due=True, text="crash here")
+    original = batch_step.social_publishing.publish
+
+    def publish(channel, request):
+        if request.text == "crash here":
+            raise RuntimeError("adapter bug")
+        return original(channel, request)
+
+    monkeypatch.setattr(batch_step.social_publishing, "publish", publish)
+
+    assert run_dispatcher().claimed == 6
+
+    assert [reload(post).state for post in fine] == [PostState.PUBLISHED, PostState.PUBLISHED]
+    assert reload(limited).state == PostState.SCHEDULED and reload(limited).error_code == "RATE_LIMITED"
+    assert reload(refused).state == PostState.FAILED and reload(refused).error_code == "AUTH_EXPIRED"
+    assert reload(inactive).state == PostState.FAILED and reload(inactive).error_code == "CHANNEL_UNAVAILABLE"
+    # The unexpected error leaves the attempt unknown for reconciliation, never a blind retry.
+    assert reload(crashing).state == PostState.PUBLISHING
+    assert attempts_of(crashing)[0].outcome == PublishOutcome.UNKNOWN
+    assert publications_of(inactive) == [] and publications_of(crashing) == []
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(tenant, channel, monkeypatch):
+    """Set-wise: the batch's own statements do not grow with its posts (the fake network touches no database)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from social.networks.base import PublishResult
+
+    counter = iter(range(10_000))
+    monkeypatch.setattr(
+        batch_step.social_publishing, "publish", lambda channel, request: PublishResult(remote_id=f"r{next(counter)}")
+    )
+
+    def statements_for(count: int) -> int:
+        posts = [PostFactory(channel=channel, due=True) for _ in range(count)]
+        [(_, batch)] = tasks.publish_batches(_claim_all())
+        with tenancy.tenant_context(tenant), CaptureQueriesContext(connection) as queries:
+            results = publishing.execute_publish_batch([(post_id, attempt) for post_id, attempt in batch])
+        assert set(results.values()) == {"published"} and len(results) == count
+        assert all(reload(post).state == PostState.PUBLISHED for post in posts)
+        return len(queries)
+
+    small, large = statements_for(2), statements_for(20)
+    assert small == large <= 16
+
+
 def test_duplicate_delivery_while_the_first_is_in_flight_does_not_call_the_network(tenant, channel, monkeypatch):
     """The second delivery arrives while the first waits for the network: the pending -> sent flip was taken."""
     post = PostFactory(channel=channel, due=True)
@@ -213,7 +324,7 @@ def test_worker_dies_after_network_accepted_before_commit(tenant, channel, run_d
     def die(*args, **kwargs):
         raise WorkerKilled
 
-    monkeypatch.setattr(attempt_step, "record_success", die)
+    monkeypatch.setattr(batch_step, "_record_successes", die)  # what the dispatcher's batch task records with
     with pytest.raises(WorkerKilled):
         run_dispatcher()
     monkeypatch.undo()

@@ -19,6 +19,16 @@ from social.models import SandboxPublication
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _network_pool():
+    """Batches here run outside a transaction, so their network calls go through the worker's thread pool, whose
+    threads keep connections: closed before the test database is dropped."""
+    yield
+    from contentplanner.publishing import batch
+
+    batch.shutdown_network_pool()
+
+
 def _in_thread(target, results: list, errors: list):
     def run():
         try:
@@ -98,3 +108,24 @@ def test_dispatcher_skips_rows_locked_by_another_dispatcher(tenant):
     with tenancy.tenant_context(tenant):
         assert set(Post.objects.values_list("attempt_count", flat=True)) == {1}
     assert connection.vendor == "postgresql"
+
+
+def test_a_batch_publishes_through_the_network_pool_once_each(tenant, other_tenant, settings):
+    settings.PUBLISH_NETWORK_CONCURRENCY = 3
+    posts = [PostFactory(channel=ChannelFactory(tenant=tenant), due=True) for _ in range(7)]
+    PostFactory(channel=ChannelFactory(tenant=other_tenant), due=True)  # another tenant's post: another task
+    claims = publishing.claim_due_posts(now=timezone.now())
+    [batch] = [posts for tenant_id, posts in tasks.publish_batches(claims) if tenant_id == str(tenant.pk)]
+    with tenancy.tenant_context(tenant):
+        threads_before = threading.active_count()
+        results = publishing.execute_publish_batch([(post_id, attempt) for post_id, attempt in batch])
+        assert threading.active_count() > threads_before  # the calls ran on the pool's threads
+    assert set(results.values()) == {"published"} and len(results) == 7
+    with tenancy.platform_access():
+        published = Post.all_tenants.filter(pk__in=[p.pk for p in posts], state=PostState.PUBLISHED).count()
+    assert published == 7
+    for post in posts:
+        [submits] = SandboxPublication.objects.filter(
+            kind="post", correlation_id__startswith=f"hb-{post.pk}-"
+        ).values_list("submit_count", flat=True)
+        assert submits == 1

@@ -31,7 +31,7 @@ def test_late_ack_and_reject_on_worker_lost_with_prefetch_one():
     assert app.conf.task_acks_late is True
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
-    for task in (tasks.publish_post, tasks.dispatch_due_posts):
+    for task in (tasks.publish_post, tasks.publish_posts, tasks.dispatch_due_posts):
         assert isinstance(task, TenantTask)
         assert task.acks_late is True and task.reject_on_worker_lost is True
 
@@ -41,7 +41,7 @@ def test_time_limits_are_below_the_visibility_timeout(monkeypatch):
     assert production["CELERY_BROKER_URL"] == "redis://redis.internal:6379/0"
     visibility = production["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"]
     assert production["CELERY_TASK_SOFT_TIME_LIMIT"] < production["CELERY_TASK_TIME_LIMIT"] < visibility
-    for task in (tasks.publish_post, tasks.dispatch_due_posts):
+    for task in (tasks.publish_post, tasks.publish_posts, tasks.dispatch_due_posts):
         assert task.soft_time_limit < task.time_limit < visibility
     # No worker can still be waiting for the network when the dispatcher reconciles an unanswered attempt.
     assert tasks.publish_post.time_limit < publishing.IN_FLIGHT_STALE.total_seconds()
@@ -64,6 +64,7 @@ def test_every_task_declares_its_name_queue_and_time_limits():
     assert declared == {
         "contentplanner.tasks.dispatch_due_posts": "dispatch",
         "contentplanner.tasks.publish_post": "publish",
+        "contentplanner.tasks.publish_posts": "publish",
         "contentplanner.tasks.dispatch_post_metrics": "sync",
         "contentplanner.tasks.collect_post_metrics": "sync",
         "contentplanner.tasks.dispatch_channel_metrics": "sync",
@@ -96,13 +97,13 @@ def test_retries_never_use_countdown_or_eta(tenant, monkeypatch, django_capture_
     from contentplanner.models import PostState
 
     sent = []
-    original = tasks.publish_post.apply_async
+    original = tasks.publish_posts.apply_async
 
     def recording_apply_async(args=None, kwargs=None, **options):
         sent.append(options)
         return original(args, kwargs, **options)
 
-    monkeypatch.setattr(tasks.publish_post, "apply_async", recording_apply_async)
+    monkeypatch.setattr(tasks.publish_posts, "apply_async", recording_apply_async)
     time_machine.move_to(timezone.now(), tick=False)
     post = PostFactory(
         channel=ChannelFactory(tenant=tenant, sandbox={"failWith": "RATE_LIMITED", "times": 1, "retryAfter": 30}),

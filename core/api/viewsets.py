@@ -81,6 +81,13 @@ class TenantViewSet(IdempotencyMixin, TenantAPIMixin, viewsets.GenericViewSet):
     def scope_queryset(self) -> QuerySet:
         raise NotImplementedError(f"{type(self).__name__} must define scope_queryset()")
 
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # A detail route (an id in the path) is found by its id alone: building the filter, search and ordering
+        # backends for it would only cost time (and a stray `?state=` would 404 an object that exists).
+        if (self.lookup_url_kwarg or self.lookup_field) in self.kwargs:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
             # Schema generation has no credential: build the queryset for a throwaway tenant, and return none of it.

@@ -153,21 +153,21 @@ def record_click(code: str) -> str | None:
     """Count one click on `code` (any tenant: the public redirect has no credential) and return the target URL.
 
     One atomic `UPDATE ... SET click_count = click_count + 1 ... RETURNING target_url` (PostgreSQL and SQLite >= 3.35),
-    so concurrent clicks are never lost and the redirect costs a single row update. None for an unknown code.
+    so concurrent clicks are never lost and the redirect costs a single statement. None for an unknown code.
     """
     if not code or len(code) > ShortLink._meta.get_field("code").max_length:
         return None
     table = connection.ops.quote_name(ShortLink._meta.db_table)
-    with tenancy.platform_access(), transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A click counter may lose its last fraction of a second if the database server crashes; waiting for
-            # the WAL flush on every redirect would instead cost several milliseconds per click.
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(
-            f"UPDATE {table} SET click_count = click_count + 1, last_clicked_at = %s "
-            "WHERE code = %s RETURNING target_url",
-            [connection.ops.adapt_datetimefield_value(timezone.now()), code],
-        )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # One statement in autocommit: atomic on its own, one round trip (no BEGIN/COMMIT around it).
+    sql = f"UPDATE {table} SET click_count = click_count + 1, last_clicked_at = %s WHERE code = %s"
+    if connection.vendor == "postgresql":
+        # A click counter may lose its last fraction of a second if the database server crashes; waiting for the
+        # WAL flush on every redirect would instead cost several milliseconds per click. Set for this statement's
+        # own (implicit) transaction, inside the statement, so it costs no round trip of its own.
+        sql += " AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+    with tenancy.platform_access(), connection.cursor() as cursor:
+        cursor.execute(sql + " RETURNING target_url", [now, code])
         row = cursor.fetchone()
     return row[0] if row else None
 

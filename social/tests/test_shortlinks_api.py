@@ -76,6 +76,13 @@ def test_redirect_is_public_302_and_counts_the_click(client, tenant):
     assert link.click_count == 2 and link.last_clicked_at is not None
 
 
+def test_a_redirect_is_one_statement(client, tenant, django_assert_num_queries):
+    link = _make(tenant, "https://example.com/landing")
+    with django_assert_num_queries(1) as queries:  # no BEGIN/SET/COMMIT around it: the UPDATE ... RETURNING alone
+        assert client.get(f"/s/{link.code}").status_code == 302
+    assert queries.captured_queries[0]["sql"].startswith("UPDATE")
+
+
 def test_head_resolves_without_counting(client, tenant):
     link = _make(tenant)
     assert client.head(f"/s/{link.code}").status_code == 302

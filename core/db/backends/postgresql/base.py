@@ -3,8 +3,10 @@
 Every query runs as the application role (no table ownership, no BYPASSRLS) with `app.tenant_id` set to the
 current tenant, so the row-level-security policies of core/db/rls.py hold even if the ORM scoping is bypassed
 (raw SQL, a forgotten filter). `platform_access()` and migrations run as the connecting (owner) role instead.
-The applied state is cached per connection and forgotten at every transaction boundary and savepoint rollback,
-because PostgreSQL rolls `set_config` back with the transaction that made it.
+The applied state is cached per connection and re-sent only when the wanted state differs: a session-level
+`set_config` survives COMMIT, so the cache is kept across transactions and forgotten only where PostgreSQL undoes
+the setting (a rollback, a savepoint rollback) or the session is new. A request or task that stays in one tenant
+sends it once per connection, not after every BEGIN.
 """
 
 from django.conf import settings
@@ -27,10 +29,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         self._rls_applied = _UNKNOWN
         return super().get_new_connection(conn_params)
-
-    def _set_autocommit(self, autocommit: bool) -> None:
-        super()._set_autocommit(autocommit)
-        self._rls_applied = _UNKNOWN
 
     def _savepoint_rollback(self, sid) -> None:
         super()._savepoint_rollback(sid)
