@@ -105,12 +105,12 @@ def generated_client(tmp_path_factory, schema):
 @pytest.mark.django_db(transaction=True)
 def test_a_generated_client_registers_and_reads_a_teams_channels(generated_client, live_server):
     from hubbub_client import AuthenticatedClient, Client
-    from hubbub_client.api.auth import v1_auth_register_create
-    from hubbub_client.api.v1 import v1_teams_channels_retrieve, v1_teams_list
+    from hubbub_client.api.auth import auth_register_create
+    from hubbub_client.api.teams import teams_channels_retrieve, teams_list
     from hubbub_client.models import RegisterInputRequest
 
     anonymous = Client(base_url=live_server.url)  # register needs no credential (`security: [{}]`)
-    registered = v1_auth_register_create.sync_detailed(
+    registered = auth_register_create.sync_detailed(
         client=anonymous,
         body=RegisterInputRequest(
             tenant_name="Generated",
@@ -122,9 +122,9 @@ def test_a_generated_client_registers_and_reads_a_teams_channels(generated_clien
     )
     assert registered.status_code == 201, registered.content
     client = AuthenticatedClient(base_url=live_server.url, token=registered.parsed.access_token)
-    teams = v1_teams_list.sync(client=client)
+    teams = teams_list.sync(client=client)
     [team] = teams.results
-    channels = v1_teams_channels_retrieve.sync_detailed(team_id=team.id, client=client)  # the fixed template
+    channels = teams_channels_retrieve.sync_detailed(team_id=team.id, client=client)  # the fixed template
     assert channels.status_code == 200, channels.content
     assert channels.parsed.results == []
     with tenancy.platform_access():
