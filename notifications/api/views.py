@@ -22,6 +22,7 @@ from notifications.services import integrations as integration_services
 from notifications.services import subscribers as subscriber_services
 from notifications.services import triggers as trigger_services
 from notifications.services import workflows as workflow_services
+from notifications.services.defaults import install_defaults
 from notifications.services.delivery import context_for_subscriber
 
 READ, WRITE, MANAGE = "notifications.read", "notifications.write", "notifications.manage"
@@ -298,8 +299,9 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     @action(detail=False, methods=["post"], pagination_class=None)
     def defaults(self, request):
         """Create the workflows of Hubbub's own notices that are missing (approvals, failures, invites, password
-        resets); returns the ones created. Until then those notices arrive as plain emails."""
-        created = workflow_services.ensure_default_workflows(actor=self.principal)
+        resets), and an in-app and a site-mail integration where the tenant has none on that channel (so those
+        notices still arrive); returns the workflows created. Until then the notices arrive as plain emails."""
+        created = install_defaults(actor=self.principal)
         return Response(s.WorkflowOutput(created, many=True).data)
 
 

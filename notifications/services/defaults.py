@@ -1,6 +1,7 @@
-"""What every tenant starts with: offline integrations (the in-app feed, email through the site's mail settings)
-and the workflows of Hubbub's own notices, so `core.notify` notices reach members in-app and by email from day one.
-Installed for each new tenant (the `core.extensions` tenant-created hook) and by the demo; idempotent."""
+"""What a tenant needs for Hubbub's own notices to run through workflows: the workflows, and integrations that
+work without credentials (the in-app feed; email through the site's mail settings) on the channels where the tenant
+has none, so invitations and password resets still arrive once the workflows exist. Used by `POST
+/workflows/defaults` and the demo; idempotent."""
 
 from __future__ import annotations
 
@@ -10,35 +11,28 @@ from core.auth import Principal
 from notifications.models import Integration, Workflow
 from notifications.services.workflows import ensure_default_workflows
 
-# identifier, channel, provider, primary: both work without credentials (in-app is stored; SMTP without a host
-# uses the site's own mail settings).
+# identifier, channel, provider: in-app is stored; SMTP without a host uses the site's own mail settings.
 DEFAULT_INTEGRATIONS = (
-    ("hubbub-inapp", "in_app", "hubbub_inapp", True),
-    ("site-smtp", "email", "smtp", True),
+    ("hubbub-inapp", "in_app", "hubbub_inapp"),
+    ("site-smtp", "email", "smtp"),
 )
 
 
 def install_defaults(*, actor: Principal | None) -> list[Workflow]:
-    """Create the missing default integrations and notice workflows in the current tenant; the workflows created."""
+    """Create the missing notice workflows, and a default integration on each channel without any; the workflows
+    created."""
     with transaction.atomic():
-        for identifier, channel, provider_id, primary in DEFAULT_INTEGRATIONS:
-            if Integration.objects.filter(identifier=identifier, is_deleted=False).exists():
-                continue
-            # A tenant that already has an integration on the channel keeps it as its primary.
-            has_primary = Integration.objects.filter(channel=channel, is_primary=True, is_deleted=False).exists()
+        for identifier, channel, provider_id in DEFAULT_INTEGRATIONS:
+            if Integration.objects.filter(channel=channel, is_deleted=False).exists():
+                continue  # the tenant's own integration on the channel is the one to use
             integration = Integration(
                 channel=channel,
                 provider_id=provider_id,
                 name=identifier,
                 identifier=identifier,
                 is_active=True,
-                is_primary=primary and not has_primary,
+                is_primary=True,
             )
             integration.credentials = {}
             integration.save()
         return ensure_default_workflows(actor=actor)
-
-
-def install_for_new_tenant(tenant) -> None:
-    """The tenant-created hook (registered in `NotificationsConfig.ready`); runs inside the new tenant's context."""
-    install_defaults(actor=None)
