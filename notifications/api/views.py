@@ -22,6 +22,7 @@ from notifications.services import integrations as integration_services
 from notifications.services import subscribers as subscriber_services
 from notifications.services import triggers as trigger_services
 from notifications.services import workflows as workflow_services
+from notifications.services.defaults import install_defaults
 from notifications.services.delivery import context_for_subscriber
 
 READ, WRITE, MANAGE = "notifications.read", "notifications.write", "notifications.manage"
@@ -57,8 +58,9 @@ class IntegrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
 
     @extend_schema(request=s.IntegrationUpdateInput, responses={200: s.IntegrationOutput})
     def update(self, request, pk=None):
+        integration = self.get_object()  # first: another tenant's id is a 404 whatever the body
         changes = validated(s.IntegrationUpdateInput, request)
-        integration = integration_services.update_integration(self.get_object(), actor=self.principal, **changes)
+        integration = integration_services.update_integration(integration, actor=self.principal, **changes)
         return Response(s.IntegrationOutput(integration).data)
 
     @extend_schema(request=None, responses={204: None})
@@ -139,8 +141,9 @@ class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
 
     @extend_schema(request=s.SubscriberUpdateInput, responses={200: s.SubscriberOutput})
     def partial_update(self, request, subscriber_id=None):
+        subscriber = self.get_object()  # first: another tenant's id is a 404 whatever the body
         changes = validated(s.SubscriberUpdateInput, request, partial=True)
-        subscriber = subscriber_services.update_subscriber(self.get_object(), actor=self.principal, **changes)
+        subscriber = subscriber_services.update_subscriber(subscriber, actor=self.principal, **changes)
         return Response(s.SubscriberOutput(subscriber).data)
 
     @extend_schema(request=None, responses={204: None})
@@ -152,10 +155,11 @@ class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     @action(detail=True, methods=["put"])
     def credentials(self, request, subscriber_id=None):
         """Replace the subscriber's credentials for one provider (device tokens, webhook URL, push subscriptions)."""
+        subscriber = self.get_object()  # first: another tenant's id is a 404 whatever the body
         data = validated(s.CredentialsInput, request)
         if data["provider_id"] not in PROVIDERS:
             raise ValidationFailed(details={"providerId": [f"Unknown provider {data['provider_id']!r}."]})
-        row = subscriber_services.set_credentials(self.get_object(), actor=self.principal, **data)
+        row = subscriber_services.set_credentials(subscriber, actor=self.principal, **data)
         return Response(s.CredentialsOutput(row).data)
 
     @extend_schema(request=None, responses={204: None})
@@ -204,6 +208,7 @@ def _preferences(subscriber) -> list[dict]:
 class TopicViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     serializer_class = s.TopicOutput
     lookup_field = "key"
+    lookup_url_kwarg = "key"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     required_permissions = {"list": READ, "retrieve": READ, "*": WRITE}
     idempotent_actions = {"create"}
@@ -276,8 +281,9 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
 
     @extend_schema(request=s.WorkflowInput, responses={200: s.WorkflowOutput})
     def update(self, request, pk=None):
+        workflow = self.get_object()  # first: another tenant's id is a 404 whatever the body
         data = self._fields(validated(s.WorkflowInput, request, partial=self.action == "partial_update"))
-        workflow = workflow_services.update_workflow(self.get_object(), actor=self.principal, **data)
+        workflow = workflow_services.update_workflow(workflow, actor=self.principal, **data)
         return Response(s.WorkflowOutput(workflow).data)
 
     @extend_schema(request=s.WorkflowInput, responses={200: s.WorkflowOutput})
@@ -293,8 +299,9 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     @action(detail=False, methods=["post"], pagination_class=None)
     def defaults(self, request):
         """Create the workflows of Hubbub's own notices that are missing (approvals, failures, invites, password
-        resets); returns the ones created. Until then those notices arrive as plain emails."""
-        created = workflow_services.ensure_default_workflows(actor=self.principal)
+        resets), and an in-app and a site-mail integration where the tenant has none on that channel (so those
+        notices still arrive); returns the workflows created. Until then the notices arrive as plain emails."""
+        created = install_defaults(actor=self.principal)
         return Response(s.WorkflowOutput(created, many=True).data)
 
 
@@ -337,6 +344,7 @@ class EventViewSet(TenantViewSet):
     required_permissions = {"*": WRITE}
     idempotent_actions = {"trigger", "bulk"}
     lookup_field = "transaction_id"
+    lookup_url_kwarg = "transaction_id"
     lookup_value_regex = r"[^/]+"
 
     def scope_queryset(self):
@@ -380,13 +388,7 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     filterset_fields = ["channel", "status"]
 
     def scope_queryset(self):
-        queryset = selectors.messages()
-        params = self.request.query_params
-        if params.get("subscriber_id"):
-            queryset = queryset.filter(subscriber__subscriber_id=params["subscriber_id"])
-        if params.get("transaction_id"):
-            queryset = queryset.filter(event__transaction_id=params["transaction_id"])
-        return queryset
+        return selectors.messages()
 
     @extend_schema(
         parameters=[
@@ -394,8 +396,17 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             OpenApiParameter("transactionId", str, required=False),
         ]
     )
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+    def list(self, request):
+        # The list's own query filters live here, not in scope_queryset(): detail routes and schema generation
+        # build the queryset without them (and without a request).
+        queryset = self.filter_queryset(self.get_queryset())
+        params = request.query_params
+        if params.get("subscriber_id"):
+            queryset = queryset.filter(subscriber__subscriber_id=params["subscriber_id"])
+        if params.get("transaction_id"):
+            queryset = queryset.filter(event__transaction_id=params["transaction_id"])
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses={200: s.ExecutionDetailOutput(many=True)})
     @action(detail=True, methods=["get"])

@@ -33,8 +33,9 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
 
     @extend_schema(request=s.WebhookEndpointUpdateInput, responses={200: s.WebhookEndpointOutput})
     def partial_update(self, request, pk=None):
+        endpoint = self.get_object()  # first: another tenant's id is a 404 whatever the body
         changes = validated(s.WebhookEndpointUpdateInput, request, partial=True)
-        endpoint = webhook_services.update_endpoint(self.get_object(), actor=self.principal, **changes)
+        endpoint = webhook_services.update_endpoint(endpoint, actor=self.principal, **changes)
         return Response(s.WebhookEndpointOutput(endpoint).data)
 
     @extend_schema(request=None, responses={204: None})

@@ -20,6 +20,7 @@ from notifications.providers.base import OutboundMessage, ProviderError, Unknown
 from notifications.services import integrations as integration_services
 from notifications.services.subscribers import subscriber_for_email
 from notifications.services.triggers import trigger
+from tenants import selectors as tenant_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,7 @@ def deliver_notice(notice: notify.Notice) -> None:
     if not notice.tenant_id:
         notify.send_as_email(notice)
         return
-    from tenants.models import Tenant
-
-    with tenancy.platform_access():
-        tenant = Tenant.objects.filter(pk=notice.tenant_id).first()
+    tenant = tenant_selectors.tenant_by_id(notice.tenant_id)
     if tenant is None:
         notify.send_as_email(notice)
         return

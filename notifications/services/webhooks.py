@@ -203,10 +203,11 @@ def emit(event_type: str, payload: dict, *, tenant_id) -> WebhookEvent | None:
     current = tenancy.get_current_tenant()
     if current is not None and str(current.pk) == str(tenant_id):
         return _emit(event_type, payload)
-    from tenants.models import Tenant
+    from tenants import selectors as tenant_selectors
 
-    with tenancy.platform_access():
-        tenant = Tenant.objects.get(pk=tenant_id)
+    tenant = tenant_selectors.tenant_by_id(tenant_id)
+    if tenant is None:
+        return None  # the tenant is gone: nobody to send to
     with tenancy.tenant_context(tenant):
         return _emit(event_type, payload)
 

@@ -9,7 +9,16 @@ from django.db import connection
 
 from core import tenancy
 from core.models import AuditLogEntry
-from notifications.models import Integration, Message, Subscriber, SubscriberCredential, TopicSubscription, Workflow
+from notifications.models import (
+    Event,
+    Integration,
+    Message,
+    Subscriber,
+    SubscriberCredential,
+    Topic,
+    TopicSubscription,
+    Workflow,
+)
 from notifications.tests.factories import (
     IntegrationFactory,
     SubscriberFactory,
@@ -537,6 +546,11 @@ def test_other_tenants_subscribers_topics_workflows_and_messages_are_404(
     assert admin_client.get(f"{BASE}/subscribers/theirs").status_code == 404
     assert admin_client.patch(f"{BASE}/subscribers/theirs", {"firstName": "X"}, format="json").status_code == 404
     assert admin_client.get(f"{BASE}/topics/their-topic").status_code == 404
+    assert admin_client.patch(f"{BASE}/topics/their-topic", {"name": "X"}, format="json").status_code == 404
+    assert admin_client.delete(f"{BASE}/topics/their-topic").status_code == 404
+    members = {"subscribers": ["theirs"]}
+    assert admin_client.post(f"{BASE}/topics/their-topic/subscribers", members, format="json").status_code == 404
+    assert admin_client.delete(f"{BASE}/topics/their-topic/subscribers", members, format="json").status_code == 404
     assert admin_client.get(f"{BASE}/workflows/{workflow.pk}").status_code == 404
     assert admin_client.get(f"{BASE}/messages/{message.pk}").status_code == 404
     assert admin_client.get(f"{BASE}/messages/{message.pk}/executions").status_code == 404
@@ -550,6 +564,8 @@ def test_other_tenants_subscribers_topics_workflows_and_messages_are_404(
     assert admin_client.get(f"{BASE}/messages/").json()["count"] == 0
     with tenancy.tenant_context(other_tenant):
         assert Subscriber.objects.get(subscriber_id="theirs").first_name == "Ada"
+        assert Topic.objects.get(key="their-topic").name != "X"
+        assert Event.objects.get(transaction_id="their-tx").status != "cancelled"
 
 
 def test_feed_and_subscriber_lists_have_bounded_queries(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 import respx
 from django.core import mail
 
 from core import notify, tenancy
-from notifications.models import Event, Message, Subscriber
+from notifications.models import Event, Integration, Message, Subscriber
 from notifications.services.notices import deliver_notice
 from notifications.tests.factories import IntegrationFactory, WorkflowFactory
 from tenants.roles import Role
@@ -98,3 +99,28 @@ def test_an_inactive_workflow_falls_back_to_email(tenant, run_after_commit):
     WorkflowFactory(tenant=tenant, identifier="post.failed", is_active=False)
     _notify(tenant, run_after_commit, ["ada@example.com"])
     assert len(mail.outbox) == 1
+
+
+@pytest.fixture
+def manager_client(tenant, make_member, api_client_for):
+    return api_client_for(make_member(tenant, Role.ADMIN))
+
+
+def test_after_post_defaults_a_critical_notice_still_arrives_by_email(manager_client, tenant, run_after_commit):
+    assert manager_client.post("/api/v1/notifications/workflows/defaults").status_code == 200
+    _notify(tenant, run_after_commit, ["ada@example.com"], event="member.invited")
+    (sent,) = mail.outbox
+    assert (sent.subject, sent.to, sent.body) == ("Post failed", ["ada@example.com"], "Your post failed.")
+    with tenancy.tenant_context(tenant):
+        (message,) = Message.objects.filter(event__workflow__identifier="member.invited")
+        assert (message.channel, message.status, message.integration.identifier) == ("email", "sent", "site-smtp")
+
+
+def test_defaults_keep_the_tenants_own_email_integration(manager_client, tenant):
+    own = IntegrationFactory(tenant=tenant, is_primary=True)
+    manager_client.post("/api/v1/notifications/workflows/defaults")
+    with tenancy.tenant_context(tenant):
+        assert set(Integration.objects.values_list("channel", "identifier")) == {
+            ("email", own.identifier),
+            ("in_app", "hubbub-inapp"),
+        }
