@@ -271,7 +271,7 @@ class MetaAdsAdapter:
 
     def batch(self, token: str, requests: list[dict[str, str]]) -> list[dict]:
         """Graph batch: up to 50 requests in one HTTP call; each answer is mapped like a single response."""
-        answers = self._post("", token, {"batch": requests, "include_headers": "false"})
+        answers = self._post("", token, {"batch": requests})  # headers kept: they carry the usage figures
         results = []
         for answer in answers if isinstance(answers, list) else []:
             if answer is None:  # this part timed out on Meta's side: a read, retry it alone
