@@ -82,7 +82,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
 
     @extend_schema(request=s.AccountUpdateInput, responses={200: s.AdAccountOutput})
     def partial_update(self, request, pk=None):
-        account = self.get_object()
+        account = self._account(AdPermissionLevel.ADMIN)
         values = validated(s.AccountUpdateInput, request)
         team = None
         if values.get("team_id"):
@@ -124,7 +124,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Queue a sync now (MANAGER). While the platform's rate limit pauses the account, the sync waits."""
-        account = self.get_object()
+        account = self._account(AdPermissionLevel.MANAGER)
         values = validated(s.SyncInput, request)
         account_services.request_sync(account, actor=self.principal, full=values["full"])
         return Response(
@@ -143,9 +143,8 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     @action(detail=True, methods=["put", "delete"], url_path=r"permissions/(?P<user_id>[0-9a-fA-F-]{32,36})")
     def permission(self, request, pk=None, user_id=None):
         """Grant or change (PUT) or revoke (DELETE) one member's permission on this account (ADMIN)."""
-        account = self.get_object()
+        account = self._account(AdPermissionLevel.ADMIN)
         if request.method == "DELETE":
-            require(self.principal, account, AdPermissionLevel.ADMIN)
             account_services.revoke_permission(
                 account, actor=self.principal, user=account_services.member_user(user_id)
             )
@@ -173,7 +172,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         campaign, ad set, creative and ad in one call; a failing step deletes what was created before it at the
         platform and answers `AD_CREATION_FAILED` with the details."""
         if request.method == "POST":
-            account = self.get_object()
+            account = self._account(AdPermissionLevel.MANAGER)
             values = validated(s.CampaignCreateInput, request)
             created = creation.create_campaign(account, actor=self.principal, spec=values)
             return Response(s.CreatedOutput(created).data, status=status.HTTP_201_CREATED)
@@ -223,7 +222,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     @action(detail=True, methods=["post"])
     def boost(self, request, pk=None):
         """Promote a published post (`postId` of a Hubbub post, or `remotePostId` + `pageId`) for `days` days."""
-        account = self.get_object()
+        account = self._account(AdPermissionLevel.MANAGER)
         values = validated(s.BoostInput, request)
         created = creation.boost_post(account, actor=self.principal, spec=values)
         return Response(s.CreatedOutput(created).data, status=status.HTTP_201_CREATED)
@@ -270,7 +269,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     @action(detail=True, methods=["get", "post"], url_path="lead-forms")
     def lead_forms(self, request, pk=None):
         if request.method == "POST":
-            account = self.get_object()
+            account = self._account(AdPermissionLevel.MANAGER)
             values = validated(s.LeadFormCreateInput, request)
             form = leads.create_lead_form(account, actor=self.principal, spec=values)
             return Response(s.LeadFormOutput(form).data, status=status.HTTP_201_CREATED)
@@ -339,6 +338,7 @@ class MirrorStatusViewSet(TenantViewSet):
     def status(self, request, pk=None):
         obj = self.get_object()
         obj.ad_account = selectors.accounts_visible_to(self.principal).get(pk=obj.ad_account_id)
+        require(self.principal, obj.ad_account, AdPermissionLevel.MANAGER)
         values = validated(s.StatusInput, request)
         obj = creation.change_status(obj, actor=self.principal, status=values["status"])
         return Response(s.StatusOutput(obj).data)
