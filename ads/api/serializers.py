@@ -393,6 +393,11 @@ class InsightRowOutput(serializers.Serializer):
     actions = serializers.DictField(child=serializers.CharField(), required=False)
     action_values = serializers.DictField(child=serializers.CharField(), required=False)
 
+    def to_representation(self, instance: dict) -> dict:
+        # Only the requested metrics are in the row; absent ones are left out, not rendered as null.
+        data = super().to_representation(instance)
+        return {key: value for key, value in data.items() if key in instance}
+
 
 class InsightTotalsOutput(serializers.Serializer):
     impressions = serializers.IntegerField()

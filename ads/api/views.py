@@ -71,6 +71,10 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "principal": getattr(self.request, "auth", None)}
 
+    def perform_content_negotiation(self, request, force=False):
+        # `?format=csv` on the leads route is our export switch, not DRF's renderer override: never 404 on it.
+        return super().perform_content_negotiation(request, force=force or self.action == "form_leads")
+
     def _account(self, level: str = AdPermissionLevel.VIEWER) -> AdAccount:
         account = self.get_object()
         require(self.principal, account, level)
