@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from ads.models import (
     Ad,
     AdAccount,
     AdAccountPermission,
+    AdAccountStatus,
     AdObjectStatus,
     AdPermissionLevel,
     AdPlatform,
@@ -21,6 +23,20 @@ from ads.models import (
 )
 from ads.services.creation import OBJECTIVES
 from ads.services.insights import METRICS
+
+
+class PatternChoiceField(serializers.ChoiceField):
+    """A choice field documented with a pattern instead of an enum: `status` and `type` are field names other apps
+    use with other value sets, and the schema's enum components are named per field name, so an enum here would
+    rename theirs."""
+
+
+class PatternChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = PatternChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        values = [str(choice) for choice in self.target.choices]
+        return {"type": "string", "pattern": f"^({'|'.join(values)})$", "description": f"One of: {', '.join(values)}."}
 
 
 class CommaList(serializers.CharField):
@@ -47,6 +63,7 @@ class CommaList(serializers.CharField):
 
 # --- accounts -------------------------------------------------------------------------------------------------------
 class AdAccountOutput(serializers.ModelSerializer):
+    status = PatternChoiceField(choices=AdAccountStatus.choices, read_only=True)
     timezone = serializers.CharField(source="timezone_name")
     team_id = serializers.UUIDField(allow_null=True)
     my_permission = serializers.SerializerMethodField()
@@ -80,39 +97,39 @@ class AdAccountOutput(serializers.ModelSerializer):
         return permission_on(principal, account) if principal else None
 
 
-class ConnectInput(serializers.Serializer):
+class AdsConnectInput(serializers.Serializer):
     platform = serializers.ChoiceField(choices=AdPlatform.choices)
     redirect_uri = serializers.URLField(max_length=2000)
     team_id = serializers.UUIDField(required=False, allow_null=True)
 
 
-class ConnectOutput(serializers.Serializer):
+class AdsConnectOutput(serializers.Serializer):
     auth_url = serializers.CharField()
     state = serializers.CharField()
     expires_at = serializers.DateTimeField()
 
 
-class AccountUpdateInput(serializers.Serializer):
+class AdAccountUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
     team_id = serializers.UUIDField(required=False, allow_null=True)
 
 
-class RemovalOutput(serializers.Serializer):
+class AdAccountRemovalOutput(serializers.Serializer):
     ad_account_id = serializers.UUIDField()
     deleted_connections = serializers.IntegerField()
     deleted_ad_account = serializers.BooleanField()
 
 
-class SyncInput(serializers.Serializer):
+class AdSyncInput(serializers.Serializer):
     full = serializers.BooleanField(required=False, default=False)
 
 
-class SyncQueuedOutput(serializers.Serializer):
+class AdSyncQueuedOutput(serializers.Serializer):
     queued = serializers.BooleanField()
     sync_paused_until = serializers.DateTimeField(allow_null=True)
 
 
-class PermissionOutput(serializers.ModelSerializer):
+class AdPermissionOutput(serializers.ModelSerializer):
     user_id = serializers.UUIDField()
     email = serializers.EmailField(source="user.email")
 
@@ -122,12 +139,12 @@ class PermissionOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PermissionInput(serializers.Serializer):
+class AdPermissionInput(serializers.Serializer):
     permission = serializers.ChoiceField(choices=AdPermissionLevel.choices)
 
 
 # --- mirror ---------------------------------------------------------------------------------------------------------
-class MirrorQueryInput(serializers.Serializer):
+class AdMirrorQueryInput(serializers.Serializer):
     ids = CommaList(help_text="Platform ids, comma-separated.")
     campaign_ids = CommaList()
     ad_set_ids = CommaList()
@@ -149,7 +166,7 @@ class FieldSelectionMixin:
 MIRROR_COMMON = ["id", "remote_id", "name", "status", "effective_status", "remote_created_at", "remote_updated_at"]
 
 
-class CampaignOutput(FieldSelectionMixin, serializers.ModelSerializer):
+class AdCampaignOutput(FieldSelectionMixin, serializers.ModelSerializer):
     currency = serializers.CharField(source="ad_account.currency")
 
     class Meta:
@@ -188,7 +205,7 @@ class AdSetOutput(FieldSelectionMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CreativeOutput(FieldSelectionMixin, serializers.ModelSerializer):
+class AdCreativeOutput(FieldSelectionMixin, serializers.ModelSerializer):
     class Meta:
         model = Creative
         fields = [*MIRROR_COMMON, "object_story_spec", "object_story_id"]
@@ -208,11 +225,11 @@ class AdOutput(FieldSelectionMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StatusInput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[AdObjectStatus.ACTIVE, AdObjectStatus.PAUSED])
+class AdStatusInput(serializers.Serializer):
+    status = PatternChoiceField(choices=[AdObjectStatus.ACTIVE, AdObjectStatus.PAUSED])
 
 
-class StatusOutput(serializers.Serializer):
+class AdStatusOutput(serializers.Serializer):
     id = serializers.UUIDField()
     remote_id = serializers.CharField()
     status = serializers.CharField()
@@ -220,27 +237,27 @@ class StatusOutput(serializers.Serializer):
 
 
 # --- creation -------------------------------------------------------------------------------------------------------
-class GeoLocationInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["country", "region", "city", "zip"])
+class AdGeoLocationInput(serializers.Serializer):
+    type = PatternChoiceField(choices=["country", "region", "city", "zip"])
     id = serializers.CharField(max_length=64)
 
 
-class NamedIdInput(serializers.Serializer):
+class AdNamedIdInput(serializers.Serializer):
     id = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=255, required=False)
 
 
-class TargetingInput(serializers.Serializer):
-    geo_locations = GeoLocationInput(many=True, allow_empty=False)
-    excluded_geo_locations = GeoLocationInput(many=True, required=False)
+class AdTargetingInput(serializers.Serializer):
+    geo_locations = AdGeoLocationInput(many=True, allow_empty=False)
+    excluded_geo_locations = AdGeoLocationInput(many=True, required=False)
     age_min = serializers.IntegerField(min_value=13, max_value=65, required=False)
     age_max = serializers.IntegerField(min_value=13, max_value=65, required=False)
     genders = serializers.ListField(child=serializers.ChoiceField(choices=[0, 1, 2]), required=False)
-    interests = NamedIdInput(many=True, required=False)
-    behaviors = NamedIdInput(many=True, required=False)
-    life_events = NamedIdInput(many=True, required=False)
-    industries = NamedIdInput(many=True, required=False)
-    income = NamedIdInput(many=True, required=False)
+    interests = AdNamedIdInput(many=True, required=False)
+    behaviors = AdNamedIdInput(many=True, required=False)
+    life_events = AdNamedIdInput(many=True, required=False)
+    industries = AdNamedIdInput(many=True, required=False)
+    income = AdNamedIdInput(many=True, required=False)
     locales = serializers.ListField(child=serializers.IntegerField(), required=False)
     audience_ids = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
 
@@ -264,7 +281,7 @@ CALLS_TO_ACTION = [
 ]
 
 
-class CreativeInput(serializers.Serializer):
+class AdCreativeInput(serializers.Serializer):
     primary_text = serializers.CharField(max_length=2200)
     headline = serializers.CharField(max_length=255)
     url = serializers.URLField(required=False, allow_blank=True)
@@ -282,12 +299,12 @@ class CreativeInput(serializers.Serializer):
         return attrs
 
 
-class CampaignCreateInput(serializers.Serializer):
+class AdCampaignCreateInput(serializers.Serializer):
     objective = serializers.ChoiceField(choices=sorted(OBJECTIVES))
     campaign_name = serializers.CharField(max_length=255)
     ad_set_name = serializers.CharField(max_length=255, required=False)
     ad_name = serializers.CharField(max_length=255, required=False)
-    status = serializers.ChoiceField(choices=[AdObjectStatus.ACTIVE, AdObjectStatus.PAUSED], required=False)
+    status = PatternChoiceField(choices=[AdObjectStatus.ACTIVE, AdObjectStatus.PAUSED], required=False)
     budget = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, help_text="Daily, major units.")
     currency = serializers.CharField(max_length=3, required=False)
     start_date = serializers.DateField(required=False)
@@ -318,25 +335,25 @@ class CampaignCreateInput(serializers.Serializer):
         choices=["PURCHASE", "ADD_TO_CART", "INITIATE_CHECKOUT", "SUBSCRIBE", "COMPLETE_REGISTRATION", "LEAD"],
         required=False,
     )
-    targeting = TargetingInput()
-    creative = CreativeInput()
+    targeting = AdTargetingInput()
+    creative = AdCreativeInput()
 
 
-class RemoteIdsOutput(serializers.Serializer):
+class AdRemoteIdsOutput(serializers.Serializer):
     campaign_id = serializers.CharField()
     ad_set_id = serializers.CharField()
     creative_id = serializers.CharField()
     ad_id = serializers.CharField()
 
 
-class CreatedOutput(serializers.Serializer):
+class AdCreatedOutput(serializers.Serializer):
     campaign_id = serializers.UUIDField(source="campaign.id")
     ad_set_id = serializers.UUIDField(source="ad_set.id")
     creative_id = serializers.UUIDField(source="creative.id")
     ad_id = serializers.UUIDField(source="ad.id")
     remote = serializers.SerializerMethodField()
 
-    def get_remote(self, created) -> RemoteIdsOutput:
+    def get_remote(self, created) -> AdRemoteIdsOutput:
         return {
             "campaign_id": created.campaign.remote_id,
             "ad_set_id": created.ad_set.remote_id,
@@ -345,7 +362,7 @@ class CreatedOutput(serializers.Serializer):
         }
 
 
-class BoostInput(serializers.Serializer):
+class AdBoostInput(serializers.Serializer):
     post_id = serializers.UUIDField(required=False, help_text="A published Hubbub post.")
     remote_post_id = serializers.CharField(max_length=128, required=False, help_text="Or the platform's post id.")
     page_id = serializers.CharField(max_length=64, required=False)
@@ -353,8 +370,8 @@ class BoostInput(serializers.Serializer):
     budget = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, help_text="Daily, major units.")
     currency = serializers.CharField(max_length=3, required=False)
     days = serializers.IntegerField(min_value=1, max_value=90)
-    status = serializers.ChoiceField(choices=[AdObjectStatus.ACTIVE, AdObjectStatus.PAUSED], required=False)
-    targeting = TargetingInput()
+    status = PatternChoiceField(choices=[AdObjectStatus.ACTIVE, AdObjectStatus.PAUSED], required=False)
+    targeting = AdTargetingInput()
 
     def validate(self, attrs):
         if not attrs.get("post_id") and not attrs.get("remote_post_id"):
@@ -363,7 +380,7 @@ class BoostInput(serializers.Serializer):
 
 
 # --- insights -------------------------------------------------------------------------------------------------------
-class InsightsQueryInput(serializers.Serializer):
+class AdInsightsQueryInput(serializers.Serializer):
     level = serializers.ChoiceField(choices=InsightLevel.choices, default=InsightLevel.ACCOUNT)
     locals()["from"] = serializers.DateField(help_text="First day (YYYY-MM-DD).")  # `from` is a keyword
     to = serializers.DateField(help_text="Last day, inclusive.")
@@ -379,7 +396,7 @@ class InsightsQueryInput(serializers.Serializer):
         return attrs
 
 
-class InsightRowOutput(serializers.Serializer):
+class AdInsightRowOutput(serializers.Serializer):
     date = serializers.DateField()
     object_id = serializers.CharField()
     breakdown_value = serializers.CharField()
@@ -399,7 +416,7 @@ class InsightRowOutput(serializers.Serializer):
         return {key: value for key, value in data.items() if key in instance}
 
 
-class InsightTotalsOutput(serializers.Serializer):
+class AdInsightTotalsOutput(serializers.Serializer):
     impressions = serializers.IntegerField()
     clicks = serializers.IntegerField()
     spend = serializers.DecimalField(max_digits=16, decimal_places=2)
@@ -408,15 +425,15 @@ class InsightTotalsOutput(serializers.Serializer):
     ctr = serializers.DecimalField(max_digits=9, decimal_places=4, allow_null=True)
 
 
-class InsightsOutput(serializers.Serializer):
+class AdInsightsOutput(serializers.Serializer):
     source = serializers.ChoiceField(choices=["stored", "live"], help_text="live: fetched from the platform now.")
     currency = serializers.CharField()
     level = serializers.CharField()
     breakdown = serializers.CharField()
     since = serializers.DateField(help_text="First day.")
     until = serializers.DateField(help_text="Last day.")
-    rows = InsightRowOutput(many=True)
-    totals = InsightTotalsOutput()
+    rows = AdInsightRowOutput(many=True)
+    totals = AdInsightTotalsOutput()
 
 
 # --- lead forms -----------------------------------------------------------------------------------------------------
@@ -442,16 +459,16 @@ QUESTION_TYPES = [
 ]
 
 
-class QuestionOptionInput(serializers.Serializer):
+class LeadQuestionOptionInput(serializers.Serializer):
     value = serializers.CharField(max_length=255)
     key = serializers.CharField(max_length=100)
 
 
-class QuestionInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=QUESTION_TYPES)
+class LeadQuestionInput(serializers.Serializer):
+    type = PatternChoiceField(choices=QUESTION_TYPES)
     key = serializers.CharField(max_length=100, required=False)
     label = serializers.CharField(max_length=255, required=False)
-    options = QuestionOptionInput(many=True, required=False)
+    options = LeadQuestionOptionInput(many=True, required=False)
 
     def validate(self, attrs):
         if attrs["type"] == "CUSTOM" and not attrs.get("label"):
@@ -459,7 +476,7 @@ class QuestionInput(serializers.Serializer):
         return attrs
 
 
-class ThankYouPageInput(serializers.Serializer):
+class LeadThankYouPageInput(serializers.Serializer):
     title = serializers.CharField(max_length=255)
     body = serializers.CharField(max_length=1000)
     button_text = serializers.CharField(max_length=60)
@@ -478,7 +495,7 @@ class ThankYouPageInput(serializers.Serializer):
         return attrs
 
 
-class IntroPageInput(serializers.Serializer):
+class LeadIntroPageInput(serializers.Serializer):
     title = serializers.CharField(max_length=255)
     style = serializers.ChoiceField(choices=["LIST_STYLE", "PARAGRAPH_STYLE"])
     content = serializers.ListField(child=serializers.CharField(max_length=500), max_length=5)
@@ -487,12 +504,12 @@ class IntroPageInput(serializers.Serializer):
 class LeadFormCreateInput(serializers.Serializer):
     page_id = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=255)
-    questions = QuestionInput(many=True, allow_empty=False)
+    questions = LeadQuestionInput(many=True, allow_empty=False)
     privacy_policy_url = serializers.URLField()
     privacy_policy_name = serializers.CharField(max_length=70)
-    thank_you_page = ThankYouPageInput()
+    thank_you_page = LeadThankYouPageInput()
     language = serializers.RegexField(r"^[a-z]{2}_[A-Z]{2}$", help_text="e.g. en_US")
-    intro_page = IntroPageInput(required=False)
+    intro_page = LeadIntroPageInput(required=False)
 
 
 class LeadFormOutput(serializers.ModelSerializer):
@@ -516,7 +533,7 @@ class LeadFormOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LeadsQueryInput(serializers.Serializer):
+class AdLeadsQueryInput(serializers.Serializer):
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
 
 
@@ -528,12 +545,12 @@ class LeadOutput(serializers.ModelSerializer):
 
 
 # --- targeting ------------------------------------------------------------------------------------------------------
-class TargetingSearchInput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["location", "interest", "behavior", "demographic", "locale"])
+class AdTargetingSearchInput(serializers.Serializer):
+    type = PatternChoiceField(choices=["location", "interest", "behavior", "demographic", "locale"])
     query = serializers.CharField(max_length=100)
 
 
-class TargetingResultOutput(serializers.Serializer):
+class AdTargetingResultOutput(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
     type = serializers.CharField()
@@ -543,6 +560,6 @@ class TargetingResultOutput(serializers.Serializer):
     audience_size_upper_bound = serializers.IntegerField(allow_null=True)
 
 
-class TargetingSearchOutput(serializers.Serializer):
-    results = TargetingResultOutput(many=True)
+class AdTargetingSearchOutput(serializers.Serializer):
+    results = AdTargetingResultOutput(many=True)
     cached = serializers.BooleanField()

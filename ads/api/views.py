@@ -66,6 +66,8 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     idempotent_actions = {"connect", "mirror_campaigns", "boost", "lead_forms"}
 
     def scope_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no principal
+            return selectors.accounts()
         return selectors.accounts_visible_to(self.principal)
 
     def get_serializer_context(self):
@@ -84,10 +86,10 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
-    @extend_schema(request=s.AccountUpdateInput, responses={200: s.AdAccountOutput})
+    @extend_schema(request=s.AdAccountUpdateInput, responses={200: s.AdAccountOutput})
     def partial_update(self, request, pk=None):
         account = self._account(AdPermissionLevel.ADMIN)
-        values = validated(s.AccountUpdateInput, request)
+        values = validated(s.AdAccountUpdateInput, request)
         team = None
         if values.get("team_id"):
             team = tenant_selectors.teams().filter(pk=values["team_id"]).first()
@@ -102,18 +104,18 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         )
         return Response(s.AdAccountOutput(account, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=None, responses={200: s.RemovalOutput})
+    @extend_schema(request=None, responses={200: s.AdAccountRemovalOutput})
     def destroy(self, request, pk=None):
         """Remove the account and its connection data here (nothing changes at the platform)."""
         removal = account_services.remove_account(self.get_object(), actor=self.principal)
-        return Response(s.RemovalOutput(removal).data)
+        return Response(s.AdAccountRemovalOutput(removal).data)
 
-    @extend_schema(request=s.ConnectInput, responses={201: s.ConnectOutput})
+    @extend_schema(request=s.AdsConnectInput, responses={201: s.AdsConnectOutput})
     @action(detail=False, methods=["post"])
     def connect(self, request):
         """Start connecting an ad platform (`meta`, or the offline `sandbox`): the authorize URL with our signed,
         single-use, 10-minute state. The platform sends the browser to the OAuth callback."""
-        values = validated(s.ConnectInput, request)
+        values = validated(s.AdsConnectInput, request)
         team = None
         if values.get("team_id"):
             team = tenant_selectors.teams().filter(pk=values["team_id"]).first()
@@ -122,27 +124,27 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         start = connect_services.start_connect(
             actor=self.principal, platform_name=values["platform"], redirect_uri=values["redirect_uri"], team=team
         )
-        return Response(s.ConnectOutput(start).data, status=status.HTTP_201_CREATED)
+        return Response(s.AdsConnectOutput(start).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.SyncInput, responses={202: s.SyncQueuedOutput})
+    @extend_schema(request=s.AdSyncInput, responses={202: s.AdSyncQueuedOutput})
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Queue a sync now (MANAGER). While the platform's rate limit pauses the account, the sync waits."""
         account = self._account(AdPermissionLevel.MANAGER)
-        values = validated(s.SyncInput, request)
+        values = validated(s.AdSyncInput, request)
         account_services.request_sync(account, actor=self.principal, full=values["full"])
         return Response(
             {"queued": True, "sync_paused_until": account.sync_paused_until}, status=status.HTTP_202_ACCEPTED
         )
 
     # --- permissions ---
-    @extend_schema(responses={200: s.PermissionOutput(many=True)})
+    @extend_schema(responses={200: s.AdPermissionOutput(many=True)})
     @action(detail=True, methods=["get"])
     def permissions(self, request, pk=None):
         account = self._account(AdPermissionLevel.ADMIN)
-        return Response(s.PermissionOutput(selectors.account_permissions(account), many=True).data)
+        return Response(s.AdPermissionOutput(selectors.account_permissions(account), many=True).data)
 
-    @extend_schema(methods=["PUT"], request=s.PermissionInput, responses={200: s.PermissionOutput})
+    @extend_schema(methods=["PUT"], request=s.AdPermissionInput, responses={200: s.AdPermissionOutput})
     @extend_schema(methods=["DELETE"], request=None, responses={204: None})
     @action(detail=True, methods=["put", "delete"], url_path=r"permissions/(?P<user_id>[0-9a-fA-F-]{32,36})")
     def permission(self, request, pk=None, user_id=None):
@@ -153,22 +155,22 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
                 account, actor=self.principal, user=account_services.member_user(user_id)
             )
             return Response(status=status.HTTP_204_NO_CONTENT)
-        values = validated(s.PermissionInput, request)
+        values = validated(s.AdPermissionInput, request)
         require(self.principal, account, AdPermissionLevel.ADMIN)
         grant = account_services.grant_permission(
             account, actor=self.principal, user=account_services.member_user(user_id), permission=values["permission"]
         )
-        return Response(s.PermissionOutput(grant).data)
+        return Response(s.AdPermissionOutput(grant).data)
 
     # --- mirror ---
     def _mirror_query(self, request) -> dict:
-        return validated(s.MirrorQueryInput, request, source="query")
+        return validated(s.AdMirrorQueryInput, request, source="query")
 
-    @extend_schema(methods=["GET"], parameters=MIRROR_PARAMS, responses={200: s.CampaignOutput(many=True)})
+    @extend_schema(methods=["GET"], parameters=MIRROR_PARAMS, responses={200: s.AdCampaignOutput(many=True)})
     @extend_schema(
         methods=["POST"],
-        request=s.CampaignCreateInput,
-        responses={201: s.CreatedOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
+        request=s.AdCampaignCreateInput,
+        responses={201: s.AdCreatedOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
     )
     @action(detail=True, methods=["get", "post"], url_path="campaigns")
     def mirror_campaigns(self, request, pk=None):
@@ -177,13 +179,13 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         platform and answers `AD_CREATION_FAILED` with the details."""
         if request.method == "POST":
             account = self._account(AdPermissionLevel.MANAGER)
-            values = validated(s.CampaignCreateInput, request)
+            values = validated(s.AdCampaignCreateInput, request)
             created = creation.create_campaign(account, actor=self.principal, spec=values)
-            return Response(s.CreatedOutput(created).data, status=status.HTTP_201_CREATED)
+            return Response(s.AdCreatedOutput(created).data, status=status.HTTP_201_CREATED)
         account = self._account()
         q = self._mirror_query(request)
         queryset = selectors.campaigns(account, ids=q.get("ids"), statuses=q.get("status"))
-        return self._page(queryset.select_related("ad_account"), s.CampaignOutput, fields=q.get("fields"))
+        return self._page(queryset.select_related("ad_account"), s.AdCampaignOutput, fields=q.get("fields"))
 
     @extend_schema(parameters=MIRROR_PARAMS, responses={200: s.AdSetOutput(many=True)})
     @action(detail=True, methods=["get"], url_path="ad-sets")
@@ -209,7 +211,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         )
         return self._page(queryset, s.AdOutput, fields=q.get("fields"))
 
-    @extend_schema(parameters=MIRROR_PARAMS, responses={200: s.CreativeOutput(many=True)})
+    @extend_schema(parameters=MIRROR_PARAMS, responses={200: s.AdCreativeOutput(many=True)})
     @action(detail=True, methods=["get"])
     def creatives(self, request, pk=None):
         account = self._account()
@@ -217,19 +219,19 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         queryset = selectors.creatives(
             account, ids=q.get("ids"), campaign_ids=q.get("campaign_ids"), ad_set_ids=q.get("ad_set_ids")
         )
-        return self._page(queryset, s.CreativeOutput, fields=q.get("fields"))
+        return self._page(queryset, s.AdCreativeOutput, fields=q.get("fields"))
 
     @extend_schema(
-        request=s.BoostInput,
-        responses={201: s.CreatedOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
+        request=s.AdBoostInput,
+        responses={201: s.AdCreatedOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def boost(self, request, pk=None):
         """Promote a published post (`postId` of a Hubbub post, or `remotePostId` + `pageId`) for `days` days."""
         account = self._account(AdPermissionLevel.MANAGER)
-        values = validated(s.BoostInput, request)
+        values = validated(s.AdBoostInput, request)
         created = creation.boost_post(account, actor=self.principal, spec=values)
-        return Response(s.CreatedOutput(created).data, status=status.HTTP_201_CREATED)
+        return Response(s.AdCreatedOutput(created).data, status=status.HTTP_201_CREATED)
 
     # --- insights ---
     @extend_schema(
@@ -245,14 +247,14 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
             OpenApiParameter("metrics", OpenApiTypes.STR, description="Comma-separated; default all."),
             OpenApiParameter("ids", OpenApiTypes.STR, description="Object ids at the level, comma-separated."),
         ],
-        responses={200: s.InsightsOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
+        responses={200: s.AdInsightsOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
     )
     @action(detail=True, methods=["get"])
     def insights(self, request, pk=None):
         """Daily rows and totals. `source` says whether they came from the stored rows or live from the
         platform (levels/breakdowns or dates not stored)."""
         account = self.get_object()
-        q = validated(s.InsightsQueryInput, request, source="query")
+        q = validated(s.AdInsightsQueryInput, request, source="query")
         result = insights.query_insights(
             account,
             actor=self.principal,
@@ -263,7 +265,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
             metrics=tuple(q.get("metrics") or insights.METRICS),
             ids=q.get("ids"),
         )
-        return Response(s.InsightsOutput(result).data)
+        return Response(s.AdInsightsOutput(result).data)
 
     # --- lead forms ---
     @extend_schema(methods=["GET"], responses={200: s.LeadFormOutput(many=True)})
@@ -291,7 +293,7 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         form = selectors.lead_forms(account).filter(pk=form_id).first()
         if form is None:
             raise NotFound()
-        q = validated(s.LeadsQueryInput, request, source="query")
+        q = validated(s.AdLeadsQueryInput, request, source="query")
         if q["format"] == "csv":
             response = HttpResponse(leads.leads_csv(form, actor=self.principal), content_type="text/csv")
             response["Content-Disposition"] = f'attachment; filename="leads-{form.remote_id}.csv"'
@@ -309,14 +311,14 @@ class AdAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
             ),
             OpenApiParameter("query", OpenApiTypes.STR, required=True),
         ],
-        responses={200: s.TargetingSearchOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
+        responses={200: s.AdTargetingSearchOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
     )
     @action(detail=True, methods=["get"], url_path="targeting/search")
     def targeting_search(self, request, pk=None):
         account = self.get_object()
-        q = validated(s.TargetingSearchInput, request, source="query")
+        q = validated(s.AdTargetingSearchInput, request, source="query")
         results, cached = targeting.search(account, actor=self.principal, kind=q["type"], query=q["query"])
-        return Response(s.TargetingSearchOutput({"results": results, "cached": cached}).data)
+        return Response(s.AdTargetingSearchOutput({"results": results, "cached": cached}).data)
 
 
 class MirrorStatusViewSet(TenantViewSet):
@@ -335,17 +337,17 @@ class MirrorStatusViewSet(TenantViewSet):
         )
 
     @extend_schema(
-        request=s.StatusInput,
-        responses={200: s.StatusOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
+        request=s.AdStatusInput,
+        responses={200: s.AdStatusOutput, 429: OpenApiResponse(ErrorSerializer), **PLATFORM_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         obj = self.get_object()
         obj.ad_account = selectors.accounts_visible_to(self.principal).get(pk=obj.ad_account_id)
         require(self.principal, obj.ad_account, AdPermissionLevel.MANAGER)
-        values = validated(s.StatusInput, request)
+        values = validated(s.AdStatusInput, request)
         obj = creation.change_status(obj, actor=self.principal, status=values["status"])
-        return Response(s.StatusOutput(obj).data)
+        return Response(s.AdStatusOutput(obj).data)
 
 
 class CampaignStatusViewSet(MirrorStatusViewSet):
