@@ -43,7 +43,7 @@ def test_connect_stores_the_token_encrypted_and_one_grant_gives_two_accounts(own
         assert AdAccount.objects.filter(pk__in=ids, connection=connection).count() == 2
     from django.db import connection as db
 
-    with db.cursor() as cursor:
+    with tenancy.tenant_context(tenant), db.cursor() as cursor:
         cursor.execute("SELECT access_token FROM ads_adconnection")
         assert not cursor.fetchone()[0].startswith("sbx-ads-")  # ciphertext at rest
 
@@ -244,8 +244,9 @@ def test_another_tenants_account_and_objects_are_404_and_untouched(owner_client,
         response = getattr(owner_client, method)(path, {"status": "PAUSED", "name": "x"}, format="json")
         assert response.status_code == 404, (method, path)
     assert owner_client.get("/api/v1/ads/accounts/").json()["count"] == 0
-    foreign.refresh_from_db()
-    campaign.refresh_from_db()
+    with tenancy.tenant_context(other_tenant):
+        foreign.refresh_from_db()
+        campaign.refresh_from_db()
     assert foreign.name.startswith("Ad account") and campaign.status == "ACTIVE"
 
 

@@ -193,7 +193,8 @@ def test_status_change_goes_to_the_platform_first_and_mirrors_its_answer(owner_c
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "PAUSED"
     assert SandboxAdObject.objects.get(remote_id=campaign.remote_id).data["status"] == "PAUSED"
-    campaign.refresh_from_db()
+    with tenancy.tenant_context(tenant):
+        campaign.refresh_from_db()
     assert campaign.status == "PAUSED"
 
 
@@ -207,7 +208,8 @@ def test_a_viewer_grant_cannot_change_status_and_nothing_changes(api_client_for,
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "AD_PERMISSION_DENIED"
     assert SandboxAdObject.objects.get(remote_id=campaign.remote_id).data["status"] == "ACTIVE"
-    campaign.refresh_from_db()
+    with tenancy.tenant_context(tenant):
+        campaign.refresh_from_db()
     assert campaign.status == "ACTIVE"
 
 
@@ -225,7 +227,8 @@ def test_status_rate_limited_by_meta_is_429_with_retry_after_and_mirror_unchange
     response = owner_client.post(f"/api/v1/ads/campaigns/{campaign.pk}/status", {"status": "PAUSED"}, format="json")
     assert response.status_code == 429
     assert response["Retry-After"] == "180"
-    campaign.refresh_from_db()
+    with tenancy.tenant_context(tenant):
+        campaign.refresh_from_db()
     assert campaign.status == "ACTIVE"
 
 

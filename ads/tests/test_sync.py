@@ -124,5 +124,6 @@ def test_beat_dispatch_queues_due_accounts_of_every_tenant(
     other = AdAccountFactory(tenant=other_tenant, platform="sandbox", external_id="act_none")
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         assert tasks.dispatch_ad_syncs() >= 2
-    other.refresh_from_db()
+    with tenancy.tenant_context(other_tenant):
+        other.refresh_from_db()
     assert other.last_sync_error  # it ran (and failed: no such account at the sandbox) in its own tenant
