@@ -152,7 +152,7 @@ class RemoteLead:
 
 @dataclass(frozen=True)
 class SyncSnapshot:
-    """What one incremental pull of an account returned, and how many platform requests it cost."""
+    """What one incremental pull of an account returned."""
 
     campaigns: list[RemoteObject]
     ad_sets: list[RemoteObject]
@@ -169,7 +169,7 @@ class AdPlatformAdapter(Protocol):
 
     def exchange_code(self, *, code: str, redirect_uri: str) -> Grant: ...
 
-    def pull(self, token: str, account_id: str, *, since: datetime | None) -> SyncSnapshot: ...
+    def pull(self, token: str, account_id: str, *, since: datetime | None, currency: str) -> SyncSnapshot: ...
 
     def insights(
         self,
@@ -188,9 +188,11 @@ class AdPlatformAdapter(Protocol):
 
     def delete(self, token: str, remote_id: str) -> None: ...
 
-    def set_status(self, token: str, remote_id: str, status: str) -> str: ...
+    def set_status(self, token: str, remote_id: str, status: str) -> tuple[str, str]: ...
 
     def pages(self, token: str, account_id: str) -> list[dict]: ...
+
+    def page_token(self, token: str, page_id: str) -> str: ...
 
     def lead_forms(self, token: str, page_id: str) -> list[RemoteLeadForm]: ...
 
