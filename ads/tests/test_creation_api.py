@@ -276,3 +276,26 @@ def test_creation_with_an_idempotency_key_happens_once(owner_client, usd_account
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert SandboxAdObject.objects.filter(kind="campaign", data__name="Once only").count() == 1
+
+
+def test_boost_a_published_hubbub_post_takes_its_page_and_remote_id(owner_client, tenant, usd_account):
+    from contentplanner.models import Post
+    from social.models import Channel
+
+    with tenancy.tenant_context(tenant):
+        channel = Channel.objects.create(network="facebook", external_id="173764419345388", name="Brand page")
+        published = Post.objects.create(channel=channel, state="published", remote_id="90210", text="Big news")
+        draft = Post.objects.create(channel=channel, state="draft", text="Not yet")
+    body = {"budget": "10", "days": 5, "targeting": {"geoLocations": [{"type": "country", "id": "US"}]}}
+
+    response = owner_client.post(
+        f"/api/v1/ads/accounts/{usd_account.pk}/boost", {**body, "postId": str(published.pk)}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    creative = SandboxAdObject.objects.get(remote_id=response.json()["remote"]["creativeId"])
+    assert creative.data["object_story_id"] == "173764419345388_90210"
+
+    refused = owner_client.post(
+        f"/api/v1/ads/accounts/{usd_account.pk}/boost", {**body, "postId": str(draft.pk)}, format="json"
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "POST_NOT_BOOSTABLE"
