@@ -57,6 +57,8 @@ def start_connect(*, actor: Principal, platform_name: str, redirect_uri: str, te
     """The platform's authorize URL (scopes ads_management, ads_read, business_management...) with our state."""
     if platform_name not in AdPlatform.values:
         raise PlatformNotConnectable(details={"platform": [f"{platform_name!r} is not an ad platform we connect."]})
+    if actor.user is None:  # the callback acts as the member who consented in the browser
+        raise PermissionDenied("Connecting an ad platform needs a signed-in member, not an API key.")
     validate_redirect_uri(redirect_uri)
     issued = signed_state.issue(
         {

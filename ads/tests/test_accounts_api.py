@@ -216,6 +216,14 @@ def test_only_tenant_admins_connect(api_client_for, advertiser):
     assert response.status_code == 403
 
 
+def test_an_api_key_cannot_start_a_browser_connect(api_key_client_for, tenant):
+    client = api_key_client_for(tenant, scopes=["admin"])
+    response = client.post(
+        "/api/v1/ads/accounts/connect", {"platform": "sandbox", "redirectUri": REDIRECT}, format="json"
+    )
+    assert response.status_code == 403
+
+
 def test_anonymous_gets_401():
     response = APIClient().get("/api/v1/ads/accounts/")
     assert response.status_code == 401
