@@ -1,0 +1,58 @@
+"""A generic signed, expiring token for browser round trips (OAuth `state`): tamper-proof and short-lived.
+
+Single use is the caller's part: `issue()` returns a random nonce inside the signed payload; the caller stores that
+nonce in its own (tenant-scoped) table and consumes it with a conditional UPDATE, so a state works once. `core`
+knows no app, so it holds no nonce table itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core import signing
+
+
+class StateInvalid(Exception):
+    """Missing, malformed or tampered with: the payload (and its redirect target) cannot be trusted."""
+
+
+class StateExpired(Exception):
+    """Authentic but older than its max age."""
+
+
+@dataclass(frozen=True)
+class SignedState:
+    token: str
+    nonce: str
+
+
+def issue(payload: dict[str, Any], *, salt: str) -> SignedState:
+    """Sign `payload` plus a fresh nonce (under key `x`)."""
+    nonce = secrets.token_urlsafe(24)
+    return SignedState(token=signing.dumps({**payload, "x": nonce}, salt=salt, compress=True), nonce=nonce)
+
+
+def read(token: str, *, salt: str) -> dict[str, Any]:
+    """The payload of an authentic token, expired or not (to know where to send the browser back)."""
+    if not token:
+        raise StateInvalid("The state parameter is missing.")
+    try:
+        data = signing.loads(token, salt=salt)
+    except signing.BadSignature:
+        raise StateInvalid("The state is not valid.") from None
+    if not isinstance(data, dict) or not data.get("x"):
+        raise StateInvalid("The state is not valid.")
+    return data
+
+
+def verify(token: str, *, salt: str, max_age: timedelta) -> dict[str, Any]:
+    """The payload of an authentic token younger than `max_age`."""
+    data = read(token, salt=salt)
+    try:
+        signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired:
+        raise StateExpired("The state has expired.") from None
+    return data
