@@ -131,7 +131,7 @@ def test_api_docs_render_the_operations(browser, live_server):
         return {element.get_attribute("data-tag") for element in driver.find_elements(By.CSS_SELECTOR, ".opblock-tag")}
 
     WebDriverWait(browser, 60).until(
-        lambda driver: {"teams", "cp", "inbox", "community", "notifications"} <= rendered_tags(driver)
+        lambda driver: {"teams", "cp", "inbox", "community", "notifications", "ads"} <= rendered_tags(driver)
     )
     browser.find_element(By.CSS_SELECTOR, '.opblock-tag[data-tag="teams"]').click()
     paths = WebDriverWait(browser, 30).until(
