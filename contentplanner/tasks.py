@@ -19,10 +19,12 @@ from django.utils import timezone
 
 from contentplanner import publishing, selectors
 from contentplanner.publishing.claims import Claim
-from contentplanner.services import metrics
+from contentplanner.services import external_approval, imports, metrics
 from core import tenancy
 from social import selectors as social_selectors
 from social.networks.base import NetworkError
+from tenants import selectors as tenant_selectors
+from tenants.roles import member_principal
 
 logger = logging.getLogger(__name__)
 
@@ -140,3 +142,32 @@ def collect_channel_metrics(*, channel_id: str, day: str, tenant_id: str) -> boo
         )
         return False
     return True
+
+
+# --- client approval reminders, CSV imports ------------------------------------------------------------------------
+@shared_task(name="contentplanner.tasks.remind_client_approvals", queue="sync", soft_time_limit=240, time_limit=300)
+def remind_client_approvals() -> int:
+    """Beat, every 15 minutes: remind each client whose approval link expires within a day (once per link)."""
+    now = timezone.now()
+    due = selectors.client_approvals_due_for_reminder(now, external_approval.REMINDER_BEFORE)
+    reminded = 0
+    for link_id, tenant_id in _scan(due):
+        tenant = tenant_selectors.tenant_by_id(tenant_id)
+        if tenant is None:
+            continue
+        with tenancy.tenant_context(tenant):
+            reminded += external_approval.remind(link_id, now=now)
+    return reminded
+
+
+@shared_task(name="contentplanner.tasks.run_post_import", queue="sync", soft_time_limit=600, time_limit=660)
+def run_post_import(*, import_id: str, tenant_id: str) -> str:
+    """Run one CSV import job as the member who uploaded it (runs in the tenant's context)."""
+    job = selectors.post_imports().filter(pk=import_id).select_related("created_by").first()
+    if job is None:
+        return "missing"
+    membership = tenant_selectors.active_members().filter(user_id=job.created_by_id).first()
+    if membership is None:
+        imports.fail_import(job.pk, "The member who uploaded the file is no longer in the workspace.")
+        return "failed"
+    return imports.run_import(job, actor=member_principal(membership)).state

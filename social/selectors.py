@@ -136,3 +136,14 @@ def active_channels_of_all_tenants(networks: frozenset[str] | set[str] | list[st
 def channel(channel_id: object) -> Channel | None:
     """The current tenant's channel with this id, or None."""
     return Channel.objects.filter(pk=channel_id).first()
+
+
+def media_public_url(media: Media) -> str | None:
+    """The absolute URL of a media file (local storage gives a path, made absolute with PUBLIC_BASE_URL): for
+    pages outside the API, e.g. the content planner's client approval preview."""
+    from django.conf import settings  # appended function: the module's imports stay as they were
+
+    if not media.file:
+        return None
+    url = media.file.url
+    return url if "://" in url else f"{settings.PUBLIC_BASE_URL}{url}"

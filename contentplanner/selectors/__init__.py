@@ -11,11 +11,14 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from contentplanner.models import (
     ApprovalRequest,
+    CalendarFeed,
     Campaign,
+    ExternalApproval,
     FeedItem,
     Post,
     PostGroup,
     PostGroupMedia,
+    PostImport,
     PostMedia,
     PostState,
     PublishAttempt,
@@ -103,3 +106,26 @@ def posts_due_for_metrics(since, networks) -> QuerySet[Post]:
     return Post.all_tenants.filter(
         state=PostState.PUBLISHED, published_at__gte=since, channel__in=channels.values("pk")
     ).exclude(remote_id="")
+
+
+def external_approvals(post: Post) -> QuerySet[ExternalApproval]:
+    return ExternalApproval.objects.filter(post=post).order_by("round", "created_at", "id")
+
+
+def calendar_feeds_of(principal: Principal) -> QuerySet[CalendarFeed]:
+    """The caller's own feeds (a feed is a personal secret; admins revoke others' in the admin)."""
+    if principal.user is None:
+        return CalendarFeed.objects.none()
+    return CalendarFeed.objects.filter(owner=principal.user).order_by("created_at", "id")
+
+
+def post_imports() -> QuerySet[PostImport]:
+    return PostImport.objects.defer("content").order_by("-created_at", "id")
+
+
+def client_approvals_due_for_reminder(now, within) -> QuerySet[ExternalApproval]:
+    """Pending client links of every tenant expiring within `within` and not reminded yet (platform scan: the caller
+    holds platform access)."""
+    return ExternalApproval.all_tenants.filter(
+        state="PENDING", reminded_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within
+    )

@@ -24,7 +24,7 @@ from contentplanner.errors import (
     NotAnApprover,
     SelfApproval,
 )
-from contentplanner.models import ApprovalRequest, ApprovalState, Post, PostState
+from contentplanner.models import ApprovalRequest, ApprovalState, ExternalApprovalState, Post, PostState
 from contentplanner.services import feed
 from contentplanner.services.validation import content_errors_for, flatten
 from core import audit, tenancy
@@ -132,28 +132,49 @@ def approve_post(post: Post, *, actor: Principal, comment: str = "") -> Post:
         now = timezone.now()
         request.state, request.comment, request.decided_at = ApprovalState.ACCEPTED, comment, now
         request.save(update_fields=["state", "comment", "decided_at", "updated_at"])
-        if approval_policy() == "all":
-            waiting = post.approval_requests.filter(round=post.approval_round).exclude(state=ApprovalState.ACCEPTED)
-            if waiting.exists():
-                feed.add_history(post, "approvalGiven", actor=actor.user, message=comment, data={"policy": "all"})
-                audit.record("cp.post.approval_given", post, actor=actor, changes={"comment": comment})
-                return post
-        previous = post.state
-        target = PostState.APPROVED
-        if post.publish_at and post.publish_at > now:
-            errors = content_errors_for(post)
-            if errors:
-                post.warnings = flatten(errors)
-            else:
-                target = PostState.SCHEDULED
-        states.assert_transition(post, target)
-        post.state, post.approved_at, post.needs_attention = target, now, False
-        post.save(update_fields=["state", "approved_at", "needs_attention", "warnings", "updated_at"])
-        feed.add_history(post, "approved", actor=actor.user, message=comment, data={"state": target})
-        if target == PostState.SCHEDULED:
-            feed.add_history(post, "scheduled", actor=actor.user, data={"publishAt": post.publish_at.isoformat()})
-        audit.record("cp.post.approve", post, actor=actor, changes={"state": [previous, target], "comment": comment})
-        _notify_author(post, "contentplanner.approval.approved", f"Your post was approved by {actor.label}.", comment)
+        if approval_policy() == "all" and still_waiting(post):
+            feed.add_history(post, "approvalGiven", actor=actor.user, message=comment, data={"policy": "all"})
+            audit.record("cp.post.approval_given", post, actor=actor, changes={"comment": comment})
+            return post
+        complete_approval(post, actor=actor, actor_user=actor.user, label=actor.label, comment=comment)
+    return post
+
+
+def still_waiting(post: Post) -> bool:
+    """Under the `all` policy: whether a member or a client asked in the current round has not accepted yet."""
+    members = post.approval_requests.filter(round=post.approval_round).exclude(state=ApprovalState.ACCEPTED)
+    clients = post.external_approvals.filter(round=post.approval_round, state=ExternalApprovalState.PENDING)
+    return members.exists() or clients.exists()
+
+
+def complete_approval(
+    post: Post, *, actor: Principal | None, actor_user: AbstractBaseUser | None, label: str, comment: str, data=None
+) -> Post:
+    """The policy is met (post locked by the caller): approved, or scheduled when its publishAt is still ahead and
+    it meets the network's content rules. `actor` None: a client through an approval link (`label` names them)."""
+    now = timezone.now()
+    previous = post.state
+    target = PostState.APPROVED
+    if post.publish_at and post.publish_at > now:
+        errors = content_errors_for(post)
+        if errors:
+            post.warnings = flatten(errors)
+        else:
+            target = PostState.SCHEDULED
+    states.assert_transition(post, target)
+    post.state, post.approved_at, post.needs_attention = target, now, False
+    post.save(update_fields=["state", "approved_at", "needs_attention", "warnings", "updated_at"])
+    feed.add_history(post, "approved", actor=actor_user, message=comment, data={"state": target, **(data or {})})
+    if target == PostState.SCHEDULED:
+        feed.add_history(post, "scheduled", actor=actor_user, data={"publishAt": post.publish_at.isoformat()})
+    audit.record(
+        "cp.post.approve",
+        post,
+        actor=actor,
+        actor_label=label,
+        changes={"state": [previous, target], "comment": comment, **(data or {})},
+    )
+    notify_author(post, "contentplanner.approval.approved", f"Your post was approved by {label}.", comment)
     return post
 
 
@@ -171,7 +192,7 @@ def reject_post(post: Post, *, actor: Principal, comment: str) -> Post:
         post.save(update_fields=["state", "needs_attention", "updated_at"])
         feed.add_history(post, "rejected", actor=actor.user, message=comment)
         audit.record("cp.post.reject", post, actor=actor, changes={"state": [previous, post.state], "comment": comment})
-        _notify_author(post, "contentplanner.approval.rejected", f"Your post was rejected by {actor.label}.", comment)
+        notify_author(post, "contentplanner.approval.rejected", f"Your post was rejected by {actor.label}.", comment)
     return post
 
 
@@ -190,7 +211,7 @@ def _lock_for_decision(post: Post, actor: Principal, action: str) -> tuple[Post,
     return post, request
 
 
-def _notify_author(post: Post, event: str, headline: str, comment: str) -> None:
+def notify_author(post: Post, event: str, headline: str, comment: str) -> None:
     if post.author is None or not post.author.email:
         return
     body = f"{headline}\n\n{comment}" if comment else headline

@@ -11,11 +11,13 @@ from rest_framework.response import Response
 from contentplanner import selectors
 from contentplanner.api.filters import PostFilter
 from contentplanner.api.serializers import analytics as a
+from contentplanner.api.serializers import planner as p
 from contentplanner.api.serializers import posts as s
 from contentplanner.models import Post, PostGroup
 from contentplanner.selectors import analytics
 from contentplanner.services import approval as approval_services
 from contentplanner.services import campaigns as campaign_services
+from contentplanner.services import external_approval
 from contentplanner.services import feed as feed_services
 from contentplanner.services import groups as group_services
 from contentplanner.services import posts as post_services
@@ -120,7 +122,9 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
     required_permissions = {
         "list": "cp.post.read",
         "retrieve": "cp.post.read",
-        "approval_requests": "cp.post.read",
+        "approval_requests:get": "cp.post.read",
+        "approval_requests:post": "cp.post.write",
+        "client_approvals": "cp.post.read",
         "attempts": "cp.post.read",
         "metrics": "cp.analytics.read",
         "approve": "cp.post.approve",
@@ -145,6 +149,7 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         "publish",
         "retry",
         "feed",
+        "approval_requests",
     }
 
     def scope_queryset(self):
@@ -269,11 +274,45 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         post = self.get_object()
         return Response({"post_id": post.pk, "results": analytics.metrics_series(post, limit=MAX_SERIES_POINTS)})
 
-    @extend_schema(request=None, responses={200: s.ApprovalRequestOutput(many=True), **error_responses(404)})
-    @action(detail=True, methods=["get"], url_path="approval-requests", pagination_class=None, filterset_class=None)
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: s.ApprovalRequestOutput(many=True), **error_responses(404)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="cp_posts_request_client_approval",
+        request=p.ExternalApprovalInput,
+        responses={201: p.ExternalApprovalOutput(many=True), **POST_ERRORS},
+        description="Ask clients (no account needed) to approve the post: each email gets a signed, single-use link "
+        "to `/api/v1/public/approvals/{token}` that expires after `expiresInHours`. A draft goes to "
+        "needsApproval; a post waiting for approval gets the clients added to its round. Editing the post "
+        "restarts the round (fresh links). 409 APPROVAL_CLOSED from other states.",
+    )
+    @action(
+        detail=True, methods=["get", "post"], url_path="approval-requests", pagination_class=None, filterset_class=None
+    )
     def approval_requests(self, request, pk=None):
         post = self.get_object()
+        if request.method == "POST":
+            data = validated(p.ExternalApprovalInput, request)
+            links = external_approval.request_external_approval(
+                post,
+                actor=self.principal,
+                emails=data["emails"],
+                message=data["message"],
+                expires_in_hours=data["expires_in_hours"],
+            )
+            return Response(p.ExternalApprovalOutput(links, many=True).data, status=status.HTTP_201_CREATED)
         return Response(s.ApprovalRequestOutput(selectors.approval_requests(post), many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: p.ExternalApprovalOutput(many=True), **error_responses(404)},
+        description="The client approval links sent for the post (never the links themselves) and their decisions.",
+    )
+    @action(detail=True, methods=["get"], url_path="client-approvals", pagination_class=None, filterset_class=None)
+    def client_approvals(self, request, pk=None):
+        post = self.get_object()
+        return Response(p.ExternalApprovalOutput(selectors.external_approvals(post), many=True).data)
 
     @extend_schema(methods=["GET"], request=None, responses={200: s.FeedItemOutput(many=True), **error_responses(404)})
     @extend_schema(methods=["POST"], request=s.CommentInput, responses={201: s.FeedItemOutput, **POST_ERRORS})

@@ -1,0 +1,113 @@
+"""Wire formats of client approval links, calendar feeds and CSV imports."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from contentplanner.models import CalendarFeed, ExternalApproval, PostImport
+from contentplanner.services.external_approval import DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS
+
+
+class ExternalApprovalInput(serializers.Serializer):
+    emails = serializers.ListField(child=serializers.EmailField(), min_length=1, max_length=20)
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    expires_in_hours = serializers.IntegerField(
+        required=False, default=DEFAULT_EXPIRY_HOURS, min_value=1, max_value=MAX_EXPIRY_HOURS
+    )
+
+
+class ExternalApprovalOutput(serializers.ModelSerializer):
+    state = serializers.CharField(help_text="PENDING, ACCEPTED, REJECTED or WITHDRAWN (superseded by an edit).")
+
+    class Meta:
+        model = ExternalApproval
+        fields = ["id", "email", "message", "state", "comment", "round", "expires_at", "decided_at", "created_at"]
+        read_only_fields = fields
+
+
+class PublicMediaOutput(serializers.Serializer):
+    url = serializers.CharField()
+    alt_text = serializers.CharField()
+
+
+class PublicApprovalOutput(serializers.Serializer):
+    """What the client sees: the post's content, never ids of other objects or internal fields."""
+
+    state = serializers.CharField(help_text="The link: PENDING, ACCEPTED, REJECTED or WITHDRAWN.")
+    usable = serializers.BooleanField()
+    problem = serializers.CharField(allow_blank=True, help_text="Why the link cannot be used (an error code), or ''.")
+    expires_at = serializers.DateTimeField()
+    message = serializers.CharField(allow_blank=True)
+    workspace = serializers.CharField()
+    channel_name = serializers.CharField()
+    network = serializers.CharField()
+    post_type = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    title = serializers.CharField(allow_blank=True)
+    link_url = serializers.CharField(allow_blank=True)
+    first_comment = serializers.CharField(allow_blank=True)
+    publish_at = serializers.DateTimeField(allow_null=True)
+    media = PublicMediaOutput(many=True)
+
+
+class PublicDecisionInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class CalendarFeedInput(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    team_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class CalendarFeedOutput(serializers.ModelSerializer):
+    team_id = serializers.UUIDField(allow_null=True)
+    owner_id = serializers.UUIDField()
+
+    class Meta:
+        model = CalendarFeed
+        fields = ["id", "name", "owner_id", "team_id", "last_read_at", "created_at"]
+        read_only_fields = fields
+
+
+class CalendarFeedCreatedOutput(CalendarFeedOutput):
+    url = serializers.CharField(help_text="The secret feed URL (text/calendar). Shown once: store it now.")
+
+    class Meta(CalendarFeedOutput.Meta):
+        fields = [*CalendarFeedOutput.Meta.fields, "url"]
+        read_only_fields = fields
+
+
+class PostImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="UTF-8 CSV with a header row; at most 1000 rows and 2 MB.")
+    partial = serializers.BooleanField(
+        required=False, default=False, help_text="Create the valid rows even when others have errors."
+    )
+
+
+class ImportRowOutput(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The line number in the file (the header is line 1).")
+    status = serializers.CharField(help_text="created, invalid, or valid (a failed job: it would have been created).")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    post_id = serializers.UUIDField(allow_null=True)
+
+
+class PostImportOutput(serializers.ModelSerializer):
+    rows = ImportRowOutput(many=True)
+
+    class Meta:
+        model = PostImport
+        fields = [
+            "id",
+            "state",
+            "file_name",
+            "partial",
+            "total_rows",
+            "created_count",
+            "error_count",
+            "error_message",
+            "rows",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
