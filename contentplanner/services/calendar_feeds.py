@@ -93,7 +93,7 @@ def render_feed(token: str, *, now: datetime) -> bytes:
         raise CalendarFeedInvalid()
     with tenancy.platform_access():
         feed = CalendarFeed.all_tenants.select_related("tenant", "team").filter(token_digest=digest).first()
-    if feed is None or not feed.tenant.is_active:
+    if feed is None or not feed.tenant.is_usable:
         raise CalendarFeedInvalid()
     with tenancy.tenant_context(feed.tenant):
         calendar = Calendar()

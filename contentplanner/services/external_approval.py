@@ -147,7 +147,7 @@ def open_link(token: str) -> OpenLink:
             .filter(token_digest=token_digest)
             .first()
         )
-    if link is None:
+    if link is None or not link.tenant.is_usable:  # a suspended workspace's links stop working too
         raise ApprovalLinkInvalid()
     return OpenLink(link=link, post=link.post)
 

@@ -23,7 +23,8 @@ class CalendarFeedViewSet(mixins.ListModelMixin, TenantViewSet):
     workspace, or one team's channels). The URL is shown once, at creation; deleting a feed revokes it."""
 
     serializer_class = p.CalendarFeedOutput
-    required_permissions = {"*": "cp.post.read"}
+    # A feed URL shows the workspace's posts to whoever holds it, outside any login: creating one is a writer's call.
+    required_permissions = {"list": "cp.post.read", "*": "cp.post.write"}
     idempotent_actions = {"create"}
 
     def scope_queryset(self):
