@@ -10,3 +10,9 @@ class ContentplannerConfig(AppConfig):
         from social.services.media import register_media_usage_checker
 
         register_media_usage_checker(posts_blocking_media)
+
+        # The approval chain is a tenant setting (PATCH /tenant settings validates it with the other settings).
+        from contentplanner.api.serializers.planner import approval_chain_field
+        from core import extensions
+
+        extensions.register_tenant_setting("approval_chain", approval_chain_field)

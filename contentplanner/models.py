@@ -198,6 +198,10 @@ class Post(PostContent, TenantScopedModel):
     # Approval bookkeeping: the current round (a post sent back to approval starts a new one) and when the
     # current content was approved (unschedule returns to `approved` only if it was).
     approval_round = models.PositiveIntegerField(default=0)
+    # The step of the tenant's approval chain the current round is at (0 without a chain: one step).
+    approval_step = models.PositiveSmallIntegerField(default=0)
+    # When the round's expiry (publish time passed while waiting) was flagged, so the sweep flags it once.
+    approval_expired_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -253,11 +257,15 @@ class ApprovalRequest(TenantScopedModel):
     comment = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     round = models.PositiveIntegerField(default=1)
+    step = models.PositiveSmallIntegerField(default=0)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["post", "approver", "round"], name="uniq_approval_request_round")
+            models.UniqueConstraint(
+                fields=["post", "approver", "round", "step"], name="uniq_approval_request_round_step"
+            )
         ]
 
     def __str__(self) -> str:
@@ -343,6 +351,7 @@ class ExternalApproval(TenantScopedModel):
     token_digest = models.CharField(max_length=64, unique=True)
     content_digest = models.CharField(max_length=64)
     round = models.PositiveIntegerField()
+    step = models.PositiveSmallIntegerField(default=0)  # the post's approval chain step when the client was asked
     expires_at = models.DateTimeField()
     state = models.CharField(
         max_length=10, choices=ExternalApprovalState.choices, default=ExternalApprovalState.PENDING

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from contentplanner import publishing, selectors
 from contentplanner.publishing.claims import Claim
-from contentplanner.services import external_approval, imports, metrics
+from contentplanner.services import approval, external_approval, imports, metrics
 from core import tenancy
 from social import selectors as social_selectors
 from social.networks.base import NetworkError
@@ -158,6 +158,23 @@ def remind_client_approvals() -> int:
         with tenancy.tenant_context(tenant):
             reminded += external_approval.remind(link_id, now=now)
     return reminded
+
+
+@shared_task(name="contentplanner.tasks.sweep_approvals", queue="sync", soft_time_limit=240, time_limit=300)
+def sweep_approvals() -> dict:
+    """Beat, every 15 minutes: flag posts whose publish time passed while waiting for approval, remind members
+    who have not decided for a day (each once)."""
+    now = timezone.now()
+    totals = {"expired": 0, "reminded": 0}
+    for post_id, tenant_id in _scan(selectors.posts_waiting_for_approval_sweep(now, approval.REMIND_AFTER)):
+        tenant = tenant_selectors.tenant_by_id(tenant_id)
+        if tenant is None:
+            continue
+        with tenancy.tenant_context(tenant):
+            done = approval.sweep_post(post_id, now=now)
+        totals["expired"] += int(done["expired"])
+        totals["reminded"] += done["reminded"]
+    return totals
 
 
 @shared_task(name="contentplanner.tasks.run_post_import", queue="sync", soft_time_limit=600, time_limit=660)

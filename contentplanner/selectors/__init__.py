@@ -7,7 +7,7 @@ all); others are invisible (404). Deleted posts are never listed.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from contentplanner.models import (
     ApprovalRequest,
@@ -128,4 +128,15 @@ def client_approvals_due_for_reminder(now, within) -> QuerySet[ExternalApproval]
     holds platform access)."""
     return ExternalApproval.all_tenants.filter(
         state="PENDING", reminded_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within
+    )
+
+
+def posts_waiting_for_approval_sweep(now, remind_after) -> QuerySet[Post]:
+    """Posts of every tenant waiting for approval that are past their publish time (not flagged yet) or have a
+    request older than `remind_after` (platform scan: the caller holds platform access)."""
+    old_request = ApprovalRequest.all_tenants.filter(
+        post_id=OuterRef("pk"), state="PENDING", reminded_at__isnull=True, created_at__lte=now - remind_after
+    )
+    return Post.all_tenants.filter(state=PostState.NEEDS_APPROVAL).filter(
+        Q(publish_at__lte=now, approval_expired_at__isnull=True) | Exists(old_request)
     )

@@ -32,7 +32,6 @@ from contentplanner.errors import (
     ApprovalLinkUsed,
 )
 from contentplanner.models import (
-    ApprovalRequest,
     ExternalApproval,
     ExternalApprovalState,
     Post,
@@ -79,9 +78,20 @@ def request_external_approval(
         if post.state == PostState.DRAFT:
             previous = post.state
             post.approval_round += 1
+            post.approval_step = 0
+            post.approval_expired_at = None
             post.state = PostState.NEEDS_APPROVAL
             post.approved_at = None
-            post.save(update_fields=["approval_round", "state", "approved_at", "updated_at"])
+            post.save(
+                update_fields=[
+                    "approval_round",
+                    "approval_step",
+                    "approval_expired_at",
+                    "state",
+                    "approved_at",
+                    "updated_at",
+                ]
+            )
             feed.add_history(
                 post, "submitted", actor=actor.user, data={"round": post.approval_round, "clients": emails}
             )
@@ -112,6 +122,7 @@ def _issue_links(post: Post, *, actor: Principal | None, emails: list[str], mess
             token_digest=token_digest,
             content_digest=digest,
             round=post.approval_round,
+            step=post.approval_step,
             expires_at=now + timedelta(hours=hours),
             requested_by=requester,
         )
@@ -193,11 +204,8 @@ def decide(token: str, *, decision: str, comment: str = "") -> ExternalApproval:
             approval.notify_author(
                 post, "contentplanner.approval.rejected", f"{link.email} rejected the post.", comment
             )
-        elif approval.approval_policy() == "all" and approval.still_waiting(post):
-            feed.add_history(post, "approvalGiven", message=comment, data={**data, "policy": "all"})
-            audit.record("cp.post.approval_given", post, actor=None, actor_label=label, changes={"comment": comment})
         else:
-            approval.complete_approval(post, actor=None, actor_user=None, label=link.email, comment=comment, data=data)
+            approval.step_met(post, actor=None, actor_user=None, label=label, comment=comment, data=data)
         _tell_requester(link, post, decision, comment)
     return link
 
@@ -217,23 +225,22 @@ def _tell_requester(link: ExternalApproval, post: Post, decision: str, comment: 
 
 
 def restart_round(post: Post, *, actor: Principal) -> None:
-    """The content of a post waiting for approval changed (post locked by the caller): a new round asks the same
-    members again and sends the same clients fresh links; the old links and requests stop counting."""
+    """The content of a post waiting for approval changed (post locked by the caller): a new round starts the chain
+    again at its first step and sends the same clients fresh links; the old links and requests stop counting."""
     pending_clients = list(
         post.external_approvals.filter(round=post.approval_round, state=ExternalApprovalState.PENDING)
     )
-    members = list(post.approval_requests.filter(round=post.approval_round).select_related("approver"))
+    had_members = post.approval_requests.filter(round=post.approval_round).exists()
     post.approval_round += 1
-    post.save(update_fields=["approval_round", "updated_at"])
+    post.approval_step = 0
+    post.approval_expired_at = None
+    post.save(update_fields=["approval_round", "approval_step", "approval_expired_at", "updated_at"])
     ExternalApproval.objects.filter(pk__in=[link.pk for link in pending_clients]).update(
         state=ExternalApprovalState.WITHDRAWN, updated_at=timezone.now()
     )
-    ApprovalRequest.objects.bulk_create(
-        [
-            ApprovalRequest(tenant=post.tenant, post=post, approver=request.approver, round=post.approval_round)
-            for request in members
-        ]
-    )
+    # The chain starts again at its first step (a round of clients only asks no members again).
+    members = approval.approvers_for(post, 0) if had_members else []
+    approval.ask_step(post, members)
     feed.add_history(
         post,
         "approvalRestarted",
@@ -243,7 +250,7 @@ def restart_round(post: Post, *, actor: Principal) -> None:
     audit.record("cp.post.approval_restarted", post, actor=actor, changes={"round": post.approval_round})
     notify(
         "contentplanner.approval.requested",
-        to=[request.approver.email for request in members],
+        to=[user.email for user in members],
         subject="A post you were asked to approve has changed",
         body=f"{actor.label} changed post {post.pk}; please review it again:\n\n{post.text[:500]}",
         tenant_id=post.tenant_id,

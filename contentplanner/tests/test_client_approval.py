@@ -96,7 +96,7 @@ def test_client_sees_preview_as_json_and_html_and_approves_once(
     assert [m.to for m in mail.outbox] == [[setup["author"].user.email]]  # the author hears about it
     with tenancy.tenant_context(tenant):
         entry = AuditLogEntry.objects.filter(action="cp.post.approve", object_id=str(post.pk)).get()
-    assert entry.actor_label == "client@example.com"
+    assert entry.actor_label == "client:client@example.com"
 
     again = decide(client, token, "approve")
     assert again.status_code == 410 and again.json()["error"]["code"] == "APPROVAL_LINK_USED"

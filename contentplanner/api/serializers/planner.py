@@ -6,6 +6,29 @@ from rest_framework import serializers
 
 from contentplanner.models import CalendarFeed, ExternalApproval, PostImport
 from contentplanner.services.external_approval import DEFAULT_EXPIRY_HOURS, MAX_EXPIRY_HOURS
+from tenants.roles import Role
+
+
+class ApprovalStepInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices),
+        required=False,
+        default=list,
+        max_length=len(Role),
+        help_text="Roles asked at this step (default: every member holding cp.post.approve).",
+    )
+    policy = serializers.ChoiceField(choices=["any", "all"], required=False, default="any")
+
+
+def approval_chain_field() -> serializers.Field:
+    return serializers.ListField(
+        child=ApprovalStepInput(),
+        required=False,
+        allow_null=True,
+        max_length=5,
+        help_text="Ordered approval steps (e.g. editor -> brand lead); each step's policy is any or all.",
+    )
 
 
 class ExternalApprovalInput(serializers.Serializer):
