@@ -18,7 +18,13 @@ class ApprovalStepInput(serializers.Serializer):
         max_length=len(Role),
         help_text="Roles asked at this step (default: every member holding cp.post.approve).",
     )
-    policy = serializers.ChoiceField(choices=["any", "all"], required=False, default="any")
+    # A CharField, not a ChoiceField: the schema already names this choice set (the tenant's approvalPolicy).
+    policy = serializers.CharField(required=False, default="any", help_text="any (default) or all.")
+
+    def validate_policy(self, value: str) -> str:
+        if value not in ("any", "all"):
+            raise serializers.ValidationError("Must be any or all.")
+        return value
 
 
 def approval_chain_field() -> serializers.Field:
@@ -117,6 +123,7 @@ class ImportRowOutput(serializers.Serializer):
 
 class PostImportOutput(serializers.ModelSerializer):
     rows = ImportRowOutput(many=True)
+    state = serializers.CharField(help_text="pending, succeeded, or failed (nothing was created).")
 
     class Meta:
         model = PostImport
@@ -134,3 +141,28 @@ class PostImportOutput(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class ChangeChannelInput(serializers.Serializer):
+    channel_id = serializers.UUIDField()
+
+
+class AddChannelsInput(serializers.Serializer):
+    channel_ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=50)
+
+
+class CopyToSiblingsInput(serializers.Serializer):
+    fields = serializers.ListField(
+        child=serializers.CharField(),
+        min_length=1,
+        max_length=20,
+        help_text="snake_case or camelCase names among text, title, linkUrl, linkTitle, linkDescription, "
+        "linkImageUrl, firstComment, postType, media, tags, campaign, publishAt.",
+    )
+    post_ids = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=50, help_text="Sibling posts (same group)."
+    )
+
+
+class MarkPublishedInput(serializers.Serializer):
+    network_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
