@@ -24,7 +24,8 @@ def world(tenant, make_member, api_client_for):
     share_with(three, editor)
     client = api_client_for(editor)
     group = client.post(GROUPS, {"channelIds": [str(one.pk), str(two.pk)], "text": "Shared"}, format="json").json()
-    return {"editor": editor, "client": client, "one": one, "two": two, "three": three, "hidden": hidden, "group": group}
+    channels = {"one": one, "two": two, "three": three, "hidden": hidden}
+    return {"editor": editor, "client": client, "group": group, **channels}
 
 
 def group_posts(tenant, group_id) -> list[Post]:
