@@ -21,6 +21,7 @@ read_model_urls = [
     re_path(r"^analytics/tags/?$", reads.TagAnalyticsView.as_view(), name="cp-analytics-tags"),
     re_path(r"^analytics/campaigns/?$", reads.CampaignAnalyticsView.as_view(), name="cp-analytics-campaigns"),
     re_path(r"^analytics/export/?$", reads.AnalyticsExportView.as_view(), name="cp-analytics-export"),
+    re_path(r"^link-preview/?$", planner.LinkPreviewView.as_view(), name="cp-link-preview"),
 ]
 
 urlpatterns = [*read_model_urls, *router.urls]

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from contentplanner.models import PostState
 from contentplanner.tests.factories import ChannelFactory, PostFactory, share_with
+from core import tenancy
 from tenants.roles import Role
 
 URL = "/api/v1/cp/calendar-feeds/"
@@ -73,8 +74,9 @@ def test_forged_token_and_departed_owner(world):
     created = world["client"].post(URL, {}, format="json").json()
     token = created["url"].rsplit("/", 1)[1]
     assert read_feed(created["url"].replace(token, "x" + token)).status_code == 404
-    world["member"].is_active = False
-    world["member"].save(update_fields=["is_active"])
+    with tenancy.tenant_context(world["member"].tenant):
+        world["member"].is_active = False
+        world["member"].save(update_fields=["is_active"])
     assert read_feed(created["url"]).status_code == 404
 
 

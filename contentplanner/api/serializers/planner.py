@@ -166,3 +166,16 @@ class CopyToSiblingsInput(serializers.Serializer):
 
 class MarkPublishedInput(serializers.Serializer):
     network_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class LinkPreviewInput(serializers.Serializer):
+    url = serializers.URLField(max_length=2000)
+
+
+class LinkPreviewOutput(serializers.Serializer):
+    url = serializers.CharField()
+    final_url = serializers.CharField()
+    title = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    image_url = serializers.CharField(allow_blank=True)
+    site_name = serializers.CharField(allow_blank=True)

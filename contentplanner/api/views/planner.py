@@ -11,10 +11,10 @@ from contentplanner import selectors
 from contentplanner.api.serializers import planner as p
 from contentplanner.errors import ImportFileInvalid
 from contentplanner.models import CalendarFeed, PostImport
-from contentplanner.services import calendar_feeds, imports
+from contentplanner.services import calendar_feeds, imports, link_preview
 from core.api.inputs import validated
 from core.api.schema import error_responses
-from core.api.viewsets import TenantViewSet
+from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import PermissionDenied
 
 
@@ -77,3 +77,21 @@ class PostImportViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, Tenant
             actor=self.principal, file_name=upload.name or "", raw=upload.read(), partial=data["partial"]
         )
         return Response(p.PostImportOutput(PostImport.objects.get(pk=job.pk)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class LinkPreviewView(TenantAPIView):
+    """Open Graph preview of a link, fetched through the SSRF guard (public hosts only)."""
+
+    required_permissions = {"post": "cp.post.write"}
+
+    @extend_schema(
+        operation_id="cp_link_preview",
+        request=p.LinkPreviewInput,
+        responses={200: p.LinkPreviewOutput, **error_responses(400, 403)},
+        description="Fetch the page (public hosts only, at most 1 MB, 3 redirects, 8 s) and return its Open Graph "
+        "title, description and image, to fill a post's link fields. 400 LINK_PREVIEW_FAILED with `reason` "
+        "(URL_NOT_ALLOWED, TOO_LARGE, TIMEOUT, FETCH_FAILED, ...).",
+    )
+    def post(self, request):
+        data = validated(p.LinkPreviewInput, request)
+        return Response(p.LinkPreviewOutput(link_preview.fetch_preview(data["url"])).data)
