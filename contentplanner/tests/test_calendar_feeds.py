@@ -88,3 +88,11 @@ def test_feeds_are_private_to_their_owner(tenant, world, make_member, api_client
     stranger = api_client_for(make_member(other_tenant, Role.OWNER))
     assert stranger.delete(f"{URL}{feed_id}/").status_code == 404
     assert len(world["client"].get(URL).json()["results"]) == 1
+
+
+def test_list_is_bounded(world, django_assert_max_num_queries):
+    for _ in range(5):
+        world["client"].post(URL, {}, format="json")
+    with django_assert_max_num_queries(10):
+        response = world["client"].get(URL)
+    assert response.json()["count"] == 5

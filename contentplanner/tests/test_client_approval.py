@@ -211,3 +211,10 @@ def test_reminder_goes_out_once(tenant, setup, django_capture_on_commit_callback
     with tenancy.tenant_context(tenant):
         assert ExternalApproval.objects.get().reminded_at is not None
         assert ExternalApproval.objects.get().state == ExternalApprovalState.PENDING
+
+
+def test_client_approvals_list_is_bounded(setup, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+    ask(setup, django_capture_on_commit_callbacks, emails=[f"c{i}@client.com" for i in range(8)])
+    with django_assert_max_num_queries(12):
+        response = setup["client"].get(f"{URL}{setup['post'].pk}/client-approvals")
+    assert len(response.json()) == 8
