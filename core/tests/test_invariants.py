@@ -20,6 +20,8 @@ PUBLIC_VIEWS = {
     "PasswordResetView",
     "PasswordResetConfirmView",
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
+    "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
+    "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",
