@@ -13,6 +13,7 @@ api_v1 = [
     path("inbox/", include("inbox.api.urls")),
     path("community/", include("community.api.urls")),
     path("ads/", include("ads.api.urls")),
+    path("public/", include("contentplanner.api.public_urls")),
 ]
 
 urlpatterns = [

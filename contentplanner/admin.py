@@ -8,8 +8,20 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from contentplanner.models import ApprovalRequest, Campaign, FeedItem, Post, PublishAttempt, Tag
+from contentplanner.models import (
+    ApprovalRequest,
+    CalendarFeed,
+    Campaign,
+    ExternalApproval,
+    ExternalApprovalState,
+    FeedItem,
+    Post,
+    PostImport,
+    PublishAttempt,
+    Tag,
+)
 from contentplanner.services import posts as post_services
+from core import audit
 from core.admin import AuditedModelAdmin
 from core.auth import Principal
 from core.errors import DomainError
@@ -112,3 +124,73 @@ class FeedItemAdmin(TenantAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ExternalApproval)
+class ExternalApprovalAdmin(TenantAdmin):
+    """Client approval links (the links themselves are never stored). Withdrawing one makes it unusable."""
+
+    list_display = ["id", "tenant", "post", "email", "state", "round", "step", "expires_at", "decided_at"]
+    list_filter = ["state"]
+    search_fields = ["id", "email", "post__id"]
+    raw_id_fields = ["post", "requested_by"]
+    readonly_fields = [
+        "tenant",
+        "post",
+        "email",
+        "token_digest",
+        "content_digest",
+        "round",
+        "step",
+        "state",
+        "comment",
+        "decided_at",
+        "reminded_at",
+        "created_at",
+    ]
+    list_select_related = ["tenant", "post"]
+    actions = ["withdraw"]
+
+    @admin.action(description="Withdraw (the link stops working)")
+    def withdraw(self, request, queryset) -> None:
+        for link in queryset.filter(state=ExternalApprovalState.PENDING).select_related("tenant"):
+            ExternalApproval.all_tenants.filter(pk=link.pk).update(state=ExternalApprovalState.WITHDRAWN)
+            audit.record(
+                "cp.post.external_approval_withdrawn", link, actor=None, actor_user=request.user, tenant=link.tenant
+            )
+        self.message_user(request, "Withdrawn.", messages.SUCCESS)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(TenantAdmin):
+    """Secret calendar feeds; deleting one revokes its URL (e.g. a leaked link)."""
+
+    list_display = ["id", "tenant", "owner", "team", "name", "last_read_at", "created_at"]
+    search_fields = ["id", "name", "owner__email"]
+    raw_id_fields = ["owner", "team"]
+    readonly_fields = ["tenant", "token_digest", "last_read_at", "created_at"]
+    list_select_related = ["tenant", "owner", "team"]
+
+
+@admin.register(PostImport)
+class PostImportAdmin(TenantAdmin):
+    list_display = ["id", "tenant", "file_name", "state", "total_rows", "created_count", "error_count", "created_at"]
+    list_filter = ["state", "partial"]
+    search_fields = ["id", "file_name", "created_by__email"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = [
+        "tenant",
+        "created_by",
+        "file_name",
+        "partial",
+        "state",
+        "total_rows",
+        "created_count",
+        "error_count",
+        "rows",
+        "error_message",
+        "finished_at",
+        "created_at",
+    ]
+    exclude = ["content"]
+    list_select_related = ["tenant"]

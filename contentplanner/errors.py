@@ -3,12 +3,14 @@
 Codes: INVALID_STATE (409), APPROVAL_REQUIRED (409), SELF_APPROVAL (403), NOT_AN_APPROVER (403),
 ALREADY_DECIDED (409), POST_PUBLISHED (409), TAG_EXISTS (409), CONTENT_RULES_VIOLATED (400),
 PUBLISH_AT_IN_PAST (400), NONEXISTENT_LOCAL_TIME (400), UNKNOWN_TIMEZONE (400), NO_PUBLISH_AT (409),
-CHANNEL_UNAVAILABLE (400).
+CHANNEL_UNAVAILABLE (400), APPROVAL_LINK_INVALID (404), APPROVAL_LINK_USED / APPROVAL_LINK_EXPIRED /
+APPROVAL_LINK_OUTDATED (410), APPROVAL_CLOSED (409), IMPORT_FILE_INVALID (400), CALENDAR_FEED_INVALID (404),
+LINK_PREVIEW_FAILED (400).
 """
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidState, PermissionDenied, ValidationFailed
+from core.errors import Conflict, DomainError, InvalidState, NotFound, PermissionDenied, ValidationFailed
 
 
 class InvalidPostState(InvalidState):
@@ -82,3 +84,50 @@ class ChannelUnavailable(ValidationFailed):
 class NoApprovers(Conflict):
     code = "NO_APPROVERS"
     message = "Nobody else in the tenant may approve this post."
+
+
+class Gone(DomainError):
+    """A secret link that existed but can no longer be used (410)."""
+
+    status = 410
+    code = "GONE"
+
+
+class ApprovalLinkInvalid(NotFound):
+    code = "APPROVAL_LINK_INVALID"
+    message = "This approval link is not valid."
+
+
+class ApprovalLinkUsed(Gone):
+    code = "APPROVAL_LINK_USED"
+    message = "This approval link has already been used."
+
+
+class ApprovalLinkExpired(Gone):
+    code = "APPROVAL_LINK_EXPIRED"
+    message = "This approval link has expired. Ask for a new one."
+
+
+class ApprovalLinkOutdated(Gone):
+    code = "APPROVAL_LINK_OUTDATED"
+    message = "The post was changed after this link was sent; a new link was sent for the current version."
+
+
+class ApprovalClosed(Conflict):
+    code = "APPROVAL_CLOSED"
+    message = "This post is no longer waiting for approval."
+
+
+class ImportFileInvalid(ValidationFailed):
+    code = "IMPORT_FILE_INVALID"
+    message = "The file is not a CSV the importer can read."
+
+
+class CalendarFeedInvalid(NotFound):
+    code = "CALENDAR_FEED_INVALID"
+    message = "This calendar feed does not exist or was revoked."
+
+
+class LinkPreviewFailed(ValidationFailed):
+    code = "LINK_PREVIEW_FAILED"
+    message = "The link could not be previewed."

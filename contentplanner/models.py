@@ -198,6 +198,10 @@ class Post(PostContent, TenantScopedModel):
     # Approval bookkeeping: the current round (a post sent back to approval starts a new one) and when the
     # current content was approved (unschedule returns to `approved` only if it was).
     approval_round = models.PositiveIntegerField(default=0)
+    # The step of the tenant's approval chain the current round is at (0 without a chain: one step).
+    approval_step = models.PositiveSmallIntegerField(default=0)
+    # When the round's expiry (publish time passed while waiting) was flagged, so the sweep flags it once.
+    approval_expired_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -253,11 +257,15 @@ class ApprovalRequest(TenantScopedModel):
     comment = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     round = models.PositiveIntegerField(default=1)
+    step = models.PositiveSmallIntegerField(default=0)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["post", "approver", "round"], name="uniq_approval_request_round")
+            models.UniqueConstraint(
+                fields=["post", "approver", "round", "step"], name="uniq_approval_request_round_step"
+            )
         ]
 
     def __str__(self) -> str:
@@ -322,3 +330,88 @@ class ChannelMetrics(TenantScopedModel):
     class Meta:
         ordering = ["day", "id"]
         constraints = [models.UniqueConstraint(fields=["channel", "day"], name="uniq_channel_metrics_day")]
+
+
+class ExternalApprovalState(models.TextChoices):
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"  # superseded: the post was edited (a fresh link went out) or the round closed
+
+
+class ExternalApproval(TenantScopedModel):
+    """A client's approval of one post through a signed, expiring, single-use link (no account needed).
+
+    Only the SHA-256 digest of the link's secret is stored; the link itself is in the email only. `content_digest`
+    pins what the client was shown: a link for content that has changed since is refused."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="external_approvals")
+    email = models.EmailField()
+    message = models.TextField(blank=True)
+    token_digest = models.CharField(max_length=64, unique=True)
+    content_digest = models.CharField(max_length=64)
+    round = models.PositiveIntegerField()
+    step = models.PositiveSmallIntegerField(default=0)  # the post's approval chain step when the client was asked
+    expires_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=10, choices=ExternalApprovalState.choices, default=ExternalApprovalState.PENDING
+    )
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "expires_at"], name="cp_extappr_state_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.email} on {self.post_id}: {self.state}"
+
+
+class CalendarFeed(TenantScopedModel):
+    """A secret ICS URL of scheduled and published posts, for one member or one team; revocable (deleted)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("tenants.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200, blank=True)
+    token_digest = models.CharField(max_length=64, unique=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name or f"feed {self.pk}"
+
+
+class PostImportState(models.TextChoices):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the file had errors and partial=false: nothing was created
+
+
+class PostImport(TenantScopedModel):
+    """A CSV bulk import of posts: a pollable job with per-row results (`rows`: [{row, status, errors, postId}])."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.TextField()  # the decoded CSV (bounded at upload)
+    partial = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=PostImportState.choices, default=PostImportState.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    rows = models.JSONField(default=list, blank=True)
+    error_message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk}: {self.state}"

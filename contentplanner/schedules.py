@@ -22,4 +22,14 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=41),
         "options": {"queue": "sync", "expires": 6 * 60 * 60},
     },
+    "cp-sweep-approvals": {
+        "task": "contentplanner.tasks.sweep_approvals",
+        "schedule": crontab(minute="7-59/15"),
+        "options": {"queue": "sync", "expires": 10 * 60},
+    },
+    "cp-remind-client-approvals": {
+        "task": "contentplanner.tasks.remind_client_approvals",
+        "schedule": crontab(minute="*/15"),
+        "options": {"queue": "sync", "expires": 10 * 60},
+    },
 }

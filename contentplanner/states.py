@@ -12,19 +12,21 @@ from contentplanner.models import PostState as S
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     # draft: submit, schedule, publish now, delete
-    S.DRAFT: frozenset({S.NEEDS_APPROVAL, S.SCHEDULED, S.PUBLISHING, S.DELETED}),
+    # (-> published: marked as published by hand, services.operations.mark_published; also from approved/scheduled/
+    # failed)
+    S.DRAFT: frozenset({S.NEEDS_APPROVAL, S.SCHEDULED, S.PUBLISHING, S.DELETED, S.PUBLISHED}),
     # needsApproval: approve (-> approved, or scheduled when publishAt is set and future), reject
     S.NEEDS_APPROVAL: frozenset({S.APPROVED, S.SCHEDULED, S.REJECTED}),
     # approved: schedule, publish now, delete, edit by a non-approver -> back to approval
-    S.APPROVED: frozenset({S.SCHEDULED, S.PUBLISHING, S.DELETED, S.NEEDS_APPROVAL}),
+    S.APPROVED: frozenset({S.SCHEDULED, S.PUBLISHING, S.DELETED, S.NEEDS_APPROVAL, S.PUBLISHED}),
     # rejected: edit -> draft, delete
     S.REJECTED: frozenset({S.DRAFT, S.DELETED}),
     # scheduled: claimed by the dispatcher, unschedule, edit by a non-approver -> back to approval
-    S.SCHEDULED: frozenset({S.PUBLISHING, S.DRAFT, S.APPROVED, S.NEEDS_APPROVAL}),
+    S.SCHEDULED: frozenset({S.PUBLISHING, S.DRAFT, S.APPROVED, S.NEEDS_APPROVAL, S.PUBLISHED}),
     # publishing: success, final failure, or back to the queue for a retry with backoff (publishing engineer)
     S.PUBLISHING: frozenset({S.PUBLISHED, S.FAILED, S.SCHEDULED}),
     # failed: retry, delete
-    S.FAILED: frozenset({S.SCHEDULED, S.DELETED}),
+    S.FAILED: frozenset({S.SCHEDULED, S.DELETED, S.PUBLISHED}),
     S.PUBLISHED: frozenset(),
     S.DELETED: frozenset(),
 }

@@ -19,10 +19,12 @@ from django.utils import timezone
 
 from contentplanner import publishing, selectors
 from contentplanner.publishing.claims import Claim
-from contentplanner.services import metrics
+from contentplanner.services import approval, external_approval, imports, metrics
 from core import tenancy
 from social import selectors as social_selectors
 from social.networks.base import NetworkError
+from tenants import selectors as tenant_selectors
+from tenants.roles import member_principal
 
 logger = logging.getLogger(__name__)
 
@@ -170,3 +172,49 @@ def collect_channel_metrics(*, channel_id: str, day: str, tenant_id: str) -> boo
         )
         return False
     return True
+
+
+# --- client approval reminders, CSV imports ------------------------------------------------------------------------
+@shared_task(name="contentplanner.tasks.remind_client_approvals", queue="sync", soft_time_limit=240, time_limit=300)
+def remind_client_approvals() -> int:
+    """Beat, every 15 minutes: remind each client whose approval link expires within a day (once per link)."""
+    now = timezone.now()
+    due = selectors.client_approvals_due_for_reminder(now, external_approval.REMINDER_BEFORE)
+    reminded = 0
+    for link_id, tenant_id in _scan(due):
+        tenant = tenant_selectors.tenant_by_id(tenant_id)
+        if tenant is None:
+            continue
+        with tenancy.tenant_context(tenant):
+            reminded += external_approval.remind(link_id, now=now)
+    return reminded
+
+
+@shared_task(name="contentplanner.tasks.sweep_approvals", queue="sync", soft_time_limit=240, time_limit=300)
+def sweep_approvals() -> dict:
+    """Beat, every 15 minutes: flag posts whose publish time passed while waiting for approval, remind members
+    who have not decided for a day (each once)."""
+    now = timezone.now()
+    totals = {"expired": 0, "reminded": 0}
+    for post_id, tenant_id in _scan(selectors.posts_waiting_for_approval_sweep(now, approval.REMIND_AFTER)):
+        tenant = tenant_selectors.tenant_by_id(tenant_id)
+        if tenant is None:
+            continue
+        with tenancy.tenant_context(tenant):
+            done = approval.sweep_post(post_id, now=now)
+        totals["expired"] += int(done["expired"])
+        totals["reminded"] += done["reminded"]
+    return totals
+
+
+@shared_task(name="contentplanner.tasks.run_post_import", queue="sync", soft_time_limit=600, time_limit=660)
+def run_post_import(*, import_id: str, tenant_id: str) -> str:
+    """Run one CSV import job as the member who uploaded it (runs in the tenant's context)."""
+    job = selectors.post_imports().filter(pk=import_id).select_related("created_by").first()
+    if job is None:
+        return "missing"
+    membership = tenant_selectors.active_members().filter(user_id=job.created_by_id).first()
+    if membership is None:
+        imports.fail_import(job.pk, "The member who uploaded the file is no longer in the workspace.")
+        return "failed"
+    return imports.run_import(job, actor=member_principal(membership)).state

@@ -167,3 +167,14 @@ def inbox_channel_refs_all_tenants() -> list[tuple]:
                 "id", "tenant_id", "network"
             )
         )
+
+
+def media_public_url(media: Media) -> str | None:
+    """The absolute URL of a media file (local storage gives a path, made absolute with PUBLIC_BASE_URL): for
+    pages outside the API, e.g. the content planner's client approval preview."""
+    from django.conf import settings  # appended function: the module's imports stay as they were
+
+    if not media.file:
+        return None
+    url = media.file.url
+    return url if "://" in url else f"{settings.PUBLIC_BASE_URL}{url}"

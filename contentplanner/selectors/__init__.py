@@ -7,15 +7,18 @@ all); others are invisible (404). Deleted posts are never listed.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from contentplanner.models import (
     ApprovalRequest,
+    CalendarFeed,
     Campaign,
+    ExternalApproval,
     FeedItem,
     Post,
     PostGroup,
     PostGroupMedia,
+    PostImport,
     PostMedia,
     PostState,
     PublishAttempt,
@@ -103,3 +106,37 @@ def posts_due_for_metrics(since, networks) -> QuerySet[Post]:
     return Post.all_tenants.filter(
         state=PostState.PUBLISHED, published_at__gte=since, channel__in=channels.values("pk")
     ).exclude(remote_id="")
+
+
+def external_approvals(post: Post) -> QuerySet[ExternalApproval]:
+    return ExternalApproval.objects.filter(post=post).order_by("round", "created_at", "id")
+
+
+def calendar_feeds_of(principal: Principal) -> QuerySet[CalendarFeed]:
+    """The caller's own feeds (a feed is a personal secret; admins revoke others' in the admin)."""
+    if principal.user is None:
+        return CalendarFeed.objects.none()
+    return CalendarFeed.objects.filter(owner=principal.user).order_by("created_at", "id")
+
+
+def post_imports() -> QuerySet[PostImport]:
+    return PostImport.objects.defer("content").order_by("-created_at", "id")
+
+
+def client_approvals_due_for_reminder(now, within) -> QuerySet[ExternalApproval]:
+    """Pending client links of every tenant expiring within `within` and not reminded yet (platform scan: the caller
+    holds platform access)."""
+    return ExternalApproval.all_tenants.filter(
+        state="PENDING", reminded_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within
+    )
+
+
+def posts_waiting_for_approval_sweep(now, remind_after) -> QuerySet[Post]:
+    """Posts of every tenant waiting for approval that are past their publish time (not flagged yet) or have a
+    request older than `remind_after` (platform scan: the caller holds platform access)."""
+    old_request = ApprovalRequest.all_tenants.filter(
+        post_id=OuterRef("pk"), state="PENDING", reminded_at__isnull=True, created_at__lte=now - remind_after
+    )
+    return Post.all_tenants.filter(state=PostState.NEEDS_APPROVAL).filter(
+        Q(publish_at__lte=now, approval_expired_at__isnull=True) | Exists(old_request)
+    )

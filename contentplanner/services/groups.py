@@ -107,7 +107,7 @@ def delete_group(group: PostGroup, *, actor: Principal) -> dict:
     return {"deleted": deleted, "kept": kept}
 
 
-def _act_on_posts(group: PostGroup, action: str, run) -> list[Post]:
+def act_on_posts(group: PostGroup, action: str, run) -> list[Post]:
     """Run `run(post)` for every live post that `action` may start from, all or nothing. Per-post failures are
     collected and reported together under details.posts.{postId}."""
     with transaction.atomic():
@@ -123,7 +123,7 @@ def _act_on_posts(group: PostGroup, action: str, run) -> list[Post]:
                 failures[str(post.pk)] = {"code": exc.code, "message": exc.message, "details": exc.details}
         if failures:
             raise ContentRulesViolated(
-                "Some posts of the group cannot be scheduled or published; nothing was changed.",
+                f"Some posts of the group cannot {action}; nothing was changed.",
                 code="GROUP_ACTION_FAILED",
                 details={"posts": failures},
             )
@@ -138,7 +138,7 @@ def schedule_group(group: PostGroup, *, actor: Principal, publish_at=None, publi
             group.publish_at = publish_at
             group.publish_timezone = publish_timezone or group.publish_timezone
             group.save(update_fields=["publish_at", "publish_timezone", "updated_at"])
-        return _act_on_posts(
+        return act_on_posts(
             group,
             "schedule",
             lambda post: post_services.schedule_post(
@@ -149,7 +149,7 @@ def schedule_group(group: PostGroup, *, actor: Principal, publish_at=None, publi
 
 def publish_group(group: PostGroup, *, actor: Principal) -> list[Post]:
     """Publish every draft/approved post of the group now."""
-    return _act_on_posts(group, "publish", lambda post: post_services.request_publish_now(post, actor=actor))
+    return act_on_posts(group, "publish", lambda post: post_services.request_publish_now(post, actor=actor))
 
 
 def duplicate_group(group: PostGroup, *, actor: Principal) -> PostGroup:

@@ -14,7 +14,7 @@ from contentplanner import states, tasks
 from contentplanner.errors import ContentRulesViolated, InvalidPostState, NoPublishAt, PostPublished
 from contentplanner.models import Post, PostContent, PostGroup, PostState, PublishAttempt
 from contentplanner.publishing import claims
-from contentplanner.services import approval, feed
+from contentplanner.services import approval, external_approval, feed
 from contentplanner.services.content import replace_media
 from contentplanner.services.validation import assert_in_future, assert_publishable_channel, content_errors_for, flatten
 from core import audit
@@ -135,6 +135,9 @@ def _apply_edit_state_effects(post: Post, actor: Principal, errors: dict) -> Non
             approval.open_approval_round(post, actor=actor, reason="editedAfterApproval")
     elif post.state == PostState.SCHEDULED and errors:
         raise ContentRulesViolated(details=errors)
+    elif post.state == PostState.NEEDS_APPROVAL:
+        # The decisions so far were about the old content: the round (members and clients) starts again.
+        external_approval.restart_round(post, actor=actor)
 
 
 def _assigned(post: Post, actor: Principal) -> None:

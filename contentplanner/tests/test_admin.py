@@ -3,7 +3,17 @@
 import pytest
 from django.urls import reverse
 
-from contentplanner.models import ApprovalRequest, Campaign, FeedItem, Post, PostState, Tag
+from contentplanner.models import (
+    ApprovalRequest,
+    CalendarFeed,
+    Campaign,
+    ExternalApproval,
+    FeedItem,
+    Post,
+    PostImport,
+    PostState,
+    Tag,
+)
 from contentplanner.tests.factories import ChannelFactory, PostFactory
 from core import tenancy
 from core.models import AuditLogEntry
@@ -21,7 +31,9 @@ def _reload(post) -> Post:
         return Post.all_tenants.get(pk=post.pk)
 
 
-@pytest.mark.parametrize("model", [Post, ApprovalRequest, Campaign, Tag, FeedItem])
+@pytest.mark.parametrize(
+    "model", [Post, ApprovalRequest, Campaign, Tag, FeedItem, ExternalApproval, CalendarFeed, PostImport]
+)
 def test_changelists_render(staff_client, tenant, model):
     PostFactory(channel=ChannelFactory(tenant=tenant), state=PostState.FAILED)
     url = reverse(f"admin:contentplanner_{model._meta.model_name}_changelist")
@@ -58,3 +70,28 @@ def test_unschedule_action(staff_client, tenant):
         reverse("admin:contentplanner_post_changelist"), {"action": "unschedule", "_selected_action": [post.pk]}
     )
     assert _reload(post).state == PostState.DRAFT
+
+
+def test_withdraw_action_makes_a_client_link_unusable(staff_client, tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post = PostFactory(channel=ChannelFactory(tenant=tenant), state=PostState.NEEDS_APPROVAL)
+    with tenancy.tenant_context(tenant):
+        link = ExternalApproval.objects.create(
+            post=post,
+            email="c@x.com",
+            token_digest="d" * 64,
+            content_digest="c" * 64,
+            round=post.approval_round,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+    response = staff_client.post(
+        reverse("admin:contentplanner_externalapproval_changelist"),
+        {"action": "withdraw", "_selected_action": [str(link.pk)]},
+    )
+    assert response.status_code == 302
+    with tenancy.platform_access():
+        assert ExternalApproval.all_tenants.get(pk=link.pk).state == "WITHDRAWN"
+        assert AuditLogEntry.all_tenants.filter(action="cp.post.external_approval_withdrawn").count() == 1

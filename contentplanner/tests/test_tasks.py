@@ -69,6 +69,9 @@ def test_every_task_declares_its_name_queue_and_time_limits():
         "contentplanner.tasks.collect_post_metrics": "sync",
         "contentplanner.tasks.dispatch_channel_metrics": "sync",
         "contentplanner.tasks.collect_channel_metrics": "sync",
+        "contentplanner.tasks.remind_client_approvals": "sync",
+        "contentplanner.tasks.sweep_approvals": "sync",
+        "contentplanner.tasks.run_post_import": "sync",
     }
     for name in declared:
         task = app.tasks[name]

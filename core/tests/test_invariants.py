@@ -21,6 +21,8 @@ PUBLIC_VIEWS = {
     "PasswordResetConfirmView",
     "InboxWebhookView",  # network push: each request is verified by the network's signature (or CRC/verify token)
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
+    "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
+    "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",

@@ -131,9 +131,21 @@ def _post_group(world: World) -> None:
     assert response.status_code == 201, response.json()
 
 
+def _calendar_feed(world: World) -> None:
+    assert world.owner_client.post("/api/v1/cp/calendar-feeds/", {"name": "Contract"}, format="json").status_code == 201
+
+
+def _post_import(world: World) -> None:
+    upload = SimpleUploadedFile("posts.csv", b"channel,text\nnowhere,Contract\n", "text/csv")
+    response = world.owner_client.post("/api/v1/cp/imports/", {"file": upload}, format="multipart")
+    assert response.status_code == 202, response.json()
+
+
 # Models the demo data does not create: built through the API (or the service) of the tenant being set up.
 OBJECT_BUILDERS: dict[str, Callable[[World], None]] = {
+    "contentplanner.CalendarFeed": _calendar_feed,
     "contentplanner.PostGroup": _post_group,
+    "contentplanner.PostImport": _post_import,
     "social.Media": _media,
     "social.ShortLink": _short_link,
     "tenants.Tenant": _subtenant,

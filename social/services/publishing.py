@@ -126,3 +126,17 @@ def channel_metrics(channel: Channel, *, day: datetime) -> Metrics:
 def flag_channel(channel: Channel, *, reason: str) -> bool:
     """The network refused the channel's credentials: mark it needsAttention and tell its admins (once)."""
     return mark_needs_attention(channel, reason=reason)
+
+
+def fetch_public_page(url: str, *, max_bytes: int, timeout: float, headers: dict[str, str]) -> tuple[bytes, str, str]:
+    """GET a user-supplied URL through the SSRF guard (public hosts only, pinned DNS, capped size/time/redirects):
+    (body, content type, final URL), for link previews. Raises social.errors.UrlImportFailed (details.reason)."""
+    from social import url_safety  # appended function: the module's imports stay as they were
+    from social.errors import UrlImportFailed
+
+    try:
+        fetched = url_safety.fetch_to_tempfile(url, max_bytes=max_bytes, timeout=timeout, headers=headers)
+    except url_safety.UrlFetchError as exc:
+        raise UrlImportFailed(str(exc), details={"url": [str(exc)], "reason": exc.reason}) from exc
+    with fetched.file as handle:
+        return handle.read(), fetched.content_type, fetched.final_url

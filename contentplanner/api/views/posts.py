@@ -3,6 +3,8 @@ Thin: validate, scope (selectors), call services, render."""
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -11,11 +13,13 @@ from rest_framework.response import Response
 from contentplanner import selectors
 from contentplanner.api.filters import PostFilter
 from contentplanner.api.serializers import analytics as a
+from contentplanner.api.serializers import planner as p
 from contentplanner.api.serializers import posts as s
 from contentplanner.models import Post, PostGroup
 from contentplanner.selectors import analytics
 from contentplanner.services import approval as approval_services
 from contentplanner.services import campaigns as campaign_services
+from contentplanner.services import external_approval, operations
 from contentplanner.services import feed as feed_services
 from contentplanner.services import groups as group_services
 from contentplanner.services import posts as post_services
@@ -50,7 +54,7 @@ class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         "publish": "cp.post.publish",
         "*": "cp.post.write",
     }
-    idempotent_actions = {"create", "schedule", "publish", "duplicate"}
+    idempotent_actions = {"create", "schedule", "publish", "duplicate", "submit", "add_channels"}
     ordering_fields = ["created_at", "publish_at", "updated_at"]
 
     def scope_queryset(self):
@@ -109,6 +113,34 @@ class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         copy = group_services.duplicate_group(self.get_object(), actor=self.principal)
         return Response(s.PostGroupOutput(self._fresh(copy)).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        operation_id="cp_post_groups_submit",
+        request=None,
+        responses={200: s.PostGroupOutput, **POST_ERRORS},
+        description="Submit every draft post of the group for approval, all or nothing (409 GROUP_ACTION_FAILED "
+        "with per-post reasons).",
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        group = self.get_object()
+        operations.submit_group(group, actor=self.principal)
+        return Response(s.PostGroupOutput(self._fresh(group)).data)
+
+    @extend_schema(
+        operation_id="cp_post_groups_add_channels",
+        request=p.AddChannelsInput,
+        responses={200: s.PostGroupOutput, **POST_ERRORS},
+        description="Plan the group's message on more channels: one draft post per new channel, from the group's "
+        "shared content.",
+    )
+    @action(detail=True, methods=["post"], url_path="channels")
+    def add_channels(self, request, pk=None):
+        group = self.get_object()
+        data = validated(p.AddChannelsInput, request)
+        channels = visible_channels(self.principal, data["channel_ids"])
+        operations.add_channels(group, actor=self.principal, channels=channels)
+        return Response(s.PostGroupOutput(self._fresh(group)).data)
+
 
 class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Posts (one publication on one channel) and their state transitions, publishing included (publish now,
@@ -120,7 +152,9 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
     required_permissions = {
         "list": "cp.post.read",
         "retrieve": "cp.post.read",
-        "approval_requests": "cp.post.read",
+        "approval_requests:get": "cp.post.read",
+        "approval_requests:post": "cp.post.write",
+        "client_approvals": "cp.post.read",
         "attempts": "cp.post.read",
         "metrics": "cp.analytics.read",
         "approve": "cp.post.approve",
@@ -129,6 +163,7 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         "unschedule": "cp.post.publish",
         "publish": "cp.post.publish",
         "retry": "cp.post.publish",
+        "mark_published": "cp.post.publish",
         # The feed: reading needs cp.post.read, commenting cp.post.comment.
         "feed:get": "cp.post.read",
         "feed:post": "cp.post.comment",
@@ -145,6 +180,10 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         "publish",
         "retry",
         "feed",
+        "approval_requests",
+        "change_channel",
+        "copy_to_siblings",
+        "mark_published",
     }
 
     def scope_queryset(self):
@@ -246,6 +285,52 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         return self._render(post_services.retry_post(self.get_object(), actor=self.principal))
 
     @extend_schema(
+        operation_id="cp_posts_change_channel",
+        request=p.ChangeChannelInput,
+        responses={200: s.PostOutput, **POST_ERRORS},
+        description="Move a post that is not scheduled or published to another visible channel; its content is "
+        "re-validated for the new network (warnings). A post waiting for approval restarts its round; an approved "
+        "post moved by a non-approver goes back to approval.",
+    )
+    @action(detail=True, methods=["post"], url_path="change-channel")
+    def change_channel(self, request, pk=None):
+        post = self.get_object()
+        data = validated(p.ChangeChannelInput, request)
+        (channel,) = visible_channels(self.principal, [data["channel_id"]])
+        return self._render(operations.change_channel(post, actor=self.principal, channel=channel))
+
+    @extend_schema(
+        operation_id="cp_posts_copy_to_siblings",
+        request=p.CopyToSiblingsInput,
+        responses={200: s.PostOutput(many=True), **POST_ERRORS},
+        description="Copy chosen fields of this post to sibling posts of its group, all or nothing; each sibling is "
+        "edited as by PATCH (it becomes customised; approval effects apply; published ones refuse).",
+    )
+    @action(detail=True, methods=["post"], url_path="copy-to-siblings")
+    def copy_to_siblings(self, request, pk=None):
+        post = self.get_object()
+        data = validated(p.CopyToSiblingsInput, request)
+        siblings = resolve_ids(self.scope_queryset(), data["post_ids"], field="postIds", label="post")
+        fields = [re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() for name in data["fields"]]
+        updated = operations.copy_to_siblings(post, actor=self.principal, fields=fields, siblings=siblings)
+        fresh = self.scope_queryset().filter(pk__in=[u.pk for u in updated]).order_by("created_at", "id")
+        return Response(s.PostOutput(fresh, many=True).data)
+
+    @extend_schema(
+        operation_id="cp_posts_mark_published",
+        request=p.MarkPublishedInput,
+        responses={200: s.PostOutput, **POST_ERRORS},
+        description="Record that the post was published by hand (e.g. a story, a placeholder channel), with the "
+        "URL where it is visible. From draft (409 APPROVAL_REQUIRED when its author needs approval), approved, "
+        "scheduled or failed.",
+    )
+    @action(detail=True, methods=["post"], url_path="mark-published")
+    def mark_published(self, request, pk=None):
+        post = self.get_object()
+        data = validated(p.MarkPublishedInput, request)
+        return self._render(operations.mark_published(post, actor=self.principal, network_url=data["network_url"]))
+
+    @extend_schema(
         operation_id="cp_posts_attempts",
         request=None,
         responses={200: s.PublishAttemptOutput(many=True), **error_responses(404)},
@@ -270,11 +355,45 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         post = self.get_object()
         return Response({"post_id": post.pk, "results": analytics.metrics_series(post, limit=MAX_SERIES_POINTS)})
 
-    @extend_schema(request=None, responses={200: s.ApprovalRequestOutput(many=True), **error_responses(404)})
-    @action(detail=True, methods=["get"], url_path="approval-requests", pagination_class=None, filterset_class=None)
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: s.ApprovalRequestOutput(many=True), **error_responses(404)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="cp_posts_request_client_approval",
+        request=p.ExternalApprovalInput,
+        responses={201: p.ExternalApprovalOutput(many=True), **POST_ERRORS},
+        description="Ask clients (no account needed) to approve the post: each email gets a signed, single-use link "
+        "to `/api/v1/public/approvals/{token}` that expires after `expiresInHours`. A draft goes to "
+        "needsApproval; a post waiting for approval gets the clients added to its round. Editing the post "
+        "restarts the round (fresh links). 409 APPROVAL_CLOSED from other states.",
+    )
+    @action(
+        detail=True, methods=["get", "post"], url_path="approval-requests", pagination_class=None, filterset_class=None
+    )
     def approval_requests(self, request, pk=None):
         post = self.get_object()
+        if request.method == "POST":
+            data = validated(p.ExternalApprovalInput, request)
+            links = external_approval.request_external_approval(
+                post,
+                actor=self.principal,
+                emails=data["emails"],
+                message=data["message"],
+                expires_in_hours=data["expires_in_hours"],
+            )
+            return Response(p.ExternalApprovalOutput(links, many=True).data, status=status.HTTP_201_CREATED)
         return Response(s.ApprovalRequestOutput(selectors.approval_requests(post), many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: p.ExternalApprovalOutput(many=True), **error_responses(404)},
+        description="The client approval links sent for the post (never the links themselves) and their decisions.",
+    )
+    @action(detail=True, methods=["get"], url_path="client-approvals", pagination_class=None, filterset_class=None)
+    def client_approvals(self, request, pk=None):
+        post = self.get_object()
+        return Response(p.ExternalApprovalOutput(selectors.external_approvals(post), many=True).data)
 
     @extend_schema(methods=["GET"], request=None, responses={200: s.FeedItemOutput(many=True), **error_responses(404)})
     @extend_schema(methods=["POST"], request=s.CommentInput, responses={201: s.FeedItemOutput, **POST_ERRORS})
