@@ -213,7 +213,8 @@ class MembershipAdmin(NoAddMixin, AuditedModelAdmin):
         "invited_by",
         "created_at",
     ]
-    readonly_fields = ["id", "tenant", "user", "invited_by", "created_at"]
+    # read_only_channel_ids is not enforced anywhere yet: shown, never edited, so it promises nothing.
+    readonly_fields = ["id", "tenant", "user", "read_only_channel_ids", "invited_by", "created_at"]
 
 
 class TeamMemberInline(admin.TabularInline):

@@ -20,6 +20,7 @@ from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
 from social.models.channels import DIRECT_NETWORKS
 from social.networks.base import ChannelCredentials, ConnectedAccount, NetworkError, TokenSet
 from social.networks.registry import UnknownNetwork, get_adapter
+from social.networks.sandbox import SandboxAdapter
 from tenants import selectors as tenant_selectors
 from tenants.roles import Role
 
@@ -63,11 +64,10 @@ def _validate_direct_config(network: str, config: dict) -> dict:
         if parsed.scheme != "https" or not parsed.hostname:
             raise ValidationFailed(details={"config": {"endpointUrl": ["An https URL is required."]}})
     if network == ChannelNetwork.PLACEHOLDER and "emailAdvanceTime" in config:
-        advance = config["emailAdvanceTime"]
-        if not isinstance(advance, int) or isinstance(advance, bool) or advance < 0:
-            raise ValidationFailed(
-                details={"config": {"emailAdvanceTime": ["Minutes before publish time, a whole number >= 0."]}}
-            )
+        # Refused until a reminder is sent: stored, it would promise an email nobody sends.
+        raise ValidationFailed(
+            details={"config": {"emailAdvanceTime": ["Email reminders of placeholder posts are not available yet."]}}
+        )
     return config
 
 
@@ -106,6 +106,11 @@ def create_direct_channel(
         connected_by=actor.user,
         token_owner=actor.user,
     )
+    if network == ChannelNetwork.SANDBOX:
+        # The offline network issues its tokens at once: a directly created sandbox channel publishes like one
+        # connected through the sandbox's OAuth flow.
+        apply_tokens(channel, SandboxAdapter().direct_tokens(external_id))
+        channel.save()
     _link_teams(channel, list(teams) or _default_teams())
     audit.record("channel.created", channel, changes={"network": network, "name": name}, actor=actor)
     return channel

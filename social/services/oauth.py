@@ -20,9 +20,10 @@ from core import audit, tenancy
 from core.auth import Principal
 from core.errors import DomainError, PermissionDenied, ValidationFailed
 from social import oauth_state
-from social.errors import NetworkNotConnectable, NetworkUnavailable, OAuthStateInvalid
+from social.errors import NetworkNotConfigured, NetworkNotConnectable, NetworkUnavailable, OAuthStateInvalid
 from social.models import Channel, ChannelNetwork
 from social.models.channels import CONNECTABLE_NETWORKS
+from social.networks import catalog
 from social.networks.base import (
     AuthExpired,
     AuthorizeRequest,
@@ -94,6 +95,13 @@ def start_connect(
     `channel` binds the grant to a reconnect of that channel."""
     tenant = tenancy.require_current_tenant()
     adapter = _adapter_for(network)
+    missing = catalog.missing_settings(network)
+    if missing:
+        # Never send the user to the network with an empty client_id: they would only see its error page.
+        raise NetworkNotConfigured(
+            f"{network} is not configured on this installation: an operator must set {' and '.join(missing)}.",
+            details={"network": network, "missingSettings": list(missing)},
+        )
     validate_redirect_uri(redirect_uri)
     if channel is None:
         ensure_channel_capacity(1)

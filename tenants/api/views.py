@@ -25,6 +25,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
 
     serializer_class = s.ApiKeyOutput
     required_permissions = {"*": "tenants.apikey.manage"}
+    search_fields = ["name", "prefix"]
     idempotent_actions = {"create", "rotate"}
 
     def scope_queryset(self):
@@ -55,6 +56,7 @@ class AuditLogViewSet(mixins.ListModelMixin, TenantViewSet):
     required_permissions = {"*": "tenants.audit.read"}
     pagination_class = PageOrCursorPagination
     filterset_fields = ["action", "object_type", "object_id"]
+    search_fields = ["action", "object_type", "object_id", "actor_label", "caller_name", "actor_user__email"]
 
     def scope_queryset(self):
         return selectors.audit_log_entries()

@@ -57,32 +57,6 @@ class SlugField(serializers.RegexField):
         return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
 
 
-class TimeRangeSerializer(serializers.Serializer):
-    start = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", help_text="HH:MM")
-    end = serializers.RegexField(r"^([01]\d|2[0-4]):[0-5]\d$", help_text="HH:MM (24:00 allowed)")
-
-    def validate(self, attrs):
-        if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": ["Must be after start."]})
-        return attrs
-
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class BusinessHoursField(serializers.DictField):
-    """`{mon: [{start, end}], ...}`; days not given are closed."""
-
-    child = serializers.ListField(child=TimeRangeSerializer(), max_length=6)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        unknown = sorted(set(value) - set(WEEKDAYS))
-        if unknown:
-            raise serializers.ValidationError(f"Unknown day(s) {', '.join(unknown)}; use {', '.join(WEEKDAYS)}.")
-        return value
-
-
 class TenantSettingsInput(serializers.Serializer):
     """Known tenant settings; unknown keys are refused (a typo must not be stored silently). `null` unsets a key."""
 
@@ -98,8 +72,6 @@ class TenantSettingsInput(serializers.Serializer):
         max_length=len(Role),
         help_text="Authors with these roles need approval (default: every role without cp.post.approve).",
     )
-    shortener_mode = serializers.ChoiceField(choices=["OFF", "GENERIC", "OWN"], required=False, allow_null=True)
-    business_hours = BusinessHoursField(required=False, allow_null=True)
     default_role = serializers.ChoiceField(
         choices=Role.choices,
         required=False,
