@@ -11,7 +11,8 @@ class SocialConfig(AppConfig):
         from core import extensions
         from social import selectors
 
-        extensions.register_usage_counter("channels", lambda: selectors.channels().count())
+        # Counted like the plan limit counts them (disconnected channels are free).
+        extensions.register_usage_counter("channels", selectors.active_channel_count)
         extensions.register_usage_counter("storageBytes", selectors.storage_used_bytes)
         # Tenant setting used by social.services.shortlinks: OWN shortens through the tenant's bit.ly account.
         extensions.register_tenant_setting(

@@ -3,6 +3,7 @@ platform access that `core.middleware.PlatformAdminMiddleware` grants staff; sec
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
@@ -13,6 +14,7 @@ from tenants.models import (
     AuthSession,
     Membership,
     MonthlyActiveUser,
+    Plan,
     RefreshToken,
     Team,
     TeamMember,
@@ -39,6 +41,31 @@ class TenantExternalIdInline(admin.TabularInline):
     extra = 0
     fields = ["platform", "external_id", "created_at"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Plans as data: limits and features apply to every tenant on the plan from its next request. Changes are kept
+    in the admin's history; a plan in use cannot be deleted or have its code renamed (tenants store the code)."""
+
+    list_display = ["code", "name", "price_label", "is_public", "sort_order", "tenant_count"]
+    list_filter = ["is_public"]
+    search_fields = ["code", "name"]
+    fields = ["code", "name", "price_label", "is_public", "sort_order", "limits", "features", "created_at"]
+    readonly_fields = ["created_at"]
+
+    @admin.display(description="tenants")
+    def tenant_count(self, plan: Plan) -> int:
+        return Tenant.objects.filter(plan=plan.code).count()
+
+    def _in_use(self, plan: Plan | None) -> bool:
+        return plan is not None and Tenant.objects.filter(plan=plan.code).exists()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "code"] if self._in_use(obj) else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._in_use(obj)
 
 
 @admin.register(Tenant)
@@ -72,6 +99,14 @@ class TenantAdmin(AuditedModelAdmin):
 
     def audit_tenants(self, obj):
         return [obj]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "plan":
+            # A choice of the existing plans (tenants store the code; a typo would zero every limit).
+            return forms.ChoiceField(
+                choices=[(plan.code, str(plan)) for plan in Plan.objects.all()], help_text=db_field.help_text
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # tenants are archived, never deleted

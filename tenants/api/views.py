@@ -155,6 +155,16 @@ class TenantUsageView(TenantAPIView):
         return Response(s.UsageOutput(selectors.tenant_usage(self.principal.tenant, month)).data)
 
 
+class PlanListView(TenantAPIView):
+    """The plans on offer (and the caller's own, even when not public), with limits and features."""
+
+    required_permissions = {"get": "tenants.tenant.read"}
+
+    @extend_schema(responses={200: s.PlanOutput(many=True)})
+    def get(self, request):
+        return Response(s.PlanOutput(selectors.plans_for(self.principal.tenant), many=True).data)
+
+
 class SubTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Client tenants of the caller's tenant (agency -> clients); platform staff see all. Plan feature
     `subTenants` required (403 `FEATURE_NOT_AVAILABLE`). Unknown JSON fields are ignored."""

@@ -7,7 +7,6 @@ from rest_framework import serializers
 from tenants.api.serializers.common import LOCALES
 from tenants.api.serializers.tenant import ExternalIdsField, SlugField
 from tenants.models import (
-    TenantPlan,
     TenantStatus,
     validate_timezone,
 )
@@ -18,7 +17,7 @@ class SubTenantCreateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.SlugField(max_length=20, required=False, help_text="A plan code (GET /plans). Owners only.")
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         default=TenantStatus.ACTIVE,
@@ -38,7 +37,7 @@ class SubTenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.SlugField(max_length=20, required=False, help_text="A plan code (GET /plans). Owners only.")
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
         required=False,

@@ -11,7 +11,6 @@ from core import extensions
 from tenants.api.serializers.common import LOCALES
 from tenants.models import (
     Tenant,
-    TenantPlan,
     validate_timezone,
 )
 from tenants.roles import Role
@@ -134,7 +133,7 @@ class TenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(choices=TenantPlan.choices, required=False, help_text="Owners only.")
+    plan = serializers.SlugField(max_length=20, required=False, help_text="A plan code (GET /plans). Owners only.")
     settings = TenantSettingsInput(required=False)
     external_ids = ExternalIdsField(required=False)
 
@@ -175,10 +174,21 @@ class UsageItemOutput(serializers.Serializer):
 
 class UsageOutput(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
-    channels = UsageItemOutput()
-    users = UsageItemOutput()
+    channels = UsageItemOutput(help_text="Channels not disconnected (what the channel limit counts).")
+    users = UsageItemOutput(help_text="Active members.")
     storage_bytes = UsageItemOutput()
+    monitoring_results = UsageItemOutput(help_text="Listening results of the month (0 without the inbox app).")
     monthly_active_users = UsageItemOutput()
+
+
+class PlanOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price_label = serializers.CharField()
+    is_public = serializers.BooleanField()
+    current = serializers.BooleanField(help_text="The caller's tenant is on this plan.")
+    limits = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="Null: unlimited.")
+    features = serializers.DictField(child=serializers.BooleanField())
 
 
 class UsageQueryInput(serializers.Serializer):
