@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hmac
 import uuid
 from datetime import timedelta
@@ -18,10 +19,12 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import SAFE_METHODS
 
 from core import tenancy
 from core.auth import Principal
 from core.errors import Unauthorized
+from tenants.errors import ImpersonationReadOnly
 from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, MonthlyActiveUser, hash_secret
 from tenants.roles import api_key_principal, member_principal
 from tenants.tokens import decode_access_token
@@ -69,7 +72,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise AuthenticationFailed("The access token is invalid.") from exc
         with tenancy.platform_access():
             session = (
-                AuthSession.all_tenants.select_related("membership__tenant", "membership__user")
+                AuthSession.all_tenants.select_related("membership__tenant", "membership__user", "impersonator")
                 .filter(pk=session_id, tenant_id=tenant_id, user_id=user_id)
                 .first()
             )
@@ -80,8 +83,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise AuthenticationFailed("This account is disabled.")
         if not tenant.is_usable:
             raise _rejected("This tenant is not active.", "TENANT_INACTIVE")
-        _record_monthly_activity(tenant, user)
-        return _activate(request, member_principal(membership, tenant=tenant, session_id=session.pk, claims=claims))
+        principal = member_principal(membership, tenant=tenant, session_id=session.pk, claims=claims)
+        if session.impersonator_id:
+            if session.impersonation_read_only and request.method not in SAFE_METHODS:
+                raise ImpersonationReadOnly()
+            # Every audit entry of the session names the staff user behind it.
+            impersonator = session.impersonator.email if session.impersonator else "deleted staff user"
+            principal = dataclasses.replace(principal, caller_name=f"impersonated by {impersonator}"[:120])
+        else:
+            _record_monthly_activity(tenant, user)  # staff looking around is not the customer's activity
+        return _activate(request, principal)
 
 
 def parse_api_key(raw: str) -> tuple[str, str] | None:

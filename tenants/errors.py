@@ -172,3 +172,10 @@ class WrongOtpInput(ValidationFailed):
 class ImpersonationRestricted(PermissionDenied):
     code = "IMPERSONATION_RESTRICTED"
     message = "An impersonation session is bound to its tenant."
+
+
+class ImpersonationReadOnly(PermissionDenied):
+    """403: a read-only impersonation session tried to change something."""
+
+    code = "IMPERSONATION_READ_ONLY"
+    message = "This impersonation session is read-only."

@@ -330,10 +330,17 @@ class AuthSession(TenantScopedModel):
     user_agent = models.CharField(max_length=255, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     impersonator = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    impersonation_read_only = models.BooleanField(
+        default=False, help_text="Impersonation without write access: only GET/HEAD/OPTIONS requests."
+    )
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Hard end (impersonation sessions).")
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("impersonate", "Can impersonate members (read-only)"),
+            ("impersonate_write", "Can impersonate members with write access"),
+        ]
 
     @property
     def is_active(self) -> bool:

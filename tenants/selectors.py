@@ -11,7 +11,7 @@ from core import extensions, tenancy
 from core.auth import Principal
 from core.models import AuditLogEntry
 from tenants import plans
-from tenants.models import ApiKey, Membership, MonthlyActiveUser, Plan, Team, TeamMember, Tenant, User
+from tenants.models import ApiKey, AuthSession, Membership, MonthlyActiveUser, Plan, Team, TeamMember, Tenant, User
 
 
 def api_keys() -> QuerySet[ApiKey]:
@@ -125,3 +125,17 @@ def plans_for(tenant: Tenant) -> list[dict[str, Any]]:
         }
         for plan in rows
     ]
+
+
+def impersonation_of(principal: Principal) -> dict[str, Any] | None:
+    """Who is behind an impersonation session (for /me); None for the member's own sessions."""
+    if not principal.claims.get("imp") or principal.session_id is None:
+        return None
+    session = AuthSession.objects.select_related("impersonator").filter(pk=principal.session_id).first()
+    if session is None or session.impersonator_id is None:
+        return None
+    return {
+        "impersonator_email": session.impersonator.email if session.impersonator else None,
+        "read_only": session.impersonation_read_only,
+        "expires_at": session.expires_at,
+    }

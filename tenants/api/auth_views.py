@@ -21,6 +21,7 @@ from tenants import tokens
 from tenants.api.serializers import auth as s
 from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication, BearerTokenAuthentication
 from tenants.services import auth as auth_services
+from tenants.services.impersonation import refuse_if_impersonating
 
 TAGS = ["auth"]
 
@@ -190,6 +191,7 @@ class TotpSetupView(BearerView):
         responses={200: s.TotpSetupOutput, 409: _error("`TOTP_ALREADY_ENABLED`.")},
     )
     def post(self, request):
+        refuse_if_impersonating(self.principal, "Two-factor authentication")
         secret, uri = auth_services.setup_totp(self.principal.user)
         return Response(s.TotpSetupOutput({"secret": secret, "otpauth_uri": uri}).data)
 
@@ -209,6 +211,7 @@ class TotpVerifyView(BearerView):
     )
     def post(self, request):
         data = validated(s.OtpInput, request)
+        refuse_if_impersonating(self.principal, "Two-factor authentication")
         codes = auth_services.enable_totp(self.principal.user, otp=data["otp"])
         return Response(s.RecoveryCodesOutput({"recovery_codes": codes}).data)
 
@@ -247,6 +250,7 @@ class TotpDisableView(BearerView):
 
 def _disable_totp(view: BearerView, request) -> Response:
     data = validated(s.TotpDisableInput, request)
+    refuse_if_impersonating(view.principal, "Two-factor authentication")
     auth_services.disable_totp(view.principal.user, password=data.get("password", ""), otp=data.get("otp", ""))
     return Response(status=status.HTTP_204_NO_CONTENT)
 

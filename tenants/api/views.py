@@ -76,6 +76,7 @@ class MeView(TenantAPIView):
         return s.MeOutput(
             {
                 "user": user,
+                "impersonation": selectors.impersonation_of(principal),
                 "tenant": principal.tenant,
                 "role": principal.role,
                 "memberships": selectors.memberships_of(user) if user is not None else [],

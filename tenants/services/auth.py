@@ -68,6 +68,7 @@ from tenants.errors import (
 )
 from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
 from tenants.roles import ADMIN_ROLES, Role
+from tenants.services import impersonation
 from tenants.services.workspaces import create_tenant
 
 logger = logging.getLogger(__name__)
@@ -420,6 +421,7 @@ def validate_new_password(password: str, user: User, *, field: str) -> None:
 @transaction.atomic
 def change_password(*, actor: Principal, current_password: str, new_password: str) -> None:
     """Change the signed-in user's password; every other session of theirs ends, the current one stays."""
+    impersonation.refuse_if_impersonating(actor, "The password")
     user = User.objects.select_for_update().get(pk=actor.user.pk)
     if not user.check_password(current_password):
         raise InvalidPassword(details={"current_password": ["The current password is incorrect."]})
