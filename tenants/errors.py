@@ -179,3 +179,15 @@ class ImpersonationReadOnly(PermissionDenied):
 
     code = "IMPERSONATION_READ_ONLY"
     message = "This impersonation session is read-only."
+
+
+class EmailNotVerified(PermissionDenied):
+    """403: a self-registered user must verify their email before inviting others or connecting channels."""
+
+    code = "EMAIL_NOT_VERIFIED"
+    message = "Verify your email address first (see the mail we sent, or POST /auth/email/verify/resend)."
+
+
+class InvalidVerificationToken(ValidationFailed):
+    code = "INVALID_VERIFICATION_TOKEN"
+    message = "The verification link is invalid or has expired."

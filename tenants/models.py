@@ -194,6 +194,9 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by the emailed verification link or an accepted invite."
+    )
 
     objects = UserManager()
 

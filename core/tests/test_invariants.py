@@ -19,6 +19,8 @@ PUBLIC_VIEWS = {
     "LogoutView",
     "PasswordResetView",
     "PasswordResetConfirmView",
+    "EmailVerifyView",  # the signed, expiring token from the verification mail names the user
+    "InviteAcceptView",  # the invite's uid + single-use token name the user
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
     "SpectacularAPIView",
     "SpectacularSwaggerView",

@@ -23,6 +23,7 @@ from social.networks.registry import UnknownNetwork, get_adapter
 from social.networks.sandbox import SandboxAdapter
 from tenants import selectors as tenant_selectors
 from tenants.roles import Role
+from tenants.services.verification import require_verified_email
 
 if TYPE_CHECKING:
     from tenants.models import Team
@@ -88,6 +89,8 @@ def create_direct_channel(
     `teams` it joins the tenant's default team."""
     if network not in DIRECT_NETWORKS:
         raise ValidationFailed(details={"network": [f"Channels of {network!r} are connected with OAuth."]})
+    if network == ChannelNetwork.CUSTOM:  # sends posts to an outside endpoint: like connecting a real network
+        require_verified_email(actor, "connectChannel")
     config = _validate_direct_config(network, config or {})
     ensure_channel_capacity(1)
     external_id = external_id or f"{network}-{uuid.uuid4().hex[:16]}"

@@ -4,16 +4,19 @@ connecting an unconfigured network says what to configure, the network catalogue
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from contentplanner import publishing, tasks
 from social.models import SandboxPublication
+from tenants.models import User
 
 REGISTER = "/api/v1/auth/register"
 CHANNELS = "/api/v1/channels/"
 
 
-def registered_client(email: str = "new@initech.example") -> tuple[APIClient, dict]:
+def registered_client(email: str = "new@initech.example", *, verified: bool = False) -> tuple[APIClient, dict]:
+    """A fresh tenant's owner; `verified`: their email is confirmed (what connecting real networks needs)."""
     client = APIClient()
     response = client.post(
         REGISTER,
@@ -23,6 +26,8 @@ def registered_client(email: str = "new@initech.example") -> tuple[APIClient, di
     assert response.status_code == 201, response.json()
     body = response.json()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['accessToken']}")
+    if verified:
+        User.objects.filter(email=email).update(email_verified_at=timezone.now())
     return client, body
 
 
@@ -50,7 +55,7 @@ def test_a_sandbox_channel_created_directly_publishes(db, django_capture_on_comm
 
 def test_connecting_an_unconfigured_network_is_409_naming_the_variables(db, settings):
     settings.NETWORK_APPS = {**settings.NETWORK_APPS, "facebook": {"client_id": "", "client_secret": ""}}
-    client, _ = registered_client()
+    client, _ = registered_client(verified=True)
     response = client.post(
         f"{CHANNELS}connect", {"network": "instagram", "redirectUri": "https://app.example/done"}, format="json"
     )
@@ -63,7 +68,7 @@ def test_connecting_an_unconfigured_network_is_409_naming_the_variables(db, sett
 
 def test_connecting_a_configured_network_sends_its_client_id(db, settings):
     settings.NETWORK_APPS = {**settings.NETWORK_APPS, "x": {"client_id": "x-app-id", "client_secret": "x-secret"}}
-    client, _ = registered_client()
+    client, _ = registered_client(verified=True)
     response = client.post(f"{CHANNELS}connect", {"network": "x", "redirectUri": "https://app.example/"}, format="json")
     assert response.status_code == 200, response.json()
     assert "client_id=x-app-id" in response.json()["authUrl"]
