@@ -161,6 +161,14 @@ REFRESH_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("REFRESH_TOKEN_SEC
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
 LOGIN_LOCKOUT = timedelta(seconds=int(os.environ.get("LOGIN_LOCKOUT_SECONDS", 900)))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_SECONDS", 3600))
+# How long an emailed email-verification link works.
+EMAIL_VERIFICATION_SECONDS = int(os.environ.get("EMAIL_VERIFICATION_SECONDS", 3 * 86400))
+# How long a staff impersonation session lasts (minutes).
+IMPERSONATION_MINUTES = int(os.environ.get("IMPERSONATION_MINUTES", 30))
+
+# The plan (a tenants.Plan code) new sign-ups get. Empty (the default, for self-hosted installations): the top plan,
+# so a self-hoster is never limited by a SaaS plan; a hosted service sets e.g. DEFAULT_PLAN=free.
+DEFAULT_PLAN = os.environ.get("DEFAULT_PLAN", "")
 
 # Social network apps (OAuth clients). Empty values: the network can be listed but not connected.
 SOCIAL_NETWORKS = ("facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "wordpress")

@@ -39,6 +39,14 @@ class NetworkNotConnectable(ValidationFailed):
     message = "This network is not connected with OAuth."
 
 
+class NetworkNotConfigured(Conflict):
+    """409: this installation has no OAuth app for the network; details name the `missingSettings` (environment
+    variables) an operator must set."""
+
+    code = "NETWORK_NOT_CONFIGURED"
+    message = "This network is not configured on this installation."
+
+
 class ChannelNeedsAttention(Conflict):
     """409: the network refused the channel's credentials (token expired or revoked, permission missing)."""
 

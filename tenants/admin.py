@@ -3,16 +3,23 @@ platform access that `core.middleware.PlatformAdminMiddleware` grants staff; sec
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from core import tenancy
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
+from core.errors import PermissionDenied
 from tenants.models import (
     ApiKey,
     AuthSession,
     Membership,
     MonthlyActiveUser,
+    Plan,
     RefreshToken,
     Team,
     TeamMember,
@@ -23,6 +30,7 @@ from tenants.models import (
 )
 from tenants.roles import staff_principal
 from tenants.services import api_keys as api_key_services
+from tenants.services import impersonation
 from tenants.tokens import revoke_session, revoke_user_sessions
 
 
@@ -39,6 +47,31 @@ class TenantExternalIdInline(admin.TabularInline):
     extra = 0
     fields = ["platform", "external_id", "created_at"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    """Plans as data: limits and features apply to every tenant on the plan from its next request. Changes are kept
+    in the admin's history; a plan in use cannot be deleted or have its code renamed (tenants store the code)."""
+
+    list_display = ["code", "name", "price_label", "is_public", "sort_order", "tenant_count"]
+    list_filter = ["is_public"]
+    search_fields = ["code", "name"]
+    fields = ["code", "name", "price_label", "is_public", "sort_order", "limits", "features", "created_at"]
+    readonly_fields = ["created_at"]
+
+    @admin.display(description="tenants")
+    def tenant_count(self, plan: Plan) -> int:
+        return Tenant.objects.filter(plan=plan.code).count()
+
+    def _in_use(self, plan: Plan | None) -> bool:
+        return plan is not None and Tenant.objects.filter(plan=plan.code).exists()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "code"] if self._in_use(obj) else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._in_use(obj)
 
 
 @admin.register(Tenant)
@@ -72,6 +105,14 @@ class TenantAdmin(AuditedModelAdmin):
 
     def audit_tenants(self, obj):
         return [obj]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "plan":
+            # A choice of the existing plans (tenants store the code; a typo would zero every limit).
+            return forms.ChoiceField(
+                choices=[(plan.code, str(plan)) for plan in Plan.objects.all()], help_text=db_field.help_text
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # tenants are archived, never deleted
@@ -213,7 +254,32 @@ class MembershipAdmin(NoAddMixin, AuditedModelAdmin):
         "invited_by",
         "created_at",
     ]
-    readonly_fields = ["id", "tenant", "user", "invited_by", "created_at"]
+    actions = ["impersonate"]
+
+    def has_impersonate_permission(self, request) -> bool:
+        return request.user.has_perm("tenants.impersonate")
+
+    @admin.action(description="Impersonate the selected member (one)", permissions=["impersonate"])
+    def impersonate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one member to impersonate.", messages.ERROR)
+            return None
+        membership = queryset.select_related("tenant", "user").get()
+        try:
+            pair = impersonation.start_impersonation(
+                membership, staff_user=request.user, user_agent=request.META.get("HTTP_USER_AGENT", "")
+            )
+        except PermissionDenied as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/tenants/impersonation_started.html",
+            {**self.admin_site.each_context(request), "pair": pair, "session": pair.session, "title": "Impersonation"},
+        )
+
+    # read_only_channel_ids is not enforced anywhere yet: shown, never edited, so it promises nothing.
+    readonly_fields = ["id", "tenant", "user", "read_only_channel_ids", "invited_by", "created_at"]
 
 
 class TeamMemberInline(admin.TabularInline):
@@ -322,6 +388,26 @@ class AuthSessionAdmin(ReadOnlyModelAdmin, AuditedModelAdmin):
     ]
     readonly_fields = fields
     actions = ["revoke"]
+
+    def get_urls(self):
+        end = self.admin_site.admin_view(self.end_impersonation_view)
+        return [
+            path("<uuid:session_id>/end-impersonation/", end, name="tenants_authsession_end_impersonation"),
+            *super().get_urls(),
+        ]
+
+    def end_impersonation_view(self, request, session_id):
+        """The "End impersonation now" button: the session's tokens stop working at once."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        session = get_object_or_404(
+            AuthSession.all_tenants.select_related("tenant", "user", "membership"), pk=session_id
+        )
+        if session.impersonator_id != request.user.pk and not request.user.is_superuser:
+            raise Http404("No such impersonation session of yours.")
+        ended = impersonation.end_impersonation(session, staff_user=request.user)
+        self.message_user(request, "Impersonation ended." if ended else "The impersonation had already ended.")
+        return redirect("admin:tenants_authsession_changelist")
 
     @admin.action(description="Revoke selected sessions")
     def revoke(self, request, queryset):

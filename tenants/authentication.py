@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hmac
 import uuid
 from datetime import timedelta
@@ -18,10 +19,12 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import SAFE_METHODS
 
 from core import tenancy
 from core.auth import Principal
 from core.errors import Unauthorized
+from tenants.errors import ImpersonationReadOnly
 from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, MonthlyActiveUser, hash_secret
 from tenants.roles import api_key_principal, member_principal, permissions_for_role, permissions_for_scopes
 from tenants.tokens import decode_access_token
@@ -71,7 +74,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         # in the same tenant, so the database session keeps its tenant setting instead of switching role twice.
         with tenancy.tenant_context(tenancy.get_tenant_model()(pk=tenant_id)):
             session = (
-                AuthSession.all_tenants.select_related("membership__tenant", "membership__user", "api_key")
+                AuthSession.all_tenants.select_related(
+                    "membership__tenant", "membership__user", "api_key", "impersonator"
+                )
                 .filter(pk=session_id, tenant_id=tenant_id, user_id=user_id)
                 .first()
             )
@@ -88,10 +93,17 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             if not session.api_key.is_usable:
                 raise _rejected("The API key that issued this session was revoked.", "API_KEY_REVOKED")
             permissions &= permissions_for_scopes(session.api_key.valid_scopes)
-        _record_monthly_activity(tenant, user)
         principal = member_principal(
             membership, tenant=tenant, session_id=session.pk, claims=claims, permissions=permissions
         )
+        if session.impersonator_id:
+            if session.impersonation_read_only and request.method not in SAFE_METHODS:
+                raise ImpersonationReadOnly()
+            # Every audit entry of the session names the staff user behind it.
+            impersonator = session.impersonator.email if session.impersonator else "deleted staff user"
+            principal = dataclasses.replace(principal, caller_name=f"impersonated by {impersonator}"[:120])
+        else:
+            _record_monthly_activity(tenant, user)  # staff looking around is not the customer's activity
         return _activate(request, principal)
 
 

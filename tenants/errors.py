@@ -188,3 +188,22 @@ class ExchangeSessionBound(PermissionDenied):
 
     code = "EXCHANGE_SESSION_BOUND"
     message = "A session from token exchange is bound to its tenant."
+
+
+class ImpersonationReadOnly(PermissionDenied):
+    """403: a read-only impersonation session tried to change something."""
+
+    code = "IMPERSONATION_READ_ONLY"
+    message = "This impersonation session is read-only."
+
+
+class EmailNotVerified(PermissionDenied):
+    """403: a self-registered user must verify their email before inviting others or connecting channels."""
+
+    code = "EMAIL_NOT_VERIFIED"
+    message = "Verify your email address first (see the mail we sent, or POST /auth/email/verify/resend)."
+
+
+class InvalidVerificationToken(ValidationFailed):
+    code = "INVALID_VERIFICATION_TOKEN"
+    message = "The verification link is invalid or has expired."

@@ -31,10 +31,62 @@ class TenantStatus(models.TextChoices):
 
 
 class TenantPlan(models.TextChoices):
+    """The seeded plans' codes (operators may add more in the admin: `Plan`)."""
+
     FREE = "free"
     TEAM = "team"
     BUSINESS = "business"
     ENTERPRISE = "enterprise"
+
+
+def validate_limits(value: object) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("A JSON object of limit -> number (null or absent: unlimited).")
+    unknown = sorted(set(value) - set(plans.LIMITS))
+    if unknown:
+        raise ValidationError(f"Unknown limit(s) {', '.join(unknown)}; known: {', '.join(plans.LIMITS)}.")
+    for name, limit in value.items():
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+            raise ValidationError(f"{name}: a whole number >= 0, or null for unlimited.")
+
+
+def validate_features(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("A JSON list of feature names.")
+    unknown = sorted(set(map(str, value)) - set(plans.FEATURES))
+    if unknown:
+        raise ValidationError(f"Unknown feature(s) {', '.join(unknown)}; known: {', '.join(plans.FEATURES)}.")
+
+
+class Plan(TimestampedModel):
+    """A plan tenants are on: limits and features, editable by staff in the admin. Platform-wide (not tenant data).
+    A change applies at once: tenants read their plan's row on every request."""
+
+    code = models.SlugField(max_length=20, unique=True, help_text="Stored on tenants; never rename a plan in use.")
+    name = models.CharField(max_length=100)
+    price_label = models.CharField(max_length=100, blank=True, help_text="Shown to customers, e.g. “€49 / month”.")
+    is_public = models.BooleanField(default=True, help_text="Offered to customers (else: assigned by staff only).")
+    sort_order = models.PositiveIntegerField(default=0, help_text="Higher = bigger plan; the top plan is the default.")
+    limits = models.JSONField(
+        default=dict, blank=True, validators=[validate_limits], help_text="limit -> number; absent or null: unlimited."
+    )
+    features = models.JSONField(default=list, blank=True, validators=[validate_features])
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        plans.forget_plan(self.code)
+
+    def delete(self, *args, **kwargs):
+        code = self.code
+        result = super().delete(*args, **kwargs)
+        plans.forget_plan(code)
+        return result
 
 
 class Tenant(TimestampedModel):
@@ -48,7 +100,7 @@ class Tenant(TimestampedModel):
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     locale = models.CharField(max_length=16, default="en")
-    plan = models.CharField(max_length=20, choices=TenantPlan.choices, default=TenantPlan.FREE)
+    plan = models.CharField(max_length=20, default=TenantPlan.FREE, help_text="The code of a Plan.")
     limit_overrides = models.JSONField(default=dict, blank=True)
     feature_overrides = models.JSONField(default=dict, blank=True)
     settings = models.JSONField(default=dict, blank=True)
@@ -63,12 +115,21 @@ class Tenant(TimestampedModel):
         return f"{self.name} ({self.slug})"
 
     @property
+    def plan_row(self) -> Plan | None:
+        """The Plan row, read once per instance (a request loads its tenant fresh, so an admin edit applies to
+        the next request)."""
+        cached = getattr(self, "_plan_row", None)
+        if cached is None or cached.code != self.plan:
+            cached = self._plan_row = plans.get_plan(self.plan)
+        return cached
+
+    @property
     def limits(self) -> dict[str, int | None]:
-        return plans.plan_limits(self.plan, self.limit_overrides)
+        return plans.plan_limits(self.plan_row, self.limit_overrides)
 
     @property
     def features(self) -> dict[str, bool]:
-        return plans.plan_features(self.plan, self.feature_overrides)
+        return plans.plan_features(self.plan_row, self.feature_overrides)
 
     @property
     def is_usable(self) -> bool:
@@ -133,6 +194,9 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
     failed_login_count = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by the emailed verification link or an accepted invite."
+    )
 
     objects = UserManager()
 
@@ -269,6 +333,9 @@ class AuthSession(TenantScopedModel):
     user_agent = models.CharField(max_length=255, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     impersonator = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    impersonation_read_only = models.BooleanField(
+        default=False, help_text="Impersonation without write access: only GET/HEAD/OPTIONS requests."
+    )
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Hard end (impersonation sessions).")
     # Set for sessions minted by token exchange: the session never acts beyond the key's scopes, and dies with it.
     api_key = models.ForeignKey(
@@ -277,6 +344,10 @@ class AuthSession(TenantScopedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("impersonate", "Can impersonate members (read-only)"),
+            ("impersonate_write", "Can impersonate members with write access"),
+        ]
 
     @property
     def is_active(self) -> bool:

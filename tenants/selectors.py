@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from core import extensions, tenancy
 from core.auth import Principal
 from core.models import AuditLogEntry
-from tenants.models import ApiKey, Membership, MonthlyActiveUser, Team, TeamMember, Tenant, User
+from tenants import plans
+from tenants.models import ApiKey, AuthSession, Membership, MonthlyActiveUser, Plan, Team, TeamMember, Tenant, User
 
 
 def api_keys() -> QuerySet[ApiKey]:
@@ -77,6 +78,7 @@ def tenant_usage(tenant: Tenant, month: datetime.date) -> dict[str, Any]:
         "channels": {"used": extensions.usage("channels"), "limit": limits.get("channels")},
         "users": {"used": Membership.objects.filter(is_active=True).count(), "limit": limits.get("users")},
         "storage_bytes": {"used": extensions.usage("storageBytes"), "limit": limits.get("storageBytes")},
+        "monitoring_results": {"used": extensions.usage("monitoringResults"), "limit": limits.get("monitoringResults")},
         "monthly_active_users": {
             "used": MonthlyActiveUser.objects.filter(month=month).count(),
             "limit": limits.get("monthlyActiveUsers"),
@@ -106,3 +108,34 @@ def tenants_by_ids(ids: set | list) -> dict:
     """Tenants by id, across the platform: for background jobs that work for several tenants in one run."""
     with tenancy.platform_access():
         return {tenant.pk: tenant for tenant in Tenant.objects.filter(pk__in=list(ids))}
+
+
+def plans_for(tenant: Tenant) -> list[dict[str, Any]]:
+    """The public plans and the tenant's own (even when not public), with their limits and features."""
+    rows = Plan.objects.filter(Q(is_public=True) | Q(code=tenant.plan))
+    return [
+        {
+            "code": plan.code,
+            "name": plan.name,
+            "price_label": plan.price_label,
+            "is_public": plan.is_public,
+            "current": plan.code == tenant.plan,
+            "limits": plans.plan_limits(plan),
+            "features": plans.plan_features(plan),
+        }
+        for plan in rows
+    ]
+
+
+def impersonation_of(principal: Principal) -> dict[str, Any] | None:
+    """Who is behind an impersonation session (for /me); None for the member's own sessions."""
+    if not principal.claims.get("imp") or principal.session_id is None:
+        return None
+    session = AuthSession.objects.select_related("impersonator").filter(pk=principal.session_id).first()
+    if session is None or session.impersonator_id is None:
+        return None
+    return {
+        "impersonator_email": session.impersonator.email if session.impersonator else None,
+        "read_only": session.impersonation_read_only,
+        "expires_at": session.expires_at,
+    }

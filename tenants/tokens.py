@@ -54,6 +54,9 @@ def encode_access_token(session: AuthSession, *, now: datetime | None = None) ->
     }
     if session.impersonator_id:
         claims["imp"] = str(session.impersonator_id)
+        claims["imp_ro"] = session.impersonation_read_only
+        if session.expires_at is not None:  # no access token outlives its impersonation session
+            claims["exp"] = min(claims["exp"], int(session.expires_at.timestamp()))
     return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM)
 
 
@@ -94,7 +97,13 @@ def _pair(session: AuthSession, refresh_token: str) -> TokenPair:
 
 @transaction.atomic
 def start_session(
-    membership: Membership, *, user_agent: str = "", impersonator=None, expires_at=None, api_key=None
+    membership: Membership,
+    *,
+    user_agent: str = "",
+    impersonator=None,
+    expires_at=None,
+    read_only: bool = False,
+    api_key=None,
 ) -> TokenPair:
     """Open a session for a membership and return its first token pair.
 
@@ -109,6 +118,7 @@ def start_session(
             user_agent=user_agent[:255],
             ip_address=info.ip_address if info else None,
             impersonator=impersonator,
+            impersonation_read_only=read_only,
             expires_at=expires_at,
             api_key=api_key,
         )

@@ -20,6 +20,8 @@ PUBLIC_VIEWS = {
     "PasswordResetView",
     "PasswordResetConfirmView",
     "InboxWebhookView",  # network push: each request is verified by the network's signature (or CRC/verify token)
+    "EmailVerifyView",  # the signed, expiring token from the verification mail names the user
+    "InviteAcceptView",  # the invite's uid + single-use token name the user
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
     "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
     "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant

@@ -289,6 +289,7 @@ GRANTED_TO_EVERY_ROLE = {
     ("TotpDisableView", "post"): "the caller's own second factor",
     ("TotpView", "delete"): "the caller's own second factor",
     ("PasswordChangeView", "post"): "the caller's own password",
+    ("EmailVerifyResendView", "post"): "the caller's own email verification",
     ("TokenExchangeView", "post"): "any key exchanges for members it covers; the service checks provisioning "
     "(tenants.user.provision) and privileged roles (tenants.user.manage)",
 }

@@ -1,6 +1,6 @@
 """Routes of the social app: channels, media and short links (the public `/s/<code>` is in social/public_urls.py)."""
 
-from django.urls import path, re_path
+from django.urls import re_path
 
 from core.api.routers import ApiRouter
 from social.api.views import channels, media, shortlinks
@@ -17,6 +17,10 @@ urlpatterns = [
         channels.OAuthCallbackView.as_view(),
         name="social-oauth-callback",
     ),
-    path("teams/<uuid:team_id>/channels", channels.TeamChannelsView.as_view(), name="team-channels"),
+    re_path(
+        r"^teams/(?P<team_id>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})/channels/?$",
+        channels.TeamChannelsView.as_view(),
+        name="team-channels",
+    ),
     *router.urls,
 ]

@@ -227,6 +227,17 @@ class SandboxAdapter:
             ),
         ]
 
+    def direct_tokens(self, external_id: str) -> TokenSet:
+        """Tokens for a sandbox channel created directly (POST /channels, no OAuth round trip): the sandbox trusts
+        its own channels, so a new user's first channel publishes at once."""
+        return TokenSet(
+            access_token=_new_token("at"),
+            refresh_token=_new_token("rt"),
+            expires_at=timezone.now() + TOKEN_LIFETIME,
+            scopes=("publish", "read_comments", "read_insights"),
+            token_owner_id=f"sbx-user-{_digest(external_id)}",
+        )
+
     def refresh(self, credentials: ChannelCredentials) -> TokenSet:
         """A new access token; like Facebook, no new refresh token (the caller keeps the old one)."""
         if not credentials.refresh_token and not credentials.access_token:

@@ -20,8 +20,10 @@ from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
 from social.models.channels import DIRECT_NETWORKS
 from social.networks.base import ChannelCredentials, ConnectedAccount, NetworkError, TokenSet
 from social.networks.registry import UnknownNetwork, get_adapter
+from social.networks.sandbox import SandboxAdapter
 from tenants import selectors as tenant_selectors
 from tenants.roles import Role
+from tenants.services.verification import require_verified_email
 
 if TYPE_CHECKING:
     from tenants.models import Team
@@ -68,11 +70,10 @@ def _validate_direct_config(network: str, config: dict) -> dict:
         except url_safety.UrlFetchError as exc:
             raise ValidationFailed(details={"config": {"endpointUrl": [str(exc)]}}) from exc
     if network == ChannelNetwork.PLACEHOLDER and "emailAdvanceTime" in config:
-        advance = config["emailAdvanceTime"]
-        if not isinstance(advance, int) or isinstance(advance, bool) or advance < 0:
-            raise ValidationFailed(
-                details={"config": {"emailAdvanceTime": ["Minutes before publish time, a whole number >= 0."]}}
-            )
+        # Refused until a reminder is sent: stored, it would promise an email nobody sends.
+        raise ValidationFailed(
+            details={"config": {"emailAdvanceTime": ["Email reminders of placeholder posts are not available yet."]}}
+        )
     return config
 
 
@@ -93,6 +94,8 @@ def create_direct_channel(
     `teams` it joins the tenant's default team."""
     if network not in DIRECT_NETWORKS:
         raise ValidationFailed(details={"network": [f"Channels of {network!r} are connected with OAuth."]})
+    if network == ChannelNetwork.CUSTOM:  # sends posts to an outside endpoint: like connecting a real network
+        require_verified_email(actor, "connectChannel")
     config = _validate_direct_config(network, config or {})
     ensure_channel_capacity(1)
     external_id = external_id or f"{network}-{uuid.uuid4().hex[:16]}"
@@ -111,6 +114,11 @@ def create_direct_channel(
         connected_by=actor.user,
         token_owner=actor.user,
     )
+    if network == ChannelNetwork.SANDBOX:
+        # The offline network issues its tokens at once: a directly created sandbox channel publishes like one
+        # connected through the sandbox's OAuth flow.
+        apply_tokens(channel, SandboxAdapter().direct_tokens(external_id))
+        channel.save()
     _link_teams(channel, list(teams) or _default_teams())
     audit.record("channel.created", channel, changes={"network": network, "name": name}, actor=actor)
     return channel

@@ -20,9 +20,10 @@ from core import audit, tenancy
 from core.auth import Principal
 from core.errors import DomainError, PermissionDenied, ValidationFailed
 from social import oauth_state
-from social.errors import NetworkNotConnectable, NetworkUnavailable, OAuthStateInvalid
+from social.errors import NetworkNotConfigured, NetworkNotConnectable, NetworkUnavailable, OAuthStateInvalid
 from social.models import Channel, ChannelNetwork
 from social.models.channels import CONNECTABLE_NETWORKS
+from social.networks import catalog
 from social.networks.base import (
     AuthExpired,
     AuthorizeRequest,
@@ -36,6 +37,7 @@ from social.oauth_state import StatePayload
 from social.services.channels import ensure_channel_capacity, upsert_connected_accounts
 from tenants import selectors as tenant_selectors
 from tenants.roles import permissions_for_role
+from tenants.services.verification import require_verified_email
 
 if TYPE_CHECKING:
     from tenants.models import Team, Tenant
@@ -94,6 +96,15 @@ def start_connect(
     `channel` binds the grant to a reconnect of that channel."""
     tenant = tenancy.require_current_tenant()
     adapter = _adapter_for(network)
+    if network != ChannelNetwork.SANDBOX:  # the offline sandbox reaches no one: open for evaluation at once
+        require_verified_email(actor, "connectChannel")
+    missing = catalog.missing_settings(network)
+    if missing:
+        # Never send the user to the network with an empty client_id: they would only see its error page.
+        raise NetworkNotConfigured(
+            f"{network} is not configured on this installation: an operator must set {' and '.join(missing)}.",
+            details={"network": network, "missingSettings": list(missing)},
+        )
     validate_redirect_uri(redirect_uri)
     if channel is None:
         ensure_channel_capacity(1)
@@ -234,6 +245,7 @@ def connect_wordpress(
     """Connect a WordPress site with an application password (no OAuth). The adapter verifies the credentials
     against the site (and refuses private/internal addresses); the password is stored encrypted as the token.
     Reconnecting the same site updates the existing channel."""
+    require_verified_email(actor, "connectChannel")
     adapter_class = type(get_adapter(ChannelNetwork.WORDPRESS))
     try:
         account = adapter_class.connect_with_application_password(site_url, username, application_password)

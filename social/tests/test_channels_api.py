@@ -168,9 +168,7 @@ def test_create_custom_placeholder_and_sandbox_channels(admin_client, tenant, mo
     )
     assert custom.status_code == 201, custom.json()
     assert custom.json()["teamIds"] == [str(team.pk)] and custom.json()["config"]["endpointUrl"].startswith("https")
-    placeholder = admin_client.post(
-        URL, {"network": "placeholder", "name": "Print", "config": {"emailAdvanceTime": 60}}, format="json"
-    )
+    placeholder = admin_client.post(URL, {"network": "placeholder", "name": "Print"}, format="json")
     assert placeholder.status_code == 201 and placeholder.json()["products"] == ["cp"]
     sandbox = admin_client.post(URL, {"network": "sandbox", "name": "Test", "externalId": "sbx-1"}, format="json")
     assert sandbox.status_code == 201 and sandbox.json()["externalId"] == "sbx-1"
@@ -190,6 +188,8 @@ def test_create_custom_placeholder_and_sandbox_channels(admin_client, tenant, mo
         ({"network": "facebook", "name": "x"}, "network"),
         ({"network": "sandbox"}, "name"),
         ({"network": "placeholder", "name": "x", "config": {"emailAdvanceTime": "soon"}}, "config"),
+        # Refused until reminders are sent (issue 15).
+        ({"network": "placeholder", "name": "x", "config": {"emailAdvanceTime": 60}}, "config"),
         ({"network": "sandbox", "name": "x", "teamIds": ["3f1c1d7e-7f6e-4c37-9a38-3b7f0c1d2e3f"]}, "teamIds"),
     ],
 )

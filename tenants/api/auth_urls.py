@@ -11,6 +11,10 @@ def _route(path: str, view, name: str):
 
 urlpatterns = [
     _route("register", views.RegisterView, "auth-register"),
+    _route("email/verify/resend", views.EmailVerifyResendView, "auth-email-verify-resend"),
+    _route("email/verify", views.EmailVerifyView, "auth-email-verify"),
+    _route("invite/accept", views.InviteAcceptView, "auth-invite-accept"),
+    _route("activate", views.InviteAcceptView, "auth-activate"),
     _route("login", views.LoginView, "auth-login"),
     _route("refresh", views.RefreshView, "auth-refresh"),
     _route("logout", views.LogoutView, "auth-logout"),

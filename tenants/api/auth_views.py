@@ -21,6 +21,8 @@ from tenants import tokens
 from tenants.api.serializers import auth as s
 from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication, BearerTokenAuthentication
 from tenants.services import auth as auth_services
+from tenants.services import verification
+from tenants.services.impersonation import refuse_if_impersonating
 
 TAGS = ["auth"]
 
@@ -193,6 +195,7 @@ class TotpSetupView(BearerView):
         responses={200: s.TotpSetupOutput, 409: _error("`TOTP_ALREADY_ENABLED`.")},
     )
     def post(self, request):
+        refuse_if_impersonating(self.principal, "Two-factor authentication")
         secret, uri = auth_services.setup_totp(self.principal.user)
         return Response(s.TotpSetupOutput({"secret": secret, "otpauth_uri": uri}).data)
 
@@ -212,6 +215,7 @@ class TotpVerifyView(BearerView):
     )
     def post(self, request):
         data = validated(s.OtpInput, request)
+        refuse_if_impersonating(self.principal, "Two-factor authentication")
         codes = auth_services.enable_totp(self.principal.user, otp=data["otp"])
         return Response(s.RecoveryCodesOutput({"recovery_codes": codes}).data)
 
@@ -250,6 +254,7 @@ class TotpDisableView(BearerView):
 
 def _disable_totp(view: BearerView, request) -> Response:
     data = validated(s.TotpDisableInput, request)
+    refuse_if_impersonating(view.principal, "Two-factor authentication")
     auth_services.disable_totp(view.principal.user, password=data.get("password", ""), otp=data.get("otp", ""))
     return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -305,3 +310,46 @@ class PasswordChangeView(BearerView):
         data = validated(s.PasswordChangeInput, request)
         auth_services.change_password(actor=self.principal, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerifyView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Confirm an email address",
+        description="The token from the verification mail. 400 `INVALID_VERIFICATION_TOKEN` (invalid or expired).",
+        request=s.EmailVerifyInput,
+        responses={204: None},
+    )
+    def post(self, request):
+        verification.verify_email(validated(s.EmailVerifyInput, request)["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerifyResendView(BearerView):
+    @extend_schema(
+        tags=TAGS, summary="Send the verification mail again", request=None, responses={202: None, 204: None}
+    )
+    def post(self, request):
+        user = self.principal.user
+        if user.email_verified_at is not None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        verification.send_verification(user)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class InviteAcceptView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Accept an invite (seed 004 users/activate)",
+        description=(
+            "`uid` and `token` from the invite mail and the new password: sets the password, confirms the email "
+            "address and signs in to the inviting tenant. 400 `INVALID_RESET_TOKEN` (invalid, expired or used) or "
+            "`VALIDATION_ERROR` (password rules)."
+        ),
+        request=s.InviteAcceptInput,
+        responses={200: s.TokenOutput},
+    )
+    def post(self, request):
+        data = validated(s.InviteAcceptInput, request)
+        pair = verification.accept_invite(**data, user_agent=_user_agent(request))
+        return Response(s.token_output(pair))

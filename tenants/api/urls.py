@@ -16,5 +16,6 @@ urlpatterns = [
     re_path(r"^tenant/?$", views.TenantView.as_view(), name="tenant"),
     re_path(r"^tenant/theme/?$", views.TenantThemeView.as_view(), name="tenant-theme"),
     re_path(r"^tenant/usage/?$", views.TenantUsageView.as_view(), name="tenant-usage"),
+    re_path(r"^plans/?$", views.PlanListView.as_view(), name="plans"),
     *router.urls,
 ]

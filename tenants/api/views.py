@@ -25,6 +25,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
 
     serializer_class = s.ApiKeyOutput
     required_permissions = {"*": "tenants.apikey.manage"}
+    search_fields = ["name", "prefix"]
     idempotent_actions = {"create", "rotate"}
 
     def scope_queryset(self):
@@ -55,6 +56,7 @@ class AuditLogViewSet(mixins.ListModelMixin, TenantViewSet):
     required_permissions = {"*": "tenants.audit.read"}
     pagination_class = PageOrCursorPagination
     filterset_fields = ["action", "object_type", "object_id"]
+    search_fields = ["action", "object_type", "object_id", "actor_label", "caller_name", "actor_user__email"]
 
     def scope_queryset(self):
         return selectors.audit_log_entries()
@@ -74,6 +76,7 @@ class MeView(TenantAPIView):
         return s.MeOutput(
             {
                 "user": user,
+                "impersonation": selectors.impersonation_of(principal),
                 "tenant": principal.tenant,
                 "role": principal.role,
                 "memberships": selectors.memberships_of(user) if user is not None else [],
@@ -151,6 +154,16 @@ class TenantUsageView(TenantAPIView):
         query = validated(s.UsageQueryInput, request, source="query")
         month = query.get("month") or timezone.now().date().replace(day=1)
         return Response(s.UsageOutput(selectors.tenant_usage(self.principal.tenant, month)).data)
+
+
+class PlanListView(TenantAPIView):
+    """The plans on offer (and the caller's own, even when not public), with limits and features."""
+
+    required_permissions = {"get": "tenants.tenant.read"}
+
+    @extend_schema(responses={200: s.PlanOutput(many=True)})
+    def get(self, request):
+        return Response(s.PlanOutput(selectors.plans_for(self.principal.tenant), many=True).data)
 
 
 class SubTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -12,6 +12,7 @@ from core import audit
 from core.auth import Principal
 from core.errors import InvalidState
 from tenants.models import API_KEY_PREFIX, ApiKey, User, hash_secret
+from tenants.services.impersonation import refuse_if_impersonating
 
 
 def generate_api_key_secret() -> tuple[str, str]:
@@ -31,6 +32,7 @@ def create_api_key(
 ) -> tuple[ApiKey, str]:
     """Create a key in the current tenant; returns the key and its secret (shown once). `created_by` defaults to
     the acting user."""
+    refuse_if_impersonating(actor, "API keys")
     if created_by is None and actor is not None:
         created_by = actor.user
     prefix, raw = generate_api_key_secret()
@@ -44,6 +46,7 @@ def create_api_key(
 @transaction.atomic
 def revoke_api_key(key: ApiKey, *, actor: Principal | None) -> ApiKey:
     """Revoke at once: the next request with this key gets 401. Revoking twice is a no-op."""
+    refuse_if_impersonating(actor, "API keys")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at", "updated_at"])
@@ -54,6 +57,7 @@ def revoke_api_key(key: ApiKey, *, actor: Principal | None) -> ApiKey:
 @transaction.atomic
 def rotate_api_key(key: ApiKey, *, actor: Principal | None) -> tuple[ApiKey, str]:
     """Replace the secret (new prefix too); the old secret stops working at once."""
+    refuse_if_impersonating(actor, "API keys")
     if not key.is_usable:
         raise InvalidState("A revoked or expired key cannot be rotated.")
     key.prefix, raw = generate_api_key_secret()

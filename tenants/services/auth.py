@@ -69,6 +69,7 @@ from tenants.errors import (
 )
 from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
 from tenants.roles import ADMIN_ROLES, Role, role_within
+from tenants.services import impersonation, verification
 from tenants.services.workspaces import create_tenant
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def register(
                 audit.record(
                     "auth.registered", user, actor=None, tenant=tenant, actor_user=user, changes={"email": email}
                 )
+            verification.send_verification(user)
     except IntegrityError:
         # A concurrent registration with the same email won the race; anything else is a real error.
         if User.objects.filter(email=email).exists():
@@ -435,6 +437,7 @@ def validate_new_password(password: str, user: User, *, field: str) -> None:
 @transaction.atomic
 def change_password(*, actor: Principal, current_password: str, new_password: str) -> None:
     """Change the signed-in user's password; every other session of theirs ends, the current one stays."""
+    impersonation.refuse_if_impersonating(actor, "The password")
     user = User.objects.select_for_update().get(pk=actor.user.pk)
     if not user.check_password(current_password):
         raise InvalidPassword(details={"current_password": ["The current password is incorrect."]})
@@ -500,7 +503,17 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> User:
         user.password_changed_at = timezone.now()
         user.failed_login_count = 0
         user.locked_until = None
-        user.save(update_fields=["password", "password_changed_at", "failed_login_count", "locked_until", "updated_at"])
+        user.email_verified_at = user.email_verified_at or timezone.now()  # the mailed link proves the address
+        user.save(
+            update_fields=[
+                "password",
+                "password_changed_at",
+                "failed_login_count",
+                "locked_until",
+                "email_verified_at",
+                "updated_at",
+            ]
+        )
         revoked = tokens.revoke_user_sessions(user, reason="password_reset")
         _record_for_user_tenants(user, "auth.password_reset", changes={"sessions_revoked": revoked}, actor_user=user)
     return user

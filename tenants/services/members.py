@@ -25,6 +25,7 @@ from tenants.errors import (
 )
 from tenants.models import AuthSession, Membership, Team, TeamMember, User
 from tenants.roles import Role
+from tenants.services.verification import require_verified_email
 from tenants.services.workspaces import require_feature
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def invite_member(
     """Add a person to the current tenant by email (creating the user if new, with an emailed set-password
     link) and put them in the default team. Enforces the plan's user limit and the owner-only OWNER role."""
     tenant = tenancy.require_current_tenant()
+    require_verified_email(actor, "invite")
     _require_owner_for_owner_role(actor, role)
     _check_user_limit(tenant)
     email = User.objects.normalize_email(email).strip().lower()

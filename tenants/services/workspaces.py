@@ -9,6 +9,8 @@ from django.utils.text import slugify
 
 from core import audit, tenancy
 from core.auth import Principal
+from core.errors import ValidationFailed
+from tenants import plans
 from tenants.errors import ExternalIdTaken, FeatureNotAvailable, PlanReadOnly, SlugTaken, TenantNotEnableable
 from tenants.models import Membership, Team, Tenant, TenantExternalId, TenantStatus, User
 from tenants.roles import Role
@@ -35,6 +37,12 @@ def snapshot(tenant: Tenant) -> dict[str, Any]:
     return {name: getattr(tenant, name) for name in AUDITED_FIELDS}
 
 
+def require_plan(code: str) -> None:
+    """400 naming `plan` unless a Plan with this code exists."""
+    if plans.get_plan(code) is None:
+        raise ValidationFailed(details={"plan": [f"Unknown plan {code!r}."]})
+
+
 @transaction.atomic
 def create_tenant(
     *,
@@ -42,12 +50,15 @@ def create_tenant(
     name: str,
     owner: User | None = None,
     slug: str | None = None,
-    plan: str = "free",
+    plan: str | None = None,
     parent: Tenant | None = None,
     timezone: str = "UTC",
     **fields,
 ) -> Tenant:
-    """Create a tenant with its default team, and the owner's membership when one is given."""
+    """Create a tenant with its default team, and the owner's membership when one is given. Without `plan`, the
+    installation's default plan (settings.DEFAULT_PLAN; empty: the top plan)."""
+    plan = plan or plans.default_plan_code()
+    require_plan(plan)
     if slug and Tenant.objects.filter(slug=slug).exists():
         raise SlugTaken(details={"slug": ["This alias is already used by another tenant."]})
     tenant = Tenant.objects.create(

@@ -14,6 +14,7 @@ PostgreSQL's row-level security all apply. Related rows of the same tenant follo
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from core import tenancy
 from tenants.models import Membership, Tenant, User
@@ -29,6 +30,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
+    email_verified_at = factory.LazyFunction(timezone.now)  # unverified users are made by register/invite
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation

@@ -198,3 +198,13 @@ def test_non_staff_cannot_open_the_console(client, tenant, make_member):
     client.force_login(member.user)
     response = client.get(reverse("admin:tenants_tenant_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_membership_read_only_channels_cannot_be_edited_until_enforced(rf):
+    """Issue 15: a setting nothing enforces is shown, never accepted."""
+    from django.contrib.admin.sites import site
+
+    from tenants.models import Membership
+
+    model_admin = site._registry[Membership]
+    assert "read_only_channel_ids" in model_admin.get_readonly_fields(rf.get("/"))

@@ -102,7 +102,6 @@ def test_patch_tenant_updates_fields_settings_and_external_ids(admin_client, ten
             "approvalPolicy": "all",
             "approvalRoles": ["APPROVER", "ADMIN"],
             "shortenerMode": "GENERIC",
-            "businessHours": {"mon": [{"start": "09:00", "end": "17:00"}]},
         },
         "externalIds": [{"platform": "crm", "externalId": "C-42"}],
         "unknownTopLevelField": "ignored",
@@ -111,7 +110,7 @@ def test_patch_tenant_updates_fields_settings_and_external_ids(admin_client, ten
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["slug"] == "acme-corp" and body["settings"]["approvalPolicy"] == "all"
-    assert body["settings"]["businessHours"] == {"mon": [{"start": "09:00", "end": "17:00"}]}
+    assert body["settings"]["shortenerMode"] == "GENERIC"
     assert body["externalIds"] == [{"platform": "crm", "externalId": "C-42"}]
     tenant.refresh_from_db()
     assert (tenant.name, tenant.slug, tenant.timezone) == ("Acme Corp", "acme-corp", "Europe/Paris")
@@ -130,8 +129,9 @@ def test_patch_tenant_updates_fields_settings_and_external_ids(admin_client, ten
     [
         ({"settings": {"approvalPolicy": "most"}}, "settings"),
         ({"settings": {"colour": "red"}}, "settings"),
-        ({"settings": {"businessHours": {"funday": []}}}, "settings"),
-        ({"settings": {"businessHours": {"mon": [{"start": "18:00", "end": "09:00"}]}}}, "settings"),
+        # Refused until something uses it (issue 15): stored, it would promise behaviour that does not exist.
+        ({"settings": {"businessHours": {"mon": [{"start": "09:00", "end": "17:00"}]}}}, "settings"),
+        ({"settings": {"shortenerMode": "SOMETIMES"}}, "settings"),
         ({"timezone": "Nowhere/Land"}, "timezone"),
         ({"slug": "not a slug!"}, "slug"),
         ({"name": ""}, "name"),

@@ -54,9 +54,7 @@ class ChannelCreateInput(serializers.Serializer):
     external_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
     username = serializers.CharField(max_length=255, required=False, allow_blank=True)
     image_url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
-    config = serializers.DictField(
-        required=False, help_text="custom: `endpointUrl` (https); placeholder: `emailAdvanceTime` (minutes)."
-    )
+    config = serializers.DictField(required=False, help_text="custom: `endpointUrl` (https).")
     products = serializers.ListField(
         child=serializers.ChoiceField(choices=ChannelProduct.choices), max_length=2, required=False
     )
@@ -113,3 +111,34 @@ class ChannelPageOutput(serializers.Serializer):
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     has_more = serializers.BooleanField()
+
+
+class ContentRulesOutput(serializers.Serializer):
+    max_text_length = serializers.IntegerField()
+    max_images = serializers.IntegerField()
+    max_videos = serializers.IntegerField()
+    allows_mixed_media = serializers.BooleanField()
+    requires_media = serializers.BooleanField()
+    requires_text_link_or_media = serializers.BooleanField()
+    max_video_seconds = serializers.IntegerField(allow_null=True)
+    supports_first_comment = serializers.BooleanField()
+    supports_link_preview = serializers.BooleanField()
+    allowed_post_types = serializers.ListField(child=serializers.CharField())
+    image_mime_types = serializers.ListField(child=serializers.CharField())
+    video_mime_types = serializers.ListField(child=serializers.CharField())
+    min_aspect_ratio = serializers.FloatField(allow_null=True)
+    max_aspect_ratio = serializers.FloatField(allow_null=True)
+
+
+class NetworkOutput(serializers.Serializer):
+    network = serializers.CharField()
+    connect = serializers.ChoiceField(
+        choices=["oauth", "applicationPassword", "direct"],
+        help_text="oauth: POST /channels/connect; applicationPassword: POST /channels/connect/wordpress; "
+        "direct: POST /channels.",
+    )
+    direct_create = serializers.BooleanField(help_text="POST /channels creates channels of this network.")
+    configured = serializers.BooleanField(help_text="false: an operator must set `missingSettings` first.")
+    missing_settings = serializers.ListField(child=serializers.CharField(), help_text="Environment variables.")
+    capabilities = serializers.ListField(child=serializers.CharField())
+    rules = ContentRulesOutput(allow_null=True, help_text="Content rules a post must meet (null: none checked).")

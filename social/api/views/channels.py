@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import django_filters
@@ -29,6 +30,7 @@ from social.api.serializers import channels as s
 from social.errors import ChannelNeedsAttention, NetworkUnavailable
 from social.models import Channel, ChannelNetwork, ChannelStatus
 from social.models.channels import CONNECTABLE_NETWORKS
+from social.networks import catalog
 from social.networks.base import AuthExpired, NetworkError, PermissionMissing
 from social.networks.base import RateLimited as NetworkRateLimited
 from social.services import channels as channel_services
@@ -74,7 +76,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     filterset_class = ChannelFilter
     search_fields = ["name", "username", "external_id"]
     ordering_fields = ["name", "network", "status", "created_at"]
-    required_permissions = {"list": READ, "retrieve": READ, "counts": READ, "*": MANAGE}
+    required_permissions = {"list": READ, "retrieve": READ, "counts": READ, "networks": READ, "*": MANAGE}
     idempotent_actions = {"create"}
 
     def scope_queryset(self):
@@ -112,7 +114,22 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         queryset = self.filter_queryset(self.get_queryset())
         return Response(s.ChannelCountsOutput(selectors.channel_counts(queryset)).data)
 
-    @extend_schema(request=s.ConnectInput, responses={200: s.ConnectOutput})
+    @extend_schema(responses={200: s.NetworkOutput(many=True)})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def networks(self, request):
+        """Every network: how it is connected, whether this installation is configured for it (else the
+        environment variables to set), what its adapter can do and its content rules."""
+        return Response(s.NetworkOutput([asdict(info) for info in catalog.all_networks()], many=True).data)
+
+    @extend_schema(
+        request=s.ConnectInput,
+        responses={
+            200: s.ConnectOutput,
+            409: OpenApiResponse(
+                ErrorSerializer, description="`NETWORK_NOT_CONFIGURED`: details name the `missingSettings`."
+            ),
+        },
+    )
     @action(detail=False, methods=["post"])
     def connect(self, request):
         """Start an OAuth connect: the network's authorize URL with our signed, single-use, 10-minute `state`."""
@@ -128,7 +145,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @extend_schema(
         request=s.WordPressConnectInput, responses={201: s.ChannelOutput(many=True), 503: NETWORK_ERROR_RESPONSES[503]}
     )
-    @action(detail=False, methods=["post"], url_path="connect/wordpress")
+    @action(detail=False, methods=["post"], url_path="connect/wordpress", filter_backends=[], pagination_class=None)
     def connect_wordpress(self, request):
         """Connect a WordPress site with an application password (verified against the site)."""
         values = dict(validated(s.WordPressConnectInput, request))

@@ -127,3 +127,13 @@ class RecoveryCodesOutput(serializers.Serializer):
     recovery_codes = serializers.ListField(
         child=serializers.CharField(), help_text="Each works once instead of a code. Shown only now: store them."
     )
+
+
+class EmailVerifyInput(serializers.Serializer):
+    token = serializers.CharField(max_length=500)
+
+
+class InviteAcceptInput(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})

@@ -37,8 +37,17 @@ class MembershipSummaryOutput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class ImpersonationOutput(serializers.Serializer):
+    impersonator_email = serializers.EmailField(allow_null=True)
+    read_only = serializers.BooleanField()
+    expires_at = serializers.DateTimeField()
+
+
 class MeOutput(serializers.Serializer):
     user = UserProfileOutput(allow_null=True, help_text="Null for API-key credentials.")
+    impersonation = ImpersonationOutput(
+        allow_null=True, help_text="Set when platform staff act as this user (the token claim `imp`)."
+    )
     tenant = TenantSummaryOutput()
     role = serializers.ChoiceField(choices=Role.choices, allow_null=True)
     memberships = MembershipSummaryOutput(many=True, help_text="Every tenant the user belongs to.")

@@ -7,7 +7,6 @@ from rest_framework import serializers
 from tenants.api.serializers.common import LOCALES
 from tenants.api.serializers.tenant import ExternalIdsField, SlugField
 from tenants.models import (
-    TenantPlan,
     TenantStatus,
     validate_timezone,
 )
@@ -18,8 +17,10 @@ class SubTenantCreateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(
-        choices=TenantPlan.choices, required=False, help_text="Only the parent's plan (403 `PLAN_READ_ONLY`)."
+    plan = serializers.SlugField(
+        max_length=20,
+        required=False,
+        help_text="Only the parent's plan (403 `PLAN_READ_ONLY`).",
     )
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,
@@ -40,8 +41,10 @@ class SubTenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(
-        choices=TenantPlan.choices, required=False, help_text="Read-only (403 `PLAN_READ_ONLY`)."
+    plan = serializers.SlugField(
+        max_length=20,
+        required=False,
+        help_text="Read-only (403 `PLAN_READ_ONLY`).",
     )
     status = serializers.ChoiceField(
         choices=TenantStatus.choices,

@@ -11,7 +11,6 @@ from core import extensions
 from tenants.api.serializers.common import LOCALES
 from tenants.models import (
     Tenant,
-    TenantPlan,
     validate_timezone,
 )
 from tenants.roles import Role
@@ -57,32 +56,6 @@ class SlugField(serializers.RegexField):
         return super().to_internal_value(data.strip().lower() if isinstance(data, str) else data)
 
 
-class TimeRangeSerializer(serializers.Serializer):
-    start = serializers.RegexField(r"^([01]\d|2[0-3]):[0-5]\d$", help_text="HH:MM")
-    end = serializers.RegexField(r"^([01]\d|2[0-4]):[0-5]\d$", help_text="HH:MM (24:00 allowed)")
-
-    def validate(self, attrs):
-        if attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": ["Must be after start."]})
-        return attrs
-
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class BusinessHoursField(serializers.DictField):
-    """`{mon: [{start, end}], ...}`; days not given are closed."""
-
-    child = serializers.ListField(child=TimeRangeSerializer(), max_length=6)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        unknown = sorted(set(value) - set(WEEKDAYS))
-        if unknown:
-            raise serializers.ValidationError(f"Unknown day(s) {', '.join(unknown)}; use {', '.join(WEEKDAYS)}.")
-        return value
-
-
 class TenantSettingsInput(serializers.Serializer):
     """Known tenant settings; unknown keys are refused (a typo must not be stored silently). `null` unsets a key."""
 
@@ -98,8 +71,6 @@ class TenantSettingsInput(serializers.Serializer):
         max_length=len(Role),
         help_text="Authors with these roles need approval (default: every role without cp.post.approve).",
     )
-    shortener_mode = serializers.ChoiceField(choices=["OFF", "GENERIC", "OWN"], required=False, allow_null=True)
-    business_hours = BusinessHoursField(required=False, allow_null=True)
     default_role = serializers.ChoiceField(
         choices=Role.choices,
         required=False,
@@ -172,8 +143,8 @@ class TenantUpdateInput(serializers.Serializer):
     slug = SlugField(required=False)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
     locale = serializers.ChoiceField(choices=LOCALES, required=False)
-    plan = serializers.ChoiceField(
-        choices=TenantPlan.choices,
+    plan = serializers.SlugField(
+        max_length=20,
         required=False,
         help_text="Read-only: only the current value is accepted (403 `PLAN_READ_ONLY`); staff or billing change it.",
     )
@@ -217,10 +188,21 @@ class UsageItemOutput(serializers.Serializer):
 
 class UsageOutput(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM")
-    channels = UsageItemOutput()
-    users = UsageItemOutput()
+    channels = UsageItemOutput(help_text="Channels not disconnected (what the channel limit counts).")
+    users = UsageItemOutput(help_text="Active members.")
     storage_bytes = UsageItemOutput()
+    monitoring_results = UsageItemOutput(help_text="Listening results of the month (0 without the inbox app).")
     monthly_active_users = UsageItemOutput()
+
+
+class PlanOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price_label = serializers.CharField()
+    is_public = serializers.BooleanField()
+    current = serializers.BooleanField(help_text="The caller's tenant is on this plan.")
+    limits = serializers.DictField(child=serializers.IntegerField(allow_null=True), help_text="Null: unlimited.")
+    features = serializers.DictField(child=serializers.BooleanField())
 
 
 class UsageQueryInput(serializers.Serializer):
