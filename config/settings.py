@@ -230,7 +230,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "core.api.filters.DeclaredSearchFilter",
         "core.api.filters.CamelCaseOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",

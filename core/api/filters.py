@@ -1,5 +1,5 @@
 from djangorestframework_camel_case.util import camel_to_underscore
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 
 class CamelCaseOrderingFilter(OrderingFilter):
@@ -13,3 +13,13 @@ class CamelCaseOrderingFilter(OrderingFilter):
             if ordering:
                 return ordering
         return self.get_default_ordering(view)
+
+
+class DeclaredSearchFilter(SearchFilter):
+    """`?search=` only where the view declares `search_fields`: DRF's filter documents the parameter on every list,
+    and a list that then ignores it tells clients their search matched everything."""
+
+    def get_schema_operation_parameters(self, view) -> list:
+        if not getattr(view, "search_fields", None):
+            return []
+        return super().get_schema_operation_parameters(view)
