@@ -5,8 +5,8 @@ The fake serves Graph-shaped pages (500 items, `after` cursors, the batch endpoi
 made and peak memory (max RSS). `--scale 0.1` shrinks every count (quick runs); insight rows at the ad
 level are limited to `--delivering` of the ads (most ads of a large account do not deliver every day).
 
-    .venv/bin/python -m ads.bench_sync [--scale 1.0] [--days 90] [--delivering 0.1]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub .venv/bin/python -m ads.bench_sync
+    .venv/bin/python bench/ads_sync.py [--scale 1.0] [--days 90] [--delivering 0.1]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub .venv/bin/python bench/ads_sync.py
 """
 
 from __future__ import annotations
