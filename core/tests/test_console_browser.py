@@ -139,5 +139,5 @@ def test_api_docs_render_the_operations(browser, live_server):
             e.get_attribute("data-path") for e in driver.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")
         }
     )
-    assert "/api/v1/teams/{teamId}/channels" in paths, paths
+    assert "/api/v1/teams/{teamId}/channels/" in paths, paths
     shot(browser, "07-api-docs")

@@ -33,7 +33,7 @@ def _operation(schema: dict, path: str, method: str) -> dict:
 
 def test_every_path_template_parameter_is_declared(schema):
     assert path_parameter_mismatches(schema) == []
-    assert "/api/v1/teams/{teamId}/channels" in schema["paths"]
+    assert "/api/v1/teams/{teamId}/channels/" in schema["paths"]
     assert "/api/v1/tenants/by-external-id/{platform}/{externalId}/" in schema["paths"]
 
 
