@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from core.api.inputs import validated
 from core.api.pagination import PageOrCursorPagination
+from core.api.schema import error_responses
 from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from notifications import selectors
@@ -272,21 +273,21 @@ class WorkflowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             data["group"] = None
         return data
 
-    @extend_schema(request=s.WorkflowInput, responses={201: s.WorkflowOutput})
+    @extend_schema(request=s.WorkflowInput, responses={201: s.WorkflowOutput, **error_responses(409)})
     def create(self, request):
         workflow = workflow_services.create_workflow(
             actor=self.principal, **self._fields(validated(s.WorkflowInput, request))
         )
         return Response(s.WorkflowOutput(workflow).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.WorkflowInput, responses={200: s.WorkflowOutput})
+    @extend_schema(request=s.WorkflowInput, responses={200: s.WorkflowOutput, **error_responses(409)})
     def update(self, request, pk=None):
         workflow = self.get_object()  # first: another tenant's id is a 404 whatever the body
         data = self._fields(validated(s.WorkflowInput, request, partial=self.action == "partial_update"))
         workflow = workflow_services.update_workflow(workflow, actor=self.principal, **data)
         return Response(s.WorkflowOutput(workflow).data)
 
-    @extend_schema(request=s.WorkflowInput, responses={200: s.WorkflowOutput})
+    @extend_schema(request=s.WorkflowInput, responses={200: s.WorkflowOutput, **error_responses(409)})
     def partial_update(self, request, pk=None):
         return self.update(request, pk)
 
