@@ -1,9 +1,9 @@
 """The unified inbox: tickets (one item from a network that may need an answer), the people who wrote them, what
 agents did to them, and where polling stands per channel.
 
-Issue 11 (categories, rules, templates, folders, alerts, business hours, reports) slots in beside these: a
-`Category` M2M on `Ticket`, rules writing `TicketEvent`s with `kind="rule"`, SLA reports reading
-`first_response_at`/`resolved_at`.
+Organisation and care: a `Category` tree (tickets carry many through `TicketCategory`), saved reply `Template`s,
+rules writing `TicketEvent`s with `kind="rule"`, and SLA reports reading the business-hours durations stored on the
+ticket when it is first answered and when it is resolved.
 """
 
 from __future__ import annotations
@@ -104,6 +104,11 @@ class Ticket(TenantScopedModel):
     archived_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Seconds inside the channel's business hours, computed once when the moment happens (reports aggregate these in
+    # SQL instead of walking calendars per ticket). Null until answered / resolved.
+    first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    categories = models.ManyToManyField("Category", through="TicketCategory", related_name="tickets", blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -273,3 +278,50 @@ class BulkJob(TenantScopedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class Category(TenantScopedModel):
+    """A node of the tenant's category tree. Deleting one is a service call (its tickets are reassigned first)."""
+
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    position = models.PositiveIntegerField(default=0)
+    is_hidden = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "parent", "name"], name="uniq_inbox_category_name"),
+            models.UniqueConstraint(
+                fields=["tenant", "name"], condition=Q(parent__isnull=True), name="uniq_inbox_root_category_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketCategory(TenantScopedModel):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "category"], name="uniq_inbox_ticket_category")]
+        indexes = [models.Index(fields=["category", "ticket"], name="inbox_ticketcat_category")]
+
+
+class Template(TenantScopedModel):
+    """A saved reply with placeholders (`{{interactor.name}}`, ...), for the whole tenant or one team."""
+
+    name = models.CharField(max_length=200)
+    text = models.TextField()
+    team = models.ForeignKey("tenants.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
