@@ -542,37 +542,68 @@ def _with_output(serializer):
     return extend_schema_view(partial_update=schema, approve=schema, hide=schema)
 
 
-@_with_output(s.CommunityCommentOutput)
-class PostCommentViewSet(
+class _ChildContentViewSet(
     CommunityViewMixin, TextContentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
 ):
+    """The children of one parent (comments of a post, replies to a comment), oldest first, and creating one."""
+
+    parent_kwarg: str
+
+    def parents(self):
+        raise NotImplementedError
+
+    def children_of(self, parent_id):
+        raise NotImplementedError
+
+    def create_child(self, parent, **fields):
+        raise NotImplementedError
+
+    def scope_queryset(self):
+        # Schema generation builds the view without URL kwargs (`swagger_fake_view`): no parent, no filter.
+        return self.children_of(getattr(self, "kwargs", {}).get(self.parent_kwarg))
+
+    def _parent(self):
+        parent = self.parents().filter(pk=self.kwargs[self.parent_kwarg]).first()
+        if parent is None:
+            raise NotFound()
+        return parent
+
+    def list(self, request, *args, **kwargs):
+        self._parent()  # a parent the caller may not see has no children to list: 404, not an empty page
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request, **kwargs):
+        parent = self._parent()
+        data = validated(s.CommunityTextInput, request)
+        child = self.create_child(
+            parent, actor=self.principal, content=data["content"], author=_author(data.get("author"))
+        )
+        return Response(self._one(child), status=status.HTTP_201_CREATED)
+
+
+def _creates(serializer):
+    return extend_schema_view(
+        create=extend_schema(request=s.CommunityTextInput, responses={201: serializer, **error_responses(409)})
+    )
+
+
+@_with_output(s.CommunityCommentOutput)
+@_creates(s.CommunityCommentOutput)
+class PostCommentViewSet(_ChildContentViewSet):
     """Comments of one post (`/posts/{postId}/comments/`), oldest first."""
 
     serializer_class = s.CommunityCommentOutput
     target_type = TargetType.COMMENT
+    parent_kwarg = "post_pk"
 
-    def scope_queryset(self):
-        # Schema generation builds the view without URL kwargs (`swagger_fake_view`): no post, no filter.
-        return selectors.comments_for(self.viewer, getattr(self, "kwargs", {}).get("post_pk"))
+    def parents(self):
+        return selectors.posts_for(self.viewer)
 
-    def _post(self):
-        post = selectors.posts_for(self.viewer).filter(pk=self.kwargs["post_pk"]).first()
-        if post is None:
-            raise NotFound()
-        return post
+    def children_of(self, parent_id):
+        return selectors.comments_for(self.viewer, parent_id)
 
-    def list(self, request, *args, **kwargs):
-        self._post()  # a post the caller may not see has no comments to list: 404, not an empty page
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityCommentOutput, **error_responses(409)})
-    def create(self, request, post_pk=None):
-        post = self._post()
-        data = validated(s.CommunityTextInput, request)
-        comment = content_services.create_comment(
-            post, actor=self.principal, content=data["content"], author=_author(data.get("author"))
-        )
-        return Response(self._one(comment), status=status.HTTP_201_CREATED)
+    def create_child(self, parent, **fields):
+        return content_services.create_comment(parent, **fields)
 
 
 @_with_output(s.CommunityCommentOutput)
@@ -587,36 +618,22 @@ class CommentViewSet(CommunityViewMixin, TextContentMixin, mixins.RetrieveModelM
 
 
 @_with_output(s.CommunityReplyOutput)
-class CommentReplyViewSet(
-    CommunityViewMixin, TextContentMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
-):
+@_creates(s.CommunityReplyOutput)
+class CommentReplyViewSet(_ChildContentViewSet):
     """Replies to one comment (`/comments/{commentId}/replies/`), oldest first."""
 
     serializer_class = s.CommunityReplyOutput
     target_type = TargetType.REPLY
+    parent_kwarg = "comment_pk"
 
-    def scope_queryset(self):
-        # Schema generation builds the view without URL kwargs (`swagger_fake_view`): no comment, no filter.
-        return selectors.replies_for(self.viewer, getattr(self, "kwargs", {}).get("comment_pk"))
+    def parents(self):
+        return selectors.any_comments_for(self.viewer)
 
-    def _comment(self):
-        comment = selectors.any_comments_for(self.viewer).filter(pk=self.kwargs["comment_pk"]).first()
-        if comment is None:
-            raise NotFound()
-        return comment
+    def children_of(self, parent_id):
+        return selectors.replies_for(self.viewer, parent_id)
 
-    def list(self, request, *args, **kwargs):
-        self._comment()
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(request=s.CommunityTextInput, responses={201: s.CommunityReplyOutput, **error_responses(409)})
-    def create(self, request, comment_pk=None):
-        comment = self._comment()
-        data = validated(s.CommunityTextInput, request)
-        reply = content_services.create_reply(
-            comment, actor=self.principal, content=data["content"], author=_author(data.get("author"))
-        )
-        return Response(self._one(reply), status=status.HTTP_201_CREATED)
+    def create_child(self, parent, **fields):
+        return content_services.create_reply(parent, **fields)
 
 
 @_with_output(s.CommunityReplyOutput)
