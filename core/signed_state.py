@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
+from django.urls import reverse
 
 
 class StateInvalid(Exception):
@@ -27,6 +29,20 @@ class StateExpired(Exception):
 class SignedState:
     token: str
     nonce: str
+
+
+@dataclass(frozen=True)
+class ConnectStart:
+    """Where to send the browser to consent (`auth_url`, carrying `state`) and until when the state is good."""
+
+    auth_url: str
+    state: str
+    expires_at: datetime
+
+
+def callback_url(route_name: str, **kwargs: str) -> str:
+    """The absolute URL of our public callback `route_name`: the redirect URI registered with the provider."""
+    return f"{settings.PUBLIC_BASE_URL}{reverse(route_name, kwargs=kwargs)}"
 
 
 def issue(payload: dict[str, Any], *, salt: str) -> SignedState:

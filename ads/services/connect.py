@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from ads.errors import OAuthStateInvalid, PlatformNotConnectable
@@ -23,6 +21,7 @@ from ads.platforms.registry import get_adapter
 from core import audit, signed_state, tenancy
 from core.auth import Principal
 from core.errors import PermissionDenied
+from core.signed_state import ConnectStart
 from social.services.oauth import validate_redirect_uri, with_query
 from tenants import selectors as tenant_selectors
 from tenants.models import Team, Tenant
@@ -35,13 +34,6 @@ STATE_MAX_AGE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
-class ConnectStart:
-    auth_url: str
-    state: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class CallbackOutcome:
     redirect_url: str
     accounts: list[AdAccount]
@@ -49,8 +41,7 @@ class CallbackOutcome:
 
 
 def callback_url(platform_name: str) -> str:
-    path = reverse("ads-oauth-callback", kwargs={"platform": platform_name})
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    return signed_state.callback_url("ads-oauth-callback", platform=platform_name)
 
 
 def start_connect(*, actor: Principal, platform_name: str, redirect_uri: str, team: Team | None = None) -> ConnectStart:

@@ -9,16 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.urls import reverse
 
-from core import audit, tenancy
+from core import audit, signed_state, tenancy
 from core.auth import Principal
 from core.errors import DomainError, PermissionDenied, ValidationFailed
+from core.signed_state import ConnectStart
 from social import oauth_state
 from social.errors import NetworkNotConfigured, NetworkNotConnectable, NetworkUnavailable, OAuthStateInvalid
 from social.models import Channel, ChannelNetwork
@@ -48,13 +47,6 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
 @dataclass(frozen=True)
-class ConnectStart:
-    auth_url: str
-    state: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class CallbackOutcome:
     redirect_url: str
     channels: list[Channel]
@@ -63,8 +55,7 @@ class CallbackOutcome:
 
 def callback_url(network: str) -> str:
     """The redirect URI registered with the networks: our public callback."""
-    path = reverse("social-oauth-callback", kwargs={"network": network})
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    return signed_state.callback_url("social-oauth-callback", network=network)
 
 
 def validate_redirect_uri(uri: str) -> str:
