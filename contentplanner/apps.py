@@ -13,8 +13,9 @@ class ContentplannerConfig(AppConfig):
         register_media_usage_checker(posts_blocking_media)
         register_post_lookup(post_visible_exists)
 
-        # The approval chain is a tenant setting (PATCH /tenant settings validates it with the other settings).
-        from contentplanner.api.serializers.planner import approval_chain_field
+        # The approval workflow's tenant settings (PATCH /tenant validates them with the other apps' settings).
+        from contentplanner.api.serializers.planner import APPROVAL_SETTINGS
         from core import extensions
 
-        extensions.register_tenant_setting("approval_chain", approval_chain_field)
+        for name, field in APPROVAL_SETTINGS.items():
+            extensions.register_tenant_setting(name, field)

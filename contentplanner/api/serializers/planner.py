@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rest_framework import serializers
 
 from contentplanner.models import CalendarFeed, ExternalApproval, PostImport
@@ -27,6 +29,27 @@ class ApprovalStepInput(serializers.Serializer):
         return value
 
 
+def _roles_field(**kwargs) -> serializers.Field:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices),
+        required=False,
+        allow_null=True,
+        max_length=len(Role),
+        **kwargs,
+    )
+
+
+# Tenant settings of the approval workflow (PATCH /tenant validates them with the other apps' settings).
+APPROVAL_SETTINGS: dict[str, Callable[[], serializers.Field]] = {
+    "approval_required": lambda: serializers.BooleanField(required=False, allow_null=True),
+    "approval_policy": lambda: serializers.ChoiceField(choices=["any", "all"], required=False, allow_null=True),
+    "approval_roles": _roles_field,
+    "approval_required_roles": lambda: _roles_field(
+        help_text="Authors with these roles need approval (default: every role without cp.post.approve)."
+    ),
+}
+
+
 def approval_chain_field() -> serializers.Field:
     return serializers.ListField(
         child=ApprovalStepInput(),
@@ -35,6 +58,9 @@ def approval_chain_field() -> serializers.Field:
         max_length=5,
         help_text="Ordered approval steps (e.g. editor -> brand lead); each step's policy is any or all.",
     )
+
+
+APPROVAL_SETTINGS["approval_chain"] = approval_chain_field
 
 
 class ExternalApprovalInput(serializers.Serializer):

@@ -59,18 +59,6 @@ class SlugField(serializers.RegexField):
 class TenantSettingsInput(serializers.Serializer):
     """Known tenant settings; unknown keys are refused (a typo must not be stored silently). `null` unsets a key."""
 
-    approval_required = serializers.BooleanField(required=False, allow_null=True)
-    approval_policy = serializers.ChoiceField(choices=["any", "all"], required=False, allow_null=True)
-    approval_roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices), required=False, allow_null=True, max_length=len(Role)
-    )
-    approval_required_roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices),
-        required=False,
-        allow_null=True,
-        max_length=len(Role),
-        help_text="Authors with these roles need approval (default: every role without cp.post.approve).",
-    )
     default_role = serializers.ChoiceField(
         choices=Role.choices,
         required=False,
