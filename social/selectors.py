@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.utils import timezone
@@ -58,6 +59,30 @@ def media_items() -> QuerySet[Media]:
         .prefetch_related(Prefetch("tags", queryset=MediaTag.objects.order_by("name")))
         .order_by("-created_at", "-id")
     )
+
+
+def media_folder_tree() -> dict[str, Any]:
+    """The current tenant's media folders as a tree, from one grouped query: each node has its `path`, `name`,
+    `media_count` (directly in it), `total_count` (with its subfolders) and `children` (by name). The root is the
+    node with path ''. Folders exist through their media: an emptied folder disappears."""
+    root: dict[str, Any] = {"path": "", "name": "", "media_count": 0, "total_count": 0, "children": {}}
+    for folder, count in Media.objects.order_by().values_list("folder").annotate(count=Count("id")):
+        node = root
+        node["total_count"] += count
+        parts = folder.split("/") if folder else []
+        for depth, part in enumerate(parts):
+            path = "/".join(parts[: depth + 1])
+            node = node["children"].setdefault(
+                part, {"path": path, "name": part, "media_count": 0, "total_count": 0, "children": {}}
+            )
+            node["total_count"] += count
+        node["media_count"] += count
+
+    def ordered(node: dict[str, Any]) -> dict[str, Any]:
+        children = [ordered(child) for _, child in sorted(node["children"].items(), key=lambda kv: kv[0].lower())]
+        return {**node, "children": children}
+
+    return ordered(root)
 
 
 def storage_used_bytes() -> int:

@@ -1,4 +1,4 @@
-"""Writes of the media library: upload, URL import, edit, delete.
+"""Writes of the media library: upload, URL import, edit, replace the file, move folders, delete.
 
 An upload is probed before anything is written (type sniffed from the bytes, size, hash, dimensions, thumbnail),
 then, under a lock on the tenant row (so two uploads cannot both slip under the storage limit), the file is saved
@@ -27,11 +27,12 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q, Value
+from django.db.models.functions import Concat, Now, Substr
 
 from core import audit, tenancy
 from core.auth import Principal
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from social import media_probe, selectors, url_safety
 from social.errors import MediaInUse, PayloadTooLarge, StorageLimitReached, UnsupportedMediaType, UrlImportFailed
 from social.models import Media, MediaTag
@@ -125,14 +126,7 @@ def create_media_from_upload(
 
     Raises PayloadTooLarge (413), UnsupportedMediaType (400), StorageLimitReached (403).
     """
-    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(details={"maxBytes": settings.MAX_UPLOAD_BYTES, "sizeBytes": upload.size})
-    try:
-        probe = media_probe.probe(upload.file)
-    except media_probe.UnsupportedFile as exc:
-        raise UnsupportedMediaType(str(exc), details={"file": [str(exc)]}) from exc
-    if probe.size_bytes > settings.MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(details={"maxBytes": settings.MAX_UPLOAD_BYTES, "sizeBytes": probe.size_bytes})
+    probe = _probe_upload(upload)
     display_name = clean_display_name(name or upload.name or "")
     folder = _checked(normalize_folder, folder, "folder")
     tags = _checked(normalize_tags, tags, "tags")
@@ -147,6 +141,18 @@ def create_media_from_upload(
         actor=actor,
         source_url=source_url,
     )
+
+
+def _probe_upload(upload: File) -> media_probe.Probe:
+    if upload.size is not None and upload.size > settings.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(details={"maxBytes": settings.MAX_UPLOAD_BYTES, "sizeBytes": upload.size})
+    try:
+        probe = media_probe.probe(upload.file)
+    except media_probe.UnsupportedFile as exc:
+        raise UnsupportedMediaType(str(exc), details={"file": [str(exc)]}) from exc
+    if probe.size_bytes > settings.MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(details={"maxBytes": settings.MAX_UPLOAD_BYTES, "sizeBytes": probe.size_bytes})
+    return probe
 
 
 def import_media_from_url(
@@ -268,6 +274,73 @@ def update_media(
     if changes:
         audit.record("media.updated", media, changes=changes, actor=actor)
     return media
+
+
+def replace_media_file(media: Media, upload: File, *, actor: Principal) -> Media:
+    """Put a new file behind a library entry: same id, name, tags and folder, so the posts that use it (scheduled
+    ones included) publish the new file. The new file must be of the same kind (an image for an image): posts were
+    checked against that kind. The old files are deleted once the transaction commits."""
+    probe = _probe_upload(upload)
+    if probe.kind != media.kind:
+        raise ValidationFailed(details={"file": [f"Replace a {media.kind} with a {media.kind}, not a {probe.kind}."]})
+    tenant = tenancy.require_current_tenant()
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            tenant_selectors.lock_tenant(tenant)
+            locked = Media.objects.select_for_update().get(pk=media.pk)
+            _check_storage_limit(tenant, probe.size_bytes - locked.size_bytes)
+            old_files = [locked.file.name, locked.thumbnail.name]
+            before = {"sha256": locked.sha256, "sizeBytes": locked.size_bytes, "mimeType": locked.mime_type}
+            upload.seek(0)
+            locked.file.save(f"upload.{probe.extension}", upload, save=False)
+            saved.append(locked.file.name)
+            if probe.thumbnail:
+                locked.thumbnail.save(f"thumb.{probe.thumbnail_extension}", ContentFile(probe.thumbnail), save=False)
+                saved.append(locked.thumbnail.name)
+            else:
+                locked.thumbnail = ""
+            for field in ("mime_type", "size_bytes", "width", "height", "duration_seconds", "sha256"):
+                setattr(locked, field, getattr(probe, field))
+            locked.original_name = clean_display_name(upload.name or locked.original_name)
+            locked.save()
+            after = {"sha256": locked.sha256, "sizeBytes": locked.size_bytes, "mimeType": locked.mime_type}
+            audit.record("media.replaced", locked, changes=audit.diff(before, after), actor=actor)
+            transaction.on_commit(lambda: _delete_files(old_files))
+    except BaseException:
+        _delete_files(saved)
+        raise
+    return selectors.media_items().get(pk=media.pk)
+
+
+@transaction.atomic
+def move_folder(source: str, target: str, *, actor: Principal) -> int:
+    """Move (or rename) the folder `source` with its subfolders to `target` ('' = the root). Folders exist through
+    the media in them: an empty or unknown `source` is a 404. Returns how many media moved."""
+    source = _checked(normalize_folder, source, "from")
+    target = _checked(normalize_folder, target, "to")
+    if not source:
+        raise ValidationFailed(details={"from": ["The root folder cannot be moved."]})
+    if target == source or target.startswith(f"{source}/"):
+        raise ValidationFailed(details={"to": ["A folder cannot be moved into itself."]})
+    inside = Media.objects.filter(Q(folder=source) | Q(folder__startswith=f"{source}/"))
+    moved_paths = {f"{target}/{path[len(source) + 1 :]}".strip("/") for path in inside.values_list("folder", flat=True)}
+    if not moved_paths:
+        raise NotFound(f"No media in folder {source!r}.")
+    for path in moved_paths:
+        _checked(normalize_folder, path, "to")  # depth and name limits hold after the move too
+    rest = Substr("folder", len(source) + 2)
+    moved = inside.filter(folder=source).update(folder=target, updated_at=Now())
+    moved += inside.exclude(folder=source).update(
+        folder=Concat(Value(f"{target}/"), rest) if target else rest, updated_at=Now()
+    )
+    audit.record(
+        "media.folder_moved",
+        object_type="social.media",
+        changes={"from": source, "to": target, "media": moved},
+        actor=actor,
+    )
+    return moved
 
 
 def delete_media(media: Media, *, actor: Principal) -> None:

@@ -98,3 +98,29 @@ class MediaUrlImportInput(_MediaFieldsInput):
 
 class MediaUpdateInput(_MediaFieldsInput):
     pass
+
+
+class MediaFileInput(serializers.Serializer):
+    """multipart/form-data: the new `file` (same kind as the one it replaces)."""
+
+    file = serializers.FileField(allow_empty_file=False)
+
+
+class MediaFolderOutput(serializers.Serializer):
+    path = serializers.CharField(help_text="'' for the root.")
+    name = serializers.CharField()
+    media_count = serializers.IntegerField(help_text="Media directly in this folder.")
+    total_count = serializers.IntegerField(help_text="Media in this folder and its subfolders.")
+    children = serializers.ListField(child=serializers.DictField(), help_text="Subfolders, same shape, by name.")
+
+
+class MediaFolderMoveInput(serializers.Serializer):
+    # `from` is a Python keyword: the field is declared under its wire name.
+    to = serializers.CharField(allow_blank=True, max_length=500, help_text="New path ('' = the root).")
+
+    def get_fields(self):
+        return {"from": serializers.CharField(max_length=500, help_text="Folder path to move."), **super().get_fields()}
+
+
+class MediaFolderMoveOutput(serializers.Serializer):
+    moved = serializers.IntegerField(help_text="How many media moved.")

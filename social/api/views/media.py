@@ -1,10 +1,12 @@
-"""Media library endpoints: list/filter, multipart upload or URL import, detail, edit, delete."""
+"""Media library endpoints: list/filter, multipart upload or URL import, detail, edit, replace the file, folder
+tree and moves, delete."""
 
 from __future__ import annotations
 
 import django_filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.inputs import validated
@@ -55,13 +57,41 @@ class MediaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     """The tenant's media library. Upload with multipart `file`, or import with JSON `{url}`."""
 
     serializer_class = s.MediaOutput
-    required_permissions = {"list": "social.media.read", "retrieve": "social.media.read", "*": "social.media.write"}
+    required_permissions = {
+        "list": "social.media.read",
+        "retrieve": "social.media.read",
+        "folders": "social.media.read",
+        "*": "social.media.write",
+    }
     filterset_class = MediaFilter
     search_fields = ["name", "original_name", "alt_text"]
     ordering_fields = ["created_at", "size_bytes", "name"]
 
     def scope_queryset(self):
         return selectors.media_items()
+
+    @extend_schema(responses={200: s.MediaFolderOutput})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def folders(self, request):
+        """The library's folders as a tree with media counts (folders exist through the media in them)."""
+        return Response(s.MediaFolderOutput(selectors.media_folder_tree()).data)
+
+    @extend_schema(
+        request=s.MediaFolderMoveInput, responses={200: s.MediaFolderMoveOutput, **error_responses(400, 404)}
+    )
+    @action(detail=False, methods=["post"], url_path="folders/move", filter_backends=[], pagination_class=None)
+    def move_folder(self, request):
+        """Move or rename a folder with its subfolders (`{from: "Campaigns/2025", to: "Archive/2025"}`)."""
+        data = validated(s.MediaFolderMoveInput, request)
+        return Response({"moved": media_services.move_folder(data["from"], data["to"], actor=self.principal)})
+
+    @extend_schema(request={"multipart/form-data": s.MediaFileInput}, responses={200: s.MediaOutput, **_UPLOAD_ERRORS})
+    @action(detail=True, methods=["put"], url_path="file", filter_backends=[])
+    def replace_file(self, request, pk=None):
+        """Replace the file behind this entry (same kind); posts using it publish the new file."""
+        media = self.get_object()  # another tenant's id is a 404 whatever the body
+        upload = validated(s.MediaFileInput, request)["file"]
+        return Response(s.MediaOutput(media_services.replace_media_file(media, upload, actor=self.principal)).data)
 
     @extend_schema(
         request={"multipart/form-data": s.MediaUploadInput, "application/json": s.MediaUrlImportInput},
