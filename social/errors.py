@@ -54,6 +54,13 @@ class ChannelNeedsAttention(Conflict):
     message = "The network refused this channel's credentials; reconnect the channel."
 
 
+class LookupNotSupported(Conflict):
+    """409: the channel's network offers no such composer picker; details list the ones it has."""
+
+    code = "NOT_SUPPORTED"
+    message = "This network offers no such lookup."
+
+
 class NetworkUnavailable(DomainError):
     """503: the network could not be reached or rate-limited us; try again later."""
 

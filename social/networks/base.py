@@ -197,6 +197,16 @@ class ChannelCredentials:
 
 
 @dataclass(frozen=True)
+class LookupResult:
+    """One choice for the composer: a Pinterest board, a page location, a shop product, an account to mention."""
+
+    id: str
+    name: str
+    image_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class AuthorizeRequest:
     redirect_uri: str
     state: str
@@ -229,6 +239,10 @@ class NetworkAdapter(Protocol):
     def reply(self, credentials: ChannelCredentials, *, remote_id: str, text: str) -> PublishResult: ...
     def like(self, credentials: ChannelCredentials, *, remote_id: str) -> None: ...
     def hide(self, credentials: ChannelCredentials, *, remote_id: str, hidden: bool = True) -> None: ...
+
+    # Composer pickers: `lookups` names the kinds offered (`boards`, `board-sections`, `locations`, `products`,
+    # `mentions`); kind `k` is served by `lookup_<k with _ for ->(credentials, *, query, parent)`.
+    lookups: ClassVar[frozenset[str]]
 
     # Analytics
     def post_metrics(self, credentials: ChannelCredentials, *, remote_id: str) -> Metrics: ...

@@ -15,6 +15,9 @@ from social.networks.base import ContentRules
 from social.networks.http import CAPABILITIES
 from social.networks.registry import ADAPTER_PATHS
 
+# Every composer picker an adapter may offer (`lookups`), served by GET /channels/{id}/lookups/{kind}.
+LOOKUP_KINDS = frozenset({"boards", "board-sections", "locations", "products", "mentions"})
+
 # Connected with a site URL + application password: no OAuth app to configure.
 APPLICATION_PASSWORD_NETWORKS = frozenset({ChannelNetwork.WORDPRESS})
 
@@ -27,6 +30,7 @@ class NetworkInfo:
     configured: bool
     missing_settings: tuple[str, ...]  # environment variables to set before the network can be connected
     capabilities: tuple[str, ...]
+    lookups: tuple[str, ...]
     rules: ContentRules | None
 
 
@@ -65,6 +69,7 @@ def network_info(network: str) -> NetworkInfo:
         configured=not missing,
         missing_settings=missing,
         capabilities=tuple(sorted(capabilities)),
+        lookups=tuple(sorted(getattr(adapter_class, "lookups", ()))),
         rules=getattr(adapter_class, "rules", None) if adapter_class is not None else None,
     )
 

@@ -27,6 +27,7 @@ from social.networks.base import (
     ConnectedAccount,
     FetchPage,
     InvalidContent,
+    LookupResult,
     Metrics,
     NetworkError,
     NotFound,
@@ -261,10 +262,47 @@ class FacebookAdapter(GraphAdapter):
         "instagram_manage_insights",
     )
     capabilities = CAPABILITIES - {"revoke"}
+    lookups = frozenset({"locations", "mentions"})
     reconcile_reliability = "text prefix within the time window (no metadata on Graph posts)"
 
     def _page(self, credentials: ChannelCredentials) -> str:
         return str(credentials.extra.get("page_id") or credentials.external_id)
+
+    # --- composer pickers ---
+    def lookup_locations(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """The page's location pages (GET /{page-id}/locations: the stores of a brand), those matching `query`."""
+        data = self.get(
+            f"{self._page(credentials)}/locations",
+            credentials.access_token,
+            fields="id,name,location{street,city,zip,country}",
+            limit=100,
+        )
+        return [
+            LookupResult(id=str(page["id"]), name=page.get("name", ""), extra={"location": page.get("location", {})})
+            for page in data.get("data", [])
+            if query.casefold() in (page.get("name") or "").casefold()
+        ]
+
+    def lookup_mentions(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """Pages to @mention (GET /pages/search; Meta grants it with "Page Public Metadata Access", else the call is
+        refused and the picker says PERMISSION_MISSING). People cannot be searched through the Graph API."""
+        if len(query.strip()) < 2:
+            return []
+        data = self.get(
+            "pages/search", credentials.access_token, q=query.strip(), fields="id,name,link,verification_status"
+        )
+        return [
+            LookupResult(
+                id=str(page["id"]),
+                name=page.get("name", ""),
+                extra={"url": page.get("link", ""), "verified": page.get("verification_status") == "blue_verified"},
+            )
+            for page in data.get("data", [])[:25]
+        ]
 
     def _publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
         token, page = credentials.access_token, self._page(credentials)

@@ -219,6 +219,7 @@ class HttpAdapter:
     rules: ClassVar[ContentRules]
     uses_pkce: ClassVar[bool] = False
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    lookups: ClassVar[frozenset[str]] = frozenset()  # composer pickers (see NetworkAdapter.lookups)
     reconcile_reliability: ClassVar[str] = ""  # how find_published identifies our post, for operators
 
     def __init__(

@@ -20,6 +20,7 @@ from social.networks.base import (
     ChannelCredentials,
     FetchPage,
     InvalidContent,
+    LookupResult,
     MediaItem,
     Metrics,
     NetworkError,
@@ -59,6 +60,7 @@ class InstagramAdapter(GraphAdapter):
             "channel_metrics",
         }
     )
+    lookups = frozenset({"products"})
     reconcile_reliability = FacebookAdapter.reconcile_reliability
 
     def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str = "") -> list:
@@ -68,6 +70,34 @@ class InstagramAdapter(GraphAdapter):
 
     def _ig(self, credentials: ChannelCredentials) -> str:
         return str(credentials.extra.get("ig_user_id") or credentials.external_id)
+
+    # --- composer pickers ---
+    def lookup_products(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """Shop products to tag (GET /{ig-user-id}/catalog_product_search) in catalog `parent`, or in the account's
+        first catalog (GET /{ig-user-id}/available_catalogs). No catalog (no Instagram Shop): no products."""
+        ig, token = self._ig(credentials), credentials.access_token
+        catalog = parent
+        if not catalog:
+            catalogs = self.get(f"{ig}/available_catalogs", token, fields="catalog_id,catalog_name").get("data", [])
+            if not catalogs:
+                return []
+            catalog = str(catalogs[0]["catalog_id"])
+        data = self.get(f"{ig}/catalog_product_search", token, catalog_id=catalog, q=query.strip())
+        return [
+            LookupResult(
+                id=str(product["product_id"]),
+                name=product.get("product_name", ""),
+                image_url=product.get("image_url", ""),
+                extra={
+                    "catalogId": catalog,
+                    "retailerId": product.get("retailer_id", ""),
+                    "reviewStatus": product.get("review_status", ""),
+                },
+            )
+            for product in data.get("data", [])
+        ]
 
     # --- container flow ---
     def _container(self, credentials: ChannelCredentials, body: dict) -> str:

@@ -24,6 +24,7 @@ from social.networks.base import (
     ConnectedAccount,
     FetchPage,
     InvalidContent,
+    LookupResult,
     MediaItem,
     Metrics,
     NetworkError,
@@ -83,6 +84,7 @@ class LinkedInAdapter(OAuth2Adapter):
             "channel_metrics",
         }
     )
+    lookups = frozenset({"mentions"})
     reconcile_reliability = "commentary prefix within the time window (no metadata on posts)"
     headers: ClassVar[dict[str, str]] = {"LinkedIn-Version": LINKEDIN_VERSION, "X-Restli-Protocol-Version": "2.0.0"}
 
@@ -102,6 +104,25 @@ class LinkedInAdapter(OAuth2Adapter):
     def api_json(self, method: str, path: str, credentials: ChannelCredentials | str, **kwargs: Any) -> dict:
         response = self.api(method, path, credentials, **kwargs)
         return safe_json(response) if response.content else {}
+
+    # --- composer pickers ---
+    def lookup_mentions(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """The organization with this vanity name (GET /rest/organizations?q=vanityName): mention it in commentary as
+        `@[Name](urn:li:organization:ID)`. LinkedIn offers apps no people search, so people cannot be suggested."""
+        vanity = query.strip().lstrip("@").lower()
+        if not vanity:
+            return []
+        data = self.api_json("GET", "organizations", credentials, params={"q": "vanityName", "vanityName": vanity})
+        return [
+            LookupResult(
+                id=f"urn:li:organization:{org['id']}",
+                name=org.get("localizedName", ""),
+                extra={"vanityName": org.get("vanityName", vanity)},
+            )
+            for org in data.get("elements", [])
+        ]
 
     @staticmethod
     def author(credentials: ChannelCredentials) -> str:

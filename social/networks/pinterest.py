@@ -20,6 +20,7 @@ from social.networks.base import (
     ChannelCredentials,
     ConnectedAccount,
     InvalidContent,
+    LookupResult,
     MediaItem,
     Metrics,
     NetworkError,
@@ -45,6 +46,7 @@ class PinterestAdapter(OAuth2Adapter):
     capabilities = frozenset(
         {"oauth", "refresh", "publish", "delete", "find_published", "post_metrics", "channel_metrics"}
     )
+    lookups = frozenset({"boards", "board-sections"})
     reconcile_reliability = "exact: correlation id in the pin's private note"
 
     def map_error(self, response: httpx.Response) -> NetworkError:
@@ -73,16 +75,39 @@ class PinterestAdapter(OAuth2Adapter):
             )
         ]
 
-    def boards(self, credentials: ChannelCredentials) -> list[dict]:
-        """The account's boards (id, name, privacy), for the composer's board picker."""
-        boards: list[dict] = []
+    # --- composer pickers ---
+    def _paged(self, path: str, credentials: ChannelCredentials, *, limit: int = 1000) -> list[dict]:
+        """Every item of a v5 list (`items` + `bookmark` paging), at most `limit`."""
+        items: list[dict] = []
         params: dict[str, Any] = {"page_size": 100}
         while True:
-            data = self.api("GET", "boards", credentials, params=params)
-            boards.extend(data.get("items", []))
-            if not data.get("bookmark") or len(boards) >= 1000:
-                return boards
+            data = self.api("GET", path, credentials, params=params)
+            items.extend(data.get("items", []))
+            if not data.get("bookmark") or len(items) >= limit:
+                return items[:limit]
             params["bookmark"] = data["bookmark"]
+
+    def lookup_boards(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """The account's boards (GET /v5/boards), those whose name contains `query`."""
+        return [
+            LookupResult(id=str(board["id"]), name=board.get("name", ""), extra={"privacy": board.get("privacy", "")})
+            for board in self._paged("boards", credentials)
+            if query.casefold() in (board.get("name") or "").casefold()
+        ]
+
+    def lookup_board_sections(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """The sections of board `parent` (GET /v5/boards/{board_id}/sections)."""
+        if not parent:
+            raise InvalidContent("A board id is required.", details={"parent": ["The board whose sections to list."]})
+        return [
+            LookupResult(id=str(section["id"]), name=section.get("name", ""))
+            for section in self._paged(f"boards/{parent}/sections", credentials)
+            if query.casefold() in (section.get("name") or "").casefold()
+        ]
 
     # --- publishing ---
     def upload_video(self, credentials: ChannelCredentials, item: MediaItem) -> str:

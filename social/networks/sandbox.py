@@ -41,6 +41,7 @@ from social.networks.base import (
     ContentRules,
     FetchPage,
     InvalidContent,
+    LookupResult,
     Metrics,
     NetworkError,
     NotFound,
@@ -132,6 +133,9 @@ class SandboxAdapter:
         supports_first_comment=True,
         allowed_post_types=("post", "story", "reel", "article"),
     )
+    lookups: ClassVar[frozenset[str]] = frozenset({"boards", "board-sections", "mentions"})
+    BOARDS: ClassVar[tuple[str, ...]] = ("Inspiration", "Products", "Behind the scenes")
+    SECTIONS: ClassVar[tuple[str, ...]] = ("Ideas", "Published")
 
     # --- failure injection --------------------------------------------------------------------------------------
     def _injected_failure(self, credentials: ChannelCredentials, operation: str) -> str:
@@ -178,6 +182,35 @@ class SandboxAdapter:
         if fail_with and fail_with != UNKNOWN_OUTCOME_AFTER_ACCEPT:
             self._raise_for(fail_with, credentials)
         return fail_with
+
+    # --- composer pickers (fixed answers, so the composer can be tried offline) --------------------------------------
+    def lookup_boards(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        self._begin(credentials, "lookup")
+        return [
+            LookupResult(id=f"board-{_digest(name)}", name=name)
+            for name in self.BOARDS
+            if query.casefold() in name.casefold()
+        ]
+
+    def lookup_board_sections(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        self._begin(credentials, "lookup")
+        if parent not in {f"board-{_digest(name)}" for name in self.BOARDS}:
+            raise NotFound(f"sandbox: no board {parent!r}", status_code=404)
+        return [LookupResult(id=f"{parent}-{_digest(name)}", name=name) for name in self.SECTIONS]
+
+    def lookup_mentions(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """Anyone is mentionable on the sandbox: the handle asked for, as an account."""
+        self._begin(credentials, "lookup")
+        handle = query.strip().lstrip("@")
+        if not handle:
+            return []
+        return [LookupResult(id=f"sandbox-user-{_digest(handle)}", name=handle, extra={"username": handle})]
 
     # --- OAuth and tokens ---------------------------------------------------------------------------------------
     def authorize_url(self, request: AuthorizeRequest) -> str:

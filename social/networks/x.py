@@ -11,6 +11,7 @@ refuses an identical text posted twice in a row ("duplicate content").
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from social.networks.base import (
     ConnectedAccount,
     FetchPage,
     InvalidContent,
+    LookupResult,
     MediaItem,
     Metrics,
     NetworkError,
@@ -42,6 +44,7 @@ from social.networks.matching import require_text, same_text
 from social.networks.oauth2 import OAuth2Adapter, token_set_from
 
 API = "https://api.x.com/2"
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 DUPLICATE = "duplicate content"
 
 
@@ -64,6 +67,7 @@ class XAdapter(OAuth2Adapter):
         "offline.access",
     )
     capabilities = CAPABILITIES
+    lookups = frozenset({"mentions"})
     reconcile_reliability = "text prefix (links ignored) within the time window; X refuses exact duplicates"
     chunk_size = 4 * 1024 * 1024  # APPEND segments must stay under 5 MB
 
@@ -83,6 +87,30 @@ class XAdapter(OAuth2Adapter):
 
     def api(self, method: str, path: str, credentials: ChannelCredentials, **kwargs: Any) -> dict:
         return self.call_json(method, f"{API}/{path}", headers=self.bearer(credentials), **kwargs)
+
+    # --- composer pickers ---
+    def lookup_mentions(
+        self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""
+    ) -> list[LookupResult]:
+        """The account with this exact @username (GET /2/users/by/username/{username}): X's API has no user search
+        on the tiers apps get, so the picker confirms a handle instead of suggesting ones."""
+        handle = query.strip().lstrip("@")
+        if not USERNAME.fullmatch(handle):
+            return []
+        data = self.api(
+            "GET", f"users/by/username/{handle}", credentials, params={"user.fields": "profile_image_url,verified"}
+        )
+        user = data.get("data")  # an unknown name is a 200 with `errors` and no `data`
+        if not user:
+            return []
+        return [
+            LookupResult(
+                id=str(user["id"]),
+                name=user.get("name", ""),
+                image_url=user.get("profile_image_url", ""),
+                extra={"username": user.get("username", handle), "verified": bool(user.get("verified"))},
+            )
+        ]
 
     # --- OAuth ---
     def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str = "") -> list[ConnectedAccount]:

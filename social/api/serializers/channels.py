@@ -130,6 +130,13 @@ class ContentRulesOutput(serializers.Serializer):
     max_aspect_ratio = serializers.FloatField(allow_null=True)
 
 
+class LookupOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="What the post options take (boardId, locationId, productId, a mention).")
+    name = serializers.CharField()
+    image_url = serializers.CharField(allow_blank=True)
+    extra = serializers.DictField(help_text="Network specifics: privacy, address, username, verified, catalogId...")
+
+
 class NetworkOutput(serializers.Serializer):
     network = serializers.CharField()
     connect = serializers.ChoiceField(
@@ -141,4 +148,7 @@ class NetworkOutput(serializers.Serializer):
     configured = serializers.BooleanField(help_text="false: an operator must set `missingSettings` first.")
     missing_settings = serializers.ListField(child=serializers.CharField(), help_text="Environment variables.")
     capabilities = serializers.ListField(child=serializers.CharField())
+    lookups = serializers.ListField(
+        child=serializers.CharField(), help_text="Composer pickers: GET /channels/{id}/lookups/{kind}."
+    )
     rules = ContentRulesOutput(allow_null=True, help_text="Content rules a post must meet (null: none checked).")

@@ -24,16 +24,15 @@ from core.api.inputs import resolve_ids, validated
 from core.api.pagination import PageNumberPagination
 from core.api.schema import ErrorSerializer
 from core.api.viewsets import TenantAPIView, TenantViewSet
-from core.errors import InvalidState, NotFound, RateLimited
+from core.errors import InvalidState, NotFound
 from social import selectors
 from social.api.serializers import channels as s
-from social.errors import ChannelNeedsAttention, NetworkUnavailable
 from social.models import Channel, ChannelNetwork, ChannelStatus
 from social.models.channels import CONNECTABLE_NETWORKS
 from social.networks import catalog
-from social.networks.base import AuthExpired, NetworkError, PermissionMissing
-from social.networks.base import RateLimited as NetworkRateLimited
+from social.networks.catalog import LOOKUP_KINDS
 from social.services import channels as channel_services
+from social.services import lookups as lookup_services
 from social.services import oauth as oauth_services
 from social.services import tokens as token_services
 from tenants import selectors as tenant_selectors
@@ -76,7 +75,14 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     filterset_class = ChannelFilter
     search_fields = ["name", "username", "external_id"]
     ordering_fields = ["name", "network", "status", "created_at"]
-    required_permissions = {"list": READ, "retrieve": READ, "counts": READ, "networks": READ, "*": MANAGE}
+    required_permissions = {
+        "list": READ,
+        "retrieve": READ,
+        "counts": READ,
+        "networks": READ,
+        "lookup": READ,
+        "*": MANAGE,
+    }
     idempotent_actions = {"create"}
 
     def scope_queryset(self):
@@ -173,15 +179,46 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         channel = self.get_object()
         if channel.status == ChannelStatus.DISCONNECTED or (not channel.refresh_token and not channel.access_token):
             raise InvalidState("This channel has no token to refresh; reconnect it.")
-        try:
+        with lookup_services.network_errors_as_domain_errors():
             channel = token_services.refresh_channel_token(channel, force=True, actor=self.principal)
-        except (AuthExpired, PermissionMissing) as exc:
-            raise ChannelNeedsAttention(details={"networkCode": exc.code}) from None
-        except NetworkRateLimited as exc:
-            raise RateLimited("The network rate-limited us.", retry_after=exc.retry_after) from None
-        except NetworkError as exc:
-            raise NetworkUnavailable(details={"networkCode": exc.code}) from None
         return Response(self._output(channel))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=sorted(LOOKUP_KINDS)),
+            OpenApiParameter("q", OpenApiTypes.STR, description="What the user typed (name, @handle, vanity name)."),
+            OpenApiParameter(
+                "parent", OpenApiTypes.STR, description="board-sections: the board id; products: a catalog id."
+            ),
+        ],
+        responses={
+            200: s.LookupOutput(many=True),
+            400: OpenApiResponse(ErrorSerializer, description="`VALIDATION_ERROR`: `parent` missing or unknown."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`NOT_SUPPORTED` (the network offers no such picker; see `lookups` on "
+                "GET /channels/networks), `CHANNEL_NEEDS_ATTENTION` or `INVALID_STATE` (disconnected).",
+            ),
+            429: OpenApiResponse(ErrorSerializer, description="`RATE_LIMITED` by the network (`Retry-After`)."),
+            503: NETWORK_ERROR_RESPONSES[503],
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"lookups/(?P<kind>[a-z-]+)",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def lookup(self, request, pk=None, kind=None):
+        """Composer pickers through the network: Pinterest `boards` and `board-sections`, Facebook page
+        `locations`, Instagram shop `products`, accounts to `mentions` (Facebook pages, LinkedIn organizations by
+        vanity name, X by exact @username). Cached for a few minutes per channel and question."""
+        channel = self.get_object()
+        results = lookup_services.lookup(
+            channel, kind, query=request.query_params.get("q", ""), parent=request.query_params.get("parent", "")
+        )
+        return Response(s.LookupOutput([asdict(result) for result in results], many=True).data)
 
     def _output(self, channel: Channel) -> dict:
         # Re-read through the selector so the output carries the prefetched team links.

@@ -175,10 +175,12 @@ def test_find_published_by_note_is_exact(pin, respx_mock):
 def test_boards_paginate_and_delete(pin, respx_mock):
     boards = respx_mock.get(f"{API}/boards")
     boards.side_effect = [
-        httpx.Response(200, json={"items": [{"id": "b1"}], "bookmark": "BM"}),
-        httpx.Response(200, json={"items": [{"id": "b2"}], "bookmark": None}),
+        httpx.Response(200, json={"items": [{"id": "b1", "name": "Spring", "privacy": "PUBLIC"}], "bookmark": "BM"}),
+        httpx.Response(200, json={"items": [{"id": "b2", "name": "Secret plans"}], "bookmark": None}),
     ]
-    assert [b["id"] for b in pin.boards(creds())] == ["b1", "b2"]
+    found = pin.lookup_boards(creds())
+    assert [(b.id, b.name) for b in found] == [("b1", "Spring"), ("b2", "Secret plans")]
+    assert found[0].extra == {"privacy": "PUBLIC"}
     assert boards.calls.last.request.url.params["bookmark"] == "BM"
     delete = respx_mock.delete(f"{API}/pins/813").respond(204)
     pin.delete(creds(), remote_id="813")
