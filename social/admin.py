@@ -21,7 +21,16 @@ from core import tenancy
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from core.auth import Principal
 from social.errors import MediaInUse
-from social.models import BitlyAccount, Channel, Media, OAuthState, SandboxPublication, ShortLink, TeamChannel
+from social.models import (
+    BitlyAccount,
+    Channel,
+    ConnectGrant,
+    Media,
+    OAuthState,
+    SandboxPublication,
+    ShortLink,
+    TeamChannel,
+)
 from social.networks.base import NetworkError
 from social.services import media as media_services
 from social.services import shortlinks as shortlink_services
@@ -137,6 +146,16 @@ class OAuthStateAdmin(ReadOnlyModelAdmin):
     list_filter = ["network"]
     list_select_related = ["tenant", "user"]
     fields = ["tenant", "network", "user", "channel", "created_at", "expires_at", "consumed_at"]  # no PKCE verifier
+    readonly_fields = fields
+
+
+@admin.register(ConnectGrant)
+class ConnectGrantAdmin(ReadOnlyModelAdmin):
+    list_display = ["created_at", "tenant", "network", "user", "expires_at", "consumed_at"]
+    list_filter = ["network"]
+    list_select_related = ["tenant", "user"]
+    search_fields = ["tenant__name", "user__email"]
+    fields = ["tenant", "network", "user", "team", "created_at", "expires_at", "consumed_at"]  # never the tokens
     readonly_fields = fields
 
 

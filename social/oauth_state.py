@@ -32,6 +32,7 @@ class StatePayload:
     network: str
     redirect_uri: str
     nonce: str
+    choose: bool = False  # the user picks which of the grant's accounts become channels
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def issue_state(
     team_id=None,
     channel_id=None,
     pkce: bool = False,
+    choose: bool = False,
 ) -> IssuedState:
     """Create the single-use nonce row (in the current tenant) and the signed state that names it."""
     nonce = secrets.token_urlsafe(24)
@@ -77,6 +79,7 @@ def issue_state(
             "n": network,
             "r": redirect_uri,
             "x": nonce,
+            "ch": choose,
         },
         salt=SALT,
         compress=True,
@@ -94,6 +97,7 @@ def _payload(data: dict) -> StatePayload:
             network=data["n"],
             redirect_uri=data["r"],
             nonce=data["x"],
+            choose=bool(data.get("ch")),
         )
     except (KeyError, TypeError):
         raise OAuthStateInvalid() from None

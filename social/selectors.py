@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.auth import Principal
-from social.models import BitlyAccount, Channel, ChannelStatus, Media, MediaTag, OAuthState, ShortLink, TeamChannel
+from social.models import (
+    BitlyAccount,
+    Channel,
+    ChannelStatus,
+    ConnectGrant,
+    Media,
+    MediaTag,
+    OAuthState,
+    ShortLink,
+    TeamChannel,
+)
 from social.networks.registry import ADAPTER_PATHS
 
 
@@ -119,6 +129,29 @@ def channels_due_for_refresh(*, window: timedelta) -> QuerySet:
 def stale_oauth_states(*, older_than: timedelta) -> QuerySet[OAuthState]:
     """Connect attempts, across tenants, started before `older_than` ago (platform scan, like the above)."""
     return OAuthState.all_tenants.filter(created_at__lt=timezone.now() - older_than)
+
+
+def connected_external_ids(network: str, external_ids: list[str]) -> set[str]:
+    """Which of these accounts are connected channels of the current tenant."""
+    return set(
+        Channel.objects.filter(network=network, external_id__in=external_ids)
+        .exclude(status=ChannelStatus.DISCONNECTED)
+        .values_list("external_id", flat=True)
+    )
+
+
+def stale_connect_grants() -> QuerySet[ConnectGrant]:
+    """Grants, across tenants, that were used or have expired: their tokens are of no use to anyone any more."""
+    return ConnectGrant.all_tenants.filter(Q(consumed_at__isnull=False) | Q(expires_at__lte=timezone.now()))
+
+
+def open_connect_grant(principal: Principal, grant_id) -> ConnectGrant | None:
+    """The caller's own unused, unexpired grant `grant_id` in the current tenant (None for anyone else's)."""
+    if principal.user is None:
+        return None
+    return ConnectGrant.objects.filter(
+        pk=grant_id, user=principal.user, consumed_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
 
 
 def channel_counts(queryset: QuerySet[Channel]) -> dict:

@@ -45,7 +45,8 @@ def refresh_channel_token(*, channel_id: str, tenant_id: str) -> str:
 
 @shared_task(name="social.tasks.purge_oauth_states", queue="sync", soft_time_limit=60, time_limit=90)
 def purge_oauth_states() -> int:
-    """Beat, daily: forget connect attempts older than a day (used or expired long ago; platform job)."""
+    """Beat, daily: forget connect attempts older than a day and account choices used or expired (platform job)."""
     with tenancy.platform_access():
         deleted, _ = selectors.stale_oauth_states(older_than=OAUTH_STATE_RETENTION).delete()
-    return deleted
+        grants, _ = selectors.stale_connect_grants().delete()
+    return deleted + grants

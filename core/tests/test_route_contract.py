@@ -114,6 +114,16 @@ def _short_link(world: World) -> None:
     assert response.status_code == 201, response.json()
 
 
+def _connect_grant(world: World) -> None:
+    started = world.owner_client.post(
+        "/api/v1/channels/connect",
+        {"network": "sandbox", "redirectUri": "https://app.example.com/done", "choose": True},
+        format="json",
+    ).json()
+    callback = APIClient().get("/api/v1/channels/oauth/callback/sandbox", {"code": "c", "state": started["state"]})
+    assert "status=choose" in callback["Location"], callback["Location"]
+
+
 def _subtenant(world: World) -> None:
     child = workspaces.create_tenant(actor=None, name=f"Client of {world.tenant.name}", parent=world.tenant)
     with tenancy.tenant_context(child):
@@ -146,6 +156,7 @@ OBJECT_BUILDERS: dict[str, Callable[[World], None]] = {
     "contentplanner.CalendarFeed": _calendar_feed,
     "contentplanner.PostGroup": _post_group,
     "contentplanner.PostImport": _post_import,
+    "social.ConnectGrant": _connect_grant,
     "social.Media": _media,
     "social.ShortLink": _short_link,
     "tenants.Tenant": _subtenant,
@@ -160,6 +171,7 @@ PATH_VALUES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("TeamChannelsView", "team_id"): lambda world: world.object_of("tenants.Team").pk,
     ("PostMetricsView", "pk"): lambda world: world.object_of("contentplanner.Post").pk,
     ("ChannelViewSet", "kind"): lambda world: "boards",
+    ("ChannelViewSet", "grant_id"): lambda world: world.object_of("social.ConnectGrant").pk,
 }
 
 # Routes exempt from one check, each with its reason. Keep this short: an entry is a hole in the contract.

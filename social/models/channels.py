@@ -136,6 +136,22 @@ class OAuthState(TenantScopedModel):
         constraints = [models.UniqueConstraint(fields=["tenant", "nonce"], name="uniq_oauth_state_nonce")]
 
 
+class ConnectGrant(TenantScopedModel):
+    """What a network granted when the user asked to choose: the grant's accounts (pages, organizations), tokens
+    included and encrypted, wait here until the user picks which become channels. Single use, 15 minutes, and only
+    for the user who connected."""
+
+    network = models.CharField(max_length=20, choices=ChannelNetwork.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("tenants.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    accounts = EncryptedTextField()  # JSON list of the grant's accounts with their tokens
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+
+
 class SandboxPublication(TimestampedModel):
     """What the offline sandbox network "published". Global on purpose: it simulates an external system, and
     worker processes must all see it (the sandbox adapter has no tenant, only the channel's external id)."""

@@ -6,30 +6,38 @@ tenant and user it acts for, and the tenant context is entered from it.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from core import audit, signed_state, tenancy
 from core.auth import Principal
-from core.errors import DomainError, PermissionDenied, ValidationFailed
+from core.errors import DomainError, InvalidState, PermissionDenied, ValidationFailed
 from core.signed_state import ConnectStart
 from social import oauth_state
 from social.errors import NetworkNotConfigured, NetworkNotConnectable, NetworkUnavailable, OAuthStateInvalid
-from social.models import Channel, ChannelNetwork
+from social.models import Channel, ChannelNetwork, ConnectGrant
 from social.models.channels import CONNECTABLE_NETWORKS
 from social.networks import catalog
 from social.networks.base import (
     AuthExpired,
     AuthorizeRequest,
+    ConnectedAccount,
     InvalidContent,
     NetworkError,
     NotFound,
     PermissionMissing,
+    TokenSet,
 )
 from social.networks.registry import UnknownNetwork, get_adapter
 from social.oauth_state import StatePayload
@@ -44,6 +52,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+GRANT_MAX_AGE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -81,10 +90,19 @@ def _adapter_for(network: str):
 
 
 def start_connect(
-    *, actor: Principal, network: str, redirect_uri: str, team: Team | None = None, channel: Channel | None = None
+    *,
+    actor: Principal,
+    network: str,
+    redirect_uri: str,
+    team: Team | None = None,
+    channel: Channel | None = None,
+    choose: bool = False,
 ) -> ConnectStart:
     """The network's authorize URL with our signed, single-use state (PKCE where the network supports it).
-    `channel` binds the grant to a reconnect of that channel."""
+    `channel` binds the grant to a reconnect of that channel; `choose` lets the user pick which of the grant's
+    accounts become channels (`choose_accounts`) instead of connecting all of them."""
+    if choose and actor.user is None:
+        raise ValidationFailed(details={"choose": ["Choosing accounts needs a signed-in member, not an API key."]})
     tenant = tenancy.require_current_tenant()
     adapter = _adapter_for(network)
     if network != ChannelNetwork.SANDBOX:  # the offline sandbox reaches no one: open for evaluation at once
@@ -107,6 +125,7 @@ def start_connect(
         team_id=team.pk if team else None,
         channel_id=channel.pk if channel else None,
         pkce=bool(getattr(adapter, "uses_pkce", False)),
+        choose=choose and channel is None,
     )
     auth_url = adapter.authorize_url(
         AuthorizeRequest(redirect_uri=callback_url(network), state=issued.state, code_challenge=issued.code_challenge)
@@ -222,12 +241,62 @@ def _finish(
     reconnect = Channel.objects.filter(pk=payload.channel_id).first() if payload.channel_id else None
     if payload.channel_id and reconnect is None:
         return fail("NOT_FOUND")
+    if payload.choose and reconnect is None:
+        grant = ConnectGrant.objects.create(
+            network=network,
+            user=actor.user,
+            team=team,
+            accounts=_dump_accounts(accounts),
+            expires_at=timezone.now() + GRANT_MAX_AGE,
+        )
+        url = with_query(payload.redirect_uri, status="choose", grantId=str(grant.pk))
+        return CallbackOutcome(redirect_url=url, channels=[])
     try:
         channels = upsert_connected_accounts(accounts, actor=actor, team=team, only_channel=reconnect)
     except DomainError as exc:
         return fail(exc.code)
     url = with_query(payload.redirect_uri, status="connected", channelIds=",".join(str(c.pk) for c in channels))
     return CallbackOutcome(redirect_url=url, channels=channels)
+
+
+# --- choosing which of a grant's accounts become channels ---------------------------------------------------------
+def _dump_accounts(accounts: list[ConnectedAccount]) -> str:
+    return json.dumps([asdict(account) for account in accounts], cls=DjangoJSONEncoder)
+
+
+def grant_accounts(grant: ConnectGrant) -> list[ConnectedAccount]:
+    """The accounts a grant reaches, tokens included (never show those)."""
+    accounts = []
+    for data in json.loads(grant.accounts):
+        tokens = data.pop("tokens")
+        if tokens:
+            tokens = TokenSet(
+                **{
+                    **tokens,
+                    "expires_at": parse_datetime(tokens["expires_at"] or ""),
+                    "scopes": tuple(tokens["scopes"]),
+                }
+            )
+        accounts.append(ConnectedAccount(**data, tokens=tokens))
+    return accounts
+
+
+@transaction.atomic
+def choose_accounts(grant: ConnectGrant, *, actor: Principal, external_ids: list[str]) -> list[Channel]:
+    """Connect the chosen accounts of `grant` (the caller's own, open one) as channels; the grant is used up. A
+    choice that does not fit the plan writes nothing and leaves the grant open to choose fewer."""
+    offered = {account.external_id: account for account in grant_accounts(grant)}
+    unknown = sorted(set(external_ids) - set(offered))
+    if unknown:
+        raise ValidationFailed(details={"externalIds": [f"Not in this grant: {', '.join(unknown)}."]})
+    now = timezone.now()
+    taken = ConnectGrant.objects.filter(
+        pk=grant.pk, user=actor.user, consumed_at__isnull=True, expires_at__gt=now
+    ).update(consumed_at=now, updated_at=now)
+    if not taken:  # used meanwhile (another tab) or just expired
+        raise InvalidState("This choice was already made or has expired; connect again.")
+    chosen = [offered[external_id] for external_id in dict.fromkeys(external_ids)]
+    return upsert_connected_accounts(chosen, actor=actor, team=grant.team)
 
 
 def connect_wordpress(

@@ -80,6 +80,33 @@ class ConnectInput(serializers.Serializer):
     network = serializers.ChoiceField(choices=sorted(CONNECTABLE_NETWORKS))
     redirect_uri = serializers.URLField(max_length=2000)
     team_id = serializers.UUIDField(required=False, allow_null=True)
+    choose = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Pick which of the grant's pages/organizations become channels (GET /channels/grants/{grantId}, "
+        "then POST .../select) instead of connecting all of them.",
+    )
+
+
+class GrantAccountOutput(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    username = serializers.CharField(allow_blank=True)
+    image_url = serializers.CharField(allow_blank=True)
+    network_url = serializers.CharField(allow_blank=True)
+    network = serializers.CharField()
+    is_connected = serializers.BooleanField(help_text="Already a channel of this tenant (choosing it reconnects).")
+
+
+class ConnectGrantOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    network = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    accounts = GrantAccountOutput(many=True)
+
+
+class ConnectGrantChoiceInput(serializers.Serializer):
+    external_ids = serializers.ListField(child=serializers.CharField(max_length=255), min_length=1, max_length=500)
 
 
 class ReconnectInput(serializers.Serializer):

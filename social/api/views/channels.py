@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from core.api.inputs import resolve_ids, validated
 from core.api.pagination import PageNumberPagination
-from core.api.schema import ErrorSerializer
+from core.api.schema import ErrorSerializer, error_responses
 from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import InvalidState, NotFound
 from social import selectors
@@ -138,15 +138,69 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     )
     @action(detail=False, methods=["post"])
     def connect(self, request):
-        """Start an OAuth connect: the network's authorize URL with our signed, single-use, 10-minute `state`."""
+        """Start an OAuth connect: the network's authorize URL with our signed, single-use, 10-minute `state`.
+        The callback sends the browser back to `redirectUri` with `status=connected&channelIds=...`, or, with
+        `choose`, `status=choose&grantId=...` for the user to pick the pages that become channels."""
         values = validated(s.ConnectInput, request)
         start = oauth_services.start_connect(
             network=values["network"],
             redirect_uri=values["redirect_uri"],
             team=team_or_none(values.get("team_id")),
+            choose=values["choose"],
             actor=self.principal,
         )
         return Response(s.ConnectOutput(start).data)
+
+    def _grant(self, grant_id):
+        grant = selectors.open_connect_grant(self.principal, grant_id)
+        if grant is None:
+            raise NotFound("No open choice with this id (made already, expired, or someone else's).")
+        return grant
+
+    @extend_schema(responses={200: s.ConnectGrantOutput, **error_responses(404)})
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=r"grants/(?P<grant_id>[0-9a-fA-F-]{36})",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def grant(self, request, grant_id=None):
+        """The accounts (pages, organizations) an OAuth grant reaches, for the user who connected to choose from."""
+        grant = self._grant(grant_id)
+        accounts = oauth_services.grant_accounts(grant)
+        connected = selectors.connected_external_ids(grant.network, [a.external_id for a in accounts])
+        return Response(
+            s.ConnectGrantOutput(
+                {
+                    "id": grant.pk,
+                    "network": grant.network,
+                    "expires_at": grant.expires_at,
+                    "accounts": [
+                        {**asdict(account), "is_connected": account.external_id in connected} for account in accounts
+                    ],
+                }
+            ).data
+        )
+
+    @extend_schema(
+        request=s.ConnectGrantChoiceInput,
+        responses={201: s.ChannelOutput(many=True), **error_responses(400, 404, 409)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path=r"grants/(?P<grant_id>[0-9a-fA-F-]{36})/select",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def choose_accounts(self, request, grant_id=None):
+        """Connect the chosen accounts of the grant as channels (once; the plan's channel limit applies)."""
+        grant = self._grant(grant_id)
+        values = validated(s.ConnectGrantChoiceInput, request)
+        channels = oauth_services.choose_accounts(grant, actor=self.principal, external_ids=values["external_ids"])
+        output = [self._output(channel) for channel in channels]
+        return Response(output, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.WordPressConnectInput, responses={201: s.ChannelOutput(many=True), 503: NETWORK_ERROR_RESPONSES[503]}
