@@ -179,6 +179,11 @@ NETWORK_APPS = {
     }
     for network in SOCIAL_NETWORKS
 }
+# The bit.ly OAuth app tenants connect their own bit.ly account with (shortener mode OWN); empty: paste a token.
+BITLY_APP = {
+    "client_id": os.environ.get("BITLY_CLIENT_ID", ""),
+    "client_secret": os.environ.get("BITLY_CLIENT_SECRET", ""),
+}
 NETWORK_HTTP_TIMEOUT = float(os.environ.get("NETWORK_HTTP_TIMEOUT", 20))
 # Hosts the browser may be sent back to after connecting a channel (empty: any https host, http on localhost).
 OAUTH_ALLOWED_REDIRECT_HOSTS = env_list("OAUTH_ALLOWED_REDIRECT_HOSTS")

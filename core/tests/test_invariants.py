@@ -23,6 +23,7 @@ PUBLIC_VIEWS = {
     "EmailVerifyView",  # the signed, expiring token from the verification mail names the user
     "InviteAcceptView",  # the invite's uid + single-use token name the user
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
+    "BitlyCallbackView",  # the same, for connecting the tenant's bit.ly account
     "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
     "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
     "SpectacularAPIView",

@@ -13,6 +13,14 @@ router.register("shortlinks", shortlinks.ShortLinkViewSet, basename="shortlink")
 urlpatterns = [
     re_path(r"^shortlinks/bitly-account/?$", shortlinks.BitlyAccountView.as_view(), name="shortlink-bitly-account"),
     re_path(
+        r"^shortlinks/bitly-account/connect/?$", shortlinks.BitlyConnectView.as_view(), name="shortlink-bitly-connect"
+    ),
+    re_path(
+        r"^shortlinks/bitly-account/callback/?$",
+        shortlinks.BitlyCallbackView.as_view(),
+        name="shortlink-bitly-callback",
+    ),
+    re_path(
         r"^channels/oauth/callback/(?P<network>[a-z]+)/?$",
         channels.OAuthCallbackView.as_view(),
         name="social-oauth-callback",

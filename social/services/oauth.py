@@ -168,9 +168,12 @@ def _principal_for(tenant: Tenant, user_id: str | None) -> Principal:
     )
 
 
-def handle_callback(*, network: str, params: dict[str, str]) -> CallbackOutcome:
+def handle_callback(
+    *, network: str, params: dict[str, str], finish: Callable[..., CallbackOutcome] | None = None
+) -> CallbackOutcome:
     """Finish a connect. Raises OAuthStateInvalid only when the state is not ours (the redirect URI cannot be
-    trusted then); every other refusal redirects the browser with `status=error&code=...` and creates nothing."""
+    trusted then); every other refusal redirects the browser with `status=error&code=...` and creates nothing.
+    `finish` turns the accepted code into what was connected (channels by default; the bit.ly account)."""
     payload = oauth_state.read_signed(params.get("state", ""))
 
     def fail(code: str) -> CallbackOutcome:
@@ -208,7 +211,7 @@ def handle_callback(*, network: str, params: dict[str, str]) -> CallbackOutcome:
             return fail(exc.code)
     # The callback request has no credential: act (and audit) as the user who started connecting.
     with tenancy.acting_as(principal):
-        return _finish(
+        return (finish or _finish)(
             network=network,
             code=params["code"],
             payload=payload,

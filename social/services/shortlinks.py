@@ -8,6 +8,7 @@ automatically, an explicit API call still creates a Hubbub link. The plan featur
 
 from __future__ import annotations
 
+import logging
 import secrets
 import string
 import uuid
@@ -19,11 +20,14 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core import audit, tenancy
+from core import audit, signed_state, tenancy
 from core.auth import Principal
-from core.errors import ValidationFailed
-from social.errors import ShortenerNotConfigured, ShortenerUnavailable
+from core.errors import PermissionDenied, ValidationFailed
+from core.signed_state import ConnectStart
+from social import oauth_state
+from social.errors import NetworkNotConfigured, ShortenerNotConfigured, ShortenerUnavailable
 from social.models import BitlyAccount, ShortLink, ShortLinkProvider
+from social.services import oauth
 from social.shorteners import bitly
 from tenants.services import workspaces
 
@@ -31,6 +35,8 @@ from tenants.services import workspaces
 # registers it (this app cannot import the planner); with none registered, no post id is accepted.
 PostLookup = Callable[[Principal, uuid.UUID], bool]
 _post_lookups: list[PostLookup] = []
+
+logger = logging.getLogger(__name__)
 
 
 def register_post_lookup(lookup: PostLookup) -> PostLookup:
@@ -106,6 +112,47 @@ def create_short_link(url: str, *, actor: Principal, title: str = "", post_id: u
             "shortlink.created", link, changes={"code": link.code, "url": url, "provider": provider}, actor=actor
         )
     return link
+
+
+# --- the tenant's own bit.ly account, connected with OAuth ---------------------------------------------------------
+BITLY = "bitly"  # the provider name in OAuth states
+
+
+def bitly_callback_url() -> str:
+    return signed_state.callback_url("shortlink-bitly-callback")
+
+
+def start_bitly_connect(*, actor: Principal, redirect_uri: str) -> ConnectStart:
+    """bit.ly's authorize URL with our signed, single-use state; the callback stores the account's token."""
+    missing = [f"BITLY_{key.upper()}" for key, value in settings.BITLY_APP.items() if not value]
+    if missing:
+        raise NetworkNotConfigured(
+            f"bit.ly is not configured on this installation: an operator must set {' and '.join(missing)}.",
+            details={"network": BITLY, "missingSettings": missing},
+        )
+    if actor.user is None:  # the callback acts as the member who consented in the browser
+        raise PermissionDenied("Connecting bit.ly needs a signed-in member, not an API key.")
+    oauth.validate_redirect_uri(redirect_uri)
+    issued = oauth_state.issue_state(
+        tenant_id=tenancy.require_current_tenant().pk, user_id=actor.user.pk, network=BITLY, redirect_uri=redirect_uri
+    )
+    audit.record("shortlink.bitly_connect_started", object_type="social.bitlyaccount", actor=actor)
+    auth_url = bitly.authorize_url(redirect_uri=bitly_callback_url(), state=issued.state)
+    return ConnectStart(auth_url=auth_url, state=issued.state, expires_at=issued.expires_at)
+
+
+def handle_bitly_callback(params: dict[str, str]) -> oauth.CallbackOutcome:
+    return oauth.handle_callback(network=BITLY, params=params, finish=_finish_bitly_connect)
+
+
+def _finish_bitly_connect(*, code: str, payload, fail, actor: Principal, **kwargs) -> oauth.CallbackOutcome:
+    try:
+        token, group_guid = bitly.exchange_code(code=code, redirect_uri=bitly_callback_url())
+    except bitly.BitlyError as exc:
+        logger.warning("bit.ly code exchange failed", extra={"status": exc.status_code, "detail": str(exc)})
+        return fail("NETWORK_REFUSED")
+    set_bitly_account(actor=actor, access_token=token, group_guid=group_guid)
+    return oauth.CallbackOutcome(redirect_url=oauth.with_query(payload.redirect_uri, status="connected"), channels=[])
 
 
 @transaction.atomic

@@ -300,13 +300,16 @@ class OAuthCallbackView(APIView):
             400: OpenApiResponse(ErrorSerializer, description="`OAUTH_STATE_INVALID`: missing or forged state."),
         },
     )
-    def get(self, request, network: str):
+    def get(self, request, **kwargs):
         params = {key: request.query_params.get(key, "") for key in ("code", "state", "error")}
-        outcome = oauth_services.handle_callback(network=network, params=params)
+        outcome = self.complete(params, **kwargs)
         response = HttpResponseRedirect(outcome.redirect_url)
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"  # the code must not leak to the redirect target's logs
         return response
+
+    def complete(self, params: dict[str, str], *, network: str) -> oauth_services.CallbackOutcome:
+        return oauth_services.handle_callback(network=network, params=params)
 
 
 class TeamChannelsView(TenantAPIView):

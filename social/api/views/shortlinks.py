@@ -12,6 +12,8 @@ from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import NotFound
 from social import selectors
 from social.api.serializers import shortlinks as s
+from social.api.serializers.channels import ConnectOutput, ReconnectInput
+from social.api.views.channels import OAuthCallbackView
 from social.services import shortlinks as shortlink_services
 
 
@@ -93,3 +95,37 @@ class BitlyAccountView(TenantAPIView):
         if not shortlink_services.remove_bitly_account(actor=self.principal):
             raise NotFound("No bit.ly account is connected.")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BitlyConnectView(TenantAPIView):
+    """Connect the tenant's own bit.ly account with OAuth (instead of pasting a token into PUT bitly-account)."""
+
+    required_permissions = {"post": "social.channel.manage"}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        shortlink_services.require_link_shortener()
+
+    @extend_schema(
+        request=ReconnectInput,
+        responses={
+            200: ConnectOutput,
+            409: OpenApiResponse(
+                ErrorSerializer, description="`NETWORK_NOT_CONFIGURED`: details name the `missingSettings`."
+            ),
+            **error_responses(400, 403),
+        },
+    )
+    def post(self, request):
+        """bit.ly's authorize URL; its callback stores the token and sends the browser to `redirectUri` with
+        `status=connected` or `status=error&code=...`."""
+        values = validated(ReconnectInput, request)
+        start = shortlink_services.start_bitly_connect(redirect_uri=values["redirect_uri"], actor=self.principal)
+        return Response(ConnectOutput(start).data)
+
+
+class BitlyCallbackView(OAuthCallbackView):
+    """bit.ly sends the browser back here (no credential): the signed `state` names the tenant and the member."""
+
+    def complete(self, params, **kwargs):
+        return shortlink_services.handle_bitly_callback(params)
