@@ -100,6 +100,23 @@ def publish_posts(*, posts: list[list], tenant_id: str) -> dict[str, str]:
     return {post_id: result.value for post_id, result in results.items()}
 
 
+def enqueue_first_comment(post_id: str, tenant_id: str) -> None:
+    """Send a published post's first comment again, once the current transaction commits."""
+    transaction.on_commit(lambda: publish_first_comment.delay(post_id=post_id, tenant_id=tenant_id))
+
+
+@shared_task(name="contentplanner.tasks.publish_first_comment", queue="publish", soft_time_limit=50, time_limit=60)
+def publish_first_comment(*, post_id: str, tenant_id: str) -> bool:
+    """Send the first comment a person asked to send again (the service cleared its failure flag, once). True when
+    the network took it."""
+    post = selectors.post_with_channel(post_id)
+    if post is None:
+        return False
+    publishing.publish_first_comment(post)
+    post.refresh_from_db(fields=["first_comment_failed"])
+    return not post.first_comment_failed
+
+
 # --- metrics -------------------------------------------------------------------------------------------------------
 def _scan(queryset) -> Iterator[tuple[str, str]]:
     """(id, tenant_id) of every row of an `all_tenants` queryset, read page by page (keyset on pk) under platform

@@ -30,6 +30,7 @@ from contentplanner.publishing.attempt import (
     correlation_id_for,
     execute_publish_attempt,
     failed_feed_key,
+    publish_first_comment,
 )
 from contentplanner.publishing.batch import PUBLISH_BATCH, execute_publish_batch
 from contentplanner.publishing.claims import DISPATCH_BATCH, Claim, claim_due_posts, claim_post
@@ -56,5 +57,6 @@ __all__ = [
     "execute_publish_attempt",
     "execute_publish_batch",
     "failed_feed_key",
+    "publish_first_comment",
     "reconcile_stuck",
 ]

@@ -240,12 +240,13 @@ def record_success(
             changes={"state": [PostState.PUBLISHING, PostState.PUBLISHED], "remoteId": post.remote_id},
         )
     if post.first_comment:
-        _publish_first_comment(post)
+        publish_first_comment(post)
     return AttemptResult(outcome)
 
 
-def _publish_first_comment(post: Post) -> None:
-    """After the post: a failure flags the post and explains it in the feed, the post stays published."""
+def publish_first_comment(post: Post) -> None:
+    """After the post (and when a person sends a failed one again): a failure flags the post and explains it in the
+    feed, the post stays published."""
     try:
         social_publishing.publish_comment(post.channel, remote_id=post.remote_id, text=post.first_comment)
     except NetworkError as exc:

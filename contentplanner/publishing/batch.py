@@ -37,8 +37,8 @@ from contentplanner.publishing.attempt import (
     AttemptResult,
     _elapsed_ms,
     _fail_now,
-    _publish_first_comment,
     build_publish_request,
+    publish_first_comment,
     record_failure,
 )
 from contentplanner.publishing.claims import PostId
@@ -315,7 +315,7 @@ def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
         results[str(post.pk)] = AttemptResult.PUBLISHED
         if post.first_comment:
             try:
-                _publish_first_comment(post)
+                publish_first_comment(post)
             except Exception:
                 logger.exception("publish: first comment failed", extra={"post_id": str(post.pk)})
     return results

@@ -281,6 +281,26 @@ def retry_post(post: Post, *, actor: Principal) -> Post:
     return post
 
 
+def retry_first_comment(post: Post, *, actor: Principal) -> Post:
+    """Send a published post's refused first comment again. The failure flag is cleared by a conditional UPDATE, so
+    two clicks send one comment; the comment goes out in the background and a new refusal flags it again."""
+    with transaction.atomic():
+        if post.state != PostState.PUBLISHED or not post.first_comment:
+            raise InvalidPostState(
+                "Only a published post's first comment can be sent again.", details={"state": post.state}
+            )
+        taken = Post.objects.filter(pk=post.pk, state=PostState.PUBLISHED, first_comment_failed=True).update(
+            first_comment_failed=False, updated_at=timezone.now()
+        )
+        if not taken:
+            raise InvalidPostState("The first comment did not fail, or is being sent again already.")
+        feed.add_history(post, "firstCommentRetried", actor=actor.user)
+        audit.record("cp.post.first_comment_retried", post, actor=actor)
+        tasks.enqueue_first_comment(str(post.pk), str(post.tenant_id))
+    post.refresh_from_db()
+    return post
+
+
 def content_of(post: Post) -> dict:
     """A post's content and internal fields as a `content` dict for create_post (duplicates)."""
     content = {name: getattr(post, name) for name in PostContent.EDITABLE_FIELDS}

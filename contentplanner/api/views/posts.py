@@ -163,6 +163,7 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         "unschedule": "cp.post.publish",
         "publish": "cp.post.publish",
         "retry": "cp.post.publish",
+        "retry_first_comment": "cp.post.publish",
         "mark_published": "cp.post.publish",
         # The feed: reading needs cp.post.read, commenting cp.post.comment.
         "feed:get": "cp.post.read",
@@ -315,6 +316,18 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         updated = operations.copy_to_siblings(post, actor=self.principal, fields=fields, siblings=siblings)
         fresh = self.scope_queryset().filter(pk__in=[u.pk for u in updated]).order_by("created_at", "id")
         return Response(s.PostOutput(fresh, many=True).data)
+
+    @extend_schema(
+        operation_id="cp_posts_retry_first_comment",
+        request=None,
+        responses={200: s.PostOutput, **error_responses(404, 409)},
+        description="Send the first comment of a published post again after the network refused it "
+        "(`firstCommentFailed`); it goes out in the background, once (409 INVALID_STATE when it did not fail or "
+        "is being sent already). A new refusal sets `firstCommentFailed` again and explains it in the feed.",
+    )
+    @action(detail=True, methods=["post"], url_path="first-comment/retry")
+    def retry_first_comment(self, request, pk=None):
+        return self._render(post_services.retry_first_comment(self.get_object(), actor=self.principal))
 
     @extend_schema(
         operation_id="cp_posts_mark_published",
