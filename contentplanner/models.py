@@ -37,6 +37,7 @@ class PostType(models.TextChoices):
     VIDEO = "video"
     PIN = "pin"
     ARTICLE = "article"
+    REPOST = "repost"  # X: repost `networkOptions.repostOf` (no text or media of its own)
 
 
 class PublishOutcome(models.TextChoices):

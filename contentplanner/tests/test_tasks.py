@@ -65,6 +65,7 @@ def test_every_task_declares_its_name_queue_and_time_limits():
         "contentplanner.tasks.dispatch_due_posts": "dispatch",
         "contentplanner.tasks.publish_post": "publish",
         "contentplanner.tasks.publish_posts": "publish",
+        "contentplanner.tasks.publish_first_comment": "publish",
         "contentplanner.tasks.dispatch_post_metrics": "sync",
         "contentplanner.tasks.collect_post_metrics": "sync",
         "contentplanner.tasks.dispatch_channel_metrics": "sync",

@@ -9,6 +9,7 @@ Issue codes follow seed 004's ValidationError codes where one exists (`max4Image
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from social.networks.base import ContentRules, PublishRequest
@@ -32,6 +33,8 @@ class NetworkRules(ContentRules):
     max_title_length: int | None = None
     requires_title: bool = False
     weighted_text: bool = False  # X counts with twitter-text weights (URLs 23, CJK/emoji 2)
+    # Network-specific checks beyond the common fields (e.g. X's quote and repost options), run by `validate`.
+    extra_checks: tuple[Callable[[PublishRequest], list[ValidationIssue]], ...] = ()
     text_too_long_code: str = "textTooLong"
     too_many_images_code: str = "tooManyImages"
     no_animations_code: str = "animationsNotSupported"
@@ -82,7 +85,12 @@ def validate(rules: ContentRules, request: PublishRequest) -> list[ValidationIss
     if rules.requires_title and not request.title.strip():
         add("titleRequired", "title", "A title is required on this network.")
 
-    if rules.requires_text_link_or_media and not (request.text.strip() or request.link or request.media):
+    reposting = request.post_type == "repost"
+    if (
+        rules.requires_text_link_or_media
+        and not reposting
+        and not (request.text.strip() or request.link or request.media)
+    ):
         add("requireTextLinkImageOrVideo", "text", "Add text, a link, an image or a video.")
     if rules.requires_video and not videos:
         add("videoRequired", "media", "A video is required on this network.")
@@ -144,6 +152,35 @@ def validate(rules: ContentRules, request: PublishRequest) -> list[ValidationIss
         add("firstCommentNotSupported", "firstComment", "This network does not support a first comment.")
     if len(request.first_comment) > 2000:
         add("firstCommentTooLong", "firstComment", "The first comment is limited to 2000 characters.")
+    for check in rules.extra_checks:
+        issues.extend(check(request))
+    return issues
+
+
+TWEET_ID = re.compile(r"\d{1,19}")
+
+
+def x_quote_and_repost(request: PublishRequest) -> list[ValidationIssue]:
+    """`networkOptions.quoteTweetId` quotes a post (with our text); post type `repost` with `repostOf` reposts one
+    as it is (no text, media or first comment of ours)."""
+    issues = []
+    quote, source = request.options.get("quoteTweetId"), request.options.get("repostOf")
+    for name, value in (("quoteTweetId", quote), ("repostOf", source)):
+        if value not in (None, "") and not TWEET_ID.fullmatch(str(value)):
+            issues.append(ValidationIssue("invalidTweetId", f"networkOptions.{name}", "A post id: digits only."))
+    if request.post_type == "repost":
+        if not source:
+            issues.append(ValidationIssue("repostOfRequired", "networkOptions.repostOf", "Which post to repost."))
+        if request.text.strip() or request.media or request.link or request.first_comment or quote:
+            issues.append(
+                ValidationIssue(
+                    "repostHasNoContent",
+                    "text",
+                    "A repost carries nothing of its own; to add text, quote the post (quoteTweetId) instead.",
+                )
+            )
+    elif source:
+        issues.append(ValidationIssue("repostOfNeedsRepostType", "postType", "Set postType to repost to repost."))
     return issues
 
 
@@ -161,6 +198,8 @@ X = NetworkRules(
     text_too_long_code="twitterTweetCharacterCountTooBig",
     too_many_images_code="max4ImagesForTwitterTweet",
     video_mime_types=("video/mp4", "video/quicktime"),
+    allowed_post_types=("post", "repost"),
+    extra_checks=(x_quote_and_repost,),
 )
 FACEBOOK = NetworkRules(
     network="facebook",

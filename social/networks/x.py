@@ -27,6 +27,7 @@ from social.networks.base import (
     MediaItem,
     Metrics,
     NetworkError,
+    NotSupported,
     PublishRequest,
     PublishResult,
     RemoteItem,
@@ -44,6 +45,7 @@ from social.networks.matching import require_text, same_text
 from social.networks.oauth2 import OAuth2Adapter, token_set_from
 
 API = "https://api.x.com/2"
+REPOST_PREFIX = "repost:"
 USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")
 DUPLICATE = "duplicate content"
 
@@ -208,6 +210,8 @@ class XAdapter(OAuth2Adapter):
         return PublishResult(remote_id=str(data["id"]), url=url, raw=data)
 
     def _publish(self, credentials: ChannelCredentials, request: PublishRequest) -> PublishResult:
+        if request.post_type == "repost":
+            return self._repost(credentials, str(request.options["repostOf"]))
         text = request.text
         if request.link and request.link not in text:
             text = f"{text} {request.link}".strip()
@@ -217,7 +221,18 @@ class XAdapter(OAuth2Adapter):
             body["media"] = {"media_ids": media_ids}
         if request.options.get("replySettings"):
             body["reply_settings"] = request.options["replySettings"]
+        if request.options.get("quoteTweetId"):
+            body["quote_tweet_id"] = str(request.options["quoteTweetId"])
         return self._tweet(credentials, body)
+
+    def _repost(self, credentials: ChannelCredentials, source: str) -> PublishResult:
+        """POST /2/users/{id}/retweets. A repost has no id of its own: ours is `repost:<source id>`, so deleting
+        it undoes the repost (never deletes the source) and no metrics are read for it. X answers `retweeted: true`
+        for a post reposted already, so sending it twice reposts once."""
+        data = self.api("POST", f"users/{credentials.external_id}/retweets", credentials, json={"tweet_id": source})
+        if not (data.get("data") or {}).get("retweeted"):
+            raise InvalidContent("X did not repost this post.", details={"networkOptions.repostOf": [source]})
+        return PublishResult(remote_id=f"{REPOST_PREFIX}{source}", url=f"https://x.com/i/status/{source}", raw=data)
 
     def publish_comment(self, credentials: ChannelCredentials, *, remote_id: str, text: str) -> PublishResult:
         return self._tweet(credentials, {"text": text, "reply": {"in_reply_to_tweet_id": remote_id}})
@@ -226,6 +241,10 @@ class XAdapter(OAuth2Adapter):
         return self.publish_comment(credentials, remote_id=remote_id, text=text)
 
     def delete(self, credentials: ChannelCredentials, *, remote_id: str) -> None:
+        if remote_id.startswith(REPOST_PREFIX):
+            source = remote_id.removeprefix(REPOST_PREFIX)
+            self.api("DELETE", f"users/{credentials.external_id}/retweets/{source}", credentials)
+            return
         self.api("DELETE", f"tweets/{remote_id}", credentials)
 
     def like(self, credentials: ChannelCredentials, *, remote_id: str) -> None:
@@ -309,6 +328,8 @@ class XAdapter(OAuth2Adapter):
 
     # --- analytics ---
     def post_metrics(self, credentials: ChannelCredentials, *, remote_id: str) -> Metrics:
+        if remote_id.startswith(REPOST_PREFIX):
+            raise NotSupported("A repost has no metrics of its own on X.")
         data = self.api("GET", f"tweets/{remote_id}", credentials, params={"tweet.fields": "public_metrics"})["data"]
         m = data.get("public_metrics", {})
         values = {

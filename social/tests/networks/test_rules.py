@@ -82,3 +82,23 @@ def test_issue_carries_field_and_message():
     issues = get_adapter("x").validate(PublishRequest(correlation_id="c", text="hi", media=(image(),) * 5))
     assert [(i.code, i.field) for i in issues] == [("max4ImagesForTwitterTweet", "media")]
     assert "4" in issues[0].message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"text": "So true", "options": {"quoteTweetId": "1460323737035677698"}}, set()),
+        ({"text": "So true", "options": {"quoteTweetId": "https://x.com/a/status/1"}}, {"invalidTweetId"}),
+        ({"post_type": "repost", "options": {"repostOf": "1460323737035677698"}}, set()),
+        ({"post_type": "repost"}, {"repostOfRequired"}),
+        ({"post_type": "repost", "text": "Look", "options": {"repostOf": "1"}}, {"repostHasNoContent"}),
+        ({"post_type": "repost", "first_comment": "+1", "options": {"repostOf": "1"}}, {"repostHasNoContent"}),
+        ({"text": "Look", "options": {"repostOf": "1"}}, {"repostOfNeedsRepostType"}),
+    ],
+)
+def test_x_quotes_and_reposts(kwargs, expected):
+    assert codes("x", **kwargs) == expected
+
+
+def test_only_x_reposts():
+    assert codes("linkedin", post_type="repost", options={"repostOf": "1"}) == {"postTypeNotAllowed"}

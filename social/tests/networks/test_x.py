@@ -229,3 +229,29 @@ def test_revoke(x, respx_mock):
     route = respx_mock.post(f"{API}/oauth2/revoke").respond(json={"revoked": True})
     x.revoke(creds("42", token="secret-token"))
     assert sent_form(route)["token"] == "secret-token"
+
+
+def test_a_quote_sends_the_quoted_post_id(x, respx_mock):
+    route = respx_mock.post("https://api.x.com/2/tweets").respond(201, json={"data": {"id": "77", "text": "So true"}})
+    x.publish(
+        creds("9", username="acme"), PublishRequest(correlation_id="c", text="So true", options={"quoteTweetId": "55"})
+    )
+    assert sent_json(route) == {"text": "So true", "quote_tweet_id": "55"}
+
+
+def test_a_repost_is_undone_not_deleted_and_has_no_metrics_of_its_own(x, respx_mock):
+    repost = respx_mock.post("https://api.x.com/2/users/9/retweets").respond(json={"data": {"retweeted": True}})
+    result = x.publish(creds("9"), PublishRequest(correlation_id="c", post_type="repost", options={"repostOf": "55"}))
+    assert sent_json(repost) == {"tweet_id": "55"}
+    assert (result.remote_id, result.url) == ("repost:55", "https://x.com/i/status/55")
+    undo = respx_mock.delete("https://api.x.com/2/users/9/retweets/55").respond(json={"data": {"retweeted": False}})
+    x.delete(creds("9"), remote_id=result.remote_id)
+    assert undo.called  # DELETE /2/tweets/55 would have deleted the source post: not routed, so not sent
+    with pytest.raises(base.NotSupported):
+        x.post_metrics(creds("9"), remote_id=result.remote_id)
+
+
+def test_a_repost_x_did_not_make_is_refused(x, respx_mock):
+    respx_mock.post("https://api.x.com/2/users/9/retweets").respond(json={"data": {"retweeted": False}})
+    with pytest.raises(base.InvalidContent):
+        x.publish(creds("9"), PublishRequest(correlation_id="c", post_type="repost", options={"repostOf": "55"}))
