@@ -131,7 +131,11 @@ def _move_links(source: Category, target: Category | None) -> int:
     ticket_ids = list(TicketCategory.objects.filter(category=source).values_list("ticket_id", flat=True))
     if target is not None and ticket_ids:
         TicketCategory.objects.bulk_create(
-            [TicketCategory(ticket_id=ticket_id, category=target) for ticket_id in ticket_ids], ignore_conflicts=True
+            [
+                TicketCategory(tenant_id=target.tenant_id, ticket_id=ticket_id, category=target)
+                for ticket_id in ticket_ids
+            ],
+            ignore_conflicts=True,
         )
     TicketCategory.objects.filter(category=source).delete()
     if ticket_ids:
@@ -269,7 +273,8 @@ def set_categories(ticket: Ticket, categories: Iterable[Category | Any], *, acto
         chosen_ids = {c.pk for c in chosen}
         TicketCategory.objects.filter(ticket=ticket).exclude(category_id__in=chosen_ids).delete()
         TicketCategory.objects.bulk_create(
-            [TicketCategory(ticket=ticket, category=c) for c in chosen], ignore_conflicts=True
+            [TicketCategory(tenant_id=ticket.tenant_id, ticket=ticket, category=c) for c in chosen],
+            ignore_conflicts=True,
         )
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
     return chosen
