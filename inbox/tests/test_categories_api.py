@@ -268,9 +268,8 @@ def test_bulk_archive_reports_each_uncategorized_ticket(
     assert response.status_code == 202, response.json()
     job = owner_client.get(f"/api/v1/inbox/jobs/{response.json()['id']}/").json()
     assert (job["status"], job["done"], job["failed"]) == ("done", 1, 1)
-    assert job["errors"] == [
-        {"ticketId": str(bare.pk), "code": "CATEGORY_REQUIRED", "message": "Categorize this ticket before archiving it."}
-    ]
+    [error] = job["errors"]
+    assert (error["ticketId"], error["code"]) == (str(bare.pk), "CATEGORY_REQUIRED")
     with tenancy.tenant_context(tenant):
         assert Ticket.objects.get(pk=categorized.pk).status == TicketStatus.ARCHIVED
         assert Ticket.objects.get(pk=bare.pk).status == TicketStatus.OPEN
