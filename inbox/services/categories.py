@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core import audit, tenancy
@@ -49,8 +49,18 @@ def _depth_of(parent: Category | None) -> int:
     return depth
 
 
-def _check_depth(parent: Category | None) -> None:
-    if _depth_of(parent) >= MAX_DEPTH:
+def _height_of(category: Category) -> int:
+    """Levels of the sub-tree under (and including) `category`: one query per level."""
+    height, level = 0, [category.pk]
+    while level and height <= MAX_DEPTH:
+        height += 1
+        level = list(Category.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+    return height
+
+
+def _check_depth(parent: Category | None, *, height: int = 1) -> None:
+    """Refuse a tree deeper than MAX_DEPTH once `height` levels hang under `parent`."""
+    if _depth_of(parent) + height > MAX_DEPTH:
         raise ValidationFailed(details={"parentId": [f"The tree is at most {MAX_DEPTH} levels deep."]})
 
 
@@ -68,12 +78,16 @@ def create_category(
         _check_depth(parent)
         if _name_taken(name, parent):
             raise CategoryNameTaken(details={"name": name})
-        category = Category.objects.create(
-            name=name,
-            parent=parent,
-            position=_next_position(parent) if position is None else position,
-            is_hidden=is_hidden,
-        )
+        try:
+            with transaction.atomic():  # a concurrent twin passes the check above; the constraint decides
+                category = Category.objects.create(
+                    name=name,
+                    parent=parent,
+                    position=_next_position(parent) if position is None else position,
+                    is_hidden=is_hidden,
+                )
+        except IntegrityError:
+            raise CategoryNameTaken(details={"name": name}) from None
         audit.record("inbox.category.created", category, actor=actor, changes={"name": name})
     return category
 
@@ -107,7 +121,7 @@ def move_category(
         category = Category.objects.select_for_update().get(pk=category.pk)
         if parent is not None and parent.pk in descendant_ids(category.pk):
             raise CategoryCycle(details={"parentId": str(parent.pk)})
-        _check_depth(parent)
+        _check_depth(parent, height=_height_of(category))
         if _name_taken(category.name, parent, exclude=category):
             raise CategoryNameTaken(details={"name": category.name})
         before = str(category.parent_id) if category.parent_id else None

@@ -289,3 +289,21 @@ def test_bulk_categorize_sets_the_categories_of_every_ticket(
         response = owner_client.post(f"{TICKETS}bulk/", payload, format="json")
     assert response.status_code == 202, response.json()
     assert all(categories_of(tenant, t) == {tree["hot"]["id"]} for t in tickets)
+
+
+def test_the_tree_is_at_most_ten_levels_deep_also_when_moving(owner_client, tenant):
+    parent = None
+    chain = []
+    for level in range(10):
+        parent = create(owner_client, f"L{level}", parent and parent["id"])
+        chain.append(parent)
+    too_deep = owner_client.post(URL, {"name": "L10", "parentId": chain[-1]["id"]}, format="json")
+    assert too_deep.status_code == 400
+    branch = create(owner_client, "Branch")
+    create(owner_client, "Leaf", branch["id"])
+    refused = owner_client.post(f"{URL}{branch['id']}/move/", {"parentId": chain[8]["id"]}, format="json")
+    assert refused.status_code == 400  # Branch/Leaf under level 9 would make 11 levels
+    with tenancy.tenant_context(tenant):
+        assert Category.objects.get(pk=branch["id"]).parent_id is None
+    allowed = owner_client.post(f"{URL}{branch['id']}/move/", {"parentId": chain[7]["id"]}, format="json")
+    assert allowed.status_code == 200
