@@ -128,3 +128,11 @@ def test_another_tenants_folder_is_refused(owner_client, other_tenant, tenant, t
     assert owner_client.post(f"{URL}reorder/", {"ids": [str(theirs.pk)]}, format="json").status_code == 400
     with tenancy.tenant_context(other_tenant):
         assert Folder.objects.get(pk=theirs.pk).name == "Theirs"
+
+
+def test_the_folder_list_takes_a_bounded_number_of_queries(owner_client, django_assert_max_num_queries):
+    for index in range(8):
+        create(owner_client, f"F{index}", NEGATIVE_OPEN)
+    with django_assert_max_num_queries(8):
+        response = owner_client.get(URL)
+    assert [row["name"] for row in response.json()["results"]] == [f"F{index}" for index in range(8)]

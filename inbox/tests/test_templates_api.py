@@ -143,3 +143,17 @@ def test_reply_with_a_template_the_agent_cannot_see_is_400_and_sends_nothing(
     with tenancy.tenant_context(tenant):
         assert not TicketAction.objects.filter(ticket=ticket).exists()
     assert not SandboxPublication.objects.filter(kind="reply").exists()
+
+
+def test_the_template_list_takes_a_bounded_number_of_queries(
+    api_client_for, make_member, owner_client, tenant, django_assert_max_num_queries
+):
+    team = TeamFactory(tenant=tenant)
+    agent = make_member(tenant, Role.AGENT)
+    add_to_team(team, agent)
+    for index in range(8):
+        create(owner_client, name=f"T{index}", teamId=str(team.pk) if index % 2 else None)
+    agent_client = api_client_for(agent)
+    with django_assert_max_num_queries(8):
+        response = agent_client.get(URL)
+    assert len(response.json()["results"]) == 8
