@@ -216,6 +216,15 @@ def _parse_path(raw: str) -> list[str]:
     return parts
 
 
+def _create_child(parent: Category | None, name: str) -> tuple[Category, bool]:
+    """(category, created): a concurrent import may have created it since this one read the tree."""
+    try:
+        with transaction.atomic():
+            return Category.objects.create(name=name, parent=parent, position=_next_position(parent)), True
+    except IntegrityError:
+        return Category.objects.get(parent=parent, name=name), False
+
+
 def import_categories(raw: bytes, *, actor: Principal) -> list[dict]:
     """Create the categories of a UTF-8 CSV whose first column is a path (`Sales/Leads`), missing parents included.
     Idempotent: existing categories are found, not duplicated. One result per row:
@@ -226,7 +235,7 @@ def import_categories(raw: bytes, *, actor: Principal) -> list[dict]:
         rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValidationFailed(details={"file": [f"Not a readable UTF-8 CSV: {exc}"]}) from None
-    if rows and rows[0] and rows[0][0].strip().lower() in ("path", "category"):
+    if rows and rows[0] and rows[0][0].strip().lower() == "path":  # the optional header
         rows = rows[1:]
     if len(rows) > MAX_IMPORT_ROWS:
         raise ValidationFailed(details={"file": [f"At most {MAX_IMPORT_ROWS} rows."]})
@@ -245,9 +254,9 @@ def import_categories(raw: bytes, *, actor: Principal) -> list[dict]:
             for name in parts:
                 key = (parent.pk if parent else None, name)
                 if key not in known:
-                    known[key] = Category.objects.create(name=name, parent=parent, position=_next_position(parent))
-                    created = True
-                    created_count += 1
+                    known[key], made = _create_child(parent, name)
+                    created = created or made
+                    created_count += made
                 parent = known[key]
             results.append(
                 {
