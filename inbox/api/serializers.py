@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from core.api.inputs import TenantScopedPrimaryKeyRelatedField
 from core.api.permissions import principal_of
+from inbox import selectors
 from inbox.models import (
     ActionStatus,
     BulkJob,
@@ -190,12 +191,6 @@ def _teams():
     return teams()
 
 
-def _templates_for(request):
-    from inbox.selectors import templates_visible_to
-
-    return templates_visible_to(principal_of(request))
-
-
 class ActionInput(serializers.Serializer):
     """Parameters per action; only the ones of the requested action are read."""
 
@@ -215,7 +210,7 @@ class ActionInput(serializers.Serializer):
     subject = serializers.CharField(required=False, max_length=200, help_text="forward")
     note = serializers.CharField(required=False, max_length=5000, help_text="forward")
     template_id = TenantScopedPrimaryKeyRelatedField(
-        lambda request: _templates_for(request),
+        lambda request: selectors.templates_visible_to(principal_of(request)),
         label_name="template",
         required=False,
         help_text="reply: a saved reply, rendered for you (unless `text` is given: then `text` is sent as written)",
@@ -389,16 +384,10 @@ class CategoryOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _categories():
-    from inbox.selectors import categories
-
-    return categories()
-
-
 class CategoryInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     parent_id = TenantScopedPrimaryKeyRelatedField(
-        lambda request: _categories(), label_name="category", required=False, allow_null=True
+        lambda request: selectors.categories(), label_name="category", required=False, allow_null=True
     )
     position = serializers.IntegerField(required=False, min_value=0, help_text="Default: last among its siblings.")
     is_hidden = serializers.BooleanField(required=False, default=False)
@@ -412,14 +401,17 @@ class CategoryPatchInput(serializers.Serializer):
 
 class CategoryMoveInput(serializers.Serializer):
     parent_id = TenantScopedPrimaryKeyRelatedField(
-        lambda request: _categories(), label_name="category", allow_null=True, help_text="null: make it a root."
+        lambda request: selectors.categories(),
+        label_name="category",
+        allow_null=True,
+        help_text="null: make it a root.",
     )
     position = serializers.IntegerField(required=False, min_value=0)
 
 
 class CategoryReassignInput(serializers.Serializer):
     target_id = TenantScopedPrimaryKeyRelatedField(
-        lambda request: _categories(),
+        lambda request: selectors.categories(),
         label_name="category",
         allow_null=True,
         help_text="Where the tickets go; null removes this category from them.",
@@ -428,7 +420,7 @@ class CategoryReassignInput(serializers.Serializer):
 
 class CategoryDeleteQuery(serializers.Serializer):
     reassign_to = TenantScopedPrimaryKeyRelatedField(
-        lambda request: _categories(), label_name="category", required=False
+        lambda request: selectors.categories(), label_name="category", required=False
     )
 
 

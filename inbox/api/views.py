@@ -113,7 +113,8 @@ def folder_filters(folder: Folder | object) -> dict:
 
 
 def folder_counts(visible: QuerySet[Ticket], principal) -> list[dict]:
-    """Tickets (and open unread ones) per folder, every folder in one aggregate query."""
+    """Tickets (and open unread ones) per folder, every folder in one aggregate query (a folder filtering by
+    category also reads the category tree once)."""
     rows = list(selectors.folders())
     if not rows:
         return []
@@ -206,7 +207,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     @action(detail=False, methods=["get"])
     def counts(self, request):
         """Counts per status (and open+unread) of the filtered tickets, in one query; cheap enough to poll.
-        `folders=1` adds each folder's counts (one more query, whatever the number of folders)."""
+        `folders=1` adds each folder's counts (one aggregate query, whatever the number of folders)."""
         filters = validated(s.TicketFilterInput, request, source="query")
         filters.pop("status", None)
         visible = selectors.tickets_visible_to(self.principal)
