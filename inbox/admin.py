@@ -1,5 +1,5 @@
 """The inbox's operator console: tickets (history and notes inline), interactors, actions (retry failed), polling
-cursors (poll now, sandbox bursts), bulk jobs.
+cursors (poll now, sandbox bursts), bulk jobs; categories, templates and folders.
 
 Admin reads `all_tenants`; actions go through the same services as the API, inside the row's tenant, with the
 staff user as the actor, and are audit-logged.
@@ -7,6 +7,7 @@ staff user as the actor, and are audit-logged.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from inbox import demo
 from inbox.models import (
     ActionStatus,
     BulkJob,
+    Category,
+    Folder,
     IngestionCursor,
     Interactor,
     Ticket,
@@ -24,8 +27,11 @@ from inbox.models import (
     TicketEvent,
     TicketNote,
 )
+from inbox.models import Template as ReplyTemplate
 from inbox.services import actions as action_services
+from inbox.services import categories as category_services
 from inbox.services import tickets as ticket_services
+from inbox.services.templates import unknown_placeholders
 from tenants.roles import staff_principal
 
 
@@ -206,3 +212,60 @@ class BulkJobAdmin(TenantAdmin, ReadOnlyModelAdmin):
     list_filter = ["status", "action"]
     search_fields = ["id", "actor_label"]
     list_select_related = ["tenant"]
+
+
+class OrganisationAdmin(TenantAdmin):
+    """Categories, templates and folders are created inside a tenant, through the API; the admin edits them."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Category)
+class CategoryAdmin(OrganisationAdmin):
+    list_display = ["id", "tenant", "name", "parent", "position", "is_hidden", "created_at"]
+    list_filter = ["is_hidden", ("parent", admin.EmptyFieldListFilter)]
+    search_fields = ["id", "name", "parent__name"]
+    raw_id_fields = ["parent"]
+    readonly_fields = ["tenant", "created_at", "updated_at"]
+    list_select_related = ["tenant", "parent"]
+    actions = ["delete_moving_children_up"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # through the action below: children move up, ticket links go (the API's rules)
+
+    @admin.action(description="Delete (sub-categories move up, tickets lose the category)")
+    def delete_moving_children_up(self, request, queryset):
+        self._each(request, queryset, "Delete", lambda c, p: category_services.delete_category(c, actor=p))
+
+
+class TemplateAdminForm(forms.ModelForm):
+    class Meta:
+        model = ReplyTemplate
+        fields = ["name", "text", "team"]
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        unknown = unknown_placeholders(text)
+        if unknown:
+            raise forms.ValidationError(f"Unknown placeholders: {', '.join(unknown)}.")
+        return text
+
+
+@admin.register(ReplyTemplate)
+class TemplateAdmin(OrganisationAdmin):
+    form = TemplateAdminForm
+    list_display = ["id", "tenant", "name", "team", "created_by", "updated_at"]
+    list_filter = [("team", admin.EmptyFieldListFilter)]
+    search_fields = ["id", "name", "text", "team__name"]
+    raw_id_fields = ["team"]
+    list_select_related = ["tenant", "team", "created_by"]
+
+
+@admin.register(Folder)
+class FolderAdmin(OrganisationAdmin):
+    list_display = ["id", "tenant", "name", "position", "created_by", "updated_at"]
+    search_fields = ["id", "name"]
+    # Filters are validated by the API (the ticket list's own input); the admin shows them, edits name and order.
+    readonly_fields = ["tenant", "filters", "created_by", "created_at", "updated_at"]
+    list_select_related = ["tenant", "created_by"]

@@ -22,3 +22,21 @@ class InboxConfig(AppConfig):
         overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
         for name, path in SCHEMA_ENUM_NAMES.items():
             overrides.setdefault(name, path)
+        register_inbox_settings()
+
+
+def register_inbox_settings() -> None:
+    """Tenant settings the inbox reads (validated and documented by PATCH /tenant without importing the inbox)."""
+    from rest_framework import serializers
+
+    from core import extensions
+    from inbox.services.categories import CATEGORIZE_BEFORE_ARCHIVE
+
+    extensions.register_tenant_setting(
+        CATEGORIZE_BEFORE_ARCHIVE,
+        lambda: serializers.BooleanField(
+            required=False,
+            allow_null=True,
+            help_text="Agents must give a ticket at least one category before archiving it (409 CATEGORY_REQUIRED).",
+        ),
+    )

@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from core import tenancy
-from inbox.models import Ticket, TicketStatus
-from inbox.services import actions, polling
+from inbox.models import Category, Ticket, TicketStatus
+from inbox.services import actions, categories, folders, polling, templates
 from social.services.listening import inject_inbound
 from tenants.models import Tenant, User
 from tenants.roles import member_principal
@@ -25,6 +25,31 @@ DEMO_TEXTS = (
     "Can I change my delivery address?",
 )
 PEOPLE = ("Ada Fan", "Bo Buyer", "Cy Critic", "Di Devotee", "Ed Enquirer")
+# A care team's tree, as its CSV import would give it (path rows, parents created on the way).
+DEMO_CATEGORIES = (
+    "Sales/Leads",
+    "Sales/Pricing questions",
+    "Support/Orders/Where is my order",
+    "Support/Orders/Returns",
+    "Support/Shipping",
+    "Support/Complaints",
+    "Praise",
+    "Spam",
+)
+DEMO_TEMPLATES = (
+    ("Thanks", "Thanks a lot {{interactor.name}}! -- {{agent.firstName}} from {{channel.name}}"),
+    (
+        "Order status",
+        "Hi {{interactor.name}}, sorry for the wait. Could you send us your order number in a private message? "
+        "{{agent.firstName}}",
+    ),
+    ("Shipping countries", "Hi {{interactor.name}}, we ship to the EU, the UK, the US and Canada."),
+)
+DEMO_FOLDERS = (
+    ("Unassigned negative", {"status": ["open"], "assignee": "none", "sentiment": ["NEGATIVE"]}),
+    ("Priority", {"status": ["open"], "priority": True}),
+    ("Direct messages", {"status": ["open"], "type": ["message"]}),
+)
 
 
 def burst(channel, *, count: int, text: str = "") -> list[str]:
@@ -81,6 +106,7 @@ def seed_demo(*, tenant: Tenant, owner: User) -> int:
     with tenancy.tenant_context(tenant):
         # The demo's actions are the owner's own, as if they had triaged in the app.
         principal = member_principal(members().get(user=owner))
+        seed_organisation(principal)
         channels = list(inbox_channels().filter(network="sandbox"))
         if not channels or Ticket.objects.filter(channel__in=channels).exists():
             return 0
@@ -101,4 +127,18 @@ def seed_demo(*, tenant: Tenant, owner: User) -> int:
             performed = actions.perform_action(ticket, name, actor=principal, params=params)
             if name == "reply":
                 actions.execute_action(performed.pk)  # the demo has no worker running yet
+        leaves = list(Category.objects.filter(children__isnull=True).order_by("name"))
+        for ticket, category in zip(tickets, itertools.cycle(leaves), strict=False):
+            categories.set_categories(ticket, [category], actor=principal)
     return created
+
+
+def seed_organisation(principal) -> None:
+    """The category tree, saved replies and shared folders of the demo tenant (once; current tenant)."""
+    if Category.objects.exists():
+        return
+    categories.import_categories("\n".join(DEMO_CATEGORIES).encode(), actor=principal)
+    for name, text in DEMO_TEMPLATES:
+        templates.create_template(actor=principal, name=name, text=text)
+    for name, filters in DEMO_FOLDERS:
+        folders.create_folder(actor=principal, name=name, filters=filters)

@@ -59,3 +59,24 @@ class WebhookPayloadInvalid(ValidationFailed):
 
     code = "WEBHOOK_PAYLOAD_INVALID"
     message = "The webhook body is not in the network's format."
+
+
+class CategoryRequired(Conflict):
+    """409: the tenant asks agents to categorize a ticket before archiving it (setting `categorizeBeforeArchive`)."""
+
+    code = "CATEGORY_REQUIRED"
+    message = "Categorize this ticket before archiving it."
+
+
+class CategoryCycle(ValidationFailed):
+    """400: a category cannot move under itself or one of its descendants."""
+
+    code = "CATEGORY_CYCLE"
+    message = "A category cannot be moved under itself or one of its descendants."
+
+
+class CategoryNameTaken(Conflict):
+    """409: a sibling already has this name (names are unique among a parent's children)."""
+
+    code = "CATEGORY_NAME_TAKEN"
+    message = "A category with this name already exists at this place in the tree."

@@ -325,3 +325,21 @@ class Template(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Folder(TenantScopedModel):
+    """A saved filter shared in the tenant: `filters` holds the ticket list's query parameters (snake_case keys,
+    validated by the API when saved, applied again by the list with `folder=<id>`)."""
+
+    name = models.CharField(max_length=100)
+    filters = models.JSONField(default=dict, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,10 +3,24 @@ relations loaded here once, counts per status, threads."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from core.auth import Principal
-from inbox.models import BulkJob, Interactor, Ticket, TicketAction, TicketEvent, TicketNote, TicketStatus
+from inbox.models import (
+    BulkJob,
+    Category,
+    Folder,
+    Interactor,
+    Template,
+    Ticket,
+    TicketAction,
+    TicketCategory,
+    TicketEvent,
+    TicketNote,
+    TicketStatus,
+)
 from social.selectors import sees_all_channels, visible_channel_ids_subquery
 
 TREE_MAX_DEPTH = 10
@@ -20,7 +34,12 @@ def tickets_visible_to(principal: Principal) -> QuerySet[Ticket]:
 
 
 def ticket_list(principal: Principal) -> QuerySet[Ticket]:
-    return tickets_visible_to(principal).select_related("channel", "interactor").order_by("-created_at", "-id")
+    return (
+        tickets_visible_to(principal)
+        .select_related("channel", "interactor")
+        .prefetch_related("categories")
+        .order_by("-created_at", "-id")
+    )
 
 
 def status_counts(queryset: QuerySet[Ticket]) -> dict:
@@ -35,7 +54,7 @@ def status_counts(queryset: QuerySet[Ticket]) -> dict:
 
 def thread_of(ticket: Ticket, principal: Principal) -> list[tuple[Ticket, int]]:
     """The ticket's whole thread, depth-first from its top, as (ticket, depth). One query per level."""
-    visible = tickets_visible_to(principal).select_related("interactor", "channel")
+    visible = tickets_visible_to(principal).select_related("interactor", "channel").prefetch_related("categories")
     top = ticket
     for _ in range(TREE_MAX_DEPTH):
         if top.parent_id is None:
@@ -87,3 +106,44 @@ def interactors_visible_to(principal: Principal) -> QuerySet[Interactor]:
 
 def bulk_jobs() -> QuerySet[BulkJob]:
     return BulkJob.objects.order_by("-created_at", "-id")
+
+
+# --- organisation: categories, templates, folders ------------------------------------------------------------------
+def categories() -> QuerySet[Category]:
+    return Category.objects.order_by("position", "name", "id")
+
+
+def descendant_ids(category_id: Any) -> set:
+    """`category_id` and every category under it (one query: the tenant's tree is small, walked in memory)."""
+    children: dict = {}
+    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, level = set(), [category_id]
+    while level:
+        found.update(level)
+        level = [child for pk in level for child in children.get(pk, []) if child not in found]
+    return found
+
+
+def tickets_in_category(queryset: QuerySet[Ticket], category_id: Any) -> QuerySet[Ticket]:
+    """Tickets of `queryset` in the category or any of its descendants."""
+    links = TicketCategory.objects.filter(category_id__in=descendant_ids(category_id)).values("ticket_id")
+    return queryset.filter(pk__in=links)
+
+
+def category_ticket_count(category: Category, tickets: QuerySet[Ticket]) -> dict:
+    """Tickets of `tickets` (the caller's visible ones) in `category` itself, and in it or any descendant."""
+    direct = tickets.filter(pk__in=TicketCategory.objects.filter(category=category).values("ticket_id")).count()
+    return {"count": direct, "count_with_descendants": tickets_in_category(tickets, category.pk).count()}
+
+
+def templates_visible_to(principal: Principal) -> QuerySet[Template]:
+    """Tenant-wide templates and those of the member's teams (all of them for OWNER/ADMIN and API keys)."""
+    queryset = Template.objects.select_related("team").order_by("name", "id")
+    if sees_all_channels(principal):
+        return queryset
+    return queryset.filter(Q(team__isnull=True) | Q(team__members__user_id=principal.user.pk)).distinct()
+
+
+def folders() -> QuerySet[Folder]:
+    return Folder.objects.order_by("position", "name", "id")

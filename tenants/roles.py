@@ -84,6 +84,9 @@ WEBHOOKS = {"webhooks.manage"}
 INBOX_TRIAGE = {"inbox.ticket.work", "inbox.ticket.delete", "inbox.interactor.block"}
 INBOX_APPROVE = {"inbox.ticket.approve"}
 INBOX_ERASE = {"inbox.interactor.erase"}
+# Inbox organisation: everyone who reads tickets reads (and uses) categories, templates and folders; shaping them for
+# the team (the category tree, saved replies, shared folders) is a manager's.
+INBOX_ORGANIZE = {"inbox.category.manage", "inbox.template.manage", "inbox.folder.manage"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -101,6 +104,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_TRIAGE
     | INBOX_APPROVE
     | INBOX_ERASE
+    | INBOX_ORGANIZE
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -116,6 +120,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | MANAGE
         | APPROVE
         | NOTIFICATIONS_WORK
+        | INBOX_ORGANIZE
     ),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
@@ -148,6 +153,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         | APPROVE
         | ADS
         | NOTIFICATIONS_WORK
+        | INBOX_ORGANIZE
     ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),

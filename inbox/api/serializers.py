@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import serializers
 
 from core.api.inputs import TenantScopedPrimaryKeyRelatedField
+from core.api.permissions import principal_of
+from inbox import selectors
 from inbox.models import (
     ActionStatus,
     BulkJob,
+    Category,
+    Folder,
     Interactor,
     ReplySuggestion,
     Sentiment,
+    Template,
     Ticket,
     TicketAction,
     TicketEvent,
@@ -46,8 +54,14 @@ class InteractorOutput(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CategorySummary(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
 class TicketOutput(serializers.ModelSerializer):
     channel = ChannelSummary(read_only=True)
+    categories = CategorySummary(many=True, read_only=True, help_text="Prefetched by the ticket selectors.")
     interactor = InteractorOutput(read_only=True, allow_null=True)
     assignee_id = serializers.UUIDField(read_only=True, allow_null=True)
     team_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -88,6 +102,7 @@ class TicketOutput(serializers.ModelSerializer):
             "archived_at",
             "first_response_at",
             "resolved_at",
+            "categories",
             "created_at",
             "updated_at",
         ]
@@ -102,6 +117,13 @@ class TreeNodeOutput(TicketOutput):
         read_only_fields = fields
 
 
+class FolderCountOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    count = serializers.IntegerField(help_text="Tickets matching the folder.")
+    unread = serializers.IntegerField(help_text="... open and unread.")
+
+
 class TicketCountsOutput(serializers.Serializer):
     total = serializers.IntegerField()
     unread = serializers.IntegerField(help_text="Open and unread.")
@@ -109,6 +131,7 @@ class TicketCountsOutput(serializers.Serializer):
     snoozed = serializers.IntegerField()
     archived = serializers.IntegerField()
     deleted = serializers.IntegerField()
+    folders = FolderCountOutput(many=True, required=False, help_text="With `folders=1`: each folder, in order.")
 
 
 class TicketFilterInput(serializers.Serializer):
@@ -128,6 +151,8 @@ class TicketFilterInput(serializers.Serializer):
     created_from = serializers.DateTimeField(required=False)
     created_to = serializers.DateTimeField(required=False)
     search = serializers.CharField(required=False, max_length=200)
+    category = serializers.UUIDField(required=False, help_text="Tickets in this category or any under it.")
+    folder = serializers.UUIDField(required=False, help_text="Apply the folder's saved filters (with these ones).")
 
     def validate_assignee(self, value: str) -> str:
         if value in ("me", "none"):
@@ -184,13 +209,29 @@ class ActionInput(serializers.Serializer):
     emails = serializers.ListField(child=serializers.EmailField(), required=False, max_length=20, help_text="forward")
     subject = serializers.CharField(required=False, max_length=200, help_text="forward")
     note = serializers.CharField(required=False, max_length=5000, help_text="forward")
+    template_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: selectors.templates_visible_to(principal_of(request)),
+        label_name="template",
+        required=False,
+        help_text="reply: a saved reply, rendered for you (unless `text` is given: then `text` is sent as written)",
+    )
+    category_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=100, help_text="categorize: the new set"
+    )
 
     def params_for(self, action: str) -> dict:
         data = self.validated_data
         if action == "reply":
-            if not data.get("text"):
-                raise serializers.ValidationError({"text": ["Required for a reply."]})
-            return {"text": data["text"], "private": data.get("private", False)}
+            if not data.get("text") and not data.get("template_id"):
+                raise serializers.ValidationError({"text": ["Required for a reply (or give templateId)."]})
+            params = {"text": data.get("text", ""), "private": data.get("private", False)}
+            if data.get("template_id"):
+                params["template"] = data["template_id"]
+            return params
+        if action == "categorize":
+            if "category_ids" not in data:
+                raise serializers.ValidationError({"categoryIds": ["Required (an empty list removes them all)."]})
+            return {"categoryIds": [str(pk) for pk in data["category_ids"]]}
         if action == "assign":
             if "user_id" not in data and "team_id" not in data:
                 raise serializers.ValidationError({"userId": ["userId or teamId (null to unassign)."]})
@@ -331,3 +372,131 @@ class SuggestionOutput(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+# --- organisation: categories, templates, folders ------------------------------------------------------------------
+class CategoryOutput(serializers.ModelSerializer):
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "parent_id", "position", "is_hidden", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class CategoryInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    parent_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: selectors.categories(), label_name="category", required=False, allow_null=True
+    )
+    position = serializers.IntegerField(required=False, min_value=0, help_text="Default: last among its siblings.")
+    is_hidden = serializers.BooleanField(required=False, default=False)
+
+
+class CategoryPatchInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    position = serializers.IntegerField(required=False, min_value=0)
+    is_hidden = serializers.BooleanField(required=False)
+
+
+class CategoryMoveInput(serializers.Serializer):
+    parent_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: selectors.categories(),
+        label_name="category",
+        allow_null=True,
+        help_text="null: make it a root.",
+    )
+    position = serializers.IntegerField(required=False, min_value=0)
+
+
+class CategoryReassignInput(serializers.Serializer):
+    target_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: selectors.categories(),
+        label_name="category",
+        allow_null=True,
+        help_text="Where the tickets go; null removes this category from them.",
+    )
+
+
+class CategoryDeleteQuery(serializers.Serializer):
+    reassign_to = TenantScopedPrimaryKeyRelatedField(
+        lambda request: selectors.categories(), label_name="category", required=False
+    )
+
+
+class ReassignedOutput(serializers.Serializer):
+    tickets = serializers.IntegerField(help_text="Tickets moved (or uncategorized).")
+
+
+class CategoryImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV, first column a path such as `Sales/Leads` (header `path` optional).")
+
+
+class CategoryImportRowOutput(serializers.Serializer):
+    row = serializers.IntegerField()
+    path = serializers.CharField()
+    status = serializers.ChoiceField(choices=["created", "exists", "error"])
+    category_id = serializers.UUIDField(allow_null=True)
+    message = serializers.CharField(allow_blank=True)
+
+
+class CategoryImportOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    errors = serializers.IntegerField()
+    rows = CategoryImportRowOutput(many=True)
+
+
+class CategoryTicketCountOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Tickets you see in this category itself.")
+    count_with_descendants = serializers.IntegerField(help_text="... in it or any category under it.")
+
+
+class TemplateOutput(serializers.ModelSerializer):
+    team_id = serializers.UUIDField(read_only=True, allow_null=True)
+    created_by_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Template
+        fields = ["id", "name", "text", "team_id", "created_by_id", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class TemplateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    text = serializers.CharField(
+        max_length=100_000, help_text="Placeholders: {{interactor.name}}, {{agent.firstName}}, {{channel.name}}, ..."
+    )
+    team_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: _teams(), label_name="team", required=False, allow_null=True, help_text="null: whole tenant"
+    )
+
+
+def filters_to_json(filters: dict) -> dict:
+    """Validated list filters as storable JSON (ids and times as strings; unset flags left out)."""
+    return json.loads(json.dumps({k: v for k, v in filters.items() if v is not None}, cls=DjangoJSONEncoder))
+
+
+class FolderOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Folder
+        fields = ["id", "name", "filters", "position", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class FolderInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    filters = TicketFilterInput(help_text="The ticket list's query parameters (without `folder`).")
+
+    def validate_filters(self, value: dict) -> dict:
+        if value.get("folder"):
+            raise serializers.ValidationError({"folder": ["A folder cannot include another folder."]})
+        return filters_to_json(value)
+
+
+class FolderReorderInput(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.UUIDField(), max_length=1000, help_text="Every folder, in order.")
+
+
+class TicketCountsQuery(serializers.Serializer):
+    folders = serializers.BooleanField(required=False, default=False, help_text="Add the count of every folder.")

@@ -7,6 +7,9 @@ router = ApiRouter()
 router.register("tickets", views.TicketViewSet, basename="inbox-ticket")
 router.register("jobs", views.BulkJobViewSet, basename="inbox-job")
 router.register("interactors", views.InteractorViewSet, basename="inbox-interactor")
+router.register("categories", views.CategoryViewSet, basename="inbox-category")
+router.register("templates", views.TemplateViewSet, basename="inbox-template")
+router.register("folders", views.FolderViewSet, basename="inbox-folder")
 
 urlpatterns = [
     path("webhooks/<str:network>", views.InboxWebhookView.as_view(), name="inbox-webhook"),

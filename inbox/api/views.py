@@ -6,13 +6,14 @@ another tenant's ticket, a ticket of another team's channel and a missing id all
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,10 +26,22 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from inbox import exports, push, selectors
 from inbox.api import serializers as s
 from inbox.errors import UnknownAction
-from inbox.models import Interactor, ReplySuggestion, Ticket, TicketAction
+from inbox.models import (
+    Category,
+    Folder,
+    Interactor,
+    ReplySuggestion,
+    Template,
+    Ticket,
+    TicketAction,
+    TicketStatus,
+)
 from inbox.services import actions as action_services
+from inbox.services import categories as category_services
+from inbox.services import folders as folder_services
 from inbox.services import ingestion
 from inbox.services import suggestions as suggestion_services
+from inbox.services import templates as template_services
 from inbox.services import tickets as ticket_services
 
 READ = "inbox.ticket.read"
@@ -39,6 +52,9 @@ DELETE = "inbox.ticket.delete"
 BLOCK = "inbox.interactor.block"
 ERASE = "inbox.interactor.erase"
 APPROVE = "inbox.ticket.approve"
+MANAGE_CATEGORIES = "inbox.category.manage"
+MANAGE_TEMPLATES = "inbox.template.manage"
+MANAGE_FOLDERS = "inbox.folder.manage"
 # The permission each ticket action needs (anything not listed: WORK).
 ACTION_PERMISSIONS = {"reply": REPLY, "assign": ASSIGN, "delete": DELETE}
 ACTION_NAMES = list(action_services.VALID_ACTIONS)
@@ -76,7 +92,42 @@ def filter_tickets(queryset: QuerySet[Ticket], filters: dict, principal) -> Quer
         queryset = queryset.filter(
             Q(text__icontains=term) | Q(interactor__name__icontains=term) | Q(interactor__handle__icontains=term)
         )
+    if filters.get("category"):
+        queryset = selectors.tickets_in_category(queryset, filters["category"])
+    if filters.get("folder"):
+        queryset = filter_tickets(queryset, folder_filters(filters["folder"]), principal)
     return queryset
+
+
+def folder_filters(folder: Folder | object) -> dict:
+    """A folder's saved filters, validated again by the list's filter input (an unknown folder id: 400)."""
+    if not isinstance(folder, Folder):
+        found = selectors.folders().filter(pk=folder).first()
+        if found is None:
+            raise ValidationFailed(details={"folder": [f"Unknown folder: {folder}."]})
+        folder = found
+    serializer = s.TicketFilterInput(data=folder.filters)
+    if not serializer.is_valid():
+        raise ValidationFailed(details={"folder": serializer.errors})
+    return {key: value for key, value in serializer.validated_data.items() if key != "folder"}
+
+
+def folder_counts(visible: QuerySet[Ticket], principal) -> list[dict]:
+    """Tickets (and open unread ones) per folder, every folder in one aggregate query (a folder filtering by
+    category also reads the category tree once)."""
+    rows = list(selectors.folders())
+    if not rows:
+        return []
+    aggregates = {}
+    for index, folder in enumerate(rows):
+        matching = Q(pk__in=filter_tickets(visible, folder_filters(folder), principal).values("pk"))
+        aggregates[f"c{index}"] = Count("id", filter=matching)
+        aggregates[f"u{index}"] = Count("id", filter=matching & Q(is_unread=True, status=TicketStatus.OPEN))
+    totals = visible.order_by().aggregate(**aggregates)
+    return [
+        {"id": folder.pk, "name": folder.name, "count": totals[f"c{i}"], "unread": totals[f"u{i}"]}
+        for i, folder in enumerate(rows)
+    ]
 
 
 def parse_if_match(request, body_value):
@@ -106,6 +157,8 @@ LIST_PARAMETERS = [
     OpenApiParameter("createdFrom", OpenApiTypes.DATETIME),
     OpenApiParameter("createdTo", OpenApiTypes.DATETIME),
     OpenApiParameter("search", OpenApiTypes.STR, description="Text, interactor name or handle."),
+    OpenApiParameter("category", OpenApiTypes.UUID, description="In this category or any category under it."),
+    OpenApiParameter("folder", OpenApiTypes.UUID, description="Apply the folder's saved filters too."),
 ]
 
 
@@ -147,14 +200,21 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.TicketOutput(page, many=True).data)
 
-    @extend_schema(parameters=LIST_PARAMETERS, responses={200: s.TicketCountsOutput})
+    @extend_schema(
+        parameters=[*LIST_PARAMETERS, OpenApiParameter("folders", OpenApiTypes.BOOL)],
+        responses={200: s.TicketCountsOutput},
+    )
     @action(detail=False, methods=["get"])
     def counts(self, request):
-        """Counts per status (and open+unread) of the filtered tickets, in one query; cheap enough to poll."""
+        """Counts per status (and open+unread) of the filtered tickets, in one query; cheap enough to poll.
+        `folders=1` adds each folder's counts (one aggregate query, whatever the number of folders)."""
         filters = validated(s.TicketFilterInput, request, source="query")
         filters.pop("status", None)
-        queryset = filter_tickets(selectors.tickets_visible_to(self.principal), filters, self.principal)
-        return Response(s.TicketCountsOutput(selectors.status_counts(queryset)).data)
+        visible = selectors.tickets_visible_to(self.principal)
+        counts = selectors.status_counts(filter_tickets(visible, filters, self.principal))
+        if validated(s.TicketCountsQuery, request, source="query")["folders"]:
+            counts["folders"] = folder_counts(visible, self.principal)
+        return Response(s.TicketCountsOutput(counts).data)
 
     @extend_schema(
         request=s.TicketPatchInput,
@@ -400,6 +460,162 @@ class InteractorViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         """Erase the person's personal data (GDPR): profile blanked, their tickets' text removed; counts stay."""
         interactor = ticket_services.erase_interactor(self.get_object(), actor=self.principal)
         return Response(s.InteractorOutput(interactor).data)
+
+
+class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The tenant's category tree, flat (each with its `parentId`), in position order. Deleting one moves its
+    sub-categories up one level and its tickets to `?reassignTo=<id>` (without it they lose this category)."""
+
+    serializer_class = s.CategoryOutput
+    required_permissions = {"list": READ, "retrieve": READ, "ticket_count": READ, "*": MANAGE_CATEGORIES}
+
+    def scope_queryset(self) -> QuerySet[Category]:
+        return selectors.categories()
+
+    def _out(self, category: Category, code: int = status.HTTP_200_OK) -> Response:
+        return Response(s.CategoryOutput(category).data, status=code)
+
+    @extend_schema(request=s.CategoryInput, responses={201: s.CategoryOutput, **error_responses(400, 403, 409)})
+    def create(self, request):
+        data = validated(s.CategoryInput, request)
+        category = category_services.create_category(
+            actor=self.principal,
+            name=data["name"],
+            parent=data.get("parent_id"),
+            position=data.get("position"),
+            is_hidden=data["is_hidden"],
+        )
+        return self._out(category, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CategoryPatchInput, responses={200: s.CategoryOutput, **error_responses(400, 409)})
+    def partial_update(self, request, pk=None):
+        category = self.get_object()
+        changes = dict(validated(s.CategoryPatchInput, request, partial=True))
+        return self._out(category_services.update_category(category, actor=self.principal, changes=changes))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("reassignTo", OpenApiTypes.UUID, description="Where its tickets go.")],
+        responses={200: s.ReassignedOutput, **error_responses(400, 409)},
+    )
+    def destroy(self, request, pk=None):
+        category = self.get_object()
+        query = validated(s.CategoryDeleteQuery, request, source="query")
+        moved = category_services.delete_category(category, actor=self.principal, reassign_to=query.get("reassign_to"))
+        return Response(s.ReassignedOutput({"tickets": moved}).data)
+
+    @extend_schema(request=s.CategoryMoveInput, responses={200: s.CategoryOutput, **error_responses(400, 409)})
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Put the category (and everything under it) under `parentId` (null: a root); 400 CATEGORY_CYCLE under
+        itself or one of its descendants."""
+        category = self.get_object()
+        data = validated(s.CategoryMoveInput, request)
+        category = category_services.move_category(
+            category, actor=self.principal, parent=data["parent_id"], position=data.get("position")
+        )
+        return self._out(category)
+
+    @extend_schema(request=s.CategoryReassignInput, responses={200: s.ReassignedOutput, **error_responses(400)})
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        """Move this category's tickets to `targetId` (they keep their other categories)."""
+        category = self.get_object()
+        data = validated(s.CategoryReassignInput, request)
+        moved = category_services.reassign_tickets(category, actor=self.principal, target=data["target_id"])
+        return Response(s.ReassignedOutput({"tickets": moved}).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.CategoryImportInput},
+        responses={200: s.CategoryImportOutput, **error_responses(400)},
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    def import_csv(self, request):
+        """Create categories from a CSV of paths (`Sales/Leads`), missing parents included; re-importing the same
+        file creates nothing. Each row's result is returned; a bad row does not stop the others."""
+        data = validated(s.CategoryImportInput, request)
+        rows = category_services.import_categories(data["file"].read(), actor=self.principal)
+        summary = {
+            key: sum(1 for row in rows if row["status"] == value)
+            for key, value in (("created", "created"), ("existing", "exists"), ("errors", "error"))
+        }
+        return Response(s.CategoryImportOutput({**summary, "rows": rows}).data)
+
+    @extend_schema(responses={200: s.CategoryTicketCountOutput})
+    @action(detail=True, methods=["get"], url_path="ticket-count")
+    def ticket_count(self, request, pk=None):
+        """Tickets you see in this category, and in it or any category under it."""
+        counts = selectors.category_ticket_count(self.get_object(), selectors.tickets_visible_to(self.principal))
+        return Response(s.CategoryTicketCountOutput(counts).data)
+
+
+class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Saved replies: the tenant's, and those of the caller's teams (OWNER/ADMIN: every team's)."""
+
+    serializer_class = s.TemplateOutput
+    required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE_TEMPLATES}
+
+    def scope_queryset(self) -> QuerySet[Template]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no principal
+            return Template.objects.all()
+        return selectors.templates_visible_to(self.principal)
+
+    @extend_schema(request=s.TemplateInput, responses={201: s.TemplateOutput, **error_responses(400, 403)})
+    def create(self, request):
+        data = validated(s.TemplateInput, request)
+        template = template_services.create_template(
+            actor=self.principal, name=data["name"], text=data["text"], team=data.get("team_id")
+        )
+        return Response(s.TemplateOutput(template).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TemplateInput, responses={200: s.TemplateOutput, **error_responses(400)})
+    def partial_update(self, request, pk=None):
+        template = self.get_object()
+        data = validated(s.TemplateInput, request, partial=True)
+        changes = {("team" if key == "team_id" else key): value for key, value in data.items()}
+        template = template_services.update_template(template, actor=self.principal, changes=changes)
+        return Response(s.TemplateOutput(template).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        template_services.delete_template(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FolderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Saved ticket filters shared in the tenant, in their order. `GET /inbox/tickets/?folder=<id>` lists a
+    folder's tickets; `GET /inbox/tickets/counts?folders=1` counts them."""
+
+    serializer_class = s.FolderOutput
+    required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE_FOLDERS}
+
+    def scope_queryset(self) -> QuerySet[Folder]:
+        return selectors.folders()
+
+    @extend_schema(request=s.FolderInput, responses={201: s.FolderOutput, **error_responses(400, 403)})
+    def create(self, request):
+        data = validated(s.FolderInput, request)
+        folder = folder_services.create_folder(actor=self.principal, name=data["name"], filters=data["filters"])
+        return Response(s.FolderOutput(folder).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.FolderInput, responses={200: s.FolderOutput, **error_responses(400)})
+    def partial_update(self, request, pk=None):
+        folder = self.get_object()
+        changes = dict(validated(s.FolderInput, request, partial=True))
+        return Response(
+            s.FolderOutput(folder_services.update_folder(folder, actor=self.principal, changes=changes)).data
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        folder_services.delete_folder(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.FolderReorderInput, responses={200: s.FolderOutput(many=True), **error_responses(400)})
+    @action(detail=False, methods=["post"])
+    def reorder(self, request):
+        """Put every folder in the order of `ids`."""
+        folder_services.reorder_folders(validated(s.FolderReorderInput, request)["ids"], actor=self.principal)
+        return Response(s.FolderOutput(selectors.folders(), many=True).data)
 
 
 class InboxWebhookView(APIView):

@@ -38,6 +38,8 @@ from inbox.models import (
     TicketStatus,
     TicketType,
 )
+from inbox.services.categories import check_archivable, set_categories
+from inbox.services.templates import render_template
 from social.networks.base import AuthExpired, NetworkError, PermissionMissing, UnknownOutcome
 from social.services.listening import adapter_for
 
@@ -55,6 +57,7 @@ LOCAL_ACTIONS = (
     "markRead",
     "markUnread",
     "forward",
+    "categorize",
 )
 VALID_ACTIONS = NETWORK_ACTIONS + LOCAL_ACTIONS
 # Which ticket types each network action applies to (a DM cannot be liked or hidden).
@@ -126,6 +129,8 @@ def perform_action(ticket: Ticket, action: str, *, actor: Principal, params: dic
     if action not in VALID_ACTIONS:
         raise UnknownAction(f"Unknown action {action!r}.", details={"valid": list(VALID_ACTIONS)})
     if action in NETWORK_ACTIONS:
+        if params.get("template") is not None:
+            _fill_template(ticket, params, actor)
         check_network_action(ticket, action, params)
         with transaction.atomic():
             row = _new_action(ticket, action, params, actor, bulk_job=bulk_job)
@@ -139,6 +144,15 @@ def perform_action(ticket: Ticket, action: str, *, actor: Principal, params: dic
         row = _new_action(locked, action, params, actor, status=ActionStatus.DONE, bulk_job=bulk_job)
         _record_event(locked, action, actor, params)
     return row
+
+
+def _fill_template(ticket: Ticket, params: dict, actor: Principal) -> None:
+    """A reply from a saved template: rendered for the acting agent unless the agent sent their own `text` (the
+    template as they edited it); the template's id stays in the action's params for reports."""
+    template = params.pop("template")
+    params["templateId"] = str(template.pk)
+    if not params.get("text"):
+        params["text"] = render_template(template.text, ticket=ticket, agent=actor.user if actor else None)
 
 
 def _new_action(ticket, action, params, actor, *, status=ActionStatus.PENDING, bulk_job=None) -> TicketAction:
@@ -185,6 +199,7 @@ def _enqueue(action: TicketAction) -> None:
 
 # --- local actions -------------------------------------------------------------------------------------------------
 def _archive(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:
+    check_archivable(ticket)
     now = timezone.now()
     ticket.status = TicketStatus.ARCHIVED
     ticket.archive_reason = ArchiveReason.MASS if bulk_job is not None else ArchiveReason.MANUAL
@@ -247,6 +262,10 @@ def _forward(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:
     )
 
 
+def _categorize(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:
+    set_categories(ticket, params.get("categoryIds") or [], actor=actor)
+
+
 LOCAL_HANDLERS: dict[str, Callable] = {
     "archive": _archive,
     "unarchive": _unarchive,
@@ -258,6 +277,7 @@ LOCAL_HANDLERS: dict[str, Callable] = {
     "markRead": _flag("is_unread", False),
     "markUnread": _flag("is_unread", True),
     "forward": _forward,
+    "categorize": _categorize,
 }
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 
+from django.db import transaction
+
+from core import audit
+from core.auth import Principal
 from core.errors import ValidationFailed
-from inbox.models import Ticket
+from inbox.models import Template, Ticket
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 KNOWN_PLACEHOLDERS = (
@@ -48,3 +52,31 @@ def render_template(text: str, *, ticket: Ticket, agent=None) -> str:
         "channel.name": getattr(ticket.channel, "name", "") or "",
     }
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), text)
+
+
+def create_template(*, actor: Principal, name: str, text: str, team=None) -> Template:
+    """A saved reply for the whole tenant, or for `team` only (its members and the admins see it)."""
+    check_template_text(text)
+    with transaction.atomic():
+        template = Template.objects.create(name=name, text=text, team=team, created_by=actor.user)
+        audit.record("inbox.template.created", template, actor=actor, changes={"name": name})
+    return template
+
+
+def update_template(template: Template, *, actor: Principal, changes: dict) -> Template:
+    """Apply `changes` (any of name, text, team); the text's placeholders are checked again."""
+    if "text" in changes:
+        check_template_text(changes["text"])
+    with transaction.atomic():
+        template = Template.objects.select_for_update().get(pk=template.pk)
+        for key, value in changes.items():
+            setattr(template, key, value)
+        template.save()
+        audit.record("inbox.template.updated", template, actor=actor, changes={"fields": sorted(changes)})
+    return template
+
+
+def delete_template(template: Template, *, actor: Principal) -> None:
+    with transaction.atomic():
+        audit.record("inbox.template.deleted", template, actor=actor, changes={"name": template.name})
+        template.delete()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core import audit, tenancy
 from core.auth import Principal
 from core.errors import ValidationFailed
-from inbox.errors import ActionNotSupported, PreconditionFailed
+from inbox.errors import ActionNotSupported, CategoryRequired, PreconditionFailed
 from inbox.models import (
     BulkJob,
     BulkJobStatus,
@@ -26,7 +26,17 @@ from inbox.services.actions import perform_action
 from social.networks.base import NetworkError
 from social.services.listening import adapter_for
 
-BULK_ACTIONS = ("archive", "unarchive", "assign", "markRead", "markUnread", "sentiment", "priority", "unpriority")
+BULK_ACTIONS = (
+    "archive",
+    "unarchive",
+    "assign",
+    "markRead",
+    "markUnread",
+    "sentiment",
+    "priority",
+    "unpriority",
+    "categorize",
+)
 BULK_ERRORS_KEPT = 100
 ERASED_NAME = "Erased user"
 
@@ -160,7 +170,7 @@ def run_bulk_job(job_id, *, actor: Principal) -> BulkJob:
         try:
             perform_action(ticket, job.action, actor=actor, params=params, bulk_job=job)
             done += 1
-        except (ValidationFailed, ActionNotSupported) as exc:
+        except (ValidationFailed, ActionNotSupported, CategoryRequired) as exc:
             failed += 1
             if len(errors) < BULK_ERRORS_KEPT:
                 errors.append({"ticketId": str(ticket.pk), "code": exc.code, "message": exc.message})

@@ -1,7 +1,8 @@
 """The inbox's declarations for the generated route contract (core/tests/test_route_contract.py).
 
-Tickets, interactors and ticket actions come from `inbox/demo.py`; a reply suggestion is proposed through the API on
-the ticket the contract puts in the path, so the nested routes name a suggestion of that very ticket.
+Tickets, interactors, ticket actions, categories, templates and folders come from `inbox/demo.py`; a reply
+suggestion is proposed through the API on the ticket the contract puts in the path, so the nested routes name a
+suggestion of that very ticket.
 """
 
 from __future__ import annotations

@@ -107,3 +107,29 @@ def test_demo_has_tickets_in_every_state_and_is_idempotent(tenant, owner, channe
         assert tickets.filter(assignee=owner.user).exists() and tickets.filter(is_own=True).exists()
         assert tickets.filter(first_response_at__isnull=False).exists()
     assert SandboxPublication.objects.filter(kind="reply").count() == 1
+
+
+def test_demo_organisation_and_its_admin_pages(staff_client, tenant, owner, channel):
+    from inbox.models import Category, Folder, Template, TicketCategory
+
+    demo.seed_demo(tenant=tenant, owner=owner.user)
+    demo.seed_demo(tenant=tenant, owner=owner.user)
+    with tenancy.tenant_context(tenant):
+        assert Category.objects.count() == 11  # the 8 paths and the 3 parents created on the way, once
+        assert Category.objects.get(name="Returns").parent.parent.name == "Support"
+        assert Template.objects.count() == 3 and Folder.objects.count() == 3
+        assert TicketCategory.objects.exists()
+        category, template, folder = Category.objects.first(), Template.objects.first(), Folder.objects.first()
+    for obj, term in ((category, category.name), (template, template.name), (folder, folder.name)):
+        opts = obj._meta
+        listing = staff_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"), {"q": term})
+        assert listing.status_code == 200 and str(obj.pk) in listing.content.decode()
+        change = staff_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        assert change.status_code == 200, opts.model_name
+    refused = staff_client.post(
+        reverse("admin:inbox_template_change", args=[template.pk]),
+        {"name": template.name, "text": "Hi {{nobody.name}}", "team": ""},
+    )
+    assert refused.status_code == 200 and "Unknown placeholders" in refused.content.decode()
+    with tenancy.tenant_context(tenant):
+        assert Template.objects.get(pk=template.pk).text == template.text
