@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.fields import EncryptedTextField
 from core.models import TenantScopedModel
 
 
@@ -325,3 +326,39 @@ class Template(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomChannelCredential(TenantScopedModel):
+    """What a custom channel's integrator holds for the public ticket API: the channel token it pushes tickets with
+    (kept only as its SHA-256 digest: a leaked database holds no usable token) and the Standard Webhooks secret that
+    signs the replies Hubbub sends to the channel's `endpointUrl`. Issuing again replaces both."""
+
+    channel = models.OneToOneField("social.Channel", on_delete=models.CASCADE, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=16)  # the first characters, to tell tokens apart in lists
+    signing_secret = EncryptedTextField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.token_prefix}… ({self.channel_id})"
+
+
+class Followup(TenantScopedModel):
+    """A reminder for one user to come back to a ticket at `due_at`. When it is due (beat task), the ticket is open
+    and unread again and the user is told, once: `fired_at` is set by a conditional UPDATE before anything else."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    created_by_label = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(fired_at__isnull=True), name="inbox_followup_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"followup on {self.ticket_id} at {self.due_at:%Y-%m-%d %H:%M}"

@@ -25,6 +25,9 @@ PUBLIC_VIEWS = {
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
     "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
     "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
+    "PublicTicketsView",  # inbox public ticket API: the custom channel's token (digest lookup) names tenant+channel
+    "PublicTicketView",  # idem
+    "PublicReplySuccessView",  # idem
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",

@@ -1,12 +1,14 @@
 from django.urls import path
 
 from core.api.routers import ApiRouter
-from inbox.api import views
+from inbox.api import custom_channels, followups, views
 
 router = ApiRouter()
 router.register("tickets", views.TicketViewSet, basename="inbox-ticket")
 router.register("jobs", views.BulkJobViewSet, basename="inbox-job")
 router.register("interactors", views.InteractorViewSet, basename="inbox-interactor")
+router.register(followups.FOLLOWUPS_PREFIX, followups.FollowupViewSet, basename="inbox-ticket-followup")
+router.register("custom-channels", custom_channels.CustomChannelViewSet, basename="inbox-custom-channel")
 
 urlpatterns = [
     path("webhooks/<str:network>", views.InboxWebhookView.as_view(), name="inbox-webhook"),
