@@ -184,13 +184,19 @@ class ActionInput(serializers.Serializer):
     emails = serializers.ListField(child=serializers.EmailField(), required=False, max_length=20, help_text="forward")
     subject = serializers.CharField(required=False, max_length=200, help_text="forward")
     note = serializers.CharField(required=False, max_length=5000, help_text="forward")
+    media_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=10, help_text="reply: media library ids"
+    )
 
     def params_for(self, action: str) -> dict:
         data = self.validated_data
         if action == "reply":
-            if not data.get("text"):
-                raise serializers.ValidationError({"text": ["Required for a reply."]})
-            return {"text": data["text"], "private": data.get("private", False)}
+            if not data.get("text") and not data.get("media_ids"):
+                raise serializers.ValidationError({"text": ["Required for a reply (unless it carries mediaIds)."]})
+            params = {"text": data.get("text", ""), "private": data.get("private", False)}
+            if data.get("media_ids"):
+                params["media_ids"] = [str(media_id) for media_id in data["media_ids"]]
+            return params
         if action == "assign":
             if "user_id" not in data and "team_id" not in data:
                 raise serializers.ValidationError({"userId": ["userId or teamId (null to unassign)."]})

@@ -39,6 +39,7 @@ from inbox.models import (
     TicketType,
 )
 from inbox.services import public_api
+from inbox.services.reply_media import resolve_reply_media
 from social.networks.base import AuthExpired, NetworkError, PermissionMissing, UnknownOutcome
 from social.services.listening import adapter_for
 
@@ -114,6 +115,8 @@ def check_network_action(ticket: Ticket, action: str, params: dict) -> None:
             raise ValidationFailed(
                 details={"text": [f"At most {limit} characters on {ticket.network}."], "limit": limit}
             )
+        if params.get("media_ids"):
+            params["media"] = resolve_reply_media(ticket, adapter, params["media_ids"], text=params.get("text", ""))
         if ticket.network == public_api.CUSTOM_NETWORK:
             public_api.check_reply(ticket)
         elif ticket.type == TicketType.MESSAGE and ticket.interactor_id is None:

@@ -271,3 +271,41 @@ def test_like_is_not_offered_on_custom_channels(client, owner_client, creds):
     ticket_id = push(client, creds["token"], type="COMMENT").json()["id"]
     response = owner_client.post(f"/api/v1/inbox/tickets/{ticket_id}/actions/like", {}, format="json")
     assert response.status_code == 409 and response.json()["error"]["code"] == "NOT_SUPPORTED"
+
+
+@respx.mock
+def test_a_reply_carries_library_media_checked_against_the_channel_rules(
+    client, owner_client, tenant, other_tenant, creds, django_capture_on_commit_callbacks
+):
+    from social.tests.factories import MediaFactory
+
+    ticket_id = push(client, creds["token"]).json()["id"]
+    route = respx.post(ENDPOINT).mock(return_value=httpx.Response(200))
+    image = MediaFactory(tenant=tenant)
+    foreign = MediaFactory(tenant=other_tenant)
+    tiff = MediaFactory(tenant=tenant, mime_type="image/tiff")
+    url = f"/api/v1/inbox/tickets/{ticket_id}/actions/reply"
+    for media, code in ((foreign, 400), (tiff, 400)):
+        refused = owner_client.post(url, {"text": "See", "mediaIds": [str(media.pk)]}, format="json")
+        assert refused.status_code == code and "mediaIds" in refused.json()["error"]["details"]
+    with tenancy.tenant_context(tenant):
+        assert not TicketAction.objects.exists()
+    assert route.call_count == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = owner_client.post(url, {"mediaIds": [str(image.pk)]}, format="json")  # media alone is a reply
+    assert sent.status_code == 202, sent.json()
+    [media] = json.loads(route.calls.last.request.content)["data"]["media"]
+    assert media["id"] == str(image.pk) and media["mimeType"] == "image/png" and media["url"].startswith("http")
+
+
+def test_media_on_a_network_reply_is_refused_not_dropped(owner_client, tenant):
+    from inbox.tests.factories import TicketFactory
+    from social.tests.factories import MediaFactory
+
+    ticket = TicketFactory(tenant=tenant)  # a sandbox comment: its adapter's reply takes text only
+    image = MediaFactory(tenant=tenant)
+    response = owner_client.post(
+        f"/api/v1/inbox/tickets/{ticket.pk}/actions/reply", {"text": "Look", "mediaIds": [str(image.pk)]}, format="json"
+    )
+    assert response.status_code == 409 and response.json()["error"]["code"] == "NOT_SUPPORTED"
