@@ -17,6 +17,8 @@ from inbox import demo
 from inbox.models import (
     ActionStatus,
     BulkJob,
+    CustomChannelCredential,
+    Followup,
     IngestionCursor,
     Interactor,
     Ticket,
@@ -206,3 +208,22 @@ class BulkJobAdmin(TenantAdmin, ReadOnlyModelAdmin):
     list_filter = ["status", "action"]
     search_fields = ["id", "actor_label"]
     list_select_related = ["tenant"]
+
+
+@admin.register(CustomChannelCredential)
+class CustomChannelCredentialAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    """Which custom channels have public API credentials, and when they were last used (never the secrets)."""
+
+    list_display = ["channel", "tenant", "token_prefix", "created_at", "last_used_at"]
+    search_fields = ["token_prefix", "channel__name"]
+    fields = ["tenant", "channel", "token_prefix", "created_at", "last_used_at"]
+    list_select_related = ["tenant", "channel"]
+
+
+@admin.register(Followup)
+class FollowupAdmin(TenantAdmin):
+    list_display = ["ticket", "user", "due_at", "fired_at", "tenant"]
+    list_filter = [("fired_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "note"]
+    raw_id_fields = ["ticket", "user"]
+    list_select_related = ["ticket", "user", "tenant"]
