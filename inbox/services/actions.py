@@ -10,7 +10,9 @@ network's limit: nothing is sent otherwise), committed as `pending`, and run by 
 3. the result is recorded: `done` (a reply also becomes our own ticket in the thread, under the network's id, so the
    next poll finds it and adds no second copy), `failed` with the network's code and reason, or, when the request
    was sent and no answer came, `pending` with `outcome_unknown`: the next poll that shows our reply confirms it;
-   `sweep_unknown_outcomes` fails the rest after a while for a person to check before retrying.
+   `sweep_unknown_outcomes` fails the rest after a while for a person to check before retrying. A custom
+   channel's reply stays `pending` once its endpoint took it, until the integrator confirms it
+   (`inbox.services.public_api`).
 """
 
 from __future__ import annotations
