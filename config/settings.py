@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "TeamRoleEnum": "tenants.models.TeamRole",
         "TenantStatusEnum": "tenants.models.TenantStatus",
         "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
+        "PublicInteractionTypeEnum": "inbox.api.public_serializers.TYPES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",

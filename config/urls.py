@@ -14,6 +14,7 @@ api_v1 = [
     path("community/", include("community.api.urls")),
     path("ads/", include("ads.api.urls")),
     path("public/", include("contentplanner.api.public_urls")),
+    path("public/inbox/", include("inbox.api.public_urls")),
 ]
 
 urlpatterns = [

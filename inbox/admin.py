@@ -19,7 +19,9 @@ from inbox.models import (
     ActionStatus,
     BulkJob,
     Category,
+    CustomChannelCredential,
     Folder,
+    Followup,
     IngestionCursor,
     Interactor,
     Ticket,
@@ -269,3 +271,22 @@ class FolderAdmin(OrganisationAdmin):
     # Filters are validated by the API (the ticket list's own input); the admin shows them, edits name and order.
     readonly_fields = ["tenant", "filters", "created_by", "created_at", "updated_at"]
     list_select_related = ["tenant", "created_by"]
+
+
+@admin.register(CustomChannelCredential)
+class CustomChannelCredentialAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    """Which custom channels have public API credentials, and when they were last used (never the secrets)."""
+
+    list_display = ["channel", "tenant", "token_prefix", "created_at", "last_used_at"]
+    search_fields = ["token_prefix", "channel__name"]
+    fields = ["tenant", "channel", "token_prefix", "created_at", "last_used_at"]
+    list_select_related = ["tenant", "channel"]
+
+
+@admin.register(Followup)
+class FollowupAdmin(TenantAdmin):
+    list_display = ["ticket", "user", "due_at", "fired_at", "tenant"]
+    list_filter = [("fired_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "note"]
+    raw_id_fields = ["ticket", "user"]
+    list_select_related = ["ticket", "user", "tenant"]

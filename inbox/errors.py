@@ -80,3 +80,32 @@ class CategoryNameTaken(Conflict):
 
     code = "CATEGORY_NAME_TAKEN"
     message = "A category with this name already exists at this place in the tree."
+
+
+class ChannelTokenInvalid(DomainError):
+    """401: the public ticket API needs a valid custom channel token (`Authorization: Bearer hbc_...`)."""
+
+    status = 401
+    code = "CHANNEL_TOKEN_INVALID"
+    message = "Missing, unknown or revoked channel token."
+
+
+class NotACustomChannel(Conflict):
+    """409: public API credentials exist only for channels of the `custom` network."""
+
+    code = "NOT_A_CUSTOM_CHANNEL"
+    message = "Only custom channels have public ticket API credentials."
+
+
+class TicketExists(Conflict):
+    """409: the channel already has a ticket with this `networkItemId` (pushing again is idempotent)."""
+
+    code = "TICKET_EXISTS"
+    message = "A ticket with this networkItemId exists on the channel."
+
+
+class ReplyNotDelivered(Conflict):
+    """409: the reply was not delivered to the endpoint (yet), or was confirmed under another item id."""
+
+    code = "REPLY_NOT_DELIVERED"
+    message = "This reply was not delivered to your endpoint, or was confirmed with another networkItemId."

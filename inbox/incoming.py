@@ -29,6 +29,7 @@ class IncomingItem:
     attachments: tuple[dict, ...] = ()
     is_deleted: bool = False  # the network says it was removed: flag the ticket, never delete it
     edited_at: datetime | None = None  # set when the network reports an edit
+    rating: dict | None = None  # {value, scale} of a review (custom channels push it)
     raw: dict = field(default_factory=dict, compare=False)
 
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.fields import EncryptedTextField
 from core.models import TenantScopedModel
 
 
@@ -343,3 +344,58 @@ class Folder(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomChannelCredential(TenantScopedModel):
+    """What a custom channel's integrator holds for the public ticket API: the channel token it pushes tickets with
+    (kept only as its SHA-256 digest: a leaked database holds no usable token) and the Standard Webhooks secret that
+    signs the replies Hubbub sends to the channel's `endpointUrl`. Issuing again replaces both."""
+
+    channel = models.OneToOneField("social.Channel", on_delete=models.CASCADE, related_name="+")
+    token_digest = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=16)  # the first characters, to tell tokens apart in lists
+    signing_secret = EncryptedTextField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.token_prefix}… ({self.channel_id})"
+
+
+class Followup(TenantScopedModel):
+    """A reminder for one user to come back to a ticket at `due_at`. When it is due (beat task), the ticket is open
+    and unread again and the user is told, once: `fired_at` is set by a conditional UPDATE before anything else."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    created_by_label = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(fired_at__isnull=True), name="inbox_followup_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"followup on {self.ticket_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class TicketCount(TenantScopedModel):
+    """Ticket counts per channel, status and read state, kept on write so the polled counts need no scan.
+
+    On PostgreSQL, statement-level triggers on the ticket table (migration 0004) append one row per changed key and
+    statement with the change (`delta`), whatever wrote the tickets (ingestion, actions, bulk jobs, rules, sweeps,
+    a raw `.update()`): no code path can forget them. Rows are only appended, so concurrent writers never wait on a
+    hot counter row; a count is SUM(delta) per key. `inbox.services.counters` folds the rows (beat) and reconciles
+    them against a scan. Hard deletes of tickets (a channel or tenant deleted) are not counted: the rows of a
+    channel that no longer exists are ignored by the reads and dropped by the compaction."""
+
+    channel_id = models.UUIDField()  # not a foreign key: rows must outlive a cascading channel delete
+    status = models.CharField(max_length=20, choices=TicketStatus.choices)
+    is_unread = models.BooleanField()
+    delta = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "channel_id"], name="inbox_ticketcount_channel")]

@@ -11,4 +11,15 @@ BEAT_SCHEDULE = {
     },
     "inbox-sweep-actions": {"task": "inbox.tasks.sweep_actions", "schedule": 60.0, "options": {"expires": 120}},
     "inbox-wake-snoozed": {"task": "inbox.tasks.wake_snoozed", "schedule": 30.0, "options": {"expires": 60}},
+    "inbox-sweep-followups": {"task": "inbox.tasks.sweep_followups", "schedule": 30.0, "options": {"expires": 60}},
+    "inbox-compact-ticket-counts": {
+        "task": "inbox.tasks.compact_ticket_counts",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
+    "inbox-reconcile-ticket-counts": {
+        "task": "inbox.tasks.reconcile_ticket_counts",
+        "schedule": 3600.0,
+        "options": {"expires": 1800},
+    },
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from core.auth import Principal
 from inbox.models import (
@@ -17,11 +17,12 @@ from inbox.models import (
     Ticket,
     TicketAction,
     TicketCategory,
+    TicketCount,
     TicketEvent,
     TicketNote,
     TicketStatus,
 )
-from social.selectors import sees_all_channels, visible_channel_ids_subquery
+from social.selectors import channels_visible_to, sees_all_channels, visible_channel_ids_subquery
 
 TREE_MAX_DEPTH = 10
 
@@ -147,3 +148,37 @@ def templates_visible_to(principal: Principal) -> QuerySet[Template]:
 
 def folders() -> QuerySet[Folder]:
     return Folder.objects.order_by("position", "name", "id")
+
+
+# Filters the ticket counters can answer (they are kept per channel); any other filter needs the scan.
+COUNTER_FILTERS = frozenset({"channel", "network", "status"})
+
+
+def counted_status_counts(principal: Principal, filters: dict) -> dict | None:
+    """`status_counts` from the counters kept on write (PostgreSQL), in two small queries whatever the number of
+    tickets; None when a filter needs the scan (or on SQLite, which keeps no counters)."""
+    from inbox.services.counters import counters_enabled
+
+    if not counters_enabled() or any(
+        value not in (None, "", []) for key, value in filters.items() if key not in COUNTER_FILTERS
+    ):
+        return None
+    channels = channels_visible_to(principal)
+    if filters.get("channel"):
+        channels = channels.filter(pk__in=filters["channel"])
+    if filters.get("network"):
+        channels = channels.filter(network__in=filters["network"])
+    rows = (
+        TicketCount.objects.filter(channel_id__in=channels.order_by().values("pk"))
+        .values_list("status", "is_unread")
+        .annotate(count=Sum("delta"))
+        .order_by()
+    )
+    counts = {status: 0 for status in TicketStatus.values}
+    counts["total"] = counts["unread"] = 0
+    for status, is_unread, count in rows:
+        counts[status] = counts.get(status, 0) + count
+        counts["total"] += count
+        if is_unread and status == TicketStatus.OPEN:
+            counts["unread"] += count
+    return counts

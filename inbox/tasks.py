@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from core import tenancy
-from inbox.services import actions, polling, tickets
+from inbox.services import actions, counters, followups, polling, tickets
 
 
 @shared_task(name="inbox.tasks.sweep_ingestion", queue="sync", soft_time_limit=50, time_limit=60)
@@ -65,3 +65,30 @@ def run_bulk_job(*, job_id: str, tenant_id: str) -> str:
     if actor is None:
         return tickets.abandon_bulk_job(job_id).status
     return tickets.run_bulk_job(job_id, actor=actor).status
+
+
+@shared_task(name="inbox.tasks.sweep_followups", queue="notify", soft_time_limit=50, time_limit=60)
+def sweep_followups() -> int:
+    """Beat: enqueue one `fire_followup` per due follow-up (a follow-up enqueued twice still fires once)."""
+    refs = followups.due_followup_refs()
+    for followup_id, tenant_id in refs:
+        fire_followup.delay(followup_id=str(followup_id), tenant_id=str(tenant_id))
+    return len(refs)
+
+
+@shared_task(name="inbox.tasks.fire_followup", queue="notify", soft_time_limit=50, time_limit=60)
+def fire_followup(*, followup_id: str, tenant_id: str) -> bool:
+    """Reopen the ticket of one due follow-up and tell its user, exactly once."""
+    return followups.fire_followup(followup_id)
+
+
+@shared_task(name="inbox.tasks.compact_ticket_counts", queue="default", soft_time_limit=50, time_limit=60)
+def compact_ticket_counts() -> int:
+    """Beat: fold the ticket counters appended by the triggers to one row per key."""
+    return counters.compact_ticket_counts()
+
+
+@shared_task(name="inbox.tasks.reconcile_ticket_counts", queue="default", soft_time_limit=540, time_limit=600)
+def reconcile_ticket_counts() -> int:
+    """Beat: correct any ticket counter that differs from a scan of the tickets."""
+    return counters.reconcile_ticket_counts()

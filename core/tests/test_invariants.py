@@ -26,6 +26,9 @@ PUBLIC_VIEWS = {
     "BitlyCallbackView",  # the same, for connecting the tenant's bit.ly account
     "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
     "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
+    "PublicTicketsView",  # inbox public ticket API: the custom channel's token (digest lookup) names tenant+channel
+    "PublicTicketView",  # idem
+    "PublicReplySuccessView",  # idem
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",

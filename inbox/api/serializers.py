@@ -218,15 +218,22 @@ class ActionInput(serializers.Serializer):
     category_ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=100, help_text="categorize: the new set"
     )
+    media_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=10, help_text="reply: media library ids"
+    )
 
     def params_for(self, action: str) -> dict:
         data = self.validated_data
         if action == "reply":
-            if not data.get("text") and not data.get("template_id"):
-                raise serializers.ValidationError({"text": ["Required for a reply (or give templateId)."]})
+            if not data.get("text") and not data.get("template_id") and not data.get("media_ids"):
+                raise serializers.ValidationError(
+                    {"text": ["Required for a reply (unless it gives templateId or carries mediaIds)."]}
+                )
             params = {"text": data.get("text", ""), "private": data.get("private", False)}
             if data.get("template_id"):
                 params["template"] = data["template_id"]
+            if data.get("media_ids"):
+                params["media_ids"] = [str(media_id) for media_id in data["media_ids"]]
             return params
         if action == "categorize":
             if "category_ids" not in data:

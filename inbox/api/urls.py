@@ -1,7 +1,7 @@
 from django.urls import path
 
 from core.api.routers import ApiRouter
-from inbox.api import views
+from inbox.api import custom_channels, followups, views
 
 router = ApiRouter()
 router.register("tickets", views.TicketViewSet, basename="inbox-ticket")
@@ -10,6 +10,8 @@ router.register("interactors", views.InteractorViewSet, basename="inbox-interact
 router.register("categories", views.CategoryViewSet, basename="inbox-category")
 router.register("templates", views.TemplateViewSet, basename="inbox-template")
 router.register("folders", views.FolderViewSet, basename="inbox-folder")
+router.register(followups.FOLLOWUPS_PREFIX, followups.FollowupViewSet, basename="inbox-ticket-followup")
+router.register("custom-channels", custom_channels.CustomChannelViewSet, basename="inbox-custom-channel")
 
 urlpatterns = [
     path("webhooks/<str:network>", views.InboxWebhookView.as_view(), name="inbox-webhook"),

@@ -10,7 +10,9 @@ network's limit: nothing is sent otherwise), committed as `pending`, and run by 
 3. the result is recorded: `done` (a reply also becomes our own ticket in the thread, under the network's id, so the
    next poll finds it and adds no second copy), `failed` with the network's code and reason, or, when the request
    was sent and no answer came, `pending` with `outcome_unknown`: the next poll that shows our reply confirms it;
-   `sweep_unknown_outcomes` fails the rest after a while for a person to check before retrying.
+   `sweep_unknown_outcomes` fails the rest after a while for a person to check before retrying. A custom
+   channel's reply stays `pending` once its endpoint took it, until the integrator confirms it
+   (`inbox.services.public_api`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from inbox.models import (
     TicketStatus,
     TicketType,
 )
+from inbox.services import public_api
 from inbox.services.categories import check_archivable, set_categories
+from inbox.services.reply_media import resolve_reply_media
 from inbox.services.templates import render_template
 from social.networks.base import AuthExpired, NetworkError, PermissionMissing, UnknownOutcome
 from social.services.listening import adapter_for
@@ -72,7 +76,7 @@ ACTION_TYPES = {
 # The adapter method (and capability) each network action needs.
 ACTION_CAPABILITY = {"like": "like", "unlike": "like", "hide": "hide", "unhide": "hide", "delete": "delete"}
 # Networks with a private reply to a public comment (Messenger's `recipient.comment_id`).
-PRIVATE_REPLY_NETWORKS = frozenset({"facebook", "instagram", "sandbox"})
+PRIVATE_REPLY_NETWORKS = frozenset({"facebook", "instagram", "sandbox", public_api.CUSTOM_NETWORK})
 UNKNOWN_OUTCOME_GRACE = timedelta(minutes=30)
 UNCLAIMED_GRACE = timedelta(minutes=5)
 
@@ -90,6 +94,8 @@ def _supports(adapter, capability: str, method: str) -> bool:
 
 
 def _reply_method(ticket: Ticket, private: bool) -> str:
+    if ticket.network == public_api.CUSTOM_NETWORK:
+        return "reply"  # one webhook for every kind of answer: the integrator reads `private`
     return "send_message" if ticket.type == TicketType.MESSAGE or private else "reply"
 
 
@@ -114,7 +120,11 @@ def check_network_action(ticket: Ticket, action: str, params: dict) -> None:
             raise ValidationFailed(
                 details={"text": [f"At most {limit} characters on {ticket.network}."], "limit": limit}
             )
-        if ticket.type == TicketType.MESSAGE and ticket.interactor_id is None:
+        if params.get("media_ids"):
+            params["media"] = resolve_reply_media(ticket, adapter, params["media_ids"], text=params.get("text", ""))
+        if ticket.network == public_api.CUSTOM_NETWORK:
+            public_api.check_reply(ticket)
+        elif ticket.type == TicketType.MESSAGE and ticket.interactor_id is None:
             raise ActionNotSupported("This conversation has no recipient to answer.")
         return
     method = "unlike" if action == "unlike" else ("hide" if action == "unhide" else action)
@@ -318,12 +328,17 @@ def execute_action(action_id) -> str:
             mark_needs_attention(channel, reason=f"Inbox {action.action}: {exc}")
         _fail(action, exc.code, str(exc))
         return ActionStatus.FAILED
-    _succeed(channel, action, result)
+    if "acceptedAt" in result:  # a custom channel's endpoint took it; done once the integrator confirms
+        public_api.record_accepted(action, result)
+        return ActionStatus.PENDING
+    succeed_action(channel, action, result)
     return ActionStatus.DONE
 
 
 def _call(adapter, credentials, ticket: Ticket, action: TicketAction) -> dict:
     remote_id, name, params = ticket.network_item_id, action.action, action.params
+    if ticket.network == public_api.CUSTOM_NETWORK:
+        return public_api.deliver_reply(adapter, credentials, ticket, action)
     if name == "reply":
         text = params.get("text", "")
         if _reply_method(ticket, bool(params.get("private"))) == "send_message":
@@ -370,7 +385,8 @@ TICKET_EFFECTS = {
 }
 
 
-def _succeed(channel, action: TicketAction, result: dict) -> None:
+def succeed_action(channel, action: TicketAction, result: dict) -> None:
+    """Record a network action as done (and a reply as our own ticket in the thread)."""
     from inbox.services.ingestion import ingest
 
     now = timezone.now()
@@ -393,7 +409,8 @@ def _succeed(channel, action: TicketAction, result: dict) -> None:
                         text=action.params.get("text", ""),
                         author_id=channel.external_id,
                         created_at=now,
-                        parent_id=ticket.parent_network_item_id
+                        # A conversation without a thread id (a custom channel's ticket) is answered under itself.
+                        parent_id=(ticket.parent_network_item_id or ticket.network_item_id)
                         if ticket.type == TicketType.MESSAGE
                         else ticket.network_item_id,
                         url=result.get("url", ""),

@@ -126,6 +126,7 @@ def _ingest_batch(channel, items: list[IncomingItem]) -> tuple[int, int, int]:
                 text=item.text,
                 attachments=list(item.attachments),
                 url=item.url,
+                rating=item.rating,
                 is_own=is_own,
                 is_unread=not is_own,
                 status=TicketStatus.ARCHIVED if is_own else TicketStatus.OPEN,

@@ -8,7 +8,10 @@ suggestion of that very ticket.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 
 def _suggestion(world) -> None:
@@ -25,8 +28,16 @@ def _bulk_job(world) -> None:
     assert response.status_code == 202, response.json()
 
 
+def _followup(world) -> None:
+    ticket = world.object_of("inbox.Ticket")
+    payload = {"dueAt": (timezone.now() + timedelta(days=1)).isoformat(), "note": "Check the refund"}
+    response = world.owner_client.post(f"/api/v1/inbox/tickets/{ticket.pk}/followups/", payload, format="json")
+    assert response.status_code == 201, response.json()
+
+
 OBJECT_BUILDERS: dict[str, Callable[[Any], None]] = {
     "inbox.BulkJob": _bulk_job,
+    "inbox.Followup": _followup,
     "inbox.ReplySuggestion": _suggestion,
 }
 
@@ -35,6 +46,7 @@ PATH_VALUES: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("TicketViewSet", "action_name"): lambda world: "archive",
     ("TicketViewSet", "action_id"): lambda world: world.object_of("inbox.TicketAction").pk,
     ("TicketViewSet", "suggestion_id"): lambda world: world.object_of("inbox.ReplySuggestion").pk,
+    ("FollowupViewSet", "ticket_id"): lambda world: world.object_of("inbox.Followup").ticket_id,
 }
 
 EXEMPT: dict[tuple[str, str, str], str] = {

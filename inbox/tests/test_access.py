@@ -28,7 +28,7 @@ def detail_routes():
         view = pattern.callback
         for method, action_name in view.actions.items():
             path = regex.lstrip("^").rstrip("$").replace("/?", "")
-            path = re.sub(r"\(\?P<pk>[^)]*\)", "{pk}", path)
+            path = re.sub(r"\(\?P<(pk|ticket_id)>[^)]*\)", "{pk}", path)
             path = re.sub(r"\(\?P<action_name>[^)]*\)", "archive", path)
             path = re.sub(r"\(\?P<action_id>[^)]*\)", "{action_id}", path)
             path = re.sub(r"\(\?P<suggestion_id>[^)]*\)", "{suggestion_id}", path)
@@ -138,7 +138,7 @@ def all_routes():
     routes = []
     for pattern in router.urls:
         regex = str(pattern.pattern).lstrip("^").rstrip("$").replace("/?", "").replace("\\.", ".")
-        regex = re.sub(r"\(\?P<pk>[^)]*\)", "{pk}", regex)
+        regex = re.sub(r"\(\?P<(pk|ticket_id)>[^)]*\)", "{pk}", regex)
         regex = re.sub(r"\(\?P<action_name>[^)]*\)", "archive", regex)
         regex = re.sub(r"\(\?P<(action_id|suggestion_id)>[^)]*\)", r"{\1}", regex)
         if "(?P<format>" in regex:

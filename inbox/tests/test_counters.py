@@ -1,0 +1,122 @@
+"""Ticket counters kept on write by PostgreSQL triggers: whatever path changes a ticket (ingestion, actions, bulk
+jobs, sweeps, a raw UPDATE), the counts endpoint answers from them what a scan would; compaction keeps the sums;
+reconciliation repairs drift; visibility and filters are respected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from conftest import requires_postgres
+from core import tenancy
+from inbox import selectors
+from inbox.incoming import IncomingItem
+from inbox.models import Ticket, TicketCount, TicketStatus
+from inbox.services import counters
+from inbox.services.ingestion import ingest
+from inbox.services.tickets import wake_snoozed
+from inbox.tests.factories import TicketFactory
+from social.tests.factories import ChannelFactory, TeamFactory, add_to_team
+from tenants.roles import Role
+
+pytestmark = requires_postgres
+URL = "/api/v1/inbox/tickets/counts"
+
+
+def scanned(tenant, **filters) -> dict:
+    with tenancy.tenant_context(tenant):
+        return selectors.status_counts(Ticket.objects.filter(**filters))
+
+
+def counted(client, **params) -> dict:
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_every_write_path_keeps_the_counters_equal_to_a_scan(owner_client, tenant, django_capture_on_commit_callbacks):
+    channel = ChannelFactory(tenant=tenant)
+    with tenancy.tenant_context(tenant):
+        ingest(
+            channel,
+            [IncomingItem(network_item_id=f"c-{i}", type="comment", text="hi", author_id=f"a{i}") for i in range(7)],
+        )
+    TicketFactory(tenant=tenant, channel=channel, status="archived", is_unread=False)
+    TicketFactory(tenant=tenant, channel=channel, status="snoozed", snoozed_until=timezone.now() - timedelta(minutes=1))
+    assert counted(owner_client) == scanned(tenant)
+    assert counted(owner_client)["unread"] == 7
+
+    with tenancy.tenant_context(tenant):
+        first, second = Ticket.objects.filter(status="open").order_by("network_item_id")[:2]
+    assert owner_client.post(f"/api/v1/inbox/tickets/{first.pk}/actions/archive", {}, format="json").status_code == 201
+    assert (
+        owner_client.post(f"/api/v1/inbox/tickets/{second.pk}/actions/markRead", {}, format="json").status_code == 201
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = owner_client.post(
+            "/api/v1/inbox/tickets/bulk/", {"action": "archive", "filter": {"status": ["open"]}}, format="json"
+        )
+    assert job.status_code == 202
+    wake_snoozed()  # one UPDATE across tenants, no Python per ticket
+    with tenancy.tenant_context(tenant):
+        Ticket.objects.filter(status="archived").update(status=TicketStatus.DELETED)  # a raw UPDATE is counted too
+    body = counted(owner_client)
+    assert body == scanned(tenant)
+    assert body["deleted"] == 8 and body["open"] == 1 and body["total"] == 9
+
+
+def test_compaction_keeps_the_sums_and_reconciliation_repairs_drift(owner_client, tenant):
+    channel = ChannelFactory(tenant=tenant)
+    for _ in range(3):
+        TicketFactory(tenant=tenant, channel=channel)
+    before = counted(owner_client)
+    with tenancy.tenant_context(tenant):
+        Ticket.objects.update(is_unread=False)
+        Ticket.objects.update(is_unread=True)
+        rows_before = TicketCount.objects.count()
+    assert counters.compact_ticket_counts() >= 1
+    with tenancy.tenant_context(tenant):
+        assert TicketCount.objects.count() < rows_before
+    assert counted(owner_client) == before == scanned(tenant)
+
+    with tenancy.tenant_context(tenant):
+        TicketCount.objects.create(channel_id=channel.pk, status="open", is_unread=True, delta=40)  # drift
+    assert counted(owner_client)["open"] == 43
+    assert counters.reconcile_ticket_counts() == 1
+    assert counted(owner_client) == scanned(tenant)
+    assert counters.reconcile_ticket_counts() == 0
+
+
+def test_counts_follow_visibility_and_scan_for_filters_counters_do_not_hold(
+    tenant, make_member, api_client_for, owner_client
+):
+    team = TeamFactory(tenant=tenant)
+    mine = ChannelFactory(tenant=tenant, teams=[team], network="sandbox")
+    other = ChannelFactory(tenant=tenant, network="x")
+    TicketFactory(tenant=tenant, channel=mine)
+    TicketFactory(tenant=tenant, channel=other)
+    TicketFactory(tenant=tenant, channel=other, status="archived")
+    member = make_member(tenant, Role.AGENT)
+    add_to_team(team, member)
+    assert counted(api_client_for(member))["total"] == 1
+    assert counted(owner_client)["total"] == 3
+    assert counted(owner_client, network="x") == scanned(tenant, network="x")
+    assert counted(owner_client, channel=str(mine.pk))["total"] == 1
+    assert counted(owner_client, type="message")["total"] == 0  # not a counter key: scanned
+    with tenancy.tenant_context(tenant):
+        other.delete()  # its tickets go with it (not counted as changes): the read ignores its rows
+    assert counted(owner_client) == scanned(tenant)
+    counters.compact_ticket_counts()
+    with tenancy.tenant_context(tenant):
+        assert not TicketCount.objects.filter(channel_id=other.pk).exists()
+
+
+@pytest.mark.parametrize("tickets", [3, 30])
+def test_counts_take_a_fixed_number_of_queries(owner_client, tenant, django_assert_max_num_queries, tickets):
+    channel = ChannelFactory(tenant=tenant)
+    for _ in range(tickets):
+        TicketFactory(tenant=tenant, channel=channel)
+    with django_assert_max_num_queries(12):
+        assert counted(owner_client)["total"] == tickets
