@@ -158,6 +158,8 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [_development_secre
 JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY") or SECRET_KEY
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("ACCESS_TOKEN_SECONDS", 3600)))
 REFRESH_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("REFRESH_TOKEN_SECONDS", 86400)))
+# Authenticated principals are cached this long (tenants/principal_cache.py; changes outdate them at once); 0: off.
+PRINCIPAL_CACHE_SECONDS = int(os.environ.get("PRINCIPAL_CACHE_SECONDS", 300))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
 LOGIN_LOCKOUT = timedelta(seconds=int(os.environ.get("LOGIN_LOCKOUT_SECONDS", 900)))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_SECONDS", 3600))
