@@ -115,6 +115,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 # The role the application runs as on PostgreSQL: it owns no table and lacks BYPASSRLS (see core/db/rls.py).
 DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "hubbub_app")
+# Behind PgBouncer in transaction pool mode: the tenant setting is transaction-local (core/db/backends/postgresql).
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", False)
+if DATABASE_TRANSACTION_POOLING:  # a named cursor outlives the transaction its server connection was lent for
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenants.User"
