@@ -24,8 +24,8 @@ from rest_framework.permissions import SAFE_METHODS
 from core import tenancy
 from core.auth import Principal
 from core.errors import Unauthorized
-from tenants.errors import ImpersonationReadOnly
 from tenants import principal_cache
+from tenants.errors import ImpersonationReadOnly
 from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, Membership, MonthlyActiveUser, Tenant, User, hash_secret
 from tenants.roles import api_key_principal, member_principal, permissions_for_role, permissions_for_scopes
 from tenants.tokens import decode_access_token
