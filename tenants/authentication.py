@@ -157,7 +157,7 @@ def principal_for_api_key(raw: str, *, caller_name: str = "") -> Principal:
         raise AuthenticationFailed("The API key is malformed.")
     prefix, _secret = parsed
     raw = raw.strip()
-    # The key's tenant (cached for good once known): its stamp is read before the key row, as an entry needs.
+    # The key's tenant (kept a day once known): its stamp is read before the key row, as an entry needs.
     tenant_id = cache.get(principal_cache.api_key_tenant_key(prefix)) if principal_cache.enabled() else None
     lookup = (
         principal_cache.Lookup(principal_cache.api_key_entry_key(raw), [principal_cache.tenant_stamp_key(tenant_id)])
@@ -173,7 +173,7 @@ def principal_for_api_key(raw: str, *, caller_name: str = "") -> Principal:
         if key is None or not hmac.compare_digest(key.key_hash, hash_secret(raw)):
             raise AuthenticationFailed("The API key is invalid.")
         if tenant_id != str(key.tenant_id) and principal_cache.enabled():
-            cache.set(principal_cache.api_key_tenant_key(prefix), str(key.tenant_id), timeout=None)
+            cache.set(principal_cache.api_key_tenant_key(prefix), str(key.tenant_id), timeout=86400)
             lookup = None  # its stamp was not read before the row
     if not key.is_usable:
         raise _rejected("The API key was revoked or has expired.", "API_KEY_REVOKED")

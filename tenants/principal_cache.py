@@ -40,6 +40,11 @@ def _timeout() -> int:
     return settings.PRINCIPAL_CACHE_SECONDS
 
 
+def _stamp_timeout() -> int:
+    """Stamps outlive the entries built under them (a stamp gone is a miss, never a stale hit); a day bounds them."""
+    return max(86400, 2 * _timeout())
+
+
 def enabled() -> bool:
     return _timeout() > 0
 
@@ -78,7 +83,7 @@ def invalidate(*, tenant_ids: Iterable[Any] = (), user_ids: Iterable[Any] = ()) 
 
 
 def _restamp(keys: list[str]) -> None:
-    cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+    cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=_stamp_timeout())
 
 
 def _stamps(keys: list[str], known: dict[str, Any]) -> tuple[str, ...]:
@@ -86,7 +91,7 @@ def _stamps(keys: list[str], known: dict[str, Any]) -> tuple[str, ...]:
     missing = [key for key in keys if known.get(key) is None]
     if missing:
         for key in missing:
-            cache.add(key, uuid.uuid4().hex, timeout=None)
+            cache.add(key, uuid.uuid4().hex, timeout=_stamp_timeout())
         known = {**known, **cache.get_many(missing)}
     return tuple(known.get(key) or "" for key in keys)
 
