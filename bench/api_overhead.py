@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ["DATABASE_TEST_NAME"] = "hubbub_bench_api"
+os.environ["DATABASE_TEST_NAME"] = os.environ.get("BENCH_DATABASE_NAME", "hubbub_bench_api")
 os.environ["THROTTLE_RATE"] = "100000000/min"  # the limiter runs (one round trip), it never refuses
 if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
     sys.exit("Set DATABASE_URL to a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/hubbub).")

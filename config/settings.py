@@ -115,6 +115,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 # The role the application runs as on PostgreSQL: it owns no table and lacks BYPASSRLS (see core/db/rls.py).
 DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "hubbub_app")
+# Behind PgBouncer in transaction pool mode: the tenant setting is transaction-local (core/db/backends/postgresql).
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", False)
+if DATABASE_TRANSACTION_POOLING:  # a named cursor outlives the transaction its server connection was lent for
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenants.User"
@@ -158,6 +162,8 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS") or [_development_secre
 JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY") or SECRET_KEY
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("ACCESS_TOKEN_SECONDS", 3600)))
 REFRESH_TOKEN_LIFETIME = timedelta(seconds=int(os.environ.get("REFRESH_TOKEN_SECONDS", 86400)))
+# Authenticated principals are cached this long (tenants/principal_cache.py; changes outdate them at once); 0: off.
+PRINCIPAL_CACHE_SECONDS = int(os.environ.get("PRINCIPAL_CACHE_SECONDS", 300))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
 LOGIN_LOCKOUT = timedelta(seconds=int(os.environ.get("LOGIN_LOCKOUT_SECONDS", 900)))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_SECONDS", 3600))

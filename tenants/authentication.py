@@ -24,8 +24,9 @@ from rest_framework.permissions import SAFE_METHODS
 from core import tenancy
 from core.auth import Principal
 from core.errors import Unauthorized
+from tenants import principal_cache
 from tenants.errors import ImpersonationReadOnly
-from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, MonthlyActiveUser, hash_secret
+from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, Membership, MonthlyActiveUser, Tenant, User, hash_secret
 from tenants.roles import api_key_principal, member_principal, permissions_for_role, permissions_for_scopes
 from tenants.tokens import decode_access_token
 
@@ -70,16 +71,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise _fail(exc) from exc
         except ValueError as exc:
             raise AuthenticationFailed("The access token is invalid.") from exc
-        # Read in the token's tenant (as the application role), not under platform access: the request then goes on
-        # in the same tenant, so the database session keeps its tenant setting instead of switching role twice.
-        with tenancy.tenant_context(tenancy.get_tenant_model()(pk=tenant_id)):
-            session = (
-                AuthSession.all_tenants.select_related(
-                    "membership__tenant", "membership__user", "api_key", "impersonator"
-                )
-                .filter(pk=session_id, tenant_id=tenant_id, user_id=user_id)
-                .first()
-            )
+        lookup = principal_cache.Lookup(
+            principal_cache.session_entry_key(session_id),
+            [principal_cache.tenant_stamp_key(tenant_id), principal_cache.user_stamp_key(user_id)],
+        )
+        rows = lookup.entry
+        if rows is None:
+            rows = _session_rows(session_id, tenant_id, user_id)
+            if rows is not None:
+                lookup.store(rows)
+        session = _rebuild_session(rows) if rows is not None else None
         if session is None or not session.is_active:
             raise _rejected("The session has ended; sign in again.", "SESSION_REVOKED")
         membership, tenant, user = session.membership, session.membership.tenant, session.membership.user
@@ -100,11 +101,47 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             if session.impersonation_read_only and request.method not in SAFE_METHODS:
                 raise ImpersonationReadOnly()
             # Every audit entry of the session names the staff user behind it.
-            impersonator = session.impersonator.email if session.impersonator else "deleted staff user"
+            impersonator = rows["impersonator_email"] or "deleted staff user"
             principal = dataclasses.replace(principal, caller_name=f"impersonated by {impersonator}"[:120])
         else:
             _record_monthly_activity(tenant, user)  # staff looking around is not the customer's activity
         return _activate(request, principal)
+
+
+def _session_rows(session_id: uuid.UUID, tenant_id: uuid.UUID, user_id: uuid.UUID) -> dict | None:
+    """The rows a bearer principal is built from, as cache entry values (`principal_cache.snapshot`)."""
+    # Read in the token's tenant (as the application role), not under platform access: the request then goes on
+    # in the same tenant, so the database session keeps its tenant setting instead of switching role twice.
+    with tenancy.tenant_context(tenancy.get_tenant_model()(pk=tenant_id)):
+        session = (
+            AuthSession.all_tenants.select_related("membership__tenant", "membership__user", "api_key", "impersonator")
+            .filter(pk=session_id, tenant_id=tenant_id, user_id=user_id)
+            .first()
+        )
+    if session is None:
+        return None
+    return {
+        "session": principal_cache.snapshot(session),
+        "membership": principal_cache.snapshot(session.membership),
+        "tenant": principal_cache.snapshot(session.membership.tenant),
+        "user": principal_cache.snapshot(session.membership.user),
+        "api_key": principal_cache.snapshot(session.api_key),
+        "impersonator_email": session.impersonator.email if session.impersonator else None,
+    }
+
+
+def _rebuild_session(rows: dict) -> AuthSession:
+    """The session with its membership, tenant, user and exchanging API key, as `_session_rows` read them."""
+    session = principal_cache.rebuild(AuthSession, rows["session"])
+    tenant = principal_cache.rebuild(Tenant, rows["tenant"])
+    membership = principal_cache.rebuild(Membership, rows["membership"])
+    membership.tenant, membership.user = tenant, principal_cache.rebuild(User, rows["user"])
+    session.membership, session.user = membership, membership.user
+    api_key = principal_cache.rebuild(ApiKey, rows["api_key"])
+    if api_key is not None:
+        api_key.tenant = tenant
+        session.api_key = api_key
+    return session
 
 
 def parse_api_key(raw: str) -> tuple[str, str] | None:
@@ -119,16 +156,39 @@ def principal_for_api_key(raw: str, *, caller_name: str = "") -> Principal:
     if parsed is None:
         raise AuthenticationFailed("The API key is malformed.")
     prefix, _secret = parsed
-    with tenancy.platform_access():
-        key = ApiKey.all_tenants.select_related("tenant").filter(prefix=prefix).first()
-    if key is None or not hmac.compare_digest(key.key_hash, hash_secret(raw.strip())):
-        raise AuthenticationFailed("The API key is invalid.")
+    raw = raw.strip()
+    # The key's tenant (kept a day once known): its stamp is read before the key row, as an entry needs.
+    tenant_id = cache.get(principal_cache.api_key_tenant_key(prefix)) if principal_cache.enabled() else None
+    lookup = (
+        principal_cache.Lookup(principal_cache.api_key_entry_key(raw), [principal_cache.tenant_stamp_key(tenant_id)])
+        if tenant_id
+        else None
+    )
+    # An entry is found only under an HMAC of this exact key, stored after its hash matched.
+    key = _rebuild_api_key(lookup.entry) if lookup is not None and lookup.entry is not None else None
+    fresh = key is None
+    if key is None:
+        with tenancy.platform_access():
+            key = ApiKey.all_tenants.select_related("tenant").filter(prefix=prefix).first()
+        if key is None or not hmac.compare_digest(key.key_hash, hash_secret(raw)):
+            raise AuthenticationFailed("The API key is invalid.")
+        if tenant_id != str(key.tenant_id) and principal_cache.enabled():
+            cache.set(principal_cache.api_key_tenant_key(prefix), str(key.tenant_id), timeout=86400)
+            lookup = None  # its stamp was not read before the row
     if not key.is_usable:
         raise _rejected("The API key was revoked or has expired.", "API_KEY_REVOKED")
     if not key.tenant.is_usable:
         raise _rejected("This tenant is not active.", "TENANT_INACTIVE")
-    _touch_api_key(key)
+    touched = _touch_api_key(key)
+    if lookup is not None and (fresh or touched):
+        lookup.store({"api_key": principal_cache.snapshot(key), "tenant": principal_cache.snapshot(key.tenant)})
     return api_key_principal(key, caller_name=caller_name)
+
+
+def _rebuild_api_key(rows: dict) -> ApiKey:
+    key = principal_cache.rebuild(ApiKey, rows["api_key"])
+    key.tenant = principal_cache.rebuild(Tenant, rows["tenant"])
+    return key
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -165,13 +225,15 @@ class BasicApiKeyAuthentication(authentication.BaseAuthentication):
         return _activate(request, principal_for_api_key(raw, caller_name=caller))
 
 
-def _touch_api_key(key: ApiKey) -> None:
+def _touch_api_key(key: ApiKey) -> bool:
     """Record `last_used_at` at most once a minute per key, so hot keys do not write on every request."""
     now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > API_KEY_LAST_USED_RESOLUTION:
-        with tenancy.platform_access():
-            ApiKey.all_tenants.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+    if key.last_used_at is not None and now - key.last_used_at <= API_KEY_LAST_USED_RESOLUTION:
+        return False
+    with tenancy.platform_access():
+        ApiKey.all_tenants.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
+    return True
 
 
 # Users this process has already seen recorded this month: their next requests skip the cache round trip.

@@ -13,8 +13,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.fields import EncryptedTextField
-from core.models import TenantScopedModel, TimestampedModel
+from core.models import TenantScopedManager, TenantScopedModel, TenantScopedQuerySet, TimestampedModel
 from tenants import plans
+from tenants.principal_cache import PrincipalSourceQuerySet
 from tenants.roles import ApiKeyScope, Role
 
 
@@ -89,8 +90,24 @@ class Plan(TimestampedModel):
         return result
 
 
+class PrincipalSourceManager(models.Manager.from_queryset(PrincipalSourceQuerySet)):
+    pass
+
+
+class ScopedPrincipalSourceQuerySet(PrincipalSourceQuerySet, TenantScopedQuerySet):
+    pass
+
+
+class ScopedPrincipalSourceManager(TenantScopedManager.from_queryset(ScopedPrincipalSourceQuerySet)):
+    pass
+
+
 class Tenant(TimestampedModel):
     """A workspace of one organisation. Not itself tenant-scoped: it is the scope."""
+
+    # Cached principals depend on this row (tenants.principal_cache): changes outdate the tenant's.
+    PRINCIPAL_CACHE_SCOPE = ("tenant", "pk")
+    objects = PrincipalSourceManager()
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, help_text="The alias: unique, URL-safe.")
@@ -153,7 +170,7 @@ class TenantExternalId(TimestampedModel):
         ordering = ["platform", "id"]
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager.from_queryset(PrincipalSourceQuerySet)):
     use_in_migrations = True
 
     def _create(self, email: str, password: str | None, **fields) -> User:
@@ -199,6 +216,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
     )
 
     objects = UserManager()
+    PRINCIPAL_CACHE_SCOPE = ("user", "pk")
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -228,6 +246,10 @@ class User(AbstractBaseUser, PermissionsMixin, TimestampedModel):
 
 class Membership(TenantScopedModel):
     """A user's place in a tenant: role, custom permissions, external id (seed 002 `externalUserId`)."""
+
+    PRINCIPAL_CACHE_SCOPE = ("user", "user_id")
+    all_tenants = PrincipalSourceManager()
+    objects = ScopedPrincipalSourceManager()
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.EDITOR)
@@ -296,6 +318,10 @@ def hash_secret(secret: str) -> str:
 class ApiKey(TenantScopedModel):
     """A tenant API key `hb_<prefix>_<secret>`: only the prefix and the secret's hash are stored."""
 
+    PRINCIPAL_CACHE_SCOPE = ("tenant", "tenant_id")
+    all_tenants = PrincipalSourceManager()
+    objects = ScopedPrincipalSourceManager()
+
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
@@ -324,6 +350,10 @@ class ApiKey(TenantScopedModel):
 
 class AuthSession(TenantScopedModel):
     """One login: a family of rotating refresh tokens. Access tokens name it (`sid`) and die with it."""
+
+    PRINCIPAL_CACHE_SCOPE = ("user", "user_id")
+    all_tenants = PrincipalSourceManager()
+    objects = ScopedPrincipalSourceManager()
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="sessions")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")

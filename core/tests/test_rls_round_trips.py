@@ -60,3 +60,107 @@ def test_a_changed_tenant_or_a_rollback_sends_it_again(tenant, other_tenant, set
         with tenancy.tenant_context(tenant):
             assert _setting() == str(tenant.pk)
         assert _setting() == str(other_tenant.pk)
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Queries psycopg sends (each one simple-protocol message, one round trip)."""
+    from psycopg import client_cursor
+
+    sent = []
+    original = client_cursor.ClientCursorMixin._execute_send
+
+    def spy(self, query, **kwargs):
+        sent.append(query.query)
+        return original(self, query, **kwargs)
+
+    monkeypatch.setattr(client_cursor.ClientCursorMixin, "_execute_send", spy)
+    return sent
+
+
+def test_a_changed_tenant_rides_in_the_statements_round_trip(tenant, other_tenant, round_trips):
+    from tenants.models import Team
+
+    for owner, names in ((tenant, ["rt-a"]), (other_tenant, ["rt-b", "rt-c"])):
+        with tenancy.tenant_context(owner):
+            Team.objects.bulk_create([Team(tenant=owner, name=name) for name in names])
+    with tenancy.tenant_context(tenant):
+        assert Team.objects.filter(name__startswith="rt-").count() == 1
+    round_trips.clear()
+    with tenancy.tenant_context(other_tenant):
+        assert Team.objects.filter(name__startswith="rt-").count() == 2  # the setting applied before the statement
+        assert len(round_trips) == 1 and b"set_config" in round_trips[0]
+        # The statement's own result is what the caller sees: an UPDATE's row count, not the setting's row.
+        assert Team.objects.filter(name__startswith="rt-").update(description="x") == 2
+        assert _setting() == str(other_tenant.pk)
+    assert len(round_trips) == 3
+
+
+def test_a_failing_statement_does_not_leave_a_trusted_setting(tenant, other_tenant, setting_sends):
+    from django.db import DatabaseError
+
+    with tenancy.tenant_context(tenant):
+        _setting()
+    setting_sends.clear()
+    with tenancy.tenant_context(other_tenant):
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 / 0")  # autocommit: the setting sent with it is undone
+        assert _setting() == str(other_tenant.pk)
+    assert len(setting_sends) == 2
+
+
+# --- transaction pooling (PgBouncer pool_mode = transaction): nothing stays on the server connection ---------------
+
+
+@pytest.fixture
+def pooled(settings):
+    """Transaction-local settings, on a fresh connection (no session-level setting left from before)."""
+    connection.close()
+    settings.DATABASE_TRANSACTION_POOLING = True
+    yield
+    connection.close()
+
+
+def _left_on_server_connection() -> tuple:
+    """What the next client of the server connection would inherit (read past the backend's wrappers)."""
+    row = connection.connection.execute("SELECT current_setting('app.tenant_id', true), current_user").fetchone()
+    return row[0] or "", row[1]
+
+
+def _rls_only_team_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM tenants_team")  # no tenant filter: row-level security alone
+        return cursor.fetchone()[0]
+
+
+def test_pooled_statements_carry_their_own_transaction_local_setting(pooled, tenant, other_tenant, round_trips):
+    from tenants.models import Team
+
+    with tenancy.platform_access():
+        counts = {t.pk: Team.all_tenants.filter(tenant=t).count() for t in (tenant, other_tenant)}
+    connected_as = _left_on_server_connection()[1]
+    for current in (tenant, other_tenant, tenant):
+        round_trips.clear()
+        with tenancy.tenant_context(current):
+            assert _rls_only_team_count() == counts[current.pk]
+            assert _rls_only_team_count() == counts[current.pk]  # sent again: the first one ended with its statement
+        assert len(round_trips) == 2 and all(b"', true)" in sent for sent in round_trips)
+        assert _left_on_server_connection() == ("", connected_as)
+
+
+def test_pooled_transactions_set_it_once_and_leave_nothing(pooled, tenant, round_trips):
+    from tenants.models import Team
+
+    connected_as = _left_on_server_connection()[1]
+    with tenancy.tenant_context(tenant):
+        with transaction.atomic():
+            Team.objects.create(name="pooled")
+            round_trips.clear()
+            assert _setting() == str(tenant.pk) and _rls_only_team_count() >= 1
+            assert not any(b"set_config" in sent for sent in round_trips)
+        assert _left_on_server_connection() == ("", connected_as)
+        with pytest.raises(RuntimeError, match="atomic"), connection.cursor() as cursor:
+            cursor.executemany("SELECT %s", [(1,), (2,)])  # cannot carry the setting outside a transaction
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany("SELECT %s", [(1,), (2,)])
+    assert _left_on_server_connection() == ("", connected_as)

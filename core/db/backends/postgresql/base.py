@@ -7,8 +7,15 @@ The applied state is cached per connection and re-sent only when the wanted stat
 `set_config` survives COMMIT, so the cache is kept across transactions and forgotten only where PostgreSQL undoes
 the setting (a rollback, a savepoint rollback) or the session is new. A request or task that stays in one tenant
 sends it once per connection, not after every BEGIN.
+
+When it is sent before an ORM statement it rides in the same simple-protocol query (Django binds parameters on the
+client, so psycopg sends one 'Q' message): `SELECT set_config(...); <statement>` is one round trip, not two. The
+setting is trusted only once that query succeeded: a failing statement undoes it (implicit or explicit transaction).
 """
 
+import re
+
+import psycopg
 from django.conf import settings
 from django.db.backends.postgresql import base
 
@@ -16,6 +23,10 @@ from core import tenancy
 from core.db import rls
 
 _UNKNOWN = object()
+_SETTING_SQL = "SELECT set_config('role', {role}, {local}), set_config('app.tenant_id', {tenant}, {local})"
+# Statements that may share a multi-statement query (not e.g. CREATE INDEX CONCURRENTLY, which refuses to).
+_FOLDABLE = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
+_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_-]*$")  # role names and UUIDs: inlined as literals with nothing to escape
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -38,6 +49,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._rollback()
         self._rls_applied = _UNKNOWN
 
+    def _commit(self) -> None:
+        super()._commit()
+        if settings.DATABASE_TRANSACTION_POOLING:  # the transaction-local setting ended with the transaction
+            self._rls_applied = _UNKNOWN
+
     def _desired_session_state(self) -> tuple[str | None, str]:
         state = tenancy.current_state()
         if state.owner or state.platform:
@@ -47,12 +63,48 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _apply_tenancy(self, execute, sql, params, many, context):
         desired = self._desired_session_state()
-        if desired != self._rls_applied and rls.app_role_ready(self):
-            role, tenant_id = desired
-            raw = context["cursor"].cursor
-            raw.execute(
-                "SELECT set_config('role', %s, false), set_config('app.tenant_id', %s, false)",
-                [role or "none", tenant_id],
-            )
+        pooled = settings.DATABASE_TRANSACTION_POOLING
+        if pooled and self.get_autocommit():
+            return self._apply_per_statement(execute, sql, params, many, context, desired)
+        if desired == self._rls_applied or not rls.app_role_ready(self):
+            return execute(sql, params, many, context)
+        role, tenant_id = desired
+        raw = context["cursor"].cursor
+        local = "true" if pooled else "false"
+        if self._can_share_query(raw, sql, many, (role or "none", tenant_id)):
+            setting = _SETTING_SQL.format(role=f"'{role or 'none'}'", tenant=f"'{tenant_id}'", local=local)
+            self._rls_applied = _UNKNOWN
+            result = execute(f"{setting}; {sql}", params, many, context)
+            raw.nextset()  # the caller reads the statement's result, not the setting's
             self._rls_applied = desired
+            return result
+        raw.execute(_SETTING_SQL.format(role="%s", tenant="%s", local=local), [role or "none", tenant_id])
+        self._rls_applied = desired
         return execute(sql, params, many, context)
+
+    def _apply_per_statement(self, execute, sql, params, many, context, desired):
+        """Transaction pooling, autocommit: each statement is its own transaction and carries its own setting."""
+        role, tenant_id = desired
+        if role is None or not rls.app_role_ready(self):
+            return execute(sql, params, many, context)  # as connected: pooled connections never keep a setting
+        raw = context["cursor"].cursor
+        if not self._can_share_query(raw, sql, many, (role, tenant_id)):
+            raise RuntimeError(
+                "With DATABASE_TRANSACTION_POOLING this statement cannot carry the tenant setting outside a "
+                "transaction: run it inside transaction.atomic()."
+            )
+        setting = _SETTING_SQL.format(role=f"'{role}'", tenant=f"'{tenant_id}'", local="true")
+        result = execute(f"{setting}; {sql}", params, many, context)
+        raw.nextset()
+        return result
+
+    @staticmethod
+    def _can_share_query(raw, sql, many: bool, values: tuple[str, str]) -> bool:
+        return (
+            not many
+            and isinstance(sql, str)
+            and isinstance(raw, psycopg.ClientCursor)  # not a named (server-side) cursor: DECLARE takes one statement
+            and not raw.connection._pipeline
+            and _FOLDABLE.match(sql) is not None
+            and all(_PLAIN_VALUE.match(value) for value in values)
+        )
