@@ -11,4 +11,5 @@ BEAT_SCHEDULE = {
     },
     "inbox-sweep-actions": {"task": "inbox.tasks.sweep_actions", "schedule": 60.0, "options": {"expires": 120}},
     "inbox-wake-snoozed": {"task": "inbox.tasks.wake_snoozed", "schedule": 30.0, "options": {"expires": 60}},
+    "inbox-evaluate-alerts": {"task": "inbox.tasks.evaluate_alerts", "schedule": 60.0, "options": {"expires": 60}},
 }

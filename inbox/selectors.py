@@ -6,7 +6,18 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from core.auth import Principal
-from inbox.models import BulkJob, Interactor, Ticket, TicketAction, TicketEvent, TicketNote, TicketStatus
+from inbox.models import (
+    Alert,
+    AlertIncident,
+    BulkJob,
+    BusinessHours,
+    Interactor,
+    Ticket,
+    TicketAction,
+    TicketEvent,
+    TicketNote,
+    TicketStatus,
+)
 from social.selectors import sees_all_channels, visible_channel_ids_subquery
 
 TREE_MAX_DEPTH = 10
@@ -87,3 +98,15 @@ def interactors_visible_to(principal: Principal) -> QuerySet[Interactor]:
 
 def bulk_jobs() -> QuerySet[BulkJob]:
     return BulkJob.objects.order_by("-created_at", "-id")
+
+
+def business_hours_of(channel) -> BusinessHours | None:
+    return BusinessHours.objects.filter(channel=channel).first()
+
+
+def alerts() -> QuerySet[Alert]:
+    return Alert.objects.select_related("channel").order_by("name", "id")
+
+
+def alert_incidents(alert: Alert) -> QuerySet[AlertIncident]:
+    return AlertIncident.objects.filter(alert=alert).order_by("-opened_at", "-id")

@@ -84,6 +84,8 @@ WEBHOOKS = {"webhooks.manage"}
 INBOX_TRIAGE = {"inbox.ticket.work", "inbox.ticket.delete", "inbox.interactor.block"}
 INBOX_APPROVE = {"inbox.ticket.approve"}
 INBOX_ERASE = {"inbox.interactor.erase"}
+# Inbox alerts mail people about the tenant's tickets: set up by managers (business hours are inbox.config.manage).
+INBOX_ALERTS = {"inbox.alert.manage"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -101,6 +103,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_TRIAGE
     | INBOX_APPROVE
     | INBOX_ERASE
+    | INBOX_ALERTS
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -116,6 +119,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | MANAGE
         | APPROVE
         | NOTIFICATIONS_WORK
+        | INBOX_ALERTS
     ),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
@@ -148,6 +152,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         | APPROVE
         | ADS
         | NOTIFICATIONS_WORK
+        | INBOX_ALERTS
     ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),

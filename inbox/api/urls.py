@@ -1,12 +1,14 @@
 from django.urls import path
 
 from core.api.routers import ApiRouter
-from inbox.api import views
+from inbox.api import hours_alert_views, views
 
 router = ApiRouter()
 router.register("tickets", views.TicketViewSet, basename="inbox-ticket")
 router.register("jobs", views.BulkJobViewSet, basename="inbox-job")
 router.register("interactors", views.InteractorViewSet, basename="inbox-interactor")
+router.register("channels", hours_alert_views.InboxChannelViewSet, basename="inbox-channel")
+router.register("alerts", hours_alert_views.AlertViewSet, basename="inbox-alert")
 
 urlpatterns = [
     path("webhooks/<str:network>", views.InboxWebhookView.as_view(), name="inbox-webhook"),
