@@ -163,7 +163,11 @@ def evaluate_alert(alert: Alert, *, now: datetime | None = None) -> AlertInciden
         return None
     with transaction.atomic():
         incident = AlertIncident(
-            alert=alert, opened_at=now, ticket_count=count, ticket_ids=[str(i) for i in ticket_ids]
+            tenant_id=alert.tenant_id,  # bulk_create skips the save() that fills it
+            alert=alert,
+            opened_at=now,
+            ticket_count=count,
+            ticket_ids=[str(i) for i in ticket_ids],
         )
         AlertIncident.objects.bulk_create([incident], ignore_conflicts=True)
         if not AlertIncident.objects.filter(pk=incident.pk).exists():

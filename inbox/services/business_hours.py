@@ -197,14 +197,17 @@ def send_auto_replies(channel, ticket_ids: list, *, now: datetime) -> int:
     for ticket in (
         Ticket.objects.filter(pk__in=ticket_ids, is_own=False, interactor__isnull=False, interactor__is_blocked=False)
         .select_related("interactor", "channel")
-        .order_by("created_at", "id")
+        .order_by("created_at", "network_created_at", "id")
     ):
         if ticket.network_created_at is None or ticket.network_created_at >= period_start:
             newest[ticket.interactor_id] = ticket
     if not newest:
         return 0
+    tenant_id = tenancy.require_current_tenant().pk  # bulk_create skips the save() that fills it
     rows = [
-        AutoReplySent(channel=channel, interactor_id=interactor_id, period_start=period_start, ticket=ticket)
+        AutoReplySent(
+            tenant_id=tenant_id, channel=channel, interactor_id=interactor_id, period_start=period_start, ticket=ticket
+        )
         for interactor_id, ticket in sorted(newest.items(), key=lambda pair: str(pair[0]))
     ]
     AutoReplySent.objects.bulk_create(rows, ignore_conflicts=True)
