@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "TeamRoleEnum": "tenants.models.TeamRole",
         "TenantStatusEnum": "tenants.models.TenantStatus",
         "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
+        "InboxAlertKindEnum": "inbox.models.AlertKind",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",
