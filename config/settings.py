@@ -287,6 +287,7 @@ SPECTACULAR_SETTINGS = {
         "TenantStatusEnum": "tenants.models.TenantStatus",
         "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
         "PublicInteractionTypeEnum": "inbox.api.public_serializers.TYPES",
+        "InboxAlertKindEnum": "inbox.models.AlertKind",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",

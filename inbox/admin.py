@@ -1,5 +1,6 @@
 """The inbox's operator console: tickets (history and notes inline), interactors, actions (retry failed), polling
-cursors (poll now, sandbox bursts), bulk jobs; categories, templates and folders.
+cursors (poll now, sandbox bursts), bulk jobs; categories, templates and folders; business hours and auto-replies
+sent, alerts (incidents inline; evaluate now, deactivate).
 
 Admin reads `all_tenants`; actions go through the same services as the API, inside the row's tenant, with the
 staff user as the actor, and are audit-logged.
@@ -17,7 +18,11 @@ from core.errors import DomainError
 from inbox import demo
 from inbox.models import (
     ActionStatus,
+    Alert,
+    AlertIncident,
+    AutoReplySent,
     BulkJob,
+    BusinessHours,
     Category,
     CustomChannelCredential,
     Folder,
@@ -31,6 +36,7 @@ from inbox.models import (
 )
 from inbox.models import Template as ReplyTemplate
 from inbox.services import actions as action_services
+from inbox.services import alerts as alert_services
 from inbox.services import categories as category_services
 from inbox.services import tickets as ticket_services
 from inbox.services.templates import unknown_placeholders
@@ -290,3 +296,84 @@ class FollowupAdmin(TenantAdmin):
     search_fields = ["user__email", "note"]
     raw_id_fields = ["ticket", "user"]
     list_select_related = ["ticket", "user", "tenant"]
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    """Read-only: schedules are validated by the API (PUT .../business-hours), which the console does not repeat."""
+
+    list_display = ["id", "tenant", "channel", "timezone", "is_auto_reply_enabled", "updated_at"]
+    list_filter = ["is_auto_reply_enabled", "timezone"]
+    search_fields = ["id", "channel__name", "channel__external_id", "auto_reply_text"]
+    list_select_related = ["tenant", "channel"]
+
+
+@admin.register(AutoReplySent)
+class AutoReplySentAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    list_display = ["id", "tenant", "channel", "interactor", "period_start", "action", "created_at"]
+    search_fields = ["id", "channel__name", "interactor__name", "interactor__handle", "ticket__id"]
+    list_select_related = ["tenant", "channel", "interactor", "action"]
+    date_hierarchy = "created_at"
+
+
+class AlertIncidentInline(admin.TabularInline):
+    model = AlertIncident
+    extra = 0
+    can_delete = False
+    fields = ["opened_at", "closed_at", "ticket_count", "ticket_ids", "notified_to"]
+    readonly_fields = fields
+    ordering = ["-opened_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(TenantAdmin):
+    """Alerts are created through the API (its checks per kind); here they can be renamed, paused and evaluated."""
+
+    list_display = ["id", "tenant", "name", "kind", "is_active", "channel", "created_at"]
+    list_filter = ["kind", "is_active", "is_negative_only"]
+    search_fields = ["id", "name", "channel__name", "recipient_emails"]
+    readonly_fields = [
+        "tenant",
+        "kind",
+        "channel",
+        "threshold_count",
+        "window_minutes",
+        "is_negative_only",
+        "unanswered_minutes",
+        "recipient_user_ids",
+        "recipient_emails",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    list_select_related = ["tenant", "channel"]
+    inlines = [AlertIncidentInline]
+    actions = ["evaluate_now", "deactivate"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Evaluate now (opens or closes the incident; mails on opening)")
+    def evaluate_now(self, request, queryset):
+        self._each(request, queryset, "Evaluate", lambda a, p: alert_services.evaluate_alert(a))
+
+    @admin.action(description="Deactivate (closes the open incident)")
+    def deactivate(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "Deactivate",
+            lambda a, p: alert_services.update_alert(a, actor=p, changes={"is_active": False}),
+        )
+
+
+@admin.register(AlertIncident)
+class AlertIncidentAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    list_display = ["id", "tenant", "alert", "opened_at", "closed_at", "ticket_count"]
+    list_filter = [("closed_at", admin.EmptyFieldListFilter), "alert__kind"]
+    search_fields = ["id", "alert__name", "alert__id"]
+    list_select_related = ["tenant", "alert"]
+    date_hierarchy = "opened_at"

@@ -4,13 +4,13 @@ cursor admin's action): people write to sandbox channels, ingestion turns it int
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
 from core import tenancy
-from inbox.models import Category, Ticket, TicketStatus
-from inbox.services import actions, categories, folders, polling, templates
+from inbox.models import Alert, AlertKind, Category, Ticket, TicketStatus
+from inbox.services import actions, alerts, business_hours, categories, folders, polling, templates
 from social.services.listening import inject_inbound
 from tenants.models import Tenant, User
 from tenants.roles import member_principal
@@ -130,6 +130,7 @@ def seed_demo(*, tenant: Tenant, owner: User) -> int:
         leaves = list(Category.objects.filter(children__isnull=True).order_by("name"))
         for ticket, category in zip(tickets, itertools.cycle(leaves), strict=False):
             categories.set_categories(ticket, [category], actor=principal)
+        seed_business_hours_and_alerts(principal, channels, owner)
     return created
 
 
@@ -142,3 +143,44 @@ def seed_organisation(principal) -> None:
         templates.create_template(actor=principal, name=name, text=text)
     for name, filters in DEMO_FOLDERS:
         folders.create_folder(actor=principal, name=name, filters=filters)
+
+
+DEMO_PERIODS = [
+    {"day": day, "start": start, "end": end}
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+    for start, end in (("09:00", "12:30"), ("13:30", "18:00"))
+] + [{"day": "saturday", "start": "10:00", "end": "14:00"}]
+
+
+def seed_business_hours_and_alerts(principal, channels, owner: User) -> None:
+    """Office hours in Berlin (with the year-end holidays and an auto-reply) on the demo channels, and two alerts
+    mailed to the owner. Seeded after the first burst, so the demo's own tickets get no auto-reply."""
+    year = timezone.now().year
+    document = business_hours.normalise_hours(
+        timezone="Europe/Berlin",
+        periods=DEMO_PERIODS,
+        holidays=[
+            {"date": date(year, 12, 25), "name": "Christmas Day"},
+            {"date": date(year, 12, 26), "name": "Boxing Day"},
+            {"date": date(year + 1, 1, 1), "name": "New Year's Day"},
+        ],
+        auto_reply_enabled=True,
+        auto_reply_text="Hi {{interactor.name}}, thanks for writing to {{channel.name}}! We answer on weekdays "
+        "9:00-18:00 (Berlin time) and will get back to you then.",
+    )
+    for channel in channels:
+        business_hours.set_business_hours(channel, actor=principal, document=document)
+    recipients = [str(owner.pk)]
+    for values in (
+        {"name": "Negative burst", "kind": AlertKind.VOLUME_BURST, "threshold_count": 5, "window_minutes": 15},
+        {"name": "Priority waiting 30 minutes", "kind": AlertKind.UNANSWERED_PRIORITY, "unanswered_minutes": 30},
+    ):
+        if not Alert.objects.filter(name=values["name"]).exists():
+            alerts.create_alert(
+                actor=principal,
+                values={
+                    **values,
+                    "is_negative_only": values["kind"] == AlertKind.VOLUME_BURST,
+                    "recipient_user_ids": recipients,
+                },
+            )

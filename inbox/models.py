@@ -399,3 +399,116 @@ class TicketCount(TenantScopedModel):
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "channel_id"], name="inbox_ticketcount_channel")]
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class BusinessHours(TenantScopedModel):
+    """A channel's weekly schedule in its timezone, with holidays and an optional auto-reply outside hours. Stored
+    as validated (see inbox.services.business_hours): `periods` `[{day, start, end}]` with `day` in WEEKDAYS and
+    "HH:MM" times (`end` may be "24:00"), `holidays` `[{date, name}]`."""
+
+    channel = models.OneToOneField("social.Channel", on_delete=models.CASCADE, related_name="+")
+    timezone = models.CharField(max_length=64)
+    periods = models.JSONField(default=list, blank=True)
+    holidays = models.JSONField(default=list, blank=True)
+    is_auto_reply_enabled = models.BooleanField(default=False)
+    auto_reply_text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "business hours"
+
+    def __str__(self) -> str:
+        return f"Business hours of {self.channel_id} ({self.timezone})"
+
+    def schedule(self):
+        """The pure `inbox.business_hours.Schedule` of these hours."""
+        from datetime import date
+
+        from inbox.business_hours import Schedule
+
+        def minute(value: str) -> int:
+            hours, minutes = value.split(":")
+            return int(hours) * 60 + int(minutes)
+
+        return Schedule.build(
+            self.timezone,
+            [(WEEKDAYS.index(p["day"]), minute(p["start"]), minute(p["end"])) for p in self.periods],
+            [date.fromisoformat(h["date"]) for h in self.holidays],
+        )
+
+
+class AutoReplySent(TenantScopedModel):
+    """The auto-reply an interactor got on a channel during one closed period (the unique key makes it once, even
+    when two ingestions of the same period race)."""
+
+    channel = models.ForeignKey("social.Channel", on_delete=models.CASCADE, related_name="+")
+    interactor = models.ForeignKey(Interactor, on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateTimeField()  # when the closed period began
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.ForeignKey(TicketAction, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "interactor", "period_start"], name="uniq_inbox_auto_reply_per_period"
+            )
+        ]
+
+
+class AlertKind(models.TextChoices):
+    VOLUME_BURST = "volumeBurst"
+    UNANSWERED_PRIORITY = "unansweredPriority"
+
+
+class Alert(TenantScopedModel):
+    """A condition watched for the tenant; each time it starts to hold an `AlertIncident` opens and the recipients
+    are told once; the incident closes when the condition stops holding.
+
+    - `volumeBurst`: more than `threshold_count` tickets (only negative ones when `is_negative_only`) arrived on
+      `channel` (any channel when null) within the last `window_minutes`;
+    - `unansweredPriority`: an open priority ticket on `channel` (or any) has waited more than `unanswered_minutes`
+      inside its channel's business hours without our reply."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
+    is_active = models.BooleanField(default=True)
+    channel = models.ForeignKey("social.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    threshold_count = models.PositiveIntegerField(null=True, blank=True)
+    window_minutes = models.PositiveIntegerField(null=True, blank=True)
+    is_negative_only = models.BooleanField(default=False)
+    unanswered_minutes = models.PositiveIntegerField(null=True, blank=True)
+    recipient_user_ids = models.JSONField(default=list, blank=True)  # members, resolved to their email when sent
+    recipient_emails = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["tenant", "is_active", "kind"], name="inbox_alert_active_kind")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertIncident(TenantScopedModel):
+    """One stretch of time during which an alert's condition held. At most one open incident per alert (a partial
+    unique index): evaluations racing each other open it once, so the recipients are told once."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="incidents")
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    ticket_count = models.PositiveIntegerField(default=0)
+    ticket_ids = models.JSONField(default=list, blank=True)  # the tickets that made it hold (capped)
+    notified_to = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert"], condition=Q(closed_at__isnull=True), name="uniq_inbox_alert_open_incident"
+            )
+        ]

@@ -22,4 +22,5 @@ BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 1800},
     },
+    "inbox-evaluate-alerts": {"task": "inbox.tasks.evaluate_alerts", "schedule": 60.0, "options": {"expires": 60}},
 }

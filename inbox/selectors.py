@@ -9,7 +9,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from core.auth import Principal
 from inbox.models import (
+    Alert,
+    AlertIncident,
     BulkJob,
+    BusinessHours,
     Category,
     Folder,
     Interactor,
@@ -182,3 +185,15 @@ def counted_status_counts(principal: Principal, filters: dict) -> dict | None:
         if is_unread and status == TicketStatus.OPEN:
             counts["unread"] += count
     return counts
+
+
+def business_hours_of(channel) -> BusinessHours | None:
+    return BusinessHours.objects.filter(channel=channel).first()
+
+
+def alerts() -> QuerySet[Alert]:
+    return Alert.objects.select_related("channel").order_by("name", "id")
+
+
+def alert_incidents(alert: Alert) -> QuerySet[AlertIncident]:
+    return AlertIncident.objects.filter(alert=alert).order_by("-opened_at", "-id")

@@ -92,3 +92,24 @@ def compact_ticket_counts() -> int:
 def reconcile_ticket_counts() -> int:
     """Beat: correct any ticket counter that differs from a scan of the tickets."""
     return counters.reconcile_ticket_counts()
+
+
+@shared_task(name="inbox.tasks.evaluate_alerts", queue="default", soft_time_limit=50, time_limit=60)
+def evaluate_alerts() -> int:
+    """Beat, every minute: evaluate each tenant's active alerts (open incidents, close the ones that stopped
+    holding). Safe to run twice or concurrently: an incident opens through a unique index. Returns incidents
+    opened."""
+    from inbox.models import Alert, AlertIncident
+    from inbox.services.alerts import evaluate_active_alerts
+    from tenants.models import Tenant
+
+    with tenancy.platform_access():
+        tenant_ids = set(Alert.all_tenants.filter(is_active=True).values_list("tenant_id", flat=True)) | set(
+            AlertIncident.all_tenants.filter(closed_at__isnull=True).values_list("tenant_id", flat=True)
+        )
+        tenants = list(Tenant.objects.filter(pk__in=tenant_ids))
+    opened = 0
+    for tenant in tenants:
+        with tenancy.tenant_context(tenant):
+            opened += evaluate_active_alerts()
+    return opened

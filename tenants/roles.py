@@ -87,6 +87,8 @@ INBOX_ERASE = {"inbox.interactor.erase"}
 # Inbox organisation: everyone who reads tickets reads (and uses) categories, templates and folders; shaping them for
 # the team (the category tree, saved replies, shared folders) is a manager's.
 INBOX_ORGANIZE = {"inbox.category.manage", "inbox.template.manage", "inbox.folder.manage"}
+# Inbox alerts mail people about the tenant's tickets: set up by managers (business hours are inbox.config.manage).
+INBOX_ALERTS = {"inbox.alert.manage"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -105,6 +107,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_APPROVE
     | INBOX_ERASE
     | INBOX_ORGANIZE
+    | INBOX_ALERTS
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -121,6 +124,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | APPROVE
         | NOTIFICATIONS_WORK
         | INBOX_ORGANIZE
+        | INBOX_ALERTS
     ),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
@@ -154,6 +158,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         | ADS
         | NOTIFICATIONS_WORK
         | INBOX_ORGANIZE
+        | INBOX_ALERTS
     ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),

@@ -41,6 +41,7 @@ from inbox.models import (
     TicketType,
 )
 from inbox.services import public_api
+from inbox.services.business_hours import mark_resolved, reply_done
 from inbox.services.categories import check_archivable, set_categories
 from inbox.services.reply_media import resolve_reply_media
 from inbox.services.templates import render_template
@@ -215,7 +216,7 @@ def _archive(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:
     ticket.archive_reason = ArchiveReason.MASS if bulk_job is not None else ArchiveReason.MANUAL
     ticket.archived_at = now
     ticket.snoozed_until = None
-    ticket.resolved_at = ticket.resolved_at or now
+    mark_resolved(ticket, now)
 
 
 def _unarchive(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:
@@ -224,6 +225,7 @@ def _unarchive(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None
     ticket.archived_at = None
     ticket.snoozed_until = None
     ticket.resolved_at = None
+    ticket.resolution_business_seconds = None
 
 
 def _assign(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:
@@ -397,8 +399,7 @@ def succeed_action(channel, action: TicketAction, result: dict) -> None:
         )
         effects = dict(TICKET_EFFECTS.get(action.action, {}))
         if action.action == "reply":
-            Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=now)
-            effects["is_unread"] = False
+            effects.update(reply_done(action, now))
             # Our reply joins the thread now, under the network's id: the next poll recognises it, no second copy.
             ingest(
                 channel,

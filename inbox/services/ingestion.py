@@ -33,6 +33,8 @@ from inbox.models import (
     TicketEvent,
     TicketStatus,
 )
+from inbox.services.arrivals import tickets_arrived
+from inbox.services.business_hours import reply_done
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -145,6 +147,7 @@ def _ingest_batch(channel, items: list[IncomingItem]) -> tuple[int, int, int]:
     own_parents = {row.parent_network_item_id: row for row in new_rows if row.is_own and row.parent_network_item_id}
     if own_parents:
         _confirm_unknown_replies(channel, own_parents, now)
+    tickets_arrived(channel, [row.pk for row in new_rows if not row.is_own], now=now)
     return created, updated, linked
 
 
@@ -294,7 +297,7 @@ def _confirm_unknown_replies(channel, own_by_parent: dict[str, Ticket], now) -> 
             updated_at=now,
         )
         if done:
-            Ticket.objects.filter(pk=action.ticket_id, first_response_at__isnull=True).update(first_response_at=now)
+            reply_done(action, now)
             logger.info(
                 "reply with unknown outcome confirmed by the network",
                 extra={"action_id": str(action.pk), "tenant_id": str(action.tenant_id)},

@@ -148,3 +148,40 @@ def test_two_runs_of_the_same_action_at_once_send_one_reply(tenant, owner):
         action.refresh_from_db()
         assert action.status == ActionStatus.DONE
         assert Ticket.objects.filter(is_own=True).count() == 1
+
+
+def test_evaluations_racing_on_one_burst_open_one_incident_and_mail_once(tenant):
+    from django.core import mail
+
+    from inbox.models import Alert, AlertIncident
+    from inbox.services.alerts import evaluate_alert
+
+    channel = ChannelFactory(tenant=tenant)
+    with tenancy.tenant_context(tenant):
+        alert = Alert.objects.create(
+            name="Burst",
+            kind="volumeBurst",
+            channel=channel,
+            threshold_count=1,
+            window_minutes=10,
+            recipient_emails=["oncall@example.com"],
+        )
+    for _ in range(3):
+        TicketFactory(tenant=tenant, channel=channel)
+    barrier, results, errors = threading.Barrier(4), [], []
+
+    def evaluate():
+        barrier.wait()
+        with tenancy.tenant_context(tenant):
+            return evaluate_alert(Alert.objects.get(pk=alert.pk))
+
+    threads = [_in_thread(evaluate, results, errors) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(1 for opened in results if opened is not None) == 1
+    with tenancy.tenant_context(tenant):
+        assert AlertIncident.objects.filter(alert=alert).count() == 1
+    assert len(mail.outbox) == 1
