@@ -125,6 +125,15 @@ class Ticket(TenantScopedModel):
             models.Index(fields=["tenant", "assignee", "status"], name="inbox_ticket_assignee_status"),
             models.Index(fields=["channel", "parent_network_item_id"], name="inbox_ticket_parent_item"),
             models.Index(fields=["status", "snoozed_until"], name="inbox_ticket_snoozed"),
+            # Reports select by each moment's range; round-robin drains a team's backlog oldest first.
+            models.Index(fields=["tenant", "first_response_at"], name="inbox_ticket_first_response"),
+            models.Index(fields=["tenant", "resolved_at"], name="inbox_ticket_resolved"),
+            models.Index(fields=["tenant", "archived_at"], name="inbox_ticket_archived"),
+            models.Index(
+                fields=["team", "created_at"],
+                condition=Q(assignee__isnull=True, status="open"),
+                name="inbox_ticket_team_backlog",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -325,3 +334,20 @@ class Template(TenantScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class InboxAgent(TenantScopedModel):
+    """A member's round-robin settings: how many open tickets they take at most (null: no limit), whether they take
+    any now, and when they were last given one (the rotation order). Created on first use with the defaults."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    max_open_tickets = models.PositiveIntegerField(null=True, blank=True)
+    is_available = models.BooleanField(default=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="uniq_inbox_agent")]
+
+    def __str__(self) -> str:
+        return f"agent {self.user_id}"

@@ -3,10 +3,11 @@ relations loaded here once, counts per status, threads."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from core.auth import Principal
-from inbox.models import BulkJob, Interactor, Ticket, TicketAction, TicketEvent, TicketNote, TicketStatus
+from inbox.models import BulkJob, InboxAgent, Interactor, Ticket, TicketAction, TicketEvent, TicketNote, TicketStatus
 from social.selectors import sees_all_channels, visible_channel_ids_subquery
 
 TREE_MAX_DEPTH = 10
@@ -87,3 +88,23 @@ def interactors_visible_to(principal: Principal) -> QuerySet[Interactor]:
 
 def bulk_jobs() -> QuerySet[BulkJob]:
     return BulkJob.objects.order_by("-created_at", "-id")
+
+
+def inbox_agents() -> QuerySet[InboxAgent]:
+    """Agents' round-robin settings of the active members, with `open_ticket_count` (open or snoozed tickets
+    assigned), in one query."""
+    from tenants.selectors import active_members
+
+    load = (
+        Ticket.objects.filter(assignee_id=OuterRef("user_id"), status__in=(TicketStatus.OPEN, TicketStatus.SNOOZED))
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        InboxAgent.objects.filter(user_id__in=active_members().values("user_id"))
+        .select_related("user")
+        .annotate(open_ticket_count=Coalesce(Subquery(load, output_field=IntegerField()), 0))
+        .order_by("user__email", "id")
+    )

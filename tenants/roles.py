@@ -84,6 +84,8 @@ WEBHOOKS = {"webhooks.manage"}
 INBOX_TRIAGE = {"inbox.ticket.work", "inbox.ticket.delete", "inbox.interactor.block"}
 INBOX_APPROVE = {"inbox.ticket.approve"}
 INBOX_ERASE = {"inbox.interactor.erase"}
+# Inbox reports (volumes, response times per agent): managers, analysts and administrators, not agents.
+INBOX_REPORTS = {"inbox.report.read"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -101,6 +103,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_TRIAGE
     | INBOX_APPROVE
     | INBOX_ERASE
+    | INBOX_REPORTS
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -116,11 +119,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | MANAGE
         | APPROVE
         | NOTIFICATIONS_WORK
+        | INBOX_REPORTS
     ),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
     Role.AGENT: frozenset(READ | INBOX_WORK | INBOX_TRIAGE),
-    Role.ANALYST: frozenset(READ | ANALYTICS),
+    Role.ANALYST: frozenset(READ | ANALYTICS | INBOX_REPORTS),
     Role.ADVERTISER: frozenset(READ | ADS),
     Role.VIEWER: frozenset(READ),
 }
@@ -135,7 +139,7 @@ class ApiKeyScope(models.TextChoices):
 
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     ApiKeyScope.READ: frozenset(
-        READ | ANALYTICS | {"inbox.ticket.read", "ads.read", "tenants.audit.read", "notifications.read"}
+        READ | ANALYTICS | INBOX_REPORTS | {"inbox.ticket.read", "ads.read", "tenants.audit.read", "notifications.read"}
     ),
     ApiKeyScope.WRITE: frozenset(
         READ
@@ -148,6 +152,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         | APPROVE
         | ADS
         | NOTIFICATIONS_WORK
+        | INBOX_REPORTS
     ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),
