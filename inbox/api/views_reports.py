@@ -158,6 +158,7 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
 
     serializer_class = r.AgentOutput
     lookup_field = "user_id"
+    lookup_url_kwarg = "user_id"
     required_permissions = {
         "list": "inbox.ticket.read",
         "retrieve": "inbox.ticket.read",
@@ -167,7 +168,9 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     def scope_queryset(self) -> QuerySet[InboxAgent]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no tenant to create rows in
             return InboxAgent.objects.all()
-        assignment.ensure_agents_of_tenant()
+        # Settings rows appear with their defaults on first sight: the whole team on a list, one member on a detail
+        # (an id that is no member here creates nothing and stays a 404).
+        assignment.ensure_agents_of_tenant(self.kwargs.get("user_id"))
         return selectors.inbox_agents()
 
     @extend_schema(request=r.AgentPatchInput, responses={200: r.AgentOutput, **error_responses(400, 403, 404)})

@@ -209,17 +209,16 @@ def ticket_left_agent(previous_assignee_id, ticket: Ticket) -> None:
 
 
 # --- agent settings ------------------------------------------------------------------------------------------------
-def ensure_agents_of_tenant() -> None:
-    """Give every active member who may work tickets their settings row (the defaults), so lists show them all.
-    One read of the members, one INSERT ... ON CONFLICT DO NOTHING."""
+def ensure_agents_of_tenant(user_id=None) -> None:
+    """Give every active member who may work tickets (or just `user_id`, when they are one) their settings row
+    with the defaults, so lists show them all. One read of the members, one INSERT ... ON CONFLICT DO NOTHING."""
     from tenants.roles import permissions_for_role
     from tenants.selectors import active_members
 
-    user_ids = [
-        m.user_id
-        for m in active_members().only("user_id", "role", "custom_permissions")
-        if AGENT_PERMISSION in permissions_for_role(m.role, m.custom_permissions)
-    ]
+    members = active_members().only("user_id", "role", "custom_permissions")
+    if user_id is not None:
+        members = members.filter(user_id=user_id)
+    user_ids = [m.user_id for m in members if AGENT_PERMISSION in permissions_for_role(m.role, m.custom_permissions)]
     _ensure_agents(sorted(user_ids, key=str))
 
 

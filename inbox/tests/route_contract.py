@@ -24,9 +24,16 @@ def _bulk_job(world) -> None:
     assert response.status_code == 202, response.json()
 
 
+def _agent(world) -> None:
+    # Listing the agents gives every member who may work tickets (the owner too) their settings row.
+    response = world.owner_client.get("/api/v1/inbox/agents/")
+    assert response.status_code == 200, response.json()
+
+
 OBJECT_BUILDERS: dict[str, Callable[[Any], None]] = {
     "inbox.BulkJob": _bulk_job,
     "inbox.ReplySuggestion": _suggestion,
+    "inbox.InboxAgent": _agent,
 }
 
 PATH_VALUES: dict[tuple[str, str], Callable[[Any], Any]] = {
