@@ -17,6 +17,7 @@ from inbox import demo
 from inbox.models import (
     ActionStatus,
     BulkJob,
+    InboxAgent,
     IngestionCursor,
     Interactor,
     Ticket,
@@ -25,6 +26,7 @@ from inbox.models import (
     TicketNote,
 )
 from inbox.services import actions as action_services
+from inbox.services import assignment
 from inbox.services import tickets as ticket_services
 from tenants.roles import staff_principal
 
@@ -206,3 +208,47 @@ class BulkJobAdmin(TenantAdmin, ReadOnlyModelAdmin):
     list_filter = ["status", "action"]
     search_fields = ["id", "actor_label"]
     list_select_related = ["tenant"]
+
+
+@admin.register(InboxAgent)
+class InboxAgentAdmin(TenantAdmin):
+    """Agents' round-robin settings. Rows appear on first use; changes go through the service (audited, and more
+    room drains the agent's teams' backlogs)."""
+
+    list_display = ["id", "tenant", "user", "max_open_tickets", "is_available", "last_assigned_at"]
+    list_filter = ["is_available"]
+    search_fields = ["id", "user__email", "user__first_name", "user__last_name"]
+    fields = ["tenant", "user", "max_open_tickets", "is_available", "last_assigned_at", "created_at", "updated_at"]
+    readonly_fields = ["tenant", "user", "last_assigned_at", "created_at", "updated_at"]
+    list_select_related = ["tenant", "user"]
+    actions = ["make_available", "make_unavailable", "drain_backlogs"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        with acting_as_staff(request, obj.tenant) as principal:
+            assignment.update_agent(obj, actor=principal, changes=changes)
+
+    @admin.action(description="Mark available (their teams' backlogs drain)")
+    def make_available(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "Available",
+            lambda a, p: assignment.update_agent(a, actor=p, changes={"is_available": True}),
+        )
+
+    @admin.action(description="Mark unavailable (no new tickets)")
+    def make_unavailable(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "Unavailable",
+            lambda a, p: assignment.update_agent(a, actor=p, changes={"is_available": False}),
+        )
+
+    @admin.action(description="Drain their teams' backlogs now")
+    def drain_backlogs(self, request, queryset):
+        self._each(request, queryset, "Drain queued", lambda a, p: assignment.schedule_drain_for_agent(a.user_id))

@@ -226,9 +226,10 @@ def update_agent(agent: InboxAgent, *, actor: Principal, changes: dict) -> Inbox
     """Change `max_open_tickets` (managers) and/or `is_available` (managers, or the agent themself). More room or
     coming back drains the agent's teams' backlogs after commit."""
     is_self = actor.user is not None and actor.user.pk == agent.user_id
-    if "max_open_tickets" in changes and not actor.has(MANAGE_PERMISSION):
+    manages = actor.has(MANAGE_PERMISSION) or actor.kind == "staff"  # staff: the operator console
+    if "max_open_tickets" in changes and not manages:
         raise PermissionDenied("Only managers set an agent's capacity.")
-    if "is_available" in changes and not (is_self or actor.has(MANAGE_PERMISSION)):
+    if "is_available" in changes and not (is_self or manages):
         raise PermissionDenied("Only managers set another agent's availability.")
     with transaction.atomic():
         current = InboxAgent.objects.select_for_update().get(pk=agent.pk)

@@ -238,3 +238,35 @@ def test_another_tenants_agent_is_404_and_unchanged(other_tenant, owner_client, 
     assert response.status_code == 404
     with tenancy.tenant_context(other_tenant):
         assert InboxAgent.objects.get(user=theirs.user).max_open_tickets == 4
+
+
+@pytest.fixture
+def staff_client(client, db):
+    from tenants.models import User
+
+    client.force_login(User.objects.create_superuser("staff@hubbub.local", "pw"))
+    return client
+
+
+def test_admin_edits_capacity_through_the_service_and_drains(
+    tenant, staff_client, team, agents, channel, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    tickets = new_tickets(tenant, channel, 4)
+    with tenancy.tenant_context(tenant):
+        route_to_team(tickets, team=team)
+        ann = InboxAgent.objects.get(user=agents["Ann"].user)
+    url = reverse("admin:inbox_inboxagent_change", args=[ann.pk])
+    assert staff_client.get(reverse("admin:inbox_inboxagent_changelist"), {"q": "Ann"}).status_code == 200
+    assert staff_client.get(url).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"max_open_tickets": "2", "is_available": "on"})
+
+    assert response.status_code == 302
+    assert assignees(tenant, tickets[3:]) == [ann.user_id]
+    with tenancy.tenant_context(tenant):
+        entry = AuditLogEntry.objects.get(action="inbox.agent.updated")
+    assert entry.changes == {"maxOpenTickets": [1, 2]}
+    assert entry.actor_label == "staff@hubbub.local"
