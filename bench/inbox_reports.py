@@ -144,6 +144,25 @@ def fill(tenant, agents, team_id, channels, categories, total: int) -> None:
         cursor.execute("VACUUM ANALYZE inbox_ticketcategory")
 
 
+def explain(tenant, span) -> None:
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from core import tenancy
+    from core.auth import Principal
+    from inbox import reports
+
+    principal = Principal(tenant=tenant, permissions=frozenset(), kind="api_key", sees_all_channels=True)
+    report_span = reports.ReportRange(
+        date.fromisoformat(span["from"]), date.fromisoformat(span["to"]), ZoneInfo(tenant.timezone)
+    )
+    with tenancy.tenant_context(tenant):
+        tickets = reports.report_tickets(principal)
+        for moment in reports.MOMENTS:
+            queryset = reports._keyed(tickets, moment, report_span, "day").values("k").annotate(n=reports.Count("id"))
+            print(moment.name, queryset.explain(analyze=True))
+
+
 def measure(client: Client, path: str, params: dict, requests: int) -> dict[str, float]:
     for _ in range(2):
         response = client.get(path, params)
@@ -162,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="print the plans of the overview's queries")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("PostgreSQL only (COPY): set DATABASE_URL")
@@ -193,6 +213,8 @@ def main() -> None:
                 {**span, "channel": [str(c) for c in channels[:2]]},
             ),
         ]
+        if args.explain:
+            explain(tenant, span)
         for label, path, params in cases:
             r = measure(client, path, params, args.requests)
             print(f"GET {label:<22} {args.requests:>4} requests  p50 {r['p50']:8.1f} ms  p95 {r['p95']:8.1f} ms")
