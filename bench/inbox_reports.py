@@ -9,9 +9,9 @@ database is dropped at the end, also on failure.
 
 Measured 2026-11-29 on the shared 2-core machine (load from other engineers' test runs: figures are pessimistic),
 PostgreSQL, --tickets 1000000 --requests 10, 90 days = 237k tickets created, 166k answered, 141k resolved:
-    before the covering indexes        overview p95 3288 ms, agents 1931, categories 5131, channels 2040, sentiments 1912
-    with them (this migration)         overview p95 1893 ms, csv 1552, agents 1087, categories 3248, channels 1013,
-                                       sentiments 869, overview of 2 channels 572           (target 500 ms: missed)
+    before the covering indexes   overview p95 3288 ms, agents 1931, categories 5131, channels 2040, sentiments 1912
+    with them (this migration)    overview p95 1893 ms, csv 1552, agents 1087, categories 3248, channels 1013,
+                                  sentiments 869, overview of 2 channels 572   (target 500 ms: missed)
 Where the time goes (EXPLAIN ANALYZE in --explain): each moment is an index-only scan of its covering index (0 heap
 fetches, 60-160 ms for 140-240k entries) plus ~100 ms of hashing by local day; the overview runs six such queries,
 categories join 600k TicketCategory rows. The next step is a per-tenant, per-local-day rollup (counts, and duration
