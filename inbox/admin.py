@@ -27,6 +27,7 @@ from inbox.models import (
     CustomChannelCredential,
     Folder,
     Followup,
+    InboxAgent,
     IngestionCursor,
     Interactor,
     Ticket,
@@ -37,6 +38,7 @@ from inbox.models import (
 from inbox.models import Template as ReplyTemplate
 from inbox.services import actions as action_services
 from inbox.services import alerts as alert_services
+from inbox.services import assignment
 from inbox.services import categories as category_services
 from inbox.services import tickets as ticket_services
 from inbox.services.templates import unknown_placeholders
@@ -377,3 +379,47 @@ class AlertIncidentAdmin(TenantAdmin, ReadOnlyModelAdmin):
     search_fields = ["id", "alert__name", "alert__id"]
     list_select_related = ["tenant", "alert"]
     date_hierarchy = "opened_at"
+
+
+@admin.register(InboxAgent)
+class InboxAgentAdmin(TenantAdmin):
+    """Agents' round-robin settings. Rows appear on first use; changes go through the service (audited, and more
+    room drains the agent's teams' backlogs)."""
+
+    list_display = ["id", "tenant", "user", "max_open_tickets", "is_available", "last_assigned_at"]
+    list_filter = ["is_available"]
+    search_fields = ["id", "user__email", "user__first_name", "user__last_name"]
+    fields = ["tenant", "user", "max_open_tickets", "is_available", "last_assigned_at", "created_at", "updated_at"]
+    readonly_fields = ["tenant", "user", "last_assigned_at", "created_at", "updated_at"]
+    list_select_related = ["tenant", "user"]
+    actions = ["make_available", "make_unavailable", "drain_backlogs"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        with acting_as_staff(request, obj.tenant) as principal:
+            assignment.update_agent(obj, actor=principal, changes=changes)
+
+    @admin.action(description="Mark available (their teams' backlogs drain)")
+    def make_available(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "Available",
+            lambda a, p: assignment.update_agent(a, actor=p, changes={"is_available": True}),
+        )
+
+    @admin.action(description="Mark unavailable (no new tickets)")
+    def make_unavailable(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            "Unavailable",
+            lambda a, p: assignment.update_agent(a, actor=p, changes={"is_available": False}),
+        )
+
+    @admin.action(description="Drain their teams' backlogs now")
+    def drain_backlogs(self, request, queryset):
+        self._each(request, queryset, "Drain queued", lambda a, p: assignment.schedule_drain_for_agent(a.user_id))

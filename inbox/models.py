@@ -68,6 +68,10 @@ class Interactor(TenantScopedModel):
         return f"{self.name or self.handle or self.network_user_id} ({self.network})"
 
 
+# What the reports group, filter or join (categories) by, carried in their covering indexes.
+REPORT_GROUP_COLUMNS = ["id", "channel_id", "assignee_id", "team_id", "sentiment"]
+
+
 class Ticket(TenantScopedModel):
     channel = models.ForeignKey("social.Channel", on_delete=models.CASCADE, related_name="+")
     network = models.CharField(max_length=20)  # the channel's, copied so the list filters without a join
@@ -126,6 +130,28 @@ class Ticket(TenantScopedModel):
             models.Index(fields=["tenant", "assignee", "status"], name="inbox_ticket_assignee_status"),
             models.Index(fields=["channel", "parent_network_item_id"], name="inbox_ticket_parent_item"),
             models.Index(fields=["status", "snoozed_until"], name="inbox_ticket_snoozed"),
+            # Reports select by each moment's range and group by these columns: covering indexes (index-only scans
+            # once vacuumed), without our own items, which reports never count. Round-robin drains a team's backlog
+            # oldest first.
+            *(
+                models.Index(
+                    fields=["tenant", moment],
+                    include=[*REPORT_GROUP_COLUMNS, *extra],
+                    condition=Q(is_own=False, **{f"{moment}__isnull": False}),
+                    name=f"inbox_ticket_report_{name}",
+                )
+                for name, moment, extra in (
+                    ("created", "created_at", []),
+                    ("answered", "first_response_at", ["first_response_business_seconds"]),
+                    ("resolved", "resolved_at", ["resolution_business_seconds"]),
+                    ("archived", "archived_at", []),
+                )
+            ),
+            models.Index(
+                fields=["team", "created_at"],
+                condition=Q(assignee__isnull=True, status="open"),
+                name="inbox_ticket_team_backlog",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -512,3 +538,20 @@ class AlertIncident(TenantScopedModel):
                 fields=["alert"], condition=Q(closed_at__isnull=True), name="uniq_inbox_alert_open_incident"
             )
         ]
+
+
+class InboxAgent(TenantScopedModel):
+    """A member's round-robin settings: how many open tickets they take at most (null: no limit), whether they take
+    any now, and when they were last given one (the rotation order). Created on first use with the defaults."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    max_open_tickets = models.PositiveIntegerField(null=True, blank=True)
+    is_available = models.BooleanField(default=True)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="uniq_inbox_agent")]
+
+    def __str__(self) -> str:
+        return f"agent {self.user_id}"

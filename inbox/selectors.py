@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from core.auth import Principal
 from inbox.models import (
@@ -15,6 +16,7 @@ from inbox.models import (
     BusinessHours,
     Category,
     Folder,
+    InboxAgent,
     Interactor,
     Template,
     Ticket,
@@ -197,3 +199,23 @@ def alerts() -> QuerySet[Alert]:
 
 def alert_incidents(alert: Alert) -> QuerySet[AlertIncident]:
     return AlertIncident.objects.filter(alert=alert).order_by("-opened_at", "-id")
+
+
+def inbox_agents() -> QuerySet[InboxAgent]:
+    """Agents' round-robin settings of the active members, with `open_ticket_count` (open or snoozed tickets
+    assigned), in one query."""
+    from tenants.selectors import active_members
+
+    load = (
+        Ticket.objects.filter(assignee_id=OuterRef("user_id"), status__in=(TicketStatus.OPEN, TicketStatus.SNOOZED))
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        InboxAgent.objects.filter(user_id__in=active_members().values("user_id"))
+        .select_related("user")
+        .annotate(open_ticket_count=Coalesce(Subquery(load, output_field=IntegerField()), 0))
+        .order_by("user__email", "id")
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from core import tenancy
-from inbox.services import actions, counters, followups, polling, tickets
+from inbox.services import actions, assignment, counters, followups, polling, tickets
 
 
 @shared_task(name="inbox.tasks.sweep_ingestion", queue="sync", soft_time_limit=50, time_limit=60)
@@ -113,3 +113,18 @@ def evaluate_alerts() -> int:
         with tenancy.tenant_context(tenant):
             opened += evaluate_active_alerts()
     return opened
+
+
+@shared_task(name="inbox.tasks.drain_team_backlog", queue="default", soft_time_limit=100, time_limit=120)
+def drain_team_backlog(*, team_id: str, tenant_id: str) -> int:
+    """Hand a team's backlog to its agents with room, oldest first; queues itself again while batches come full.
+    Safe to run twice: a second run finds the tickets assigned (or no room) and does nothing."""
+    from tenants.selectors import teams
+
+    team = teams().filter(pk=team_id).first()
+    if team is None:
+        return 0
+    assigned = assignment.drain_backlog(team)
+    if assigned >= assignment.DRAIN_BATCH:
+        drain_team_backlog.delay(team_id=team_id, tenant_id=tenant_id)
+    return assigned

@@ -89,6 +89,8 @@ INBOX_ERASE = {"inbox.interactor.erase"}
 INBOX_ORGANIZE = {"inbox.category.manage", "inbox.template.manage", "inbox.folder.manage"}
 # Inbox alerts mail people about the tenant's tickets: set up by managers (business hours are inbox.config.manage).
 INBOX_ALERTS = {"inbox.alert.manage"}
+# Inbox reports (volumes, response times per agent): managers, analysts and administrators, not agents.
+INBOX_REPORTS = {"inbox.report.read"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -108,6 +110,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_ERASE
     | INBOX_ORGANIZE
     | INBOX_ALERTS
+    | INBOX_REPORTS
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -125,11 +128,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | NOTIFICATIONS_WORK
         | INBOX_ORGANIZE
         | INBOX_ALERTS
+        | INBOX_REPORTS
     ),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
     Role.AGENT: frozenset(READ | INBOX_WORK | INBOX_TRIAGE),
-    Role.ANALYST: frozenset(READ | ANALYTICS),
+    Role.ANALYST: frozenset(READ | ANALYTICS | INBOX_REPORTS),
     Role.ADVERTISER: frozenset(READ | ADS),
     Role.VIEWER: frozenset(READ),
 }
@@ -144,7 +148,7 @@ class ApiKeyScope(models.TextChoices):
 
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     ApiKeyScope.READ: frozenset(
-        READ | ANALYTICS | {"inbox.ticket.read", "ads.read", "tenants.audit.read", "notifications.read"}
+        READ | ANALYTICS | INBOX_REPORTS | {"inbox.ticket.read", "ads.read", "tenants.audit.read", "notifications.read"}
     ),
     ApiKeyScope.WRITE: frozenset(
         READ
@@ -159,6 +163,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         | NOTIFICATIONS_WORK
         | INBOX_ORGANIZE
         | INBOX_ALERTS
+        | INBOX_REPORTS
     ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),

@@ -40,7 +40,7 @@ from inbox.models import (
     TicketStatus,
     TicketType,
 )
-from inbox.services import public_api
+from inbox.services import assignment, public_api
 from inbox.services.business_hours import mark_resolved, reply_done
 from inbox.services.categories import check_archivable, set_categories
 from inbox.services.reply_media import resolve_reply_media
@@ -150,8 +150,10 @@ def perform_action(ticket: Ticket, action: str, *, actor: Principal, params: dic
         return row
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        previous_assignee_id = locked.assignee_id
         LOCAL_HANDLERS[action](locked, params, actor, bulk_job)
         locked.save()
+        assignment.ticket_left_agent(previous_assignee_id, locked)
         row = _new_action(locked, action, params, actor, status=ActionStatus.DONE, bulk_job=bulk_job)
         _record_event(locked, action, actor, params)
     return row
@@ -234,6 +236,9 @@ def _assign(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:
         ticket.assignee = params["user"]
     if "team" in params:
         ticket.team = params["team"]
+    # A team without a person: the team's round-robin picks one (or the ticket waits in the team's backlog).
+    if params.get("team") is not None and "user" not in params:
+        assignment.route_to_team([ticket], team=params["team"])
 
 
 def _sentiment(ticket: Ticket, params: dict, actor: Principal, bulk_job) -> None:

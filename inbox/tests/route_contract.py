@@ -35,10 +35,17 @@ def _followup(world) -> None:
     assert response.status_code == 201, response.json()
 
 
+def _agent(world) -> None:
+    # Listing the agents gives every member who may work tickets (the owner too) their settings row.
+    response = world.owner_client.get("/api/v1/inbox/agents/")
+    assert response.status_code == 200, response.json()
+
+
 OBJECT_BUILDERS: dict[str, Callable[[Any], None]] = {
     "inbox.BulkJob": _bulk_job,
     "inbox.Followup": _followup,
     "inbox.ReplySuggestion": _suggestion,
+    "inbox.InboxAgent": _agent,
 }
 
 PATH_VALUES: dict[tuple[str, str], Callable[[Any], Any]] = {

@@ -141,6 +141,7 @@ def all_routes():
         regex = re.sub(r"\(\?P<(pk|ticket_id)>[^)]*\)", "{pk}", regex)
         regex = re.sub(r"\(\?P<action_name>[^)]*\)", "archive", regex)
         regex = re.sub(r"\(\?P<(action_id|suggestion_id)>[^)]*\)", r"{\1}", regex)
+        regex = re.sub(r"\(\?P<user_id>[^)]*\)", "{user_id}", regex)
         if "(?P<format>" in regex:
             continue
         for method, action_name in pattern.callback.actions.items():
@@ -173,7 +174,7 @@ def test_role_matrix_from_the_urlconf(tenant, make_member, api_client_for, role)
             suggestion = ReplySuggestion.objects.create(ticket=ticket, text="s")
             job = BulkJob.objects.create(action="archive")
         target = {"interactors": ticket.interactor_id, "jobs": job.pk}.get(path.split("/")[0], ticket.pk)
-        url = URL + path.format(pk=target, action_id=failed.pk, suggestion_id=suggestion.pk)
+        url = URL + path.format(pk=target, action_id=failed.pk, suggestion_id=suggestion.pk, user_id=member.user_id)
         needed = viewset.required_permissions.get(action_name)
         if action_name == "perform":
             needed = ACTION_PERMISSIONS.get("archive", WORK)
