@@ -275,6 +275,7 @@ SPECTACULAR_SETTINGS = {
         "TeamRoleEnum": "tenants.models.TeamRole",
         "TenantStatusEnum": "tenants.models.TenantStatus",
         "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
+        "RuleActionTypeEnum": "inbox.api.serializers.RULE_ACTION_TYPES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -59,3 +59,10 @@ class WebhookPayloadInvalid(ValidationFailed):
 
     code = "WEBHOOK_PAYLOAD_INVALID"
     message = "The webhook body is not in the network's format."
+
+
+class ListInUse(Conflict):
+    """409: a rule still uses this keyword or interactor list; `details.rules` names them."""
+
+    code = "LIST_IN_USE"
+    message = "Rules use this list; change or delete them first."

@@ -84,6 +84,8 @@ WEBHOOKS = {"webhooks.manage"}
 INBOX_TRIAGE = {"inbox.ticket.work", "inbox.ticket.delete", "inbox.interactor.block"}
 INBOX_APPROVE = {"inbox.ticket.approve"}
 INBOX_ERASE = {"inbox.interactor.erase"}
+# Smart rules and the keyword/interactor lists they read act on every incoming ticket: administrators only.
+INBOX_RULES = {"inbox.rule.manage"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -101,6 +103,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_TRIAGE
     | INBOX_APPROVE
     | INBOX_ERASE
+    | INBOX_RULES
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
