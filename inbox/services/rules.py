@@ -523,7 +523,11 @@ def add_to_interactor_list(row: InteractorList, *, actor: Principal, entries: li
     """Add (channel, interactor) pairs; ones already listed are left as they are. Returns how many were new."""
     before = row.entries.count()
     InteractorListEntry.objects.bulk_create(
-        [InteractorListEntry(interactor_list=row, channel=c, interactor=i) for c, i in entries], ignore_conflicts=True
+        [
+            InteractorListEntry(tenant_id=row.tenant_id, interactor_list=row, channel=c, interactor=i)
+            for c, i in entries
+        ],
+        ignore_conflicts=True,
     )
     added = row.entries.count() - before
     audit.record("inbox.interactor_list.entries_added", row, actor=actor, changes={"added": added})
