@@ -220,7 +220,8 @@ def test_keyword_lists_are_cleaned_and_refused_deletion_while_a_rule_uses_them(t
 
     refused = owner_client.delete(f"{KEYWORD_LISTS}{made['id']}/")
     assert refused.status_code == 409
-    assert (refused.json()["error"]["code"], refused.json()["error"]["details"]) == ("LIST_IN_USE", {"rules": ["Polite"]})
+    error = refused.json()["error"]
+    assert (error["code"], error["details"]) == ("LIST_IN_USE", {"rules": ["Polite"]})
     patched = owner_client.patch(f"{KEYWORD_LISTS}{made['id']}/", {"keywords": ["danke"]}, format="json")
     assert patched.json()["keywords"] == ["danke"]
 
