@@ -178,14 +178,14 @@ def test_the_dry_run_explains_each_condition_and_writes_nothing(tenant, owner_cl
     assert response.json() == {
         "matches": False,
         "conditions": [
+            {"condition": "type", "matched": True, "detail": "Type is comment.", "keyword": None},
+            {"condition": "sentiment", "matched": False, "detail": "Sentiment is not set.", "keyword": None},
             {
                 "condition": "messageHasKeyword",
                 "matched": True,
                 "detail": "The message contains 'money back'.",
                 "keyword": "money back",
             },
-            {"condition": "type", "matched": True, "detail": "Type is comment.", "keyword": None},
-            {"condition": "sentiment", "matched": False, "detail": "Sentiment is not set.", "keyword": None},
         ],
         "actions": [{"type": "archive"}, {"type": "markAsPriority"}],
     }
