@@ -317,7 +317,7 @@ def _run(runs: list[tuple[Ticket, Rule]], refs: _Refs) -> None:
     now = timezone.now()
     changes: dict[Ticket, dict[str, Any]] = defaultdict(dict)
     routed: dict[Ticket, Any] = {}  # ticket -> team it ends up routed to (a later user assignment cancels it)
-    categories: list[TicketCategory] = []
+    categories: list[tuple] = []  # (ticket id, category id)
     events: list[TicketEvent] = []
     principal = rule_principal(tenancy.require_current_tenant())
     for ticket, rule in runs:
@@ -358,9 +358,8 @@ def _run(runs: list[tuple[Ticket, Rule]], refs: _Refs) -> None:
         route_to_team(members, team=team)
     if connection.vendor == "postgresql":
         if categories:
-            rows = [(c.ticket_id, c.category_id) for c in categories]
             columns = [("ticket_id", "uuid"), ("category_id", "uuid")]
-            _insert_rows(TicketCategory, columns, rows, suffix="ON CONFLICT (ticket_id, category_id) DO NOTHING")
+            _insert_rows(TicketCategory, columns, categories, suffix="ON CONFLICT (ticket_id, category_id) DO NOTHING")
         columns = [("ticket_id", "uuid"), ("kind", "text"), ("actor_label", "text"), ("data", "jsonb")]
         columns.append(("created_at", "timestamptz"))
         # One microsecond apart: the history lists a ticket's rules in the order they ran.
@@ -371,7 +370,10 @@ def _run(runs: list[tuple[Ticket, Rule]], refs: _Refs) -> None:
         ]
         _insert_rows(TicketEvent, columns, rows)
         return
-    TicketCategory.objects.bulk_create(categories, ignore_conflicts=True)
+    TicketCategory.objects.bulk_create(
+        [TicketCategory(tenant_id=runs[0][0].tenant_id, ticket_id=t, category_id=c) for t, c in categories],
+        ignore_conflicts=True,
+    )
     TicketEvent.objects.bulk_create(events)
 
 
@@ -406,9 +408,7 @@ def _apply_action(kind, spec, ticket, now, refs: _Refs, change: dict, routed: di
         found = [refs.categories[i] for i in spec.get("category_ids", []) if i in refs.categories]
         if not found:
             raise _Skip("The categories no longer exist.")
-        categories.extend(
-            TicketCategory(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, category=category) for category in found
-        )
+        categories.extend((ticket.pk, category.pk) for category in found)
     elif kind == "forwardByMail":
         params = {"emails": spec["recipients"], "subject": spec.get("subject", ""), "note": spec.get("message", "")}
         _perform(ticket, "forward", params, principal)
@@ -455,7 +455,7 @@ def dry_run_rule(rule: Rule, ticket: Ticket) -> RuleTestResult:
 
 
 # --- rules CRUD ----------------------------------------------------------------------------------------------------
-RULE_FIELDS = ("name", "is_active", "position", "conditions", "actions")
+RULE_FIELDS = ("name", "is_active", "position", "trigger", "conditions", "actions")
 
 
 @transaction.atomic
@@ -494,7 +494,8 @@ def reorder_rules(ids: list, *, actor: Principal) -> list[Rule]:
     missing = [i for i in wanted if i not in by_id]
     if missing:
         raise ValidationFailed(details={"ids": [f"Unknown rule: {', '.join(missing)}."]})
-    ordered = [by_id[i] for i in wanted] + [r for r in rules if str(r.pk) not in set(wanted)]
+    named = set(wanted)
+    ordered = [by_id[i] for i in wanted] + [r for r in rules if str(r.pk) not in named]
     for position, rule in enumerate(ordered):
         rule.position = position
     Rule.objects.bulk_update(ordered, ["position"])
