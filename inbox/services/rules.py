@@ -2,7 +2,7 @@
 
 Running (`apply_rules`, called once by ingestion for the tickets a batch created, inside its transaction):
 - every active rule whose conditions all hold runs, by position (weight), once per ticket: the (ticket, rule) pairs
-  are claimed first by inserting `RuleApplication` rows with `ignore_conflicts` on their unique key, and only the
+  are claimed first by inserting `RuleApplication` rows that skip pairs already there (unique key), and only the
   pairs this call inserted run (a second ingestion of the same items, or a retried batch, applies nothing twice);
 - conditions are evaluated in memory against rules, keyword matchers and list entries loaded once per batch; a
   `setSentiment` of an earlier rule is seen by a later rule's `sentiment` condition;
