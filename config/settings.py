@@ -288,6 +288,7 @@ SPECTACULAR_SETTINGS = {
         "PermissionEnum": "tenants.api.serializers.PERMISSION_CHOICES",
         "PublicInteractionTypeEnum": "inbox.api.public_serializers.TYPES",
         "InboxAlertKindEnum": "inbox.models.AlertKind",
+        "RuleActionTypeEnum": "inbox.api.serializers.RULE_ACTION_TYPES",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",

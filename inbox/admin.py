@@ -1,6 +1,7 @@
 """The inbox's operator console: tickets (history and notes inline), interactors, actions (retry failed), polling
 cursors (poll now, sandbox bursts), bulk jobs; categories, templates and folders; business hours and auto-replies
 sent, alerts (incidents inline; evaluate now, deactivate).
+cursors (poll now, sandbox bursts), bulk jobs, smart rules (switch a misfiring one off) and their lists.
 
 Admin reads `all_tenants`; actions go through the same services as the API, inside the row's tenant, with the
 staff user as the actor, and are audit-logged.
@@ -30,6 +31,9 @@ from inbox.models import (
     InboxAgent,
     IngestionCursor,
     Interactor,
+    InteractorList,
+    KeywordList,
+    Rule,
     Ticket,
     TicketAction,
     TicketEvent,
@@ -40,6 +44,7 @@ from inbox.services import actions as action_services
 from inbox.services import alerts as alert_services
 from inbox.services import assignment
 from inbox.services import categories as category_services
+from inbox.services import rules as rule_services
 from inbox.services import tickets as ticket_services
 from inbox.services.templates import unknown_placeholders
 from tenants.roles import staff_principal
@@ -423,3 +428,37 @@ class InboxAgentAdmin(TenantAdmin):
     @admin.action(description="Drain their teams' backlogs now")
     def drain_backlogs(self, request, queryset):
         self._each(request, queryset, "Drain queued", lambda a, p: assignment.schedule_drain_for_agent(a.user_id))
+
+
+@admin.register(Rule)
+class RuleAdmin(TenantAdmin):
+    """Smart rules; conditions and actions are edited through the API (validated there), switched on/off here."""
+
+    list_display = ["name", "tenant", "is_active", "position", "trigger", "updated_at"]
+    list_filter = ["is_active", "trigger"]
+    search_fields = ["id", "name"]
+    readonly_fields = ["tenant", "conditions", "actions", "created_by", "created_at", "updated_at"]
+    list_select_related = ["tenant"]
+    actions = ["activate", "deactivate"]
+
+    @admin.action(description="Activate")
+    def activate(self, request, queryset):
+        self._each(request, queryset, "Activate", lambda r, p: rule_services.update_rule(r, actor=p, is_active=True))
+
+    @admin.action(description="Deactivate (a rule that misfires)")
+    def deactivate(self, request, queryset):
+        self._each(request, queryset, "Deactivate", lambda r, p: rule_services.update_rule(r, actor=p, is_active=False))
+
+
+@admin.register(KeywordList)
+class KeywordListAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    list_display = ["name", "tenant", "updated_at"]
+    search_fields = ["id", "name"]
+    list_select_related = ["tenant"]
+
+
+@admin.register(InteractorList)
+class InteractorListAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    list_display = ["name", "tenant", "updated_at"]
+    search_fields = ["id", "name"]
+    list_select_related = ["tenant"]

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from core import tenancy
-from inbox.models import Alert, AlertKind, Category, Ticket, TicketStatus
-from inbox.services import actions, alerts, business_hours, categories, folders, polling, templates
+from inbox.models import Alert, AlertKind, Category, Interactor, Rule, Ticket, TicketStatus
+from inbox.services import actions, alerts, business_hours, categories, folders, polling, rules, templates
 from social.services.listening import inject_inbound
 from tenants.models import Tenant, User
 from tenants.roles import member_principal
@@ -97,9 +97,53 @@ def poll_now(channel) -> int:
     return sum(polling.poll(cursor.pk) for cursor in polling.ensure_cursors(channel))
 
 
+# Words the burst texts (DEMO_TEXTS) use, so the demo rules fire on every sandbox burst.
+DEMO_KEYWORDS = {
+    "Complaints": ["disappointed", "never answers", "terrible", "refund", "broken", "déçu", "разочарован"],
+    "Orders and delivery": ["order", "delivery", "delivery address", "ship", "shipping", "tracking", "parcel"],
+    "Praise": ["love", "great", "thank you", "merci", "спасибо", "ありがとう"],
+    "Spam": ["free followers", "crypto giveaway", "click here"],
+}
+VIP = ("sbx-person-3", "Di Devotee")  # one of PEOPLE: the demo's VIP
+
+
+def seed_rules(principal, channels) -> None:
+    """Keyword lists, a VIP list and rules that fire on the sandbox bursts (complaints flagged, orders assigned,
+    praise liked, VIPs prioritised; spam archived and hidden when a burst is told to send it)."""
+    lists = {
+        name: rules.create_keyword_list(actor=principal, name=name, keywords=words)
+        for name, words in DEMO_KEYWORDS.items()
+    }
+    vip, _ = Interactor.objects.get_or_create(network="sandbox", network_user_id=VIP[0], defaults={"name": VIP[1]})
+    vips = rules.create_interactor_list(actor=principal, name="VIPs")
+    rules.add_to_interactor_list(vips, actor=principal, entries=[(channel, vip) for channel in channels])
+
+    def keyword(name: str) -> dict:
+        return {"message_has_keyword": str(lists[name].pk)}
+
+    plan = [
+        ("Spam: archive and hide", keyword("Spam"), [{"type": "archive"}, {"type": "hide"}]),
+        (
+            "Complaints: negative, priority",
+            keyword("Complaints"),
+            [{"type": "setSentiment", "value": "NEGATIVE"}, {"type": "markAsPriority"}],
+        ),
+        (
+            "Order questions to the owner",
+            {**keyword("Orders and delivery"), "type": ["comment", "reply", "message"]},
+            [{"type": "assign", "user_id": str(principal.user.pk)}],
+        ),
+        ("Praise: like it", {**keyword("Praise"), "type": ["comment", "reply"]}, [{"type": "like"}]),
+        ("VIPs first", {"interactor_in_list": str(vips.pk)}, [{"type": "markAsPriority"}]),
+    ]
+    for name, conditions, steps in plan:
+        rules.create_rule(actor=principal, name=name, conditions=conditions, actions=steps)
+
+
 def seed_demo(*, tenant: Tenant, owner: User) -> int:
     """Idempotent: the demo tenant's sandbox channels get one burst the first time, ingested at once, and tickets in
-    every state (open, unread, priority, snoozed, archived, assigned, replied). Returns tickets created."""
+    every state (open, unread, priority, snoozed, archived, assigned, replied), after the demo rules ran on them.
+    Returns tickets created."""
     from social.selectors import inbox_channels
 
     created = 0
@@ -110,6 +154,8 @@ def seed_demo(*, tenant: Tenant, owner: User) -> int:
         channels = list(inbox_channels().filter(network="sandbox"))
         if not channels or Ticket.objects.filter(channel__in=channels).exists():
             return 0
+        if not Rule.objects.exists():
+            seed_rules(principal, channels)
         for channel in channels:
             burst(channel, count=15)
             created += poll_now(channel)

@@ -109,3 +109,10 @@ class ReplyNotDelivered(Conflict):
 
     code = "REPLY_NOT_DELIVERED"
     message = "This reply was not delivered to your endpoint, or was confirmed with another networkItemId."
+
+
+class ListInUse(Conflict):
+    """409: a rule still uses this keyword or interactor list; `details.rules` names them."""
+
+    code = "LIST_IN_USE"
+    message = "Rules use this list; change or delete them first."

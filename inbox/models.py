@@ -555,3 +555,84 @@ class InboxAgent(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"agent {self.user_id}"
+
+
+class KeywordList(TenantScopedModel):
+    """Words and phrases a rule looks for (case-insensitive, whole words; see inbox.services.keyword_matching)."""
+
+    name = models.CharField(max_length=200)
+    keywords = models.JSONField(default=list, blank=True)  # [str], normalised and deduplicated on save
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_inbox_keyword_list_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InteractorList(TenantScopedModel):
+    """People a rule recognises (VIPs, known trolls), each on the channel they were picked on."""
+
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="uniq_inbox_interactor_list_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InteractorListEntry(TenantScopedModel):
+    interactor_list = models.ForeignKey(InteractorList, on_delete=models.CASCADE, related_name="entries")
+    channel = models.ForeignKey("social.Channel", on_delete=models.CASCADE, related_name="+")
+    interactor = models.ForeignKey(Interactor, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interactor_list", "channel", "interactor"], name="uniq_inbox_interactor_list_entry"
+            )
+        ]
+        indexes = [models.Index(fields=["channel", "interactor"], name="inbox_ilist_entry_lookup")]
+
+
+class RuleTrigger(models.TextChoices):
+    TICKET_CREATED = "ticketCreated"
+
+
+class Rule(TenantScopedModel):
+    """A smart rule: when every condition holds for a new ticket, its actions run in order. Every matching rule runs,
+    by `position` (the weight), once per ticket (`RuleApplication`). Conditions and actions are JSON validated on
+    save (inbox.api.serializers.RuleConditionsInput / RuleActionInput); ids they name are re-checked when the rule
+    runs, so a deleted template or a departed assignee skips that action instead of failing ingestion."""
+
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(max_length=30, choices=RuleTrigger.choices, default=RuleTrigger.TICKET_CREATED)
+    conditions = models.JSONField(default=dict, blank=True)
+    actions = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "created_at", "id"]
+        indexes = [models.Index(fields=["tenant", "is_active", "position"], name="inbox_rule_active_position")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleApplication(TenantScopedModel):
+    """The claim that `rule` ran on `ticket`: the unique key makes a second ingestion of the same items (or a
+    concurrent one) apply nothing twice."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="applications")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "rule"], name="uniq_inbox_rule_application")]

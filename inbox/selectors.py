@@ -18,6 +18,10 @@ from inbox.models import (
     Folder,
     InboxAgent,
     Interactor,
+    InteractorList,
+    InteractorListEntry,
+    KeywordList,
+    Rule,
     Template,
     Ticket,
     TicketAction,
@@ -219,3 +223,35 @@ def inbox_agents() -> QuerySet[InboxAgent]:
         .annotate(open_ticket_count=Coalesce(Subquery(load, output_field=IntegerField()), 0))
         .order_by("user__email", "id")
     )
+
+
+def rules() -> QuerySet[Rule]:
+    return Rule.objects.order_by("position", "created_at", "id")
+
+
+def keyword_lists() -> QuerySet[KeywordList]:
+    return KeywordList.objects.order_by("name", "id")
+
+
+def interactor_lists() -> QuerySet[InteractorList]:
+    return InteractorList.objects.annotate(entry_count=Count("entries")).order_by("name", "id")
+
+
+def interactor_list_entries(interactor_list: InteractorList) -> QuerySet[InteractorListEntry]:
+    return (
+        InteractorListEntry.objects.filter(interactor_list=interactor_list)
+        .select_related("interactor")
+        .order_by("created_at", "id")
+    )
+
+
+def search_interactors(principal: Principal, *, channel_id=None, search: str = "") -> QuerySet[Interactor]:
+    """People the principal may see, who wrote to `channel_id` (when given), by name or handle (when given)."""
+    queryset = interactors_visible_to(principal)
+    if channel_id:
+        queryset = queryset.filter(
+            pk__in=tickets_visible_to(principal).filter(channel_id=channel_id).values("interactor_id")
+        )
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(handle__icontains=search))
+    return queryset

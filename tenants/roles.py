@@ -91,6 +91,8 @@ INBOX_ORGANIZE = {"inbox.category.manage", "inbox.template.manage", "inbox.folde
 INBOX_ALERTS = {"inbox.alert.manage"}
 # Inbox reports (volumes, response times per agent): managers, analysts and administrators, not agents.
 INBOX_REPORTS = {"inbox.report.read"}
+# Smart rules and the keyword/interactor lists they read act on every incoming ticket: administrators only.
+INBOX_RULES = {"inbox.rule.manage"}
 
 ALL_PERMISSIONS = frozenset(
     READ
@@ -111,6 +113,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_ORGANIZE
     | INBOX_ALERTS
     | INBOX_REPORTS
+    | INBOX_RULES
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

@@ -16,7 +16,12 @@ from inbox.models import (
     Category,
     Folder,
     Interactor,
+    InteractorList,
+    InteractorListEntry,
+    KeywordList,
     ReplySuggestion,
+    Rule,
+    RuleTrigger,
     Sentiment,
     Template,
     Ticket,
@@ -507,3 +512,276 @@ class FolderReorderInput(serializers.Serializer):
 
 class TicketCountsQuery(serializers.Serializer):
     folders = serializers.BooleanField(required=False, default=False, help_text="Add the count of every folder.")
+
+
+# --- smart rules, keyword lists, interactor lists ------------------------------------------------------------------
+class StrictInput(serializers.Serializer):
+    """Refuses keys it does not know (a misspelt condition must not be dropped silently)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown key."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+def _channels():
+    from social.selectors import channels
+
+    return channels()
+
+
+def _in_tenant(model):
+    return lambda request: model.objects.all()
+
+
+class RuleConditionsInput(StrictInput):
+    """Every condition given must hold; none given: every new ticket matches."""
+
+    message_has_keyword = TenantScopedPrimaryKeyRelatedField(
+        _in_tenant(KeywordList), label_name="keyword list", required=False, help_text="A keyword list id."
+    )
+    message_has_mention = serializers.BooleanField(required=False, help_text="The text has (true) / has no @mention.")
+    message_consists_of_mentions = serializers.BooleanField(required=False)
+    type = serializers.ListField(
+        child=serializers.ChoiceField(choices=TicketType.choices), required=False, min_length=1
+    )
+    channel = serializers.ListField(
+        child=TenantScopedPrimaryKeyRelatedField(lambda request: _channels(), label_name="channel"),
+        required=False,
+        min_length=1,
+    )
+    network = serializers.ListField(child=serializers.CharField(max_length=20), required=False, min_length=1)
+    interactor_in_list = TenantScopedPrimaryKeyRelatedField(
+        _in_tenant(InteractorList), label_name="interactor list", required=False, help_text="An interactor list id."
+    )
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
+
+    @staticmethod
+    def storage(data: dict) -> dict:
+        """The JSON kept on the rule: ids as strings."""
+        stored = dict(data)
+        for key in ("message_has_keyword", "interactor_in_list"):
+            if key in stored:
+                stored[key] = str(stored[key].pk)
+        if "channel" in stored:
+            stored["channel"] = [str(c.pk) for c in stored["channel"]]
+        return stored
+
+
+# Which keys each action takes, and which it needs (assign: exactly one of userId / teamId).
+RULE_ACTION_KEYS = {
+    "archive": set(),
+    "markAsPriority": set(),
+    "assign": {"user_id", "team_id"},
+    "hide": set(),
+    "delete": set(),
+    "forwardByMail": {"recipients", "subject", "message"},
+    "like": set(),
+    "categorize": {"category_ids"},
+    "setSentiment": {"value"},
+    "reply": {"template_id", "private"},
+}
+RULE_ACTION_TYPES = list(RULE_ACTION_KEYS)
+RULE_ACTION_REQUIRED = {
+    "forwardByMail": {"recipients"},
+    "categorize": {"category_ids"},
+    "setSentiment": {"value"},
+    "reply": {"template_id"},
+}
+
+
+class RuleActionInput(StrictInput):
+    type = serializers.ChoiceField(choices=RULE_ACTION_TYPES)
+    user_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: _members_users(), label_name="user", required=False, help_text="assign"
+    )
+    team_id = TenantScopedPrimaryKeyRelatedField(
+        lambda request: _teams(), label_name="team", required=False, help_text="assign (round-robin in the team)"
+    )
+    recipients = serializers.ListField(
+        child=serializers.EmailField(), required=False, min_length=1, max_length=20, help_text="forwardByMail"
+    )
+    subject = serializers.CharField(required=False, max_length=200, help_text="forwardByMail")
+    message = serializers.CharField(required=False, max_length=5000, help_text="forwardByMail")
+    category_ids = serializers.ListField(
+        child=TenantScopedPrimaryKeyRelatedField(_in_tenant(Category), label_name="category"),
+        required=False,
+        min_length=1,
+        max_length=20,
+        help_text="categorize",
+    )
+    value = serializers.ChoiceField(choices=Sentiment.choices, required=False, help_text="setSentiment")
+    template_id = TenantScopedPrimaryKeyRelatedField(
+        _in_tenant(Template), label_name="template", required=False, help_text="reply"
+    )
+    private = serializers.BooleanField(required=False, help_text="reply: as a private message")
+
+    def validate(self, attrs: dict) -> dict:
+        kind = attrs.get("type")
+        if kind is None:  # a PATCH validates partially; an action still needs its type
+            raise serializers.ValidationError({"type": ["Required."]})
+        given = set(attrs) - {"type"}
+        errors = {key: [f"Not a parameter of {kind}."] for key in sorted(given - RULE_ACTION_KEYS[kind])}
+        errors.update({key: [f"Required for {kind}."] for key in sorted(RULE_ACTION_REQUIRED.get(kind, set()) - given)})
+        if kind == "assign" and len(given & {"user_id", "team_id"}) != 1:
+            errors["user_id"] = ["Either userId or teamId."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    @staticmethod
+    def storage(data: dict) -> dict:
+        stored = dict(data)
+        for key in ("user_id", "team_id", "template_id"):
+            if key in stored:
+                stored[key] = str(stored[key].pk)
+        if "category_ids" in stored:
+            stored["category_ids"] = [str(c.pk) for c in stored["category_ids"]]
+        return stored
+
+
+class RuleInput(StrictInput):
+    name = serializers.CharField(max_length=200)
+    is_active = serializers.BooleanField(required=False, default=True)
+    position = serializers.IntegerField(required=False, min_value=0, help_text="Weight: lower runs first.")
+    trigger = serializers.ChoiceField(choices=RuleTrigger.choices, required=False, default=RuleTrigger.TICKET_CREATED)
+    conditions = RuleConditionsInput(required=False)
+    actions = RuleActionInput(many=True, min_length=1, max_length=20, help_text="Run in this order.")
+
+    def storage(self) -> dict:
+        data = dict(self.validated_data)
+        if "conditions" in data:
+            data["conditions"] = RuleConditionsInput.storage(data["conditions"])
+        if "actions" in data:
+            data["actions"] = [RuleActionInput.storage(spec) for spec in data["actions"]]
+        return data
+
+
+class RuleConditionsOutput(serializers.Serializer):
+    message_has_keyword = serializers.UUIDField(required=False)
+    message_has_mention = serializers.BooleanField(required=False)
+    message_consists_of_mentions = serializers.BooleanField(required=False)
+    type = serializers.ListField(child=serializers.CharField(), required=False)
+    channel = serializers.ListField(child=serializers.UUIDField(), required=False)
+    network = serializers.ListField(child=serializers.CharField(), required=False)
+    interactor_in_list = serializers.UUIDField(required=False)
+    sentiment = serializers.CharField(required=False)
+
+
+class RuleActionOutput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=RULE_ACTION_TYPES)
+    user_id = serializers.UUIDField(required=False)
+    team_id = serializers.UUIDField(required=False)
+    recipients = serializers.ListField(child=serializers.EmailField(), required=False)
+    subject = serializers.CharField(required=False)
+    message = serializers.CharField(required=False)
+    category_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    value = serializers.CharField(required=False)
+    template_id = serializers.UUIDField(required=False)
+    private = serializers.BooleanField(required=False)
+
+
+class RuleOutput(serializers.ModelSerializer):
+    conditions = RuleConditionsOutput(read_only=True)
+    actions = RuleActionOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Rule
+        fields = ["id", "name", "is_active", "position", "trigger", "conditions", "actions", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class RuleReorderInput(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        min_length=1,
+        max_length=1000,
+        help_text="Rules in their new order, first runs first.",
+    )
+
+
+class RuleTestInput(StrictInput):
+    """A stored ticket (`ticketId`), or a sample ticket described by the other fields."""
+
+    ticket_id = serializers.UUIDField(required=False)
+    text = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+    type = serializers.ChoiceField(choices=TicketType.choices, required=False, default=TicketType.COMMENT)
+    channel_id = TenantScopedPrimaryKeyRelatedField(lambda request: _channels(), label_name="channel", required=False)
+    network = serializers.CharField(required=False, max_length=20)
+    interactor_id = TenantScopedPrimaryKeyRelatedField(_in_tenant(Interactor), label_name="interactor", required=False)
+    sentiment = serializers.ChoiceField(choices=Sentiment.choices, required=False)
+
+
+class ConditionResultOutput(serializers.Serializer):
+    condition = serializers.CharField()
+    matched = serializers.BooleanField()
+    detail = serializers.CharField()
+    keyword = serializers.CharField(allow_null=True, help_text="messageHasKeyword: the keyword found.")
+
+
+class RuleTestOutput(serializers.Serializer):
+    matches = serializers.BooleanField()
+    conditions = ConditionResultOutput(many=True)
+    actions = RuleActionOutput(many=True, help_text="What would run, in order.")
+
+
+class KeywordListInput(StrictInput):
+    name = serializers.CharField(max_length=200)
+    keywords = serializers.ListField(
+        child=serializers.CharField(max_length=200), max_length=5000, help_text="Words or phrases; case-insensitive."
+    )
+
+
+class KeywordListOutput(serializers.ModelSerializer):
+    keyword_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = KeywordList
+        fields = ["id", "name", "keywords", "keyword_count", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_keyword_count(self, row: KeywordList) -> int:
+        return len(row.keywords)
+
+
+class InteractorListInput(StrictInput):
+    name = serializers.CharField(max_length=200)
+
+
+class InteractorListOutput(serializers.ModelSerializer):
+    entry_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = InteractorList
+        fields = ["id", "name", "entry_count", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class InteractorListEntryInput(StrictInput):
+    channel_id = serializers.UUIDField()
+    interactor_id = serializers.UUIDField()
+
+
+class InteractorListEntriesInput(StrictInput):
+    entries = InteractorListEntryInput(many=True, min_length=1, max_length=500)
+
+
+class InteractorListEntryOutput(serializers.ModelSerializer):
+    channel_id = serializers.UUIDField(read_only=True)
+    interactor = InteractorOutput(read_only=True)
+
+    class Meta:
+        model = InteractorListEntry
+        fields = ["id", "channel_id", "interactor", "created_at"]
+        read_only_fields = fields
+
+
+class InteractorListChangeOutput(serializers.Serializer):
+    changed = serializers.IntegerField(help_text="Entries added (POST) or removed (DELETE).")
+
+
+class InteractorSearchInput(serializers.Serializer):
+    channel = serializers.UUIDField(required=False, help_text="People who wrote to this channel.")
+    search = serializers.CharField(required=False, max_length=200, help_text="Name or handle.")

@@ -15,6 +15,9 @@ router.register("custom-channels", custom_channels.CustomChannelViewSet, basenam
 router.register("channels", hours_alert_views.InboxChannelViewSet, basename="inbox-channel")
 router.register("alerts", hours_alert_views.AlertViewSet, basename="inbox-alert")
 router.register("agents", views_reports.AgentViewSet, basename="inbox-agent")
+router.register("rules", views.RuleViewSet, basename="inbox-rule")
+router.register("keyword-lists", views.KeywordListViewSet, basename="inbox-keyword-list")
+router.register("interactor-lists", views.InteractorListViewSet, basename="inbox-interactor-list")
 
 urlpatterns = [
     path("webhooks/<str:network>", views.InboxWebhookView.as_view(), name="inbox-webhook"),

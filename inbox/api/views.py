@@ -18,7 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.inputs import validated
+from core.api.inputs import resolve_ids, validated
 from core.api.pagination import PageOrCursorPagination
 from core.api.schema import ErrorSerializer, error_responses
 from core.api.viewsets import UUID_PATTERN, TenantViewSet
@@ -40,9 +40,11 @@ from inbox.services import actions as action_services
 from inbox.services import categories as category_services
 from inbox.services import folders as folder_services
 from inbox.services import ingestion
+from inbox.services import rules as rule_services
 from inbox.services import suggestions as suggestion_services
 from inbox.services import templates as template_services
 from inbox.services import tickets as ticket_services
+from social.selectors import channels as ticket_channels
 
 READ = "inbox.ticket.read"
 WORK = "inbox.ticket.work"
@@ -414,12 +416,29 @@ class InteractorViewSet(mixins.RetrieveModelMixin, TenantViewSet):
     """People on the networks who wrote to the caller's channels."""
 
     serializer_class = s.InteractorOutput
-    required_permissions = {"retrieve": READ, "tickets": READ, "block": BLOCK, "unblock": BLOCK, "destroy": ERASE}
+    required_permissions = {
+        "list": READ,
+        "retrieve": READ,
+        "tickets": READ,
+        "block": BLOCK,
+        "unblock": BLOCK,
+        "destroy": ERASE,
+    }
 
     def scope_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no principal
             return Interactor.objects.all()
         return selectors.interactors_visible_to(self.principal)
+
+    @extend_schema(parameters=[s.InteractorSearchInput], responses={200: s.InteractorOutput(many=True)})
+    def list(self, request):
+        """Search people by name or handle, optionally among those who wrote to one channel (to fill lists)."""
+        filters = validated(s.InteractorSearchInput, request, source="query")
+        queryset = selectors.search_interactors(
+            self.principal, channel_id=filters.get("channel"), search=filters.get("search", "")
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.InteractorOutput(page, many=True).data)
 
     @extend_schema(responses={200: s.TicketOutput(many=True)})
     @action(detail=True, methods=["get"], pagination_class=PageOrCursorPagination)
@@ -669,3 +688,161 @@ class InboxWebhookView(APIView):
     def _known(network: str) -> None:
         if network not in push.PUSH_NETWORKS:
             raise NotFound(f"No push endpoint for {network!r}.")
+
+
+RULES = "inbox.rule.manage"
+
+
+class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Smart rules, in the order they run (position). Conditions and actions are replaced as a whole on PATCH."""
+
+    serializer_class = s.RuleOutput
+    required_permissions = {"*": RULES}
+    idempotent_actions = {"create"}
+
+    def scope_queryset(self):
+        return selectors.rules()
+
+    @extend_schema(request=s.RuleInput, responses={201: s.RuleOutput})
+    def create(self, request):
+        serializer = s.RuleInput(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            raise ValidationFailed(details=serializer.errors)
+        rule = rule_services.create_rule(actor=self.principal, **serializer.storage())
+        return Response(s.RuleOutput(rule).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RuleInput, responses={200: s.RuleOutput})
+    def partial_update(self, request, pk=None):
+        rule = self.get_object()  # first: another tenant's id is a 404 whatever the body
+        serializer = s.RuleInput(data=request.data, partial=True, context={"request": request})
+        if not serializer.is_valid():
+            raise ValidationFailed(details=serializer.errors)
+        rule = rule_services.update_rule(rule, actor=self.principal, **serializer.storage())
+        return Response(s.RuleOutput(rule).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request, pk=None):
+        rule_services.delete_rule(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.RuleReorderInput, responses={200: s.RuleOutput(many=True)})
+    @action(detail=False, methods=["post"])
+    def reorder(self, request):
+        """The rules named run first, in this order; the others keep their order after them."""
+        ids = validated(s.RuleReorderInput, request)["ids"]
+        return Response(s.RuleOutput(rule_services.reorder_rules(ids, actor=self.principal), many=True).data)
+
+    @extend_schema(request=s.RuleTestInput, responses={200: s.RuleTestOutput})
+    @action(detail=True, methods=["post"], url_path="test")
+    def dry_run(self, request, pk=None):
+        """Would this rule match a ticket (`ticketId`) or a sample, and why (each condition). Writes nothing."""
+        rule = self.get_object()
+        data = validated(s.RuleTestInput, request)
+        if data.get("ticket_id"):
+            ticket = selectors.ticket_list(self.principal).filter(pk=data["ticket_id"]).first()
+            if ticket is None:
+                raise ValidationFailed(details={"ticketId": [f"Unknown ticket: {data['ticket_id']}."]})
+        else:
+            channel = data.get("channel_id")
+            ticket = Ticket(
+                tenant=self.principal.tenant,
+                channel=channel,
+                network=data.get("network") or (channel.network if channel else ""),
+                type=data["type"],
+                text=data.get("text", ""),
+                interactor=data.get("interactor_id"),
+                sentiment=data.get("sentiment", ""),
+            )
+        result = rule_services.dry_run_rule(rule, ticket)
+        return Response(s.RuleTestOutput(result).data)
+
+
+class KeywordListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Words and phrases rules look for."""
+
+    serializer_class = s.KeywordListOutput
+    required_permissions = {"*": RULES}
+    idempotent_actions = {"create"}
+
+    def scope_queryset(self):
+        return selectors.keyword_lists()
+
+    @extend_schema(request=s.KeywordListInput, responses={201: s.KeywordListOutput})
+    def create(self, request):
+        row = rule_services.create_keyword_list(actor=self.principal, **validated(s.KeywordListInput, request))
+        return Response(s.KeywordListOutput(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.KeywordListInput, responses={200: s.KeywordListOutput})
+    def partial_update(self, request, pk=None):
+        row = self.get_object()
+        data = validated(s.KeywordListInput, request, partial=True)
+        return Response(s.KeywordListOutput(rule_services.update_keyword_list(row, actor=self.principal, **data)).data)
+
+    @extend_schema(request=None, responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk=None):
+        """Refused (409 `LIST_IN_USE`) while a rule uses the list."""
+        rule_services.delete_keyword_list(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InteractorListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """People rules recognise, each on a channel."""
+
+    serializer_class = s.InteractorListOutput
+    required_permissions = {"*": RULES}
+    idempotent_actions = {"create"}
+
+    def scope_queryset(self):
+        return selectors.interactor_lists()
+
+    def _reloaded(self, row):
+        return selectors.interactor_lists().get(pk=row.pk)
+
+    @extend_schema(request=s.InteractorListInput, responses={201: s.InteractorListOutput})
+    def create(self, request):
+        row = rule_services.create_interactor_list(actor=self.principal, **validated(s.InteractorListInput, request))
+        return Response(s.InteractorListOutput(self._reloaded(row)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.InteractorListInput, responses={200: s.InteractorListOutput})
+    def partial_update(self, request, pk=None):
+        row = self.get_object()
+        data = validated(s.InteractorListInput, request)
+        row = rule_services.rename_interactor_list(row, actor=self.principal, name=data["name"])
+        return Response(s.InteractorListOutput(self._reloaded(row)).data)
+
+    @extend_schema(request=None, responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk=None):
+        """Refused (409 `LIST_IN_USE`) while a rule uses the list."""
+        rule_services.delete_interactor_list(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], request=None, responses={200: s.InteractorListEntryOutput(many=True)})
+    @extend_schema(
+        methods=["POST", "DELETE"], request=s.InteractorListEntriesInput, responses={200: s.InteractorListChangeOutput}
+    )
+    @action(detail=True, methods=["get", "post", "delete"])
+    def interactors(self, request, pk=None):
+        """GET: the entries; POST: add `entries` ({channelId, interactorId}); DELETE: remove them."""
+        row = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.interactor_list_entries(row))
+            return self.get_paginated_response(s.InteractorListEntryOutput(page, many=True).data)
+        entries = validated(s.InteractorListEntriesInput, request)["entries"]
+        channels = resolve_ids(ticket_channels(), {e["channel_id"] for e in entries}, field="entries", label="channel")
+        interactors = resolve_ids(
+            Interactor.objects.all(), {e["interactor_id"] for e in entries}, field="entries", label="interactor"
+        )
+        by_channel = {c.pk: c for c in channels}
+        by_interactor = {i.pk: i for i in interactors}
+        pairs = [(by_channel[e["channel_id"]], by_interactor[e["interactor_id"]]) for e in entries]
+        mismatched = [str(i.pk) for c, i in pairs if i.network != c.network]
+        if mismatched:
+            raise ValidationFailed(
+                details={"entries": [f"Not people of the channel's network: {', '.join(mismatched)}."]}
+            )
+        change = (
+            rule_services.add_to_interactor_list
+            if request.method == "POST"
+            else rule_services.remove_from_interactor_list
+        )
+        return Response({"changed": change(row, actor=self.principal, entries=pairs)})

@@ -9,7 +9,8 @@ A batch is written in one transaction with a fixed number of queries whatever it
 - thread links are made in both directions: a new reply finds its parent, and a new parent adopts the replies
   that arrived before it;
 - our own items (written by the channel's account) come in `is_own`, read and archived; one that answers a reply
-  whose outcome was unknown confirms that reply (it was sent), so it is never sent again.
+  whose outcome was unknown confirms that reply (it was sent), so it is never sent again;
+- the smart rules run on the tickets the batch created, in the same transaction (inbox.services.rules).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from inbox.models import (
 )
 from inbox.services.arrivals import tickets_arrived
 from inbox.services.business_hours import reply_done
+from inbox.services.rules import apply_rules
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -140,14 +142,16 @@ def _ingest_batch(channel, items: list[IncomingItem]) -> tuple[int, int, int]:
         )
     Ticket.objects.bulk_create(new_rows, ignore_conflicts=True)
     # Rows another process inserted first were ignored (their in-memory pk was never stored): count what is ours.
-    created = Ticket.objects.filter(pk__in=[row.pk for row in new_rows]).count() if new_rows else 0
+    ours = set(Ticket.objects.filter(pk__in=[row.pk for row in new_rows]).values_list("pk", flat=True))
+    created = len(ours)
 
     updated = _apply_network_changes(channel, [i for i in items if i.network_item_id in known], known, now)
     linked = _link_threads(channel, ids)
     own_parents = {row.parent_network_item_id: row for row in new_rows if row.is_own and row.parent_network_item_id}
     if own_parents:
         _confirm_unknown_replies(channel, own_parents, now)
-    tickets_arrived(channel, [row.pk for row in new_rows if not row.is_own], now=now)
+    apply_rules([row for row in new_rows if row.pk in ours])
+    tickets_arrived(channel, [row.pk for row in new_rows if row.pk in ours and not row.is_own], now=now)
     return created, updated, linked
 
 
