@@ -14,6 +14,8 @@ api_v1 = [
     path("community/", include("community.api.urls")),
     path("ads/", include("ads.api.urls")),
     path("public/", include("contentplanner.api.public_urls")),
+    path("analytics/", include("analytics.api.urls")),
+    path("public/", include("analytics.api.public_urls")),
 ]
 
 urlpatterns = [

@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from contentplanner.models import METRIC_FIELDS, Post
 from contentplanner.selectors.analytics import export_queryset, latest_metrics_of, post_analytics_row
 from core import tenancy
+from core.pdf import embedded_fonts
 from core.errors import ValidationFailed
 
 CSV_CHUNK_SIZE = 500
@@ -161,7 +162,7 @@ def posts_pdf(posts: QuerySet[Post], tz: ZoneInfo, *, title: str) -> bytes:
             code="EXPORT_TOO_LARGE",
             details={"maxPosts": MAX_PDF_POSTS, "matched": matched},
         )
-    font, bold = _fonts()
+    font, bold = embedded_fonts()
     styles = getSampleStyleSheet()
     heading = ParagraphStyle("heading", parent=styles["Heading1"], fontName=bold)
     meta = ParagraphStyle("meta", parent=styles["Normal"], fontName=bold, fontSize=9, textColor=colors.HexColor("#444"))
@@ -201,13 +202,3 @@ def posts_pdf(posts: QuerySet[Post], tz: ZoneInfo, *, title: str) -> bytes:
     doc.build(story)
     return buffer.getvalue()
 
-
-def _fonts() -> tuple[str, str]:
-    """Bitstream Vera (shipped with reportlab) embedded, so accented text renders and stays extractable."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "Vera" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont("VeraBd", "VeraBd.ttf"))
-    return "Vera", "VeraBd"

@@ -25,6 +25,8 @@ PUBLIC_VIEWS = {
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
     "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
     "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
+    "PublicDashboardView",  # a shared dashboard's signed, expiring, revocable link (analytics) names the tenant
+    "PublicDashboardMetricView",  # the same link, one of the dashboard's own metrics
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",
