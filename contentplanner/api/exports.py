@@ -22,10 +22,16 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from contentplanner.models import METRIC_FIELDS, Post
-from contentplanner.selectors.analytics import export_queryset, latest_metrics_of, post_analytics_row
+from contentplanner.selectors.analytics import (
+    channel_days_for_export,
+    engagement_rate,
+    export_queryset,
+    latest_metrics_of,
+    post_analytics_row,
+)
 from core import tenancy
-from core.pdf import embedded_fonts
 from core.errors import ValidationFailed
+from core.pdf import embedded_fonts
 
 CSV_CHUNK_SIZE = 500
 MAX_PDF_POSTS = 1000
@@ -108,6 +114,37 @@ def stream_posts_csv(posts: QuerySet[Post], tz: ZoneInfo) -> Iterator[str]:
     """CSV lines (header first) for `posts`; consumes the queryset chunk by chunk."""
     queryset = export_queryset(posts)
     return csv_lines(CSV_HEADER, (csv_row(post, tz) for post in queryset.iterator(chunk_size=CSV_CHUNK_SIZE)))
+
+
+CHANNEL_CSV_HEADER: tuple[str, ...] = (
+    "channel_id",
+    "channel",
+    "network",
+    "day",
+    "followers",
+    "impressions",
+    "engagements",
+    "engagement_rate",
+)
+
+
+def stream_channel_days_csv(channels, first, last) -> Iterator[str]:
+    """CSV lines (header first): one row per channel and delivered day, with its engagement rate."""
+    days = channel_days_for_export(channels, first, last).iterator(chunk_size=CSV_CHUNK_SIZE)
+    rows = (
+        [
+            str(cid),
+            name,
+            network,
+            day.isoformat(),
+            followers,
+            impressions,
+            engagements,
+            engagement_rate(engagements, impressions) if impressions else "",
+        ]
+        for cid, name, network, day, followers, impressions, engagements in days
+    )
+    return csv_lines(CHANNEL_CSV_HEADER, rows)
 
 
 ANALYTICS_CSV_HEADER: tuple[str, ...] = (
@@ -201,4 +238,3 @@ def posts_pdf(posts: QuerySet[Post], tz: ZoneInfo, *, title: str) -> bytes:
         story.append(KeepTogether(block))
     doc.build(story)
     return buffer.getvalue()
-

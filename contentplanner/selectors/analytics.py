@@ -225,6 +225,16 @@ def metrics_series(post: Post, *, limit: int) -> list[dict[str, Any]]:
     return newest[::-1]
 
 
+def channel_days_for_export(channels: QuerySet, first: date, last: date) -> QuerySet:
+    """The `ChannelMetrics` rows of `channels` on `first`..`last` with the channel's name and network, by channel
+    name then day (an export iterates them in chunks)."""
+    return (
+        ChannelMetrics.objects.filter(channel__in=channels.order_by().values("pk"), day__gte=first, day__lte=last)
+        .order_by("channel__name", "channel_id", "day")
+        .values_list("channel_id", "channel__name", "channel__network", "day", *CHANNEL_DAY_FIELDS)
+    )
+
+
 # --- aggregates for the analytics app's metric engine (analytics/metrics.py) ----------------------------------------
 CHANNEL_DAY_FIELDS = ("followers", "impressions", "engagements")
 TIME_BUCKETS = ("day", "week", "month")
