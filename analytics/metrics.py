@@ -138,25 +138,27 @@ def _refs(queryset) -> tuple[ChannelRef, ...]:
     return tuple(ChannelRef(**row) for row in rows)
 
 
-def narrow(channels: tuple[ChannelRef, ...], requested: Iterable | None) -> tuple[ChannelRef, ...]:
-    """`channels` narrowed to the `requested` ids (None: all); an id outside them -> 400 naming it (another
-    tenant's channel and a missing one read alike)."""
+def narrow(channels: tuple[ChannelRef, ...], requested: Iterable | None, *, strict: bool) -> tuple[ChannelRef, ...]:
+    """`channels` narrowed to the `requested` ids (None: all). An id outside them -> 400 naming it when `strict`
+    (another tenant's channel and a missing one read alike), else it is left out."""
     if not requested:
         return channels
     requested = [str(i) for i in requested]
     by_id = {str(c.id): c for c in channels}
     missing = [i for i in requested if i not in by_id]
-    if missing:
+    if missing and strict:
         raise ValidationFailed(details={"channelIds": [f"Unknown channel: {', '.join(missing)}."]})
-    return tuple(by_id[i] for i in dict.fromkeys(requested))
+    return tuple(by_id[i] for i in dict.fromkeys(requested) if i in by_id)
 
 
-def scope_for(principal: Principal, channel_ids: Iterable | None, tz_name: str) -> Scope:
-    """The channels `principal` sees (those of networks that report metrics when none are named)."""
+def scope_for(principal: Principal, channel_ids: Iterable | None, tz_name: str, *, strict: bool = True) -> Scope:
+    """The channels `principal` sees (those of networks that report metrics when none are named), narrowed to
+    `channel_ids`. `strict=False` (a dashboard's saved channels) shows a member the ones they see and drops the
+    rest instead of refusing."""
     visible = social_selectors.channels_visible_to(principal)
     if not channel_ids:
         visible = visible.filter(network__in=COLLECTABLE_NETWORKS)
-    return Scope(channels=narrow(_refs(visible), channel_ids), tz=ZoneInfo(tz_name or "UTC"))
+    return Scope(channels=narrow(_refs(visible), channel_ids, strict=strict), tz=ZoneInfo(tz_name or "UTC"))
 
 
 def tenant_scope(tz_name: str) -> Scope:

@@ -129,7 +129,7 @@ class DashboardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
         data = validated(s.DashboardRenderQuery, request, source="query")
         tenant = self.principal.tenant
         first, last = render_range(dashboard, data, ZoneInfo(tenant.timezone or "UTC"))
-        scope = metrics.scope_for(self.principal, dashboard.channel_ids or None, tenant.timezone)
+        scope = metrics.scope_for(self.principal, dashboard.channel_ids or None, tenant.timezone, strict=False)
         return reports.render_dashboard(dashboard, scope, first, last, compare=data.get("compare"))
 
     @extend_schema(parameters=RANGE_PARAMETERS, responses={200: s.DashboardRenderOutput, **error_responses(400, 404)})

@@ -156,7 +156,7 @@ def send_period(report_id: Any, period_first: date) -> bool:
     report = EmailReport.objects.select_related("dashboard").filter(pk=report_id, is_active=True).first()
     if report is None or not report.recipients:
         return False
-    period = last_complete_period(report.frequency, _period_end_after(report.frequency, period_first))
+    period = Period(period_first, _period_end_after(report.frequency, period_first) - timedelta(days=1))
     try:
         with transaction.atomic():
             delivery = EmailReportDelivery.objects.create(
@@ -171,7 +171,7 @@ def send_period(report_id: Any, period_first: date) -> bool:
 
 
 def _period_end_after(frequency: str, first: date) -> date:
-    """The day after the period of `frequency` starting `first` (the "today" whose last complete period it is)."""
+    """The day after the period of `frequency` starting `first`."""
     if frequency == ReportFrequency.WEEKLY:
         return first + timedelta(days=7)
     return (first.replace(day=28) + timedelta(days=4)).replace(day=1)

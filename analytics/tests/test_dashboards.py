@@ -105,3 +105,16 @@ def test_another_tenants_dashboard_is_404(owner_client, other_tenant, make_membe
     theirs = create(api_client_for(make_member(other_tenant, "OWNER"))).json()["id"]
     assert owner_client.get(f"{DASHBOARDS}{theirs}/data/").status_code == 404
     assert owner_client.delete(f"{DASHBOARDS}{theirs}/").status_code == 404
+
+
+def test_a_member_sees_a_dashboards_channels_only_where_they_see_them(owner_client, channels, analyst, api_client_for):
+    from contentplanner.tests.factories import share_with
+
+    alpha, beta = channels
+    dashboard = create(owner_client, channelIds=[str(alpha.pk), str(beta.pk)]).json()
+    share_with(alpha, analyst)
+    params = {"from": "2026-03-01", "to": "2026-03-14", "compare": "false"}
+    as_owner = owner_client.get(f"{DASHBOARDS}{dashboard['id']}/data/", params).json()
+    as_analyst = api_client_for(analyst).get(f"{DASHBOARDS}{dashboard['id']}/data/", params).json()
+    assert as_owner["widgets"][0]["result"]["total"]["value"] == 270
+    assert as_analyst["widgets"][0]["result"]["total"]["value"] == 140  # Alpha only
