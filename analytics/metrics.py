@@ -127,10 +127,18 @@ class Scope:
 
     channels: tuple[ChannelRef, ...]
     tz: ZoneInfo
+    # True when `channels` are all the tenant's channels that can have figures: the queries then need no channel
+    # filter (channels of other networks have no figures to leave out).
+    is_whole_tenant: bool = False
 
     @property
     def ids(self) -> list:
         return [c.id for c in self.channels]
+
+    @property
+    def filter_ids(self) -> list | None:
+        """The channel ids to filter the figures by, or None for "every channel of the tenant"."""
+        return None if self.is_whole_tenant else self.ids
 
 
 def _refs(queryset) -> tuple[ChannelRef, ...]:
@@ -158,13 +166,15 @@ def scope_for(principal: Principal, channel_ids: Iterable | None, tz_name: str, 
     visible = social_selectors.channels_visible_to(principal)
     if not channel_ids:
         visible = visible.filter(network__in=COLLECTABLE_NETWORKS)
-    return Scope(channels=narrow(_refs(visible), channel_ids, strict=strict), tz=ZoneInfo(tz_name or "UTC"))
+    channels = narrow(_refs(visible), channel_ids, strict=strict)
+    whole = not channel_ids and social_selectors.sees_all_channels(principal)
+    return Scope(channels=channels, tz=ZoneInfo(tz_name or "UTC"), is_whole_tenant=whole)
 
 
 def tenant_scope(tz_name: str) -> Scope:
     """Every channel of the tenant whose network reports metrics (a scheduled report's default)."""
     channels = social_selectors.channels().filter(network__in=COLLECTABLE_NETWORKS)
-    return Scope(channels=_refs(channels), tz=ZoneInfo(tz_name or "UTC"))
+    return Scope(channels=_refs(channels), tz=ZoneInfo(tz_name or "UTC"), is_whole_tenant=True)
 
 
 def scope_of_ids(channel_ids: Iterable, tz_name: str) -> Scope:
@@ -235,7 +245,7 @@ def _value(m: Metric, acc: _Acc) -> float | int | None:
 
 
 def _channel_accs(m: Metric, scope: Scope, first: date, last: date, by: str | None) -> dict[Any, _Acc]:
-    ids, n_channels = scope.ids, len(scope.channels)
+    ids, n_channels = scope.filter_ids, len(scope.channels)
     accs: dict[Any, _Acc] = {}
     if by in TIME_BUCKETS:
         for key, b_first, b_last in _time_buckets(first, last, by):
@@ -260,9 +270,8 @@ def _channel_accs(m: Metric, scope: Scope, first: date, last: date, by: str | No
             key = channel.id if by == "channel" else channel.network
             acc = accs.setdefault(key, _Acc(label=channel.name if by == "channel" else channel.network))
             acc.want += days
-        network_of = {c.id: c.network for c in scope.channels}
         for row in cp_analytics.channel_day_aggregates(ids, first, last, by=by):
-            acc = accs[row["key"]]
+            acc = accs.setdefault(row["key"], _Acc(label=str(row["key"])))
             acc.have += row["rows"]
             for name in cp_analytics.CHANNEL_DAY_FIELDS:
                 acc.sums[name] += row[name] or 0
@@ -270,8 +279,8 @@ def _channel_accs(m: Metric, scope: Scope, first: date, last: date, by: str | No
             for acc in accs.values():
                 acc.sums["followers"] = 0
             for row in cp_analytics.latest_followers(ids, first, last):
-                key = row["channel_id"] if by == "channel" else network_of[row["channel_id"]]
-                accs[key].sums["followers"] += row["followers"]
+                key = row["channel_id"] if by == "channel" else row["network"]
+                accs.setdefault(key, _Acc(label=str(key))).sums["followers"] += row["followers"]
         return accs
     acc = _Acc(want=n_channels * days)
     row = cp_analytics.channel_day_aggregates(ids, first, last, by=None)[0]

@@ -153,7 +153,7 @@ def measure(send, requests: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=30, help="requests per case")
-    parser.add_argument("--pdf-requests", type=int, default=10, help="requests of the PDF export")
+    parser.add_argument("--dashboard-requests", type=int, default=10, help="requests of the dashboard JSON and PDF")
     parser.add_argument("--channels", type=int, default=CHANNELS)
     parser.add_argument("--posts", type=int, default=POSTS)
     args = parser.parse_args()
@@ -194,14 +194,14 @@ def main() -> None:
             (
                 "dashboard (8 widgets) as JSON, 90 days",
                 lambda: client.get(f"/api/v1/analytics/dashboards/{dashboard}/data/", quarter),
-                args.requests,
+                args.dashboard_requests,
             ),
             (
                 "dashboard (8 widgets) as PDF, 90 days",
                 lambda: client.post(
                     f"/api/v1/analytics/dashboards/{dashboard}/export/?from={quarter['from']}&to={quarter['to']}"
                 ),
-                args.pdf_requests,
+                args.dashboard_requests,
             ),
         ]
         for label, send, requests in cases:

@@ -254,32 +254,39 @@ def _channel_bucket(by: str | None) -> dict[str, Any]:
     return {}
 
 
-def channel_day_aggregates(channel_ids: list, first: date, last: date, *, by: str | None) -> list[dict[str, Any]]:
-    """Sums of the `ChannelMetrics` of `channel_ids` on days `first`..`last` per bucket (`by`: None, a time bucket,
-    "channel" or "network"), with `rows`: how many channel-days the networks delivered (for completeness). One query.
+def _channel_days(channel_ids: list | None, first: date, last: date) -> QuerySet[ChannelMetrics]:
+    # None: every channel of the tenant (no channel filter: the (tenant, day) index alone answers the range).
+    rows = ChannelMetrics.objects.filter(day__gte=first, day__lte=last)
+    return rows if channel_ids is None else rows.filter(channel_id__in=channel_ids)
+
+
+def channel_day_aggregates(
+    channel_ids: list | None, first: date, last: date, *, by: str | None
+) -> list[dict[str, Any]]:
+    """Sums of the `ChannelMetrics` of `channel_ids` (None: all the tenant's) on days `first`..`last` per bucket
+    (`by`: None, a time bucket, "channel" or "network"), with `rows`: how many channel-days the networks delivered
+    (for completeness). One query.
 
     Rows: {"key"?, "followers", "impressions", "engagements", "rows"}; buckets without any row are absent."""
     bucket = _channel_bucket(by)
-    rows = ChannelMetrics.objects.filter(channel_id__in=channel_ids, day__gte=first, day__lte=last)
+    rows = _channel_days(channel_ids, first, last)
     sums = {field: Sum(field) for field in CHANNEL_DAY_FIELDS}
     if not bucket:
-        return [rows.aggregate(rows=Count("id"), **sums)]
-    return list(rows.annotate(**bucket).values("key").annotate(rows=Count("id"), **sums).order_by("key"))
+        return [rows.aggregate(rows=Count("*"), **sums)]
+    return list(rows.annotate(**bucket).values("key").annotate(rows=Count("*"), **sums).order_by("key"))
 
 
-def latest_followers(channel_ids: list, first: date, last: date) -> list[dict[str, Any]]:
-    """Per channel of `channel_ids`: its followers on its newest delivered day in `first`..`last` (channels without
-    any day are absent). One query; the (channel, day) unique index answers the correlated subquery."""
+def latest_followers(channel_ids: list | None, first: date, last: date) -> list[dict[str, Any]]:
+    """Per channel of `channel_ids` (None: all the tenant's): its followers on its newest delivered day in
+    `first`..`last` (channels without any day are absent). One query; the (channel, day) unique index answers the
+    correlated subquery."""
     newest_day = (
         ChannelMetrics.objects.filter(channel_id=OuterRef("channel_id"), day__gte=first, day__lte=last)
         .order_by("-day")
         .values("day")[:1]
     )
-    return list(
-        ChannelMetrics.objects.filter(
-            channel_id__in=channel_ids, day__gte=first, day__lte=last, day=Subquery(newest_day)
-        ).values("channel_id", "followers", network=F("channel__network"))
-    )
+    rows = _channel_days(channel_ids, first, last).filter(day=Subquery(newest_day))
+    return list(rows.values("channel_id", "followers", network=F("channel__network")))
 
 
 def _published(channel_ids: list, tag_ids: list, start: datetime, end: datetime) -> QuerySet[Post]:
