@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "inbox",
     "community",
     "ads",
+    "analytics",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,8 @@ api_v1 = [
     path("ads/", include("ads.api.urls")),
     path("public/", include("contentplanner.api.public_urls")),
     path("public/inbox/", include("inbox.api.public_urls")),
+    path("analytics/", include("analytics.api.urls")),
+    path("public/", include("analytics.api.public_urls")),
 ]
 
 urlpatterns = [

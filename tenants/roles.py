@@ -49,7 +49,9 @@ EDIT_CONTENT = {
     "cp.tag.write",
     "community.participate",
 }
-ANALYTICS = {"cp.analytics.read", "cp.export"}
+ANALYTICS = {"cp.analytics.read", "cp.export", "analytics.read"}
+# Building dashboards, sharing them with clients and scheduling email reports (analysts and managers).
+ANALYTICS_MANAGE = {"analytics.manage"}
 INBOX_WORK = {"inbox.ticket.read", "inbox.ticket.reply", "inbox.ticket.assign"}
 MANAGE = {
     "social.channel.manage",
@@ -114,6 +116,7 @@ ALL_PERMISSIONS = frozenset(
     | INBOX_ALERTS
     | INBOX_REPORTS
     | INBOX_RULES
+    | ANALYTICS_MANAGE
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -132,11 +135,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | INBOX_ORGANIZE
         | INBOX_ALERTS
         | INBOX_REPORTS
+        | ANALYTICS_MANAGE
     ),
     Role.EDITOR: frozenset(READ | EDIT_CONTENT),
     Role.APPROVER: frozenset(READ | EDIT_CONTENT | APPROVE),
     Role.AGENT: frozenset(READ | INBOX_WORK | INBOX_TRIAGE),
-    Role.ANALYST: frozenset(READ | ANALYTICS | INBOX_REPORTS),
+    Role.ANALYST: frozenset(READ | ANALYTICS | ANALYTICS_MANAGE | INBOX_REPORTS),
     Role.ADVERTISER: frozenset(READ | ADS),
     Role.VIEWER: frozenset(READ),
 }
@@ -167,6 +171,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
         | INBOX_ORGANIZE
         | INBOX_ALERTS
         | INBOX_REPORTS
+        | ANALYTICS_MANAGE
     ),
     ApiKeyScope.ADMIN: ALL_PERMISSIONS - OWN,
     ApiKeyScope.USERS_PROVISION: frozenset({"tenants.user.provision"} | COMMUNITY_PROVISION),

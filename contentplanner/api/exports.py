@@ -22,9 +22,16 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from contentplanner.models import METRIC_FIELDS, Post
-from contentplanner.selectors.analytics import export_queryset, latest_metrics_of, post_analytics_row
+from contentplanner.selectors.analytics import (
+    channel_days_for_export,
+    engagement_rate,
+    export_queryset,
+    latest_metrics_of,
+    post_analytics_row,
+)
 from core import tenancy
 from core.errors import ValidationFailed
+from core.pdf import embedded_fonts
 
 CSV_CHUNK_SIZE = 500
 MAX_PDF_POSTS = 1000
@@ -109,6 +116,37 @@ def stream_posts_csv(posts: QuerySet[Post], tz: ZoneInfo) -> Iterator[str]:
     return csv_lines(CSV_HEADER, (csv_row(post, tz) for post in queryset.iterator(chunk_size=CSV_CHUNK_SIZE)))
 
 
+CHANNEL_CSV_HEADER: tuple[str, ...] = (
+    "channel_id",
+    "channel",
+    "network",
+    "day",
+    "followers",
+    "impressions",
+    "engagements",
+    "engagement_rate",
+)
+
+
+def stream_channel_days_csv(channels, first, last) -> Iterator[str]:
+    """CSV lines (header first): one row per channel and delivered day, with its engagement rate."""
+    days = channel_days_for_export(channels, first, last).iterator(chunk_size=CSV_CHUNK_SIZE)
+    rows = (
+        [
+            str(cid),
+            name,
+            network,
+            day.isoformat(),
+            followers,
+            impressions,
+            engagements,
+            engagement_rate(engagements, impressions) if impressions else "",
+        ]
+        for cid, name, network, day, followers, impressions, engagements in days
+    )
+    return csv_lines(CHANNEL_CSV_HEADER, rows)
+
+
 ANALYTICS_CSV_HEADER: tuple[str, ...] = (
     "id",
     "channel",
@@ -161,7 +199,7 @@ def posts_pdf(posts: QuerySet[Post], tz: ZoneInfo, *, title: str) -> bytes:
             code="EXPORT_TOO_LARGE",
             details={"maxPosts": MAX_PDF_POSTS, "matched": matched},
         )
-    font, bold = _fonts()
+    font, bold = embedded_fonts()
     styles = getSampleStyleSheet()
     heading = ParagraphStyle("heading", parent=styles["Heading1"], fontName=bold)
     meta = ParagraphStyle("meta", parent=styles["Normal"], fontName=bold, fontSize=9, textColor=colors.HexColor("#444"))
@@ -200,14 +238,3 @@ def posts_pdf(posts: QuerySet[Post], tz: ZoneInfo, *, title: str) -> bytes:
         story.append(KeepTogether(block))
     doc.build(story)
     return buffer.getvalue()
-
-
-def _fonts() -> tuple[str, str]:
-    """Bitstream Vera (shipped with reportlab) embedded, so accented text renders and stays extractable."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "Vera" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("Vera", "Vera.ttf"))
-        pdfmetrics.registerFont(TTFont("VeraBd", "VeraBd.ttf"))
-    return "Vera", "VeraBd"

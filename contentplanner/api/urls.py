@@ -18,6 +18,11 @@ read_model_urls = [
     re_path(r"^posts/export/?$", reads.PostExportView.as_view(), name="cp-posts-export"),
     re_path(r"^analytics/posts/?$", reads.PostAnalyticsView.as_view(), name="cp-analytics-posts"),
     re_path(r"^analytics/channels/?$", reads.ChannelAnalyticsView.as_view(), name="cp-analytics-channels"),
+    re_path(
+        r"^analytics/channels/export/?$",
+        reads.ChannelAnalyticsExportView.as_view(),
+        name="cp-analytics-channels-export",
+    ),
     re_path(r"^analytics/tags/?$", reads.TagAnalyticsView.as_view(), name="cp-analytics-tags"),
     re_path(r"^analytics/campaigns/?$", reads.CampaignAnalyticsView.as_view(), name="cp-analytics-campaigns"),
     re_path(r"^analytics/export/?$", reads.AnalyticsExportView.as_view(), name="cp-analytics-export"),

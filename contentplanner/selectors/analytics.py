@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, FloatField, OuterRef, Prefetch, QuerySet, Subquery, Sum
-from django.db.models.functions import Cast, JSONObject, NullIf
+from django.db.models import Count, DateField, Exists, F, FloatField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast, JSONObject, NullIf, TruncDate, TruncMonth, TruncWeek
 
 from contentplanner.models import METRIC_FIELDS, ChannelMetrics, Post, PostMetrics, PostState, Tag
 from contentplanner.selectors.calendar import EXCERPT_LENGTH, LocalRange
@@ -222,3 +223,119 @@ def metrics_series(post: Post, *, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` collections of the post's metrics, oldest first."""
     newest = list(post.metrics.order_by("-collected_at", "-id").values("collected_at", *METRIC_FIELDS)[:limit])
     return newest[::-1]
+
+
+def channel_days_for_export(channels: QuerySet, first: date, last: date) -> QuerySet:
+    """The `ChannelMetrics` rows of `channels` on `first`..`last` with the channel's name and network, by channel
+    name then day (an export iterates them in chunks)."""
+    return (
+        ChannelMetrics.objects.filter(channel__in=channels.order_by().values("pk"), day__gte=first, day__lte=last)
+        .order_by("channel__name", "channel_id", "day")
+        .values_list("channel_id", "channel__name", "channel__network", "day", *CHANNEL_DAY_FIELDS)
+    )
+
+
+# --- aggregates for the analytics app's metric engine (analytics/metrics.py) ----------------------------------------
+CHANNEL_DAY_FIELDS = ("followers", "impressions", "engagements")
+TIME_BUCKETS = ("day", "week", "month")
+
+
+def _channel_bucket(by: str | None) -> dict[str, Any]:
+    if by == "day":
+        return {"key": F("day")}
+    if by == "week":
+        return {"key": TruncWeek("day", output_field=DateField())}
+    if by == "month":
+        return {"key": TruncMonth("day", output_field=DateField())}
+    if by == "channel":
+        return {"key": F("channel_id")}
+    if by == "network":
+        return {"key": F("channel__network")}
+    return {}
+
+
+def _channel_days(channel_ids: list | None, first: date, last: date) -> QuerySet[ChannelMetrics]:
+    # None: every channel of the tenant (no channel filter: the (tenant, day) index alone answers the range).
+    rows = ChannelMetrics.objects.filter(day__gte=first, day__lte=last)
+    return rows if channel_ids is None else rows.filter(channel_id__in=channel_ids)
+
+
+def channel_day_aggregates(
+    channel_ids: list | None, first: date, last: date, *, by: str | None
+) -> list[dict[str, Any]]:
+    """Sums of the `ChannelMetrics` of `channel_ids` (None: all the tenant's) on days `first`..`last` per bucket
+    (`by`: None, a time bucket, "channel" or "network"), with `rows`: how many channel-days the networks delivered
+    (for completeness). One query.
+
+    Rows: {"key"?, "followers", "impressions", "engagements", "rows"}; buckets without any row are absent."""
+    bucket = _channel_bucket(by)
+    rows = _channel_days(channel_ids, first, last)
+    sums = {field: Sum(field) for field in CHANNEL_DAY_FIELDS}
+    if not bucket:
+        return [rows.aggregate(rows=Count("*"), **sums)]
+    return list(rows.annotate(**bucket).values("key").annotate(rows=Count("*"), **sums).order_by("key"))
+
+
+def latest_followers(channel_ids: list | None, first: date, last: date) -> list[dict[str, Any]]:
+    """Per channel of `channel_ids` (None: all the tenant's): its followers on its newest delivered day in
+    `first`..`last` (channels without any day are absent). One query; the (channel, day) unique index answers the
+    correlated subquery."""
+    newest_day = (
+        ChannelMetrics.objects.filter(channel_id=OuterRef("channel_id"), day__gte=first, day__lte=last)
+        .order_by("-day")
+        .values("day")[:1]
+    )
+    rows = _channel_days(channel_ids, first, last).filter(day=Subquery(newest_day))
+    return list(rows.values("channel_id", "followers", network=F("channel__network")))
+
+
+def _published(channel_ids: list, tag_ids: list, start: datetime, end: datetime) -> QuerySet[Post]:
+    posts = Post.objects.filter(
+        state=PostState.PUBLISHED, channel_id__in=channel_ids, published_at__gte=start, published_at__lt=end
+    )
+    if tag_ids:
+        tagged = Post.tags.through.objects.filter(post_id=OuterRef("pk"), tag_id__in=tag_ids)
+        posts = posts.filter(Exists(tagged))
+    return posts
+
+
+def _post_bucket(prefix: str, by: str | None, tz: ZoneInfo) -> dict[str, Any]:
+    moment = f"{prefix}published_at"
+    if by == "day":
+        return {"key": TruncDate(moment, tzinfo=tz)}
+    if by == "week":
+        return {"key": TruncWeek(moment, tzinfo=tz)}
+    if by == "month":
+        return {"key": TruncMonth(moment, tzinfo=tz)}
+    if by == "channel":
+        return {"key": F(f"{prefix}channel_id")}
+    if by == "network":
+        return {"key": F(f"{prefix}channel__network")}
+    if by == "tag":
+        return {"key": F(f"{prefix}tags__id"), "label": F(f"{prefix}tags__name")}
+    return {}
+
+
+def post_aggregates(
+    channel_ids: list, tag_ids: list, start: datetime, end: datetime, *, by: str | None, tz: ZoneInfo
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Published posts of `channel_ids` (carrying any of `tag_ids`, when given) with `publishedAt` in
+    [`start`, `end`), per bucket (`by`: None, a time bucket in `tz`, "channel", "network" or "tag"). Two queries:
+
+    - posts per bucket: {"key"?, "label"?, "posts"};
+    - sums of each post's newest metrics per bucket: {"key"?, "label"?, "collected", <METRIC_FIELDS>}, where
+      `collected` counts the posts whose network delivered metrics at all.
+    A time bucket's key is a date or a datetime at local midnight (week/month), depending on the database."""
+    posts = _published(channel_ids, tag_ids, start, end)
+    post_bucket, metric_bucket = _post_bucket("", by, tz), _post_bucket("post__", by, tz)
+    sums = {field: Sum(field) for field in METRIC_FIELDS}
+    metrics = latest_metrics_rows(posts)
+    if by == "tag":
+        posts = posts.filter(tags__isnull=False)
+        metrics = metrics.filter(post__tags__isnull=False)
+    if not post_bucket:
+        return [posts.aggregate(posts=Count("id"))], [metrics.aggregate(collected=Count("id"), **sums)]
+    names = list(post_bucket)
+    counts = posts.annotate(**post_bucket).values(*names).annotate(posts=Count("id", distinct=True)).order_by()
+    figures = metrics.annotate(**metric_bucket).values(*names).annotate(collected=Count("id"), **sums).order_by()
+    return list(counts), list(figures)

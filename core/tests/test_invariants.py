@@ -29,6 +29,8 @@ PUBLIC_VIEWS = {
     "PublicTicketsView",  # inbox public ticket API: the custom channel's token (digest lookup) names tenant+channel
     "PublicTicketView",  # idem
     "PublicReplySuccessView",  # idem
+    "PublicDashboardView",  # a shared dashboard's signed, expiring, revocable link (analytics) names the tenant
+    "PublicDashboardMetricView",  # the same link, one of the dashboard's own metrics
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mail
-
 from core import notify, tenancy
 from notifications.models import Integration, Workflow
 from notifications.providers import adapter_for
@@ -58,7 +55,7 @@ def _send_email(notice: notify.Notice) -> None:
     if not integrations:
         if Integration.objects.filter(channel="email", is_deleted=False, is_active=True).exists():
             raise NoticeNotDelivered(f"No email integration applies to notice {notice.event}.")
-        send_mail(notice.subject, notice.body, settings.DEFAULT_FROM_EMAIL, list(notice.to))
+        notify.send_as_email(notice)  # Django's mail settings, with the notice's attachments
         return
     for address in notice.to:
         message = OutboundMessage(subject=notice.subject, body=notice.body, to_email=address)

@@ -273,3 +273,36 @@ class AnalyticsExportView(FileDownloadMixin, PostAnalyticsView):
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.filename("post-analytics", "csv")}"'
         return response
+
+
+class ChannelAnalyticsExportView(FileDownloadMixin, AnalyticsView):
+    required_permissions = {"get": "cp.export"}
+
+    @extend_schema(
+        operation_id="cp_analytics_channels_export",
+        summary="Channel metrics per day as CSV",
+        description=(
+            "The daily figures of /analytics/channels (same range and `channel` filter, visible channels only) as a "
+            "streamed UTF-8 CSV: one row per channel and day the network delivered, with the engagement rate."
+        ),
+        parameters=[
+            *a.RANGE_PARAMETERS,
+            OpenApiParameter("channel", OpenApiTypes.STR, description="Comma-separated channel ids."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV file"),
+            **error_responses(400, 403),
+        },
+    )
+    def get(self, request):
+        query = validated(a.ChannelAnalyticsQuery, request, source="query")
+        span = self.span(query)
+        channels = social_selectors.channels_visible_to(self.principal)
+        if query.get("channel"):
+            channels = channels.filter(pk__in=query["channel"])
+        lines = exports.in_tenant(
+            self.principal.tenant, exports.stream_channel_days_csv(channels, span.first, span.last)
+        )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.filename("channel-analytics", "csv")}"'
+        return response
