@@ -22,3 +22,8 @@ class InboxConfig(AppConfig):
         overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
         for name, path in SCHEMA_ENUM_NAMES.items():
             overrides.setdefault(name, path)
+
+        from core import extensions
+
+        # Forwarded tickets go to any address, often outside the workspace: email only.
+        extensions.register_notice("inbox.ticket.forwarded", title="Ticket forwarded", is_critical=True)

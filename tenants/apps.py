@@ -11,3 +11,9 @@ class TenantsConfig(AppConfig):
         from tenants.roles import principal_policy
 
         set_principal_policy(principal_policy)
+
+        # The tenant notice tenants sends (core.notify): each new tenant gets an editable workflow for it. Password
+        # resets and email verification belong to the account, not to a tenant: they are plain emails.
+        from core import extensions
+
+        extensions.register_notice("tenants.member_invited", title="Invitation", is_critical=True)

@@ -199,7 +199,7 @@ def emit(event_type: str, payload: dict, *, tenant_id) -> WebhookEvent | None:
     Returns the event, or None when no endpoint wants it. `payload` must be JSON-serialisable.
     """
     if not webhook_events.is_known(event_type):
-        raise ValueError(f"Unknown webhook event type {event_type!r}; add it to notifications.webhook_events.")
+        raise ValueError(f"Unknown webhook event type {event_type!r}: register it in its app's AppConfig.ready.")
     current = tenancy.get_current_tenant()
     if current is not None and str(current.pk) == str(tenant_id):
         return _emit(event_type, payload)
