@@ -25,6 +25,7 @@ PUBLIC_VIEWS = {
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
     "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
     "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
+    "ReceiptView",  # a provider's delivery status callback, verified with the signing key of the integration it names
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",

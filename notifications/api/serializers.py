@@ -471,6 +471,11 @@ class WebhookDeliveryDetailOutput(WebhookDeliveryOutput):
     attempts = WebhookAttemptOutput(many=True, source="attempts.all")
 
 
+class ReceiptResultOutput(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Delivery outcomes found in the callback.")
+    changed = serializers.IntegerField(help_text="Messages whose status changed (0 when the callback is repeated).")
+
+
 class EventTypeOutput(serializers.Serializer):
     name = serializers.CharField(help_text="An event type, or a family of them (`community.*`) to subscribe to.")
     description = serializers.CharField()

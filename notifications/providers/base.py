@@ -32,6 +32,7 @@ class OutboundMessage:
     webhook_url: str = ""
     push_subscriptions: tuple[dict[str, Any], ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+    status_callback: str = ""  # where the provider posts delivery receipts (Twilio takes it per message)
 
 
 @dataclass(frozen=True)

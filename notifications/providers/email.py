@@ -118,7 +118,12 @@ class SendGridProvider(EmailProvider):
 
     id = "sendgrid"
     display_name = "SendGrid"
-    credential_fields = (CredentialField("api_key", "API key"), *FROM)
+    credential_fields = (
+        CredentialField("api_key", "API key"),
+        *FROM,
+        # Signed Event Webhook: delivery receipts are verified with it (POST /notifications/receipts/sendgrid/{id}).
+        CredentialField("webhook_public_key", "Event Webhook verification key", is_secret=False, is_required=False),
+    )
     base_url = "https://api.sendgrid.com/v3"
 
     def headers(self) -> dict[str, str]:
@@ -167,6 +172,8 @@ class MailgunProvider(EmailProvider):
         CredentialField("domain", "Sending domain", is_secret=False),
         CredentialField("region", "Region (us or eu)", is_secret=False, is_required=False),
         *FROM,
+        # Delivery receipts (POST /notifications/receipts/mailgun/{id}) are verified with it.
+        CredentialField("webhook_signing_key", "HTTP webhook signing key", is_required=False),
     )
 
     def base_url(self) -> str:

@@ -31,6 +31,7 @@ from notifications.models import (
     Event,
     EventStatus,
     ExecutionDetail,
+    Integration,
     Job,
     JobStatus,
     Message,
@@ -43,7 +44,7 @@ from notifications.models import (
 from notifications.providers import adapter_for
 from notifications.providers.base import MissingAddress, OutboundMessage, ProviderError, UnknownOutcome
 from notifications.services import integrations as integration_services
-from notifications.services import webhooks
+from notifications.services import receipts, sweeps, webhooks
 from notifications.services.triggers import enqueue_jobs
 from notifications.services.workflows import step_seconds
 
@@ -228,11 +229,11 @@ def _allowed_by_preferences(job: Job, channel: str) -> bool:
     return True
 
 
-def _outbound(job: Job, message: Message, provider_id: str, html: str) -> OutboundMessage:
+def _outbound(job: Job, message: Message, integration: Integration, html: str) -> OutboundMessage:
     subscriber = job.subscriber
     creds: dict[str, Any] = {}
     if message.channel in (Channel.PUSH, Channel.CHAT):  # only these address a subscriber by stored credentials
-        row = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=provider_id).first()
+        row = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=integration.provider_id).first()
         creds = row.credentials if row is not None else {}
     return OutboundMessage(
         subject=message.subject,
@@ -244,6 +245,7 @@ def _outbound(job: Job, message: Message, provider_id: str, html: str) -> Outbou
         webhook_url=str(creds.get("webhook_url") or creds.get("webhookUrl") or ""),
         push_subscriptions=tuple(creds.get("subscriptions") or ()),
         data={"transactionId": job.event.transaction_id},
+        status_callback=receipts.receipt_url(integration) if integration.provider_id in receipts.PER_MESSAGE else "",
     )
 
 
@@ -314,18 +316,7 @@ def _mark_sent(message: Message, integration, provider_message_id: str, response
 def _fail(message: Message, error: dict[str, Any], *, status: str = MessageStatus.FAILED) -> None:
     updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(status=status, error=error)
     if updated and status == MessageStatus.FAILED:
-        webhooks.emit(  # camelCase like the API: receivers see one naming convention
-            "notification.failed",
-            {
-                "messageId": str(message.pk),
-                "transactionId": message.event.transaction_id,
-                "workflow": message.event.workflow.identifier,
-                "subscriberId": message.subscriber.subscriber_id,
-                "channel": message.channel,
-                "error": {"code": error.get("code"), "message": error.get("message")},
-            },
-            tenant_id=message.tenant_id,
-        )
+        webhooks.emit_notification_failed(message, error)
 
 
 def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str, Any]) -> str:
@@ -355,7 +346,7 @@ def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str
             continue
         try:
             result = adapter_for(integration.provider_id, integration.credentials).send(
-                _outbound(job, message, integration.provider_id, html)
+                _outbound(job, message, integration, html)
             )
         except UnknownOutcome as exc:
             integration_services.record_failure(integration)
@@ -408,20 +399,9 @@ def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str
 # --- the sweep -----------------------------------------------------------------------------------------------------
 def due_jobs(*, limit: int = 5000) -> dict[str, list[str]]:
     """Release stale claims (a worker died mid-job), then the due pending jobs grouped by tenant id."""
-    now = timezone.now()
-    with tenancy.platform_access():
-        Job.all_tenants.filter(status=JobStatus.RUNNING, claimed_at__lt=now - LEASE).update(
-            status=JobStatus.PENDING, claimed_at=None
-        )
-        rows = (
-            Job.all_tenants.filter(status=JobStatus.PENDING, run_at__lte=now)
-            .order_by("run_at")
-            .values_list("pk", "tenant_id")[:limit]
-        )
-        grouped: dict[str, list[str]] = {}
-        for pk, tenant_id in rows:
-            grouped.setdefault(str(tenant_id), []).append(str(pk))
-    return grouped
+    return sweeps.due_by_tenant(
+        Job, running=JobStatus.RUNNING, pending=JobStatus.PENDING, due_field="run_at", lease=LEASE, limit=limit
+    )
 
 
 def retry_message(message: Message, *, actor: Principal) -> Message:

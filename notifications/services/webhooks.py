@@ -32,7 +32,15 @@ from core.auth import Principal
 from core.errors import InvalidState, ValidationFailed
 from notifications import webhook_events
 from notifications.errors import WebhookUrlNotAllowed
-from notifications.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from notifications.models import (
+    DeliveryStatus,
+    Message,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from notifications.services import sweeps
 from social import url_safety
 
 TIMEOUT_SECONDS = 15.0
@@ -233,6 +241,22 @@ def _emit(event_type: str, payload: dict) -> WebhookEvent | None:
     return event
 
 
+def emit_notification_failed(message: Message, error: dict[str, Any]) -> None:
+    """The `notification.failed` webhook of a message that just failed (at send time or by a provider's receipt)."""
+    emit(  # camelCase like the API: receivers see one naming convention
+        "notification.failed",
+        {
+            "messageId": str(message.pk),
+            "transactionId": message.event.transaction_id,
+            "workflow": message.event.workflow.identifier,
+            "subscriberId": message.subscriber.subscriber_id,
+            "channel": message.channel,
+            "error": {"code": error.get("code"), "message": error.get("message")},
+        },
+        tenant_id=message.tenant_id,
+    )
+
+
 def enqueue_deliveries(delivery_ids: list[str], *, tenant_id: str) -> None:
     from notifications.tasks import deliver_webhook
 
@@ -348,17 +372,11 @@ def redeliver(delivery: WebhookDelivery, *, actor: Principal) -> WebhookDelivery
 
 def due_deliveries(*, limit: int = 2000) -> dict[str, list[str]]:
     """Release stale claims, then due deliveries grouped by tenant id (the beat sweep enqueues them)."""
-    now = timezone.now()
-    with tenancy.platform_access():
-        WebhookDelivery.all_tenants.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - LEASE).update(
-            status=DeliveryStatus.PENDING, claimed_at=None
-        )
-        rows = (
-            WebhookDelivery.all_tenants.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", "tenant_id")[:limit]
-        )
-        grouped: dict[str, list[str]] = {}
-        for pk, tenant_id in rows:
-            grouped.setdefault(str(tenant_id), []).append(str(pk))
-    return grouped
+    return sweeps.due_by_tenant(
+        WebhookDelivery,
+        running=DeliveryStatus.SENDING,
+        pending=DeliveryStatus.PENDING,
+        due_field="next_attempt_at",
+        lease=LEASE,
+        limit=limit,
+    )
