@@ -54,21 +54,56 @@ RETRY_BASE_SECONDS = 30
 NEXT, WAIT, STOP = "next", "wait", "stop"
 
 
-def claim(job_id: str) -> bool:
+def claim(job_ids: list[str]) -> list[str]:
+    """Claim the due, pending jobs among `job_ids` for this worker (pending -> running); the ids claimed. Rows
+    another worker is claiming are skipped, not waited for, so two workers never run one job."""
     now = timezone.now()
-    return (
-        Job.objects.filter(pk=job_id, status=JobStatus.PENDING, run_at__lte=now).update(
-            status=JobStatus.RUNNING, claimed_at=now
+    with transaction.atomic():
+        ids = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=job_ids, status=JobStatus.PENDING, run_at__lte=now)
+            .values_list("pk", flat=True)
         )
-        == 1
-    )
+        if ids:
+            Job.objects.filter(pk__in=ids).update(status=JobStatus.RUNNING, claimed_at=now)
+    return [str(pk) for pk in ids]
 
 
 def run_job(job_id: str) -> None:
-    """Run a due job's steps until it finishes or waits (delay, digest, retry). A job not due or taken: no-op."""
-    if not claim(job_id):
+    """Run one due job (see `run_jobs`)."""
+    run_jobs([job_id])
+
+
+def run_jobs(job_ids: list[str]) -> None:
+    """Run due jobs' steps until each finishes or waits (delay, digest, retry); jobs not due or taken: no-op.
+
+    A chunk costs a fixed number of queries for claiming, loading the jobs, their subscribers' preferences and
+    finishing (completed jobs and their events in one UPDATE each), so a job's own cost is its steps' writes.
+    """
+    claimed = claim(job_ids)
+    if not claimed:
         return
-    job = Job.objects.select_related("event__workflow", "subscriber").get(pk=job_id)
+    jobs = list(Job.objects.select_related("event__workflow", "subscriber").filter(pk__in=claimed))
+    preferences: dict[Any, dict[Any, dict]] = {job.subscriber_id: {} for job in jobs}
+    for row in Preference.objects.filter(subscriber_id__in=list(preferences)).values(
+        "subscriber_id", "workflow_id", "channels"
+    ):
+        preferences[row["subscriber_id"]][row["workflow_id"]] = row["channels"]
+    completed, event_ids = [], set()
+    for job in jobs:
+        job.preference_cache = preferences[job.subscriber_id]  # type: ignore[attr-defined]
+        if _run_claimed(job):
+            completed.append(job.pk)
+        event_ids.add(job.event_id)
+    # A crash before this line leaves the jobs claimed: the sweep re-runs them after `LEASE`, and their messages,
+    # which exist already, are not sent again.
+    Job.objects.filter(pk__in=completed, status=JobStatus.RUNNING).update(status=JobStatus.COMPLETED, claimed_at=None)
+    _finish_events(event_ids)
+
+
+def _run_claimed(job: Job) -> bool:
+    """Run a claimed job's steps; True when it completed (its status is saved by the caller), False when it waits
+    or was folded into a digest (saved here)."""
     steps = job.event.workflow.steps
     while job.step_index < len(steps):
         outcome = run_step(job, steps[job.step_index])
@@ -80,20 +115,18 @@ def run_job(job_id: str) -> None:
                 claimed_at=None,
                 digest=job.digest,
             )
-            return
+            return False
         if outcome == STOP:
-            _finish_event(job.event_id)
-            return
+            return False
         # Progress is saved only when the job waits or ends: a re-run after a crash replays this run's channel
         # steps, whose messages already exist and are skipped, never sent again.
         job.step_index += 1
-    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(status=JobStatus.COMPLETED, claimed_at=None)
-    _finish_event(job.event_id)
+    return True
 
 
-def _finish_event(event_id) -> None:
+def _finish_events(event_ids: set) -> None:
     unfinished = Job.objects.filter(event_id=OuterRef("pk"), status__in=[JobStatus.PENDING, JobStatus.RUNNING])
-    Event.objects.filter(pk=event_id, status=EventStatus.PROCESSING).exclude(Exists(unfinished)).update(
+    Event.objects.filter(pk__in=list(event_ids), status=EventStatus.PROCESSING).exclude(Exists(unfinished)).update(
         status=EventStatus.COMPLETED
     )
 
@@ -219,10 +252,7 @@ def _allowed_by_preferences(job: Job, channel: str) -> bool:
     workflow = job.event.workflow
     if workflow.is_critical or workflow.preference_settings.get(channel) is False:
         return True  # critical workflows and channels the workflow keeps on ignore what the subscriber set
-    preferences = getattr(job, "preference_cache", None)
-    if preferences is None:  # one query per job, however many channel steps it has
-        preferences = {p.workflow_id: p.channels for p in Preference.objects.filter(subscriber=job.subscriber)}
-        job.preference_cache = preferences  # type: ignore[attr-defined]
+    preferences = job.preference_cache  # type: ignore[attr-defined]  # loaded for the whole chunk by run_jobs
     for scope in (workflow.pk, None):
         if scope in preferences and channel in preferences[scope]:
             return bool(preferences[scope][channel])
