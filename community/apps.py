@@ -20,3 +20,7 @@ class CommunityConfig(AppConfig):
                 "CommunityTagRefTypeEnum": "community.models.TagRefType",
             }
         )
+
+        from community import events
+
+        events.register_webhook_event_types()

@@ -6,7 +6,8 @@ single object. Services call `emit()` inside their transaction; the event is han
 
 Delivery belongs to the notifications app's outgoing webhooks (`notifications.services.webhooks.emit`: Standard
 Webhooks signing, retries, log, replay); the community builds no second sender. The `community.*` names belong to
-the `community` event family notifications accepts, so an endpoint subscribes to one of them or to `community.*`.
+event types registered in `core.extensions` (`register_webhook_event_types`), so an endpoint subscribes to one of
+them or to `community.*`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,89 @@ EVENT_TYPES = (
     REPLY_CREATED,
     REACTION_ADDED,
 )
+
+
+_EXAMPLE_AUTHOR = {"id": "8f14e45f-ea3b-4b6b-9d1c-5a7e2c1b0a11", "handle": "ada", "username": "ada", "name": "Ada L."}
+_EXAMPLE_ENTITIES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    # event: (description, entity type, an example entity as `*_entity` builds it)
+    MEMBER_JOINED: (
+        "A member joined the community.",
+        "member",
+        {
+            "id": _EXAMPLE_AUTHOR["id"],
+            "handle": "ada",
+            "username": "ada",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.com",
+            "avatar_url": "",
+            "role_id": "0c9a3f8e-3a55-4a3e-9d2f-6a1b2c3d4e5f",
+            "status": "active",
+            "sso_id": "",
+            "created_at": "2026-01-01T09:00:00Z",
+        },
+    ),
+    POST_CREATED: (
+        "A community post was created.",
+        "post",
+        {
+            "id": "1f0e6d9a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            "board_id": "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
+            "headline": "Hello",
+            "short_text": "First post",
+            "content": "<p>First post</p>",
+            "clean_text": "First post",
+            "status": "published",
+            "author": _EXAMPLE_AUTHOR,
+            "created_at": "2026-01-01T09:00:00Z",
+        },
+    ),
+    COMMENT_CREATED: (
+        "A comment was posted.",
+        "comment",
+        {
+            "id": "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f",
+            "post_id": "1f0e6d9a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            "content": "<p>Nice</p>",
+            "clean_text": "Nice",
+            "status": "published",
+            "author": _EXAMPLE_AUTHOR,
+            "created_at": "2026-01-01T09:05:00Z",
+        },
+    ),
+    REACTION_ADDED: (
+        "A member reacted to a post, comment or reply.",
+        "reaction",
+        {
+            "target_type": "post",
+            "target_id": "1f0e6d9a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            "slot": "s1",
+            "member_id": _EXAMPLE_AUTHOR["id"],
+            "created_at": "2026-01-01T09:06:00Z",
+        },
+    ),
+}
+_EXAMPLE_ENTITIES[MEMBER_UPDATED] = (
+    "A member's profile, role or status changed.",
+    *_EXAMPLE_ENTITIES[MEMBER_JOINED][1:],
+)
+_EXAMPLE_ENTITIES[POST_APPROVED] = ("A moderator approved a post.", *_EXAMPLE_ENTITIES[POST_CREATED][1:])
+_EXAMPLE_ENTITIES[REPLY_CREATED] = (
+    "A reply to a comment was posted.",
+    "reply",
+    {**_EXAMPLE_ENTITIES[COMMENT_CREATED][2], "comment_id": "4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f7a"},
+)
+
+
+def register_webhook_event_types() -> None:
+    """Declare every event above to the outgoing webhooks catalogue (from `CommunityConfig.ready`)."""
+    from core import extensions
+
+    for event_type in EVENT_TYPES:
+        description, entity, example = _EXAMPLE_ENTITIES[event_type]
+        job_id = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+        payload = {"event": event_type, "jobId": job_id, "entities": {entity: [example]}}
+        extensions.register_webhook_event_type(event_type, description=description, example=camelize(payload))
 
 
 def publish_event(event_type: str, payload: dict[str, Any], *, tenant_id: str) -> None:

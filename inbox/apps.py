@@ -22,6 +22,13 @@ class InboxConfig(AppConfig):
         overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
         for name, path in SCHEMA_ENUM_NAMES.items():
             overrides.setdefault(name, path)
+
+        from core import extensions
+
+        # Forwarded tickets and alerts go to any address, often outside the workspace: email only.
+        extensions.register_notice("inbox.ticket.forwarded", title="Ticket forwarded", is_critical=True)
+        extensions.register_notice("inbox.alert.fired", title="Inbox alert", is_critical=True)
+        extensions.register_notice("inbox.followup.due", title="Follow-up due", is_critical=False)
         register_inbox_settings()
 
 

@@ -65,7 +65,7 @@ def seed_demo(*, tenant: Any, owner: AbstractBaseUser) -> list[Workflow]:
         if not WebhookEndpoint.objects.exists():
             WebhookEndpoint.objects.create(
                 url="https://example.com/hubbub-webhooks",
-                event_types=["post.*"],
+                event_types=["notification.*", "webhook.*"],
                 secret_encrypted=new_secret(),
                 description="Demo endpoint",
             )

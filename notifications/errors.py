@@ -49,3 +49,15 @@ class UnknownWorkflow(NotFound):
 class WebhookUrlNotAllowed(ValidationFailed):
     code = "WEBHOOK_URL_NOT_ALLOWED"
     message = "The webhook URL is not allowed."
+
+
+class ReceiptUnsigned(DomainError):
+    status = 401
+    code = "RECEIPT_UNSIGNED"
+    message = "The status callback carries no signature."
+
+
+class ReceiptSignatureInvalid(DomainError):
+    status = 403
+    code = "RECEIPT_SIGNATURE_INVALID"
+    message = "The status callback's signature does not verify with the integration's key."

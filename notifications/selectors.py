@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from core import tenancy
 from notifications.models import (
     Channel,
     Event,
@@ -17,6 +18,16 @@ from notifications.models import (
     Workflow,
     WorkflowGroup,
 )
+
+
+def integration_for_receipt(integration_id: str, provider_id: str) -> Integration | None:
+    """The integration a public status callback names, across tenants (the caller then enters its tenant)."""
+    with tenancy.platform_access():
+        return (
+            Integration.all_tenants.select_related("tenant")
+            .filter(pk=integration_id, provider_id=provider_id, is_deleted=False)
+            .first()
+        )
 
 
 def integrations() -> QuerySet[Integration]:

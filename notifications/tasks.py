@@ -13,8 +13,7 @@ from notifications.services import delivery, webhooks
 @shared_task(name="notifications.run_jobs", queue="notify", soft_time_limit=240, time_limit=300)
 def run_jobs(*, job_ids: list[str], tenant_id: str) -> None:
     """Run these jobs of one tenant (each only if still due and unclaimed)."""
-    for job_id in job_ids:
-        delivery.run_job(job_id)
+    delivery.run_jobs(job_ids)
 
 
 @shared_task(name="notifications.sweep_due_jobs", queue="notify", soft_time_limit=50, time_limit=60)

@@ -23,3 +23,8 @@ class TenantsConfig(AppConfig):
             post_delete.connect(
                 on_saved_or_deleted, sender=model, dispatch_uid=f"principal-cache-delete-{model.__name__}"
             )
+        # The tenant notice tenants sends (core.notify): each new tenant gets an editable workflow for it. Password
+        # resets and email verification belong to the account, not to a tenant: they are plain emails.
+        from core import extensions
+
+        extensions.register_notice("tenants.member_invited", title="Invitation", is_critical=True)

@@ -67,7 +67,7 @@ def test_a_community_event_reaches_a_subscribed_webhook_endpoint_after_commit(
     monkeypatch.setattr(url_safety, "resolve_host", lambda host, port: [PUBLIC_IP])
     subscribed = owner_client.post("/api/v1/webhooks/", {"url": HOOK, "eventTypes": ["community.*"]}, format="json")
     assert subscribed.status_code == 201, subscribed.json()
-    other = owner_client.post("/api/v1/webhooks/", {"url": OTHER_HOOK, "eventTypes": ["post.*"]}, format="json")
+    other = owner_client.post("/api/v1/webhooks/", {"url": OTHER_HOOK, "eventTypes": ["notification.*"]}, format="json")
     assert other.status_code == 201, other.json()
     route = respx.post(HOOK).mock(return_value=httpx.Response(204))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -31,6 +31,7 @@ PUBLIC_VIEWS = {
     "PublicReplySuccessView",  # idem
     "PublicDashboardView",  # a shared dashboard's signed, expiring, revocable link (analytics) names the tenant
     "PublicDashboardMetricView",  # the same link, one of the dashboard's own metrics
+    "ReceiptView",  # a provider's delivery status callback, verified with the signing key of the integration it names
     "SpectacularAPIView",
     "SpectacularSwaggerView",
     "SpectacularRedocView",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from djangorestframework_camel_case.util import camelize
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core import extensions
 from notifications import webhook_events
 from notifications.models import Channel, MessageStatus
 from notifications.services.subscribers import BULK_LIMIT
@@ -468,15 +471,25 @@ class WebhookDeliveryDetailOutput(WebhookDeliveryOutput):
     attempts = WebhookAttemptOutput(many=True, source="attempts.all")
 
 
+class ReceiptResultOutput(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Delivery outcomes found in the callback.")
+    changed = serializers.IntegerField(help_text="Messages whose status changed (0 when the callback is repeated).")
+
+
 class EventTypeOutput(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.CharField(help_text="An event type, or a family of them (`community.*`) to subscribe to.")
     description = serializers.CharField()
+    example = serializers.JSONField(allow_null=True, help_text="An example `data` payload (null for a family).")
 
 
-def event_type_rows() -> list[dict[str, str]]:
-    rows = [{"name": name, "description": text} for name, text in sorted(webhook_events.EVENT_TYPES.items())]
+def event_type_rows() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {"name": t.name, "description": t.description, "example": dict(t.example)}
+        for t in sorted(extensions.webhook_event_types().values(), key=lambda t: t.name)
+    ]
     rows += [
-        {"name": f"{family}.*", "description": f"Every {family} event."} for family in webhook_events.EVENT_FAMILIES
+        {"name": family, "description": f"Every {family[:-2]} event.", "example": None}
+        for family in webhook_events.families()
     ]
     return rows
 

@@ -23,5 +23,10 @@ urlpatterns = [
         views.EventViewSet.as_view({"delete": "destroy"}),
         name="notifications-trigger-cancel",
     ),
+    re_path(
+        r"^receipts/(?P<provider>[a-z]+)/(?P<integration_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/?$",
+        views.ReceiptView.as_view(),
+        name="notifications-receipt",
+    ),
     *router.urls,
 ]

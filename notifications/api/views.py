@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from core import tenancy
 from core.api.inputs import validated
 from core.api.pagination import PageOrCursorPagination
 from core.api.schema import error_responses
@@ -20,11 +25,13 @@ from notifications.models import Message
 from notifications.providers import PROVIDERS
 from notifications.services import feed as feed_services
 from notifications.services import integrations as integration_services
+from notifications.services import receipts as receipt_services
 from notifications.services import subscribers as subscriber_services
 from notifications.services import triggers as trigger_services
 from notifications.services import workflows as workflow_services
 from notifications.services.defaults import install_defaults
 from notifications.services.delivery import context_for_subscriber
+from notifications.services.receipts import RECEIPT_PROVIDERS
 
 READ, WRITE, MANAGE = "notifications.read", "notifications.write", "notifications.manage"
 
@@ -483,3 +490,37 @@ class FeedViewSet(TenantViewSet):
             raise NotFound()
         message = feed_services.complete_action(message, key=button, status=data["status"])
         return Response(s.FeedItemOutput(message).data)
+
+
+class ReceiptView(APIView):
+    """A provider's delivery status callback (public: the provider's signature, checked with the key of the
+    integration the URL names, is the credential; unsigned -> 401, forged -> 403, nothing changed)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        operation_id="notifications_receipt",
+        parameters=[
+            OpenApiParameter("provider", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(RECEIPT_PROVIDERS)),
+            OpenApiParameter("integration_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+        ],
+        request=OpenApiTypes.OBJECT,
+        responses={200: s.ReceiptResultOutput, **error_responses(400, 401, 403, 404)},
+        description="SendGrid Event Webhook (JSON array, ECDSA-signed), Twilio SMS status callback (form, "
+        "X-Twilio-Signature) or Mailgun webhook (JSON, HMAC signature): marks the named messages delivered or "
+        "failed. Repeating a callback changes nothing.",
+    )
+    def post(self, request, provider: str, integration_id: str):
+        integration = (
+            selectors.integration_for_receipt(integration_id, provider) if provider in RECEIPT_PROVIDERS else None
+        )
+        if integration is None:
+            raise NotFound("No integration takes receipts here.")
+        body = request.body  # the raw bytes are what the provider signed
+        url = settings.PUBLIC_BASE_URL + request.get_full_path()
+        with tenancy.tenant_context(integration.tenant):
+            found = receipt_services.verify_and_parse(integration, body=body, headers=request.headers, url=url)
+            changed = receipt_services.apply_receipts(integration, found)
+        return Response({"received": len(found), "changed": changed})

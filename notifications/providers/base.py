@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import httpx
 
+from core.notify import Attachment
+
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
@@ -32,6 +34,8 @@ class OutboundMessage:
     webhook_url: str = ""
     push_subscriptions: tuple[dict[str, Any], ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+    status_callback: str = ""  # where the provider posts delivery receipts (Twilio takes it per message)
+    attachments: tuple[Attachment, ...] = ()  # email: files sent with the message (a report's PDF)
 
 
 @dataclass(frozen=True)

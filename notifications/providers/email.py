@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import smtplib
 
@@ -89,6 +90,8 @@ class SmtpProvider(EmailProvider):
         )
         if message.html:
             email.attach_alternative(message.html, "text/html")
+        for attachment in message.attachments:
+            email.attach(attachment.filename, attachment.content, attachment.mimetype)
         try:
             sent = email.send()
         except smtplib.SMTPAuthenticationError as exc:
@@ -118,7 +121,12 @@ class SendGridProvider(EmailProvider):
 
     id = "sendgrid"
     display_name = "SendGrid"
-    credential_fields = (CredentialField("api_key", "API key"), *FROM)
+    credential_fields = (
+        CredentialField("api_key", "API key"),
+        *FROM,
+        # Signed Event Webhook: delivery receipts are verified with it (POST /notifications/receipts/sendgrid/{id}).
+        CredentialField("webhook_public_key", "Event Webhook verification key", is_secret=False, is_required=False),
+    )
     base_url = "https://api.sendgrid.com/v3"
 
     def headers(self) -> dict[str, str]:
@@ -137,6 +145,16 @@ class SendGridProvider(EmailProvider):
             "subject": message.subject or " ",
             "content": content,
         }
+        if message.attachments:
+            payload["attachments"] = [
+                {
+                    "content": base64.b64encode(a.content).decode("ascii"),
+                    "filename": a.filename,
+                    "type": a.mimetype,
+                    "disposition": "attachment",
+                }
+                for a in message.attachments
+            ]
         response = call("POST", f"{self.base_url}/mail/send", json=payload, headers=self.headers())
         if response.status_code != 202:
             raise error_for_status(response, _first_error(body_of(response), "SendGrid refused the message"))
@@ -167,6 +185,8 @@ class MailgunProvider(EmailProvider):
         CredentialField("domain", "Sending domain", is_secret=False),
         CredentialField("region", "Region (us or eu)", is_secret=False, is_required=False),
         *FROM,
+        # Delivery receipts (POST /notifications/receipts/mailgun/{id}) are verified with it.
+        CredentialField("webhook_signing_key", "HTTP webhook signing key", is_required=False),
     )
 
     def base_url(self) -> str:
@@ -178,10 +198,12 @@ class MailgunProvider(EmailProvider):
         form = {"from": self.sender(), "to": self.recipient(message), "subject": message.subject, "text": message.body}
         if message.html:
             form["html"] = message.html
+        files = [("attachment", (a.filename, a.content, a.mimetype)) for a in message.attachments]
         response = call(
             "POST",
             f"{self.base_url()}/{self.cred('domain')}/messages",
             data=form,
+            files=files or None,
             auth=httpx.BasicAuth("api", self.cred("api_key")),
         )
         body = body_of(response)
@@ -232,10 +254,18 @@ class SesProvider(EmailProvider):
         body: dict = {"Text": {"Data": message.body, "Charset": "UTF-8"}}
         if message.html:
             body["Html"] = {"Data": message.html, "Charset": "UTF-8"}
+        content: dict = {"Simple": {"Subject": {"Data": message.subject, "Charset": "UTF-8"}, "Body": body}}
+        if message.attachments:  # files need the raw MIME message (base64 in `Raw.Data`)
+            mime = EmailMultiAlternatives(message.subject, message.body, self.sender(), [self.recipient(message)])
+            if message.html:
+                mime.attach_alternative(message.html, "text/html")
+            for a in message.attachments:
+                mime.attach(a.filename, a.content, a.mimetype)
+            content = {"Raw": {"Data": base64.b64encode(mime.message().as_bytes()).decode("ascii")}}
         payload = {
             "FromEmailAddress": self.sender(),
             "Destination": {"ToAddresses": [self.recipient(message)]},
-            "Content": {"Simple": {"Subject": {"Data": message.subject, "Charset": "UTF-8"}, "Body": body}},
+            "Content": content,
         }
         response = self._request("POST", "/v2/email/outbound-emails", payload)
         data = body_of(response)

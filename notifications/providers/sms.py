@@ -54,6 +54,8 @@ class TwilioProvider(SmsProvider):
         sender = self.cred("from")
         form = {"To": self.recipient(message), "Body": message.body}
         form["MessagingServiceSid" if sender.startswith("MG") else "From"] = sender
+        if message.status_callback:
+            form["StatusCallback"] = message.status_callback  # delivery receipts come back there, signed
         response = call(
             "POST", f"{self.base_url}/Accounts/{self.account_sid()}/Messages.json", data=form, auth=self.auth()
         )

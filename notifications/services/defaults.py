@@ -1,9 +1,11 @@
 """What a tenant needs for Hubbub's own notices to run through workflows: the workflows, and integrations that
 work without credentials (the in-app feed; email through the site's mail settings) on the channels where the tenant
 has none, so invitations and password resets still arrive once the workflows exist. Used by `POST
-/workflows/defaults` and the demo; idempotent."""
+/workflows/defaults`, the demo and every new tenant; idempotent."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db import transaction
 
@@ -36,3 +38,8 @@ def install_defaults(*, actor: Principal | None) -> list[Workflow]:
             integration.credentials = {}
             integration.save()
         return ensure_default_workflows(actor=actor)
+
+
+def install_for_new_tenant(tenant: Any) -> None:
+    """The `core.extensions` tenant-created hook: a new tenant starts with the defaults (in its context already)."""
+    install_defaults(actor=None)

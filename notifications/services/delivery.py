@@ -31,6 +31,7 @@ from notifications.models import (
     Event,
     EventStatus,
     ExecutionDetail,
+    Integration,
     Job,
     JobStatus,
     Message,
@@ -43,7 +44,7 @@ from notifications.models import (
 from notifications.providers import adapter_for
 from notifications.providers.base import MissingAddress, OutboundMessage, ProviderError, UnknownOutcome
 from notifications.services import integrations as integration_services
-from notifications.services import webhooks
+from notifications.services import receipts, sweeps, webhooks
 from notifications.services.triggers import enqueue_jobs
 from notifications.services.workflows import step_seconds
 
@@ -53,21 +54,56 @@ RETRY_BASE_SECONDS = 30
 NEXT, WAIT, STOP = "next", "wait", "stop"
 
 
-def claim(job_id: str) -> bool:
+def claim(job_ids: list[str]) -> list[str]:
+    """Claim the due, pending jobs among `job_ids` for this worker (pending -> running); the ids claimed. Rows
+    another worker is claiming are skipped, not waited for, so two workers never run one job."""
     now = timezone.now()
-    return (
-        Job.objects.filter(pk=job_id, status=JobStatus.PENDING, run_at__lte=now).update(
-            status=JobStatus.RUNNING, claimed_at=now
+    with transaction.atomic():
+        ids = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=job_ids, status=JobStatus.PENDING, run_at__lte=now)
+            .values_list("pk", flat=True)
         )
-        == 1
-    )
+        if ids:
+            Job.objects.filter(pk__in=ids).update(status=JobStatus.RUNNING, claimed_at=now)
+    return [str(pk) for pk in ids]
 
 
 def run_job(job_id: str) -> None:
-    """Run a due job's steps until it finishes or waits (delay, digest, retry). A job not due or taken: no-op."""
-    if not claim(job_id):
+    """Run one due job (see `run_jobs`)."""
+    run_jobs([job_id])
+
+
+def run_jobs(job_ids: list[str]) -> None:
+    """Run due jobs' steps until each finishes or waits (delay, digest, retry); jobs not due or taken: no-op.
+
+    A chunk costs a fixed number of queries for claiming, loading the jobs, their subscribers' preferences and
+    finishing (completed jobs and their events in one UPDATE each), so a job's own cost is its steps' writes.
+    """
+    claimed = claim(job_ids)
+    if not claimed:
         return
-    job = Job.objects.select_related("event__workflow", "subscriber").get(pk=job_id)
+    jobs = list(Job.objects.select_related("event__workflow", "subscriber").filter(pk__in=claimed))
+    preferences: dict[Any, dict[Any, dict]] = {job.subscriber_id: {} for job in jobs}
+    for row in Preference.objects.filter(subscriber_id__in=list(preferences)).values(
+        "subscriber_id", "workflow_id", "channels"
+    ):
+        preferences[row["subscriber_id"]][row["workflow_id"]] = row["channels"]
+    completed, event_ids = [], set()
+    for job in jobs:
+        job.preference_cache = preferences[job.subscriber_id]  # type: ignore[attr-defined]
+        if _run_claimed(job):
+            completed.append(job.pk)
+        event_ids.add(job.event_id)
+    # A crash before this line leaves the jobs claimed: the sweep re-runs them after `LEASE`, and their messages,
+    # which exist already, are not sent again.
+    Job.objects.filter(pk__in=completed, status=JobStatus.RUNNING).update(status=JobStatus.COMPLETED, claimed_at=None)
+    _finish_events(event_ids)
+
+
+def _run_claimed(job: Job) -> bool:
+    """Run a claimed job's steps; True when it completed (its status is saved by the caller), False when it waits
+    or was folded into a digest (saved here)."""
     steps = job.event.workflow.steps
     while job.step_index < len(steps):
         outcome = run_step(job, steps[job.step_index])
@@ -79,20 +115,18 @@ def run_job(job_id: str) -> None:
                 claimed_at=None,
                 digest=job.digest,
             )
-            return
+            return False
         if outcome == STOP:
-            _finish_event(job.event_id)
-            return
+            return False
         # Progress is saved only when the job waits or ends: a re-run after a crash replays this run's channel
         # steps, whose messages already exist and are skipped, never sent again.
         job.step_index += 1
-    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(status=JobStatus.COMPLETED, claimed_at=None)
-    _finish_event(job.event_id)
+    return True
 
 
-def _finish_event(event_id) -> None:
+def _finish_events(event_ids: set) -> None:
     unfinished = Job.objects.filter(event_id=OuterRef("pk"), status__in=[JobStatus.PENDING, JobStatus.RUNNING])
-    Event.objects.filter(pk=event_id, status=EventStatus.PROCESSING).exclude(Exists(unfinished)).update(
+    Event.objects.filter(pk__in=list(event_ids), status=EventStatus.PROCESSING).exclude(Exists(unfinished)).update(
         status=EventStatus.COMPLETED
     )
 
@@ -218,21 +252,18 @@ def _allowed_by_preferences(job: Job, channel: str) -> bool:
     workflow = job.event.workflow
     if workflow.is_critical or workflow.preference_settings.get(channel) is False:
         return True  # critical workflows and channels the workflow keeps on ignore what the subscriber set
-    preferences = getattr(job, "preference_cache", None)
-    if preferences is None:  # one query per job, however many channel steps it has
-        preferences = {p.workflow_id: p.channels for p in Preference.objects.filter(subscriber=job.subscriber)}
-        job.preference_cache = preferences  # type: ignore[attr-defined]
+    preferences = job.preference_cache  # type: ignore[attr-defined]  # loaded for the whole chunk by run_jobs
     for scope in (workflow.pk, None):
         if scope in preferences and channel in preferences[scope]:
             return bool(preferences[scope][channel])
     return True
 
 
-def _outbound(job: Job, message: Message, provider_id: str, html: str) -> OutboundMessage:
+def _outbound(job: Job, message: Message, integration: Integration, html: str) -> OutboundMessage:
     subscriber = job.subscriber
     creds: dict[str, Any] = {}
     if message.channel in (Channel.PUSH, Channel.CHAT):  # only these address a subscriber by stored credentials
-        row = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=provider_id).first()
+        row = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=integration.provider_id).first()
         creds = row.credentials if row is not None else {}
     return OutboundMessage(
         subject=message.subject,
@@ -244,6 +275,7 @@ def _outbound(job: Job, message: Message, provider_id: str, html: str) -> Outbou
         webhook_url=str(creds.get("webhook_url") or creds.get("webhookUrl") or ""),
         push_subscriptions=tuple(creds.get("subscriptions") or ()),
         data={"transactionId": job.event.transaction_id},
+        status_callback=receipts.receipt_url(integration) if integration.provider_id in receipts.PER_MESSAGE else "",
     )
 
 
@@ -314,18 +346,7 @@ def _mark_sent(message: Message, integration, provider_message_id: str, response
 def _fail(message: Message, error: dict[str, Any], *, status: str = MessageStatus.FAILED) -> None:
     updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(status=status, error=error)
     if updated and status == MessageStatus.FAILED:
-        webhooks.emit(  # camelCase like the API: receivers see one naming convention
-            "notification.failed",
-            {
-                "messageId": str(message.pk),
-                "transactionId": message.event.transaction_id,
-                "workflow": message.event.workflow.identifier,
-                "subscriberId": message.subscriber.subscriber_id,
-                "channel": message.channel,
-                "error": {"code": error.get("code"), "message": error.get("message")},
-            },
-            tenant_id=message.tenant_id,
-        )
+        webhooks.emit_notification_failed(message, error)
 
 
 def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str, Any]) -> str:
@@ -355,7 +376,7 @@ def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str
             continue
         try:
             result = adapter_for(integration.provider_id, integration.credentials).send(
-                _outbound(job, message, integration.provider_id, html)
+                _outbound(job, message, integration, html)
             )
         except UnknownOutcome as exc:
             integration_services.record_failure(integration)
@@ -408,20 +429,9 @@ def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str
 # --- the sweep -----------------------------------------------------------------------------------------------------
 def due_jobs(*, limit: int = 5000) -> dict[str, list[str]]:
     """Release stale claims (a worker died mid-job), then the due pending jobs grouped by tenant id."""
-    now = timezone.now()
-    with tenancy.platform_access():
-        Job.all_tenants.filter(status=JobStatus.RUNNING, claimed_at__lt=now - LEASE).update(
-            status=JobStatus.PENDING, claimed_at=None
-        )
-        rows = (
-            Job.all_tenants.filter(status=JobStatus.PENDING, run_at__lte=now)
-            .order_by("run_at")
-            .values_list("pk", "tenant_id")[:limit]
-        )
-        grouped: dict[str, list[str]] = {}
-        for pk, tenant_id in rows:
-            grouped.setdefault(str(tenant_id), []).append(str(pk))
-    return grouped
+    return sweeps.due_by_tenant(
+        Job, running=JobStatus.RUNNING, pending=JobStatus.PENDING, due_field="run_at", lease=LEASE, limit=limit
+    )
 
 
 def retry_message(message: Message, *, actor: Principal) -> Message:

@@ -58,7 +58,9 @@ def _send_email(notice: notify.Notice) -> None:
         notify.send_as_email(notice)  # Django's mail settings, with the notice's attachments
         return
     for address in notice.to:
-        message = OutboundMessage(subject=notice.subject, body=notice.body, to_email=address)
+        message = OutboundMessage(
+            subject=notice.subject, body=notice.body, to_email=address, attachments=tuple(notice.attachments)
+        )
         for integration in integrations:
             try:
                 adapter_for(integration.provider_id, integration.credentials).send(message)

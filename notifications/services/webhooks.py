@@ -32,7 +32,15 @@ from core.auth import Principal
 from core.errors import InvalidState, ValidationFailed
 from notifications import webhook_events
 from notifications.errors import WebhookUrlNotAllowed
-from notifications.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from notifications.models import (
+    DeliveryStatus,
+    Message,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from notifications.services import sweeps
 from social import url_safety
 
 TIMEOUT_SECONDS = 15.0
@@ -199,7 +207,7 @@ def emit(event_type: str, payload: dict, *, tenant_id) -> WebhookEvent | None:
     Returns the event, or None when no endpoint wants it. `payload` must be JSON-serialisable.
     """
     if not webhook_events.is_known(event_type):
-        raise ValueError(f"Unknown webhook event type {event_type!r}; add it to notifications.webhook_events.")
+        raise ValueError(f"Unknown webhook event type {event_type!r}: register it in its app's AppConfig.ready.")
     current = tenancy.get_current_tenant()
     if current is not None and str(current.pk) == str(tenant_id):
         return _emit(event_type, payload)
@@ -231,6 +239,22 @@ def _emit(event_type: str, payload: dict) -> WebhookEvent | None:
         ids, tenant_id = [str(d.pk) for d in deliveries], str(event.tenant_id)
         transaction.on_commit(lambda: enqueue_deliveries(ids, tenant_id=tenant_id))
     return event
+
+
+def emit_notification_failed(message: Message, error: dict[str, Any]) -> None:
+    """The `notification.failed` webhook of a message that just failed (at send time or by a provider's receipt)."""
+    emit(  # camelCase like the API: receivers see one naming convention
+        "notification.failed",
+        {
+            "messageId": str(message.pk),
+            "transactionId": message.event.transaction_id,
+            "workflow": message.event.workflow.identifier,
+            "subscriberId": message.subscriber.subscriber_id,
+            "channel": message.channel,
+            "error": {"code": error.get("code"), "message": error.get("message")},
+        },
+        tenant_id=message.tenant_id,
+    )
 
 
 def enqueue_deliveries(delivery_ids: list[str], *, tenant_id: str) -> None:
@@ -348,17 +372,11 @@ def redeliver(delivery: WebhookDelivery, *, actor: Principal) -> WebhookDelivery
 
 def due_deliveries(*, limit: int = 2000) -> dict[str, list[str]]:
     """Release stale claims, then due deliveries grouped by tenant id (the beat sweep enqueues them)."""
-    now = timezone.now()
-    with tenancy.platform_access():
-        WebhookDelivery.all_tenants.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - LEASE).update(
-            status=DeliveryStatus.PENDING, claimed_at=None
-        )
-        rows = (
-            WebhookDelivery.all_tenants.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("pk", "tenant_id")[:limit]
-        )
-        grouped: dict[str, list[str]] = {}
-        for pk, tenant_id in rows:
-            grouped.setdefault(str(tenant_id), []).append(str(pk))
-    return grouped
+    return sweeps.due_by_tenant(
+        WebhookDelivery,
+        running=DeliveryStatus.SENDING,
+        pending=DeliveryStatus.PENDING,
+        due_field="next_attempt_at",
+        lease=LEASE,
+        limit=limit,
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from core import audit
+from core import audit, extensions
 from core.auth import Principal
 from core.errors import ValidationFailed
 from notifications import conditions as conditions_module
@@ -108,23 +108,15 @@ def create_group(*, actor: Principal, name: str) -> WorkflowGroup:
         raise WorkflowExists("A group with this name exists.", details={"name": [f"{name!r} exists."]}) from None
 
 
-# Hubbub's own notices (what apps pass to `core.notify.notify`): an in-app item plus the email, which carries the
-# notice's own subject and body. Invites and password resets are email only and critical (preferences never stop
-# them). Tenants edit these like any workflow.
+# Hubbub's own notices (what apps pass to `core.notify.notify`, registered in `core.extensions.register_notice`): an
+# in-app item plus the email, which carries the notice's own subject and body. Critical notices (invitations,
+# password resets, mail to people outside the workspace) are email only and ignore preferences. Tenants edit these
+# like any workflow.
 _NOTICE_STEPS = [
     {"type": "in_app", "subject": "{{payload.subject}}", "body": "{{payload.subject}}"},
     {"type": "email", "subject": "{{payload.subject}}", "body": "{{payload.body}}"},
 ]
 _CRITICAL_STEPS = [{"type": "email", "subject": "{{payload.subject}}", "body": "{{payload.body}}"}]
-DEFAULT_WORKFLOWS = (
-    ("post.approval_requested", "Approval requested", False, _NOTICE_STEPS),
-    ("post.approved", "Post approved", False, _NOTICE_STEPS),
-    ("post.rejected", "Post rejected", False, _NOTICE_STEPS),
-    ("post.failed", "Publishing failed", False, _NOTICE_STEPS),
-    ("channel.needs_attention", "Channel needs attention", False, _NOTICE_STEPS),
-    ("member.invited", "Invitation", True, _CRITICAL_STEPS),
-    ("auth.password_reset", "Password reset", True, _CRITICAL_STEPS),
-)
 
 
 def ensure_default_workflows(*, actor: Principal | None) -> list[Workflow]:
@@ -132,13 +124,18 @@ def ensure_default_workflows(*, actor: Principal | None) -> list[Workflow]:
     group, _ = WorkflowGroup.objects.get_or_create(name="Hubbub")
     existing = set(Workflow.objects.values_list("identifier", flat=True))
     created = []
-    for identifier, name, critical, steps in DEFAULT_WORKFLOWS:
-        if identifier in existing:
+    for notice in sorted(extensions.notice_types().values(), key=lambda n: n.name):
+        if notice.name in existing:
             continue
+        steps = _CRITICAL_STEPS if notice.is_critical else _NOTICE_STEPS
         workflow = Workflow.objects.create(
-            identifier=identifier, name=name, group=group, is_critical=critical, steps=validate_steps(steps)
+            identifier=notice.name,
+            name=notice.title,
+            group=group,
+            is_critical=notice.is_critical,
+            steps=validate_steps(steps),
         )
         if actor is not None:
-            audit.record("notifications.workflow.create", workflow, actor=actor, changes={"identifier": identifier})
+            audit.record("notifications.workflow.create", workflow, actor=actor, changes={"identifier": notice.name})
         created.append(workflow)
     return created

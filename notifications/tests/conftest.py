@@ -39,3 +39,21 @@ def _notifications_deliverer(monkeypatch):
     from notifications.services.notices import deliver_notice
 
     monkeypatch.setattr(notify, "_deliverer", deliver_notice)
+
+
+@pytest.fixture
+def without_default_integrations(tenant):
+    """Routing tests use exactly the integrations they create: the integrations every new tenant gets (in-app feed,
+    the site's SMTP) are deleted first, as the tenant's owner may through the API."""
+    from core import tenancy
+    from core.auth import Principal
+    from notifications.models import Integration
+    from notifications.services.defaults import DEFAULT_INTEGRATIONS
+    from notifications.services.integrations import delete_integration
+
+    staff = Principal(tenant=tenant, permissions=frozenset(), kind="staff")
+    with tenancy.tenant_context(tenant):
+        defaults = Integration.objects.filter(identifier__in=[row[0] for row in DEFAULT_INTEGRATIONS])
+        assert len(defaults) == len(DEFAULT_INTEGRATIONS)  # the tenant-created hook installed them
+        for integration in defaults:
+            delete_integration(integration, actor=staff)

@@ -11,9 +11,10 @@ from notifications.services import webhooks
 
 
 def _webhook_delivery(world: Any) -> None:
-    # The demo endpoint subscribes to post.*; its delivery is enqueued after commit, which a test never reaches.
+    # The demo endpoint subscribes to notification.*; its delivery is enqueued after commit, which a test never
+    # reaches.
     with tenancy.tenant_context(world.tenant):
-        assert webhooks.emit("post.published", {"postId": "contract"}, tenant_id=world.tenant.pk) is not None
+        assert webhooks.emit("notification.failed", {"messageId": "contract"}, tenant_id=world.tenant.pk) is not None
 
 
 OBJECT_BUILDERS: dict[str, Callable[[Any], None]] = {

@@ -61,6 +61,7 @@ def test_credentials_and_secrets_are_never_rendered(staff_client, tenant):
         assert "TOPSECRET" not in html and endpoint.secret_encrypted not in html
 
 
+@pytest.mark.usefixtures("without_default_integrations")
 def test_resend_action_sends_a_failed_message_again(staff_client, tenant, django_capture_on_commit_callbacks):
     workflow = WorkflowFactory(tenant=tenant, steps=[{"type": "email", "subject": "s", "body": "b"}])
     subscriber = SubscriberFactory(tenant=tenant)
@@ -93,7 +94,7 @@ def test_redeliver_and_disable_actions(staff_client, tenant, django_capture_on_c
     with respx.mock:
         route = respx.post(endpoint.url).mock(return_value=httpx.Response(500))
         with django_capture_on_commit_callbacks(execute=True):
-            webhooks.emit("post.failed", {"id": 1}, tenant_id=tenant.pk)
+            webhooks.emit("notification.failed", {"id": 1}, tenant_id=tenant.pk)
         with tenancy.platform_access():
             delivery = WebhookDelivery.all_tenants.get()
         assert delivery.status == DeliveryStatus.PENDING

@@ -7,7 +7,7 @@ import pytest
 import respx
 from django.db import connection
 
-from core import tenancy
+from core import extensions, tenancy
 from core.models import AuditLogEntry
 from notifications.models import (
     Event,
@@ -19,6 +19,7 @@ from notifications.models import (
     TopicSubscription,
     Workflow,
 )
+from notifications.services.defaults import DEFAULT_INTEGRATIONS
 from notifications.tests.factories import (
     IntegrationFactory,
     SubscriberFactory,
@@ -148,6 +149,7 @@ def test_check_makes_a_harmless_call_and_reports_refusal(admin_client):
     assert response.status_code == 400 and response.json()["error"]["code"] == "INTEGRATION_CHECK_FAILED"
 
 
+@pytest.mark.usefixtures("without_default_integrations")
 def test_explain_says_which_integration_fires_and_why(admin_client, tenant):
     SubscriberFactory(tenant=tenant, subscriber_id="ada", data={"plan": "pro"})
     IntegrationFactory(
@@ -195,7 +197,8 @@ def test_integrations_permissions_anonymous_and_cross_tenant(admin_client, edito
     response = editor_client.post(f"{BASE}/integrations/", SENDGRID, format="json")
     assert response.status_code == 403
     with tenancy.tenant_context(tenant):
-        assert not Integration.objects.exists()
+        # Only what every new tenant gets.
+        assert set(Integration.objects.values_list("identifier", flat=True)) == {"hubbub-inapp", "site-smtp"}
     foreign = IntegrationFactory(tenant=other_tenant)
     assert admin_client.get(f"{BASE}/integrations/{foreign.pk}").status_code == 404
     assert admin_client.delete(f"{BASE}/integrations/{foreign.pk}").status_code == 404
@@ -208,7 +211,7 @@ def test_integration_list_query_count(admin_client, tenant, django_assert_max_nu
         IntegrationFactory(tenant=tenant, identifier=f"i{n}")
     with django_assert_max_num_queries(8):
         response = admin_client.get(f"{BASE}/integrations/")
-    assert response.json()["count"] == 6
+    assert response.json()["count"] == 6 + len(DEFAULT_INTEGRATIONS)
 
 
 # --- subscribers and topics ----------------------------------------------------------------------------------------
@@ -359,6 +362,7 @@ def test_workflow_crud_and_groups(admin_client, editor_client):
 
 
 @respx.mock
+@pytest.mark.usefixtures("without_default_integrations")
 def test_trigger_is_idempotent_and_feeds_messages_and_executions(
     admin_client, tenant, django_capture_on_commit_callbacks
 ):
@@ -582,14 +586,20 @@ def test_feed_and_subscriber_lists_have_bounded_queries(
         assert admin_client.get(f"{BASE}/subscribers/").json()["count"] == 6
 
 
-def test_default_workflows_are_created_once_and_editable(admin_client):
-    created = admin_client.post(f"{BASE}/workflows/defaults").json()
-    assert {w["identifier"] for w in created} >= {"post.failed", "member.invited", "auth.password_reset"}
-    assert next(w for w in created if w["identifier"] == "member.invited")["critical"] is True
-    assert admin_client.post(f"{BASE}/workflows/defaults").json() == []
-    failed = next(w for w in created if w["identifier"] == "post.failed")
-    response = admin_client.patch(f"{BASE}/workflows/{failed['id']}", {"active": False}, format="json")
+def test_default_workflows_exist_in_a_new_tenant_are_editable_and_recreated_when_deleted(admin_client):
+    listed = admin_client.get(f"{BASE}/workflows/?pageSize=100").json()["results"]
+    defaults = {w["identifier"]: w for w in listed}
+    assert set(defaults) == set(extensions.notice_types())
+    assert defaults["tenants.member_invited"]["critical"] is True
+    assert defaults["contentplanner.approval.requested"]["critical"] is False
+    assert admin_client.post(f"{BASE}/workflows/defaults").json() == []  # nothing missing
+    requested = defaults["contentplanner.approval.requested"]
+    response = admin_client.patch(f"{BASE}/workflows/{requested['id']}", {"active": False}, format="json")
     assert response.json()["active"] is False
+    assert admin_client.post(f"{BASE}/workflows/defaults").json() == []  # an edited default is the tenant's own
+    assert admin_client.delete(f"{BASE}/workflows/{requested['id']}").status_code == 204
+    (recreated,) = admin_client.post(f"{BASE}/workflows/defaults").json()
+    assert recreated["identifier"] == "contentplanner.approval.requested" and recreated["active"] is True
 
 
 def test_trigger_honours_the_idempotency_key(admin_client, tenant, django_capture_on_commit_callbacks):

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from core import tenancy
+from core import extensions, tenancy
 from notifications.demo import seed_demo
 from notifications.models import Event, Integration, Message, Topic, Workflow
-from notifications.services.workflows import DEFAULT_WORKFLOWS
 
 
 def test_demo_seed_is_idempotent_and_complete(tenant, owner, django_capture_on_commit_callbacks):
@@ -14,7 +13,7 @@ def test_demo_seed_is_idempotent_and_complete(tenant, owner, django_capture_on_c
     with tenancy.tenant_context(tenant):
         assert set(Integration.objects.values_list("identifier", flat=True)) == {"hubbub-inapp", "site-smtp"}
         identifiers = set(Workflow.objects.values_list("identifier", flat=True))
-        assert {w[0] for w in DEFAULT_WORKFLOWS} | {"comment.digest", "hubbub.welcome"} == identifiers
+        assert set(extensions.notice_types()) | {"comment.digest", "hubbub.welcome"} == identifiers
         assert Topic.objects.get(key="team").subscribers.filter(user=owner.user).exists()
         assert Event.objects.count() == 2
         # The welcome item is in the owner's feed once, though the seed ran twice and its job was also queued.

@@ -102,6 +102,8 @@ def test_register_then_integrate_subscribe_trigger_and_read_the_feed(db, django_
     assert email["subject"] == "Your order A-17" and email["content"][0]["value"] == "Hi Cara!"
     assert email["personalizations"][0]["to"] == [{"email": "cara@client.example"}]
     sms = {k: v[0] for k, v in parse_qs(twilio.calls.last.request.content.decode()).items()}
+    callback = sms.pop("StatusCallback")  # delivery receipts come back to the integration's receipt URL
+    assert callback.startswith("http://localhost:8000/api/v1/notifications/receipts/twilio/")
     assert sms == {"To": "+4915112345678", "Body": "Order A-17 shipped", "From": "+15005550006"}
 
     messages = client.get(f"{BASE}/messages/?transactionId=order-A-17").json()["results"]

@@ -48,6 +48,7 @@ def test_a_notice_without_tenant_is_a_plain_email(run_after_commit, db):
 
 
 @respx.mock
+@pytest.mark.usefixtures("without_default_integrations")
 def test_without_a_workflow_the_email_goes_through_the_tenants_email_integration(tenant, run_after_commit):
     route = respx.post("https://api.sendgrid.com/v3/mail/send").mock(return_value=httpx.Response(202))
     IntegrationFactory(tenant=tenant, is_primary=True)
@@ -106,21 +107,21 @@ def manager_client(tenant, make_member, api_client_for):
     return api_client_for(make_member(tenant, Role.ADMIN))
 
 
-def test_after_post_defaults_a_critical_notice_still_arrives_by_email(manager_client, tenant, run_after_commit):
-    assert manager_client.post("/api/v1/notifications/workflows/defaults").status_code == 200
-    _notify(tenant, run_after_commit, ["ada@example.com"], event="member.invited")
+def test_a_critical_notice_arrives_by_email_through_the_new_tenants_default_workflow(tenant, run_after_commit):
+    _notify(tenant, run_after_commit, ["ada@example.com"], event="tenants.member_invited")
     (sent,) = mail.outbox
     assert (sent.subject, sent.to, sent.body) == ("Post failed", ["ada@example.com"], "Your post failed.")
     with tenancy.tenant_context(tenant):
-        (message,) = Message.objects.filter(event__workflow__identifier="member.invited")
+        (message,) = Message.objects.filter(event__workflow__identifier="tenants.member_invited")
         assert (message.channel, message.status, message.integration.identifier) == ("email", "sent", "site-smtp")
 
 
+@pytest.mark.usefixtures("without_default_integrations")
 def test_defaults_keep_the_tenants_own_email_integration(manager_client, tenant):
     own = IntegrationFactory(tenant=tenant, is_primary=True)
     manager_client.post("/api/v1/notifications/workflows/defaults")
     with tenancy.tenant_context(tenant):
-        assert set(Integration.objects.values_list("channel", "identifier")) == {
+        assert set(Integration.objects.filter(is_deleted=False).values_list("channel", "identifier")) == {
             ("email", own.identifier),
             ("in_app", "hubbub-inapp"),
         }

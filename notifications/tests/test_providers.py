@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core import mail
 
+from core.notify import Attachment
 from notifications.providers import PROVIDERS, adapter_for, sigv4
 from notifications.providers.base import (
     MissingAddress,
@@ -491,3 +492,44 @@ def test_apns_refuses_a_token_that_is_not_hex(p8_key):
     with respx.mock(assert_all_called=False) as mock, pytest.raises(ProviderRejected, match="hex"):
         provider.send(OutboundMessage(body="B", device_tokens=("../../3/device/x",)))
     assert not mock.calls
+
+
+REPORT = OutboundMessage(
+    subject="Weekly report",
+    body="Attached.",
+    to_email="ada@example.com",
+    attachments=(Attachment("report.pdf", b"%PDF-1.4 fake", "application/pdf"),),
+)
+
+
+def test_smtp_attaches_the_files():
+    adapter_for("smtp", {"from": "news@acme.test"}).send(REPORT)
+    (sent,) = mail.outbox
+    assert sent.attachments == [("report.pdf", b"%PDF-1.4 fake", "application/pdf")]
+
+
+@respx.mock
+def test_sendgrid_mailgun_and_ses_carry_the_files_in_their_own_shapes():
+    sendgrid = respx.post("https://api.sendgrid.com/v3/mail/send").mock(return_value=httpx.Response(202))
+    adapter_for("sendgrid", {"api_key": "SG.x", "from": "n@acme.test"}).send(REPORT)
+    [attachment] = json.loads(sendgrid.calls.last.request.content)["attachments"]
+    assert attachment == {
+        "content": base64.b64encode(b"%PDF-1.4 fake").decode(),
+        "filename": "report.pdf",
+        "type": "application/pdf",
+        "disposition": "attachment",
+    }
+    mailgun = respx.post("https://api.mailgun.net/v3/mg.acme.test/messages").mock(
+        return_value=httpx.Response(200, json={"id": "<1@mg>"})
+    )
+    adapter_for("mailgun", {"api_key": "k", "domain": "mg.acme.test", "from": "n@acme.test"}).send(REPORT)
+    request = mailgun.calls.last.request
+    assert request.headers["content-type"].startswith("multipart/form-data")
+    assert b'name="attachment"; filename="report.pdf"' in request.content and b"%PDF-1.4 fake" in request.content
+    ses = respx.post("https://email.eu-west-1.amazonaws.com/v2/email/outbound-emails").mock(
+        return_value=httpx.Response(200, json={"MessageId": "m"})
+    )
+    credentials = {"access_key_id": "AKID", "secret_access_key": "s", "region": "eu-west-1", "from": "n@acme.test"}
+    adapter_for("ses", credentials).send(REPORT)
+    raw = base64.b64decode(json.loads(ses.calls.last.request.content)["Content"]["Raw"]["Data"])
+    assert b"Subject: Weekly report" in raw and b'filename="report.pdf"' in raw

@@ -38,7 +38,7 @@ def _readme_verifier():
     return namespace["verify_hubbub_webhook"]
 
 
-def _emit(tenant, run_after_commit, event_type="post.published", payload=None):
+def _emit(tenant, run_after_commit, event_type="notification.failed", payload=None):
     with run_after_commit():
         return webhooks.emit(event_type, payload or {"postId": "p1"}, tenant_id=tenant.pk)
 
@@ -47,7 +47,7 @@ def _emit(tenant, run_after_commit, event_type="post.published", payload=None):
 def test_create_endpoint_shows_the_secret_once_and_a_real_delivery_verifies_with_the_readme_code(
     admin_client, tenant, run_after_commit
 ):
-    created = admin_client.post(f"{BASE}/", {"url": TARGET, "eventTypes": ["post.*"]}, format="json")
+    created = admin_client.post(f"{BASE}/", {"url": TARGET, "eventTypes": ["notification.*"]}, format="json")
     assert created.status_code == 201, created.json()
     secret = created.json()["secret"]
     assert secret.startswith("whsec_")
@@ -60,7 +60,7 @@ def test_create_endpoint_shows_the_secret_once_and_a_real_delivery_verifies_with
     assert not verify(secret, dict(request.headers), request.content + b" ")
     assert not verify(webhooks.new_secret(), dict(request.headers), request.content)
     body = json.loads(request.content)
-    assert body["type"] == "post.published" and body["data"]["postId"] == "p1"
+    assert body["type"] == "notification.failed" and body["data"]["postId"] == "p1"
     deliveries = admin_client.get(f"{BASE}/{created.json()['id']}/deliveries").json()["results"]
     assert deliveries[0]["status"] == "succeeded" and deliveries[0]["webhookId"] == request.headers["webhook-id"]
 
@@ -193,15 +193,19 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(admin_client, tenan
 
 def test_event_type_filters(admin_client, tenant, run_after_commit):
     bad = admin_client.post(f"{BASE}/", {"url": TARGET, "eventTypes": ["post.exploded"]}, format="json")
-    assert bad.status_code == 400
-    WebhookEndpointFactory(tenant=tenant, url=TARGET, event_types=["channel.needs_attention"])
+    assert bad.status_code == 400 and "post.exploded" in str(bad.json())
+    family = admin_client.post(f"{BASE}/", {"url": TARGET, "eventTypes": ["community.*"]}, format="json")
+    assert family.status_code == 201 and family.json()["eventTypes"] == ["community.*"]
+    assert admin_client.delete(f"{BASE}/{family.json()['id']}").status_code == 204
+    WebhookEndpointFactory(tenant=tenant, url=TARGET, event_types=["webhook.endpoint_disabled"])
     with respx.mock:
-        assert webhooks.emit("post.published", {}, tenant_id=tenant.pk) is None
+        assert webhooks.emit("notification.failed", {}, tenant_id=tenant.pk) is None
     with pytest.raises(ValueError):
-        webhooks.emit("nonsense", {}, tenant_id=tenant.pk)
+        webhooks.emit("nonsense.event", {}, tenant_id=tenant.pk)
     types = admin_client.get(f"{BASE}/event-types").json()
-    assert {"name": "post.failed", "description": "Publishing a post failed."} in types
-    assert any(t["name"] == "community.*" for t in types)
+    failed = next(t for t in types if t["name"] == "notification.failed")
+    assert failed["description"] and failed["example"]["transactionId"]
+    assert next(t for t in types if t["name"] == "community.*")["example"] is None
 
 
 def test_emit_in_a_rolled_back_transaction_sends_nothing(tenant):
@@ -209,7 +213,7 @@ def test_emit_in_a_rolled_back_transaction_sends_nothing(tenant):
 
     WebhookEndpointFactory(tenant=tenant, url=TARGET)
     with pytest.raises(RuntimeError), transaction.atomic():
-        webhooks.emit("post.failed", {}, tenant_id=tenant.pk)
+        webhooks.emit("notification.failed", {}, tenant_id=tenant.pk)
         raise RuntimeError
     with tenancy.platform_access():
         assert not WebhookDelivery.all_tenants.exists()
@@ -249,7 +253,8 @@ def test_endpoint_and_delivery_lists_have_bounded_queries(
 ):
     endpoint = WebhookEndpointFactory(tenant=tenant, url=TARGET)
     for n in range(4):
-        WebhookEndpointFactory(tenant=tenant, url=f"https://hooks.example.com/{n}", event_types=["member.invited"])
+        url = f"https://hooks.example.com/{n}"
+        WebhookEndpointFactory(tenant=tenant, url=url, event_types=["webhook.endpoint_disabled"])
     with respx.mock:
         respx.post(TARGET).mock(return_value=httpx.Response(200))
         for _ in range(5):

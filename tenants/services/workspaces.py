@@ -7,7 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from core import audit, tenancy
+from core import audit, extensions, tenancy
 from core.auth import Principal
 from core.errors import ValidationFailed
 from tenants import plans
@@ -70,6 +70,7 @@ def create_tenant(
             Membership.objects.create(user=owner, role=Role.OWNER)
             team.members.create(user=owner, tenant=tenant, role="ADMIN")
         audit.record("tenant.created", tenant, actor=actor, changes={"name": name, "plan": plan})
+    extensions.tenant_created(tenant)  # what other apps set up in every tenant (default notification workflows)
     return tenant
 
 
