@@ -57,9 +57,10 @@ def test_the_comment_goes_out_once_even_when_asked_twice(
 
 def test_a_new_refusal_flags_it_again(owner_client, published_with_failed_comment, django_capture_on_commit_callbacks):
     post = published_with_failed_comment
-    Channel.all_tenants.filter(pk=post.channel_id).update(
-        config={"sandbox": {"failWith": "PERMISSION_MISSING", "operations": ["publish_comment"]}}
-    )
+    with tenancy.platform_access():
+        Channel.all_tenants.filter(pk=post.channel_id).update(
+            config={"sandbox": {"failWith": "PERMISSION_MISSING", "operations": ["publish_comment"]}}
+        )
     with django_capture_on_commit_callbacks(execute=True):
         assert owner_client.post(retry_url(post)).status_code == 200
     assert reload(post).first_comment_failed is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from core import tenancy
 from social.models import Channel
 from social.networks.facebook import GRAPH
 from social.networks.sandbox import SandboxAdapter
@@ -83,9 +84,10 @@ def test_answers_are_cached_per_channel_and_question(new_user, monkeypatch):
 def test_a_refused_token_asks_for_attention_and_a_disconnected_channel_for_reconnecting(new_user):
     client, channel = new_user
     # The network starts refusing the token (failure injected where the sandbox adapter reads it).
-    Channel.all_tenants.filter(pk=channel["id"]).update(
-        config={"sandbox": {"failWith": "AUTH_EXPIRED", "operations": ["lookup"]}}
-    )
+    with tenancy.platform_access():
+        Channel.all_tenants.filter(pk=channel["id"]).update(
+            config={"sandbox": {"failWith": "AUTH_EXPIRED", "operations": ["lookup"]}}
+        )
     refused = lookups(client, channel, "mentions", q="x")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "CHANNEL_NEEDS_ATTENTION"
     assert client.delete(f"{CHANNELS}{channel['id']}/").status_code == 204
@@ -111,6 +113,7 @@ def test_a_facebook_page_lists_its_locations_through_the_graph_api(tenant, owner
     assert response.json() == [{"id": "l1", "name": "Acme Berlin", "imageUrl": "", "extra": {"location": {}}}]
     assert route.called
     respx_mock.get(f"{GRAPH}/p1/locations").mock(side_effect=httpx.ConnectError("down"))
-    Channel.all_tenants.filter(pk=channel.pk).update(name="touched")  # new cache generation
+    with tenancy.platform_access():
+        Channel.all_tenants.filter(pk=channel.pk).update(name="touched")  # new cache generation
     down = owner_client.get(f"{CHANNELS}{channel.pk}/lookups/locations/", {"q": "other"})
     assert down.status_code == 503 and down.json()["error"]["code"] == "NETWORK_UNAVAILABLE"

@@ -77,7 +77,9 @@ def test_cache_off_reads_every_time(owner, api_client_for, settings):
     assert "tenants_authsession" in _tables_read(client)
 
 
-def test_the_cache_holds_no_secret(tenant, owner, api_client_for, api_key_client_for):
+def test_the_cache_holds_no_secret(tenant, owner, api_client_for, api_key_client_for, settings):
+    # LocMemCache keeps pickles, exactly the bytes a shared cache (Redis) would hold, and can be read back whole.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "secrets"}}
     user = owner.user
     user.set_password("correct horse battery staple")
     user.totp_secret = "JBSWY3DPEHPK3PXP"
