@@ -113,7 +113,7 @@ def test_rate_limit_pushes_the_next_poll_past_retry_after(tenant, channel):
 
 
 def test_a_kind_the_network_does_not_offer_is_switched_off(tenant):
-    instagram = ChannelFactory(tenant=tenant, network="instagram", external_id="ig1")
+    youtube = ChannelFactory(tenant=tenant, network="youtube", external_id="yt1")  # comments, no messages
     with tenancy.tenant_context(tenant):
-        kinds = {c.kind for c in polling.ensure_cursors(instagram)}
+        kinds = {c.kind for c in polling.ensure_cursors(youtube)}
     assert "message" not in kinds and "comment" in kinds

@@ -24,6 +24,7 @@ from social.networks.base import (
     MediaItem,
     Metrics,
     NetworkError,
+    NotSupported,
     PublishRequest,
     PublishResult,
     RemoteItem,
@@ -44,6 +45,7 @@ class InstagramAdapter(GraphAdapter):
         "instagram_content_publish",
         "instagram_manage_comments",
         "instagram_manage_insights",
+        "instagram_manage_messages",
     )
     capabilities = frozenset(
         {
@@ -54,6 +56,7 @@ class InstagramAdapter(GraphAdapter):
             "find_published",
             "fetch_comments",
             "fetch_mentions",
+            "fetch_messages",
             "reply",
             "hide",
             "post_metrics",
@@ -201,11 +204,42 @@ class InstagramAdapter(GraphAdapter):
             for media in data.get("data", []):
                 for c in media.get("comments", {}).get("data", []):
                     items.append(self._item(c, "comment", str(media["id"]), c.get("text", "")))
+        elif kind == "message":
+            # Instagram Direct through the linked page: GET /{page-id}/conversations?platform=instagram.
+            params["fields"] = "id,messages.limit(20){id,message,from{id,username},created_time}"
+            params["platform"] = "instagram"
+            data = self.get(f"{self._linked_page(credentials)}/conversations", credentials.access_token, **params)
+            own = self._ig(credentials)
+            for conversation in data.get("data", []):
+                for message in conversation.get("messages", {}).get("data", []):
+                    author = message.get("from") or {}
+                    if str(author.get("id", "")) == own:
+                        continue  # our own answers come back through the reply that sent them
+                    items.append(
+                        RemoteItem(
+                            remote_id=str(message["id"]),
+                            kind="message",
+                            text=message.get("message", ""),
+                            author_id=str(author.get("id", "")),
+                            author_name=author.get("username", ""),
+                            created_at=parse_time(message.get("created_time")) or now_utc(),
+                            parent_remote_id=str(conversation["id"]),
+                            raw=message,
+                        )
+                    )
         else:
             params["fields"] = "id,caption,username,timestamp"
             data = self.get(f"{self._ig(credentials)}/tags", credentials.access_token, **params)
             items = [self._item(m, "mention", "", m.get("caption", "")) for m in data.get("data", [])]
         return FetchPage(tuple(items), next_cursor=self._next_cursor(data))
+
+    @staticmethod
+    def _linked_page(credentials: ChannelCredentials) -> str:
+        """The Facebook page the account is linked to: Instagram messaging goes through it."""
+        page = str(credentials.extra.get("page_id") or "")
+        if not page:
+            raise NotSupported("instagram messaging needs the linked page (reconnect the channel).")
+        return page
 
     @staticmethod
     def _item(entry: dict, kind: str, parent: str, text: str) -> RemoteItem:
@@ -268,11 +302,7 @@ class InstagramAdapter(GraphAdapter):
     ) -> PublishResult:
         """Instagram Messaging goes through the linked page's Send API (`POST /{page-id}/messages`): a message to an
         Instagram-scoped user id, or a private reply to a comment (`recipient.comment_id`)."""
-        page = str(credentials.extra.get("page_id") or "")
-        if not page:
-            from social.networks.base import NotSupported  # local: keeps this addition apart from the imports above
-
-            raise NotSupported("instagram messaging needs the linked page (reconnect the channel).")
+        page = self._linked_page(credentials)
         recipient = {"comment_id": private_reply_to} if private_reply_to else {"id": recipient_id}
         data = self.post(
             f"{page}/messages", credentials.access_token, {"recipient": recipient, "message": {"text": text}}

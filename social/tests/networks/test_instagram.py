@@ -144,5 +144,43 @@ def test_comments_hide_reply_and_unsupported(ig, respx_mock):
     for call in (lambda: ig.delete(ig_creds(), remote_id="m1"), lambda: ig.like(ig_creds(), remote_id="cm1")):
         with pytest.raises(base.NotSupported):
             call()
-    with pytest.raises(base.NotSupported):
-        ig.fetch_items(ig_creds(), kind="message")
+
+
+def test_direct_messages_are_polled_through_the_linked_page(ig, respx_mock):
+    route = respx_mock.get(f"{GRAPH}/111/conversations").respond(
+        json={
+            "data": [
+                {
+                    "id": "t_1",
+                    "messages": {
+                        "data": [
+                            {
+                                "id": "mid.2",
+                                "message": "Is this in stock?",
+                                "from": {"id": "igsid-5", "username": "ada"},
+                                "created_time": "2026-11-28T10:00:00+0000",
+                            },
+                            {"id": "mid.3", "message": "Yes!", "from": {"id": "ig9", "username": "acme"}},
+                        ]
+                    },
+                }
+            ],
+            "paging": {"cursors": {"after": "AFT"}, "next": "https://graph.facebook.com/next"},
+        }
+    )
+    page = ig.fetch_items(ig_creds(), kind="message")
+    [item] = page.items  # our own answer is not a ticket
+    assert (item.remote_id, item.kind, item.text, item.author_id, item.author_name, item.parent_remote_id) == (
+        "mid.2",
+        "message",
+        "Is this in stock?",
+        "igsid-5",
+        "ada",
+        "t_1",
+    )
+    assert item.created_at.isoformat() == "2026-11-28T10:00:00+00:00"
+    params = route.calls.last.request.url.params
+    assert params["platform"] == "instagram" and params["access_token"] == "page-token"
+    assert page.next_cursor == "AFT"
+    with pytest.raises(base.NotSupported):  # an account without its linked page cannot be asked
+        ig.fetch_items(creds("ig9", token="t", ig_user_id="ig9"), kind="message")
