@@ -21,7 +21,7 @@ unset DATABASE_URL REDIS_URL REDIS_CACHE_URL
 $PY manage.py migrate --noinput -v 0
 $PY manage.py spectacular --file "$WORK/schema.yaml"
 $PY .ci/check_path_params.py "$WORK/schema.yaml"
-.venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 >"$WORK/web.log" 2>&1 &
+.venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 --limit-request-line 8190 >"$WORK/web.log" 2>&1 &
 SERVER_PID=$!
 
 TOKEN=$($PY - "$PORT" <<'PYEOF'

@@ -116,3 +116,10 @@ class ListInUse(Conflict):
 
     code = "LIST_IN_USE"
     message = "Rules use this list; change or delete them first."
+
+
+class ListNameTaken(Conflict):
+    """409: the tenant already has a keyword or interactor list with this name."""
+
+    code = "LIST_NAME_TAKEN"
+    message = "A list with this name already exists."

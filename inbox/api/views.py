@@ -767,12 +767,12 @@ class KeywordListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     def scope_queryset(self):
         return selectors.keyword_lists()
 
-    @extend_schema(request=s.KeywordListInput, responses={201: s.KeywordListOutput})
+    @extend_schema(request=s.KeywordListInput, responses={201: s.KeywordListOutput, **error_responses(409)})
     def create(self, request):
         row = rule_services.create_keyword_list(actor=self.principal, **validated(s.KeywordListInput, request))
         return Response(s.KeywordListOutput(row).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.KeywordListInput, responses={200: s.KeywordListOutput})
+    @extend_schema(request=s.KeywordListInput, responses={200: s.KeywordListOutput, **error_responses(409)})
     def partial_update(self, request, pk=None):
         row = self.get_object()
         data = validated(s.KeywordListInput, request, partial=True)
@@ -798,12 +798,12 @@ class InteractorListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
     def _reloaded(self, row):
         return selectors.interactor_lists().get(pk=row.pk)
 
-    @extend_schema(request=s.InteractorListInput, responses={201: s.InteractorListOutput})
+    @extend_schema(request=s.InteractorListInput, responses={201: s.InteractorListOutput, **error_responses(409)})
     def create(self, request):
         row = rule_services.create_interactor_list(actor=self.principal, **validated(s.InteractorListInput, request))
         return Response(s.InteractorListOutput(self._reloaded(row)).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.InteractorListInput, responses={200: s.InteractorListOutput})
+    @extend_schema(request=s.InteractorListInput, responses={200: s.InteractorListOutput, **error_responses(409)})
     def partial_update(self, request, pk=None):
         row = self.get_object()
         data = validated(s.InteractorListInput, request)

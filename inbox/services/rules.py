@@ -21,19 +21,19 @@ import json
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from core import audit, tenancy
 from core.auth import Principal
 from core.errors import DomainError, ValidationFailed
-from inbox.errors import ListInUse
+from inbox.errors import ListInUse, ListNameTaken
 from inbox.models import (
     ArchiveReason,
     Category,
@@ -54,6 +54,7 @@ from inbox.services import keyword_matching
 from inbox.services.assignment import route_to_team
 from inbox.services.templates import render_template
 
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 # Evaluated in this order: the cheap checks first, the keyword search last.
@@ -521,8 +522,18 @@ def _checked_keywords(keywords: list[str]) -> list[str]:
 
 
 @transaction.atomic
+def _saved_with_unique_name(save: Callable[[], T], name: str) -> T:
+    """Run `save` in a savepoint: the (tenant, name) unique constraint turns a name in use into a 409."""
+    try:
+        with transaction.atomic():
+            return save()
+    except IntegrityError:
+        raise ListNameTaken(details={"name": [f"A list named {name!r} exists."]}) from None
+
+
 def create_keyword_list(*, actor: Principal, name: str, keywords: list[str]) -> KeywordList:
-    row = KeywordList.objects.create(name=name, keywords=_checked_keywords(keywords))
+    checked = _checked_keywords(keywords)
+    row = _saved_with_unique_name(lambda: KeywordList.objects.create(name=name, keywords=checked), name)
     audit.record("inbox.keyword_list.created", row, actor=actor, changes={"name": name, "count": len(row.keywords)})
     return row
 
@@ -534,7 +545,7 @@ def update_keyword_list(row: KeywordList, *, actor: Principal, **changes) -> Key
         row.name = changes["name"]
     if "keywords" in changes:
         row.keywords = _checked_keywords(changes["keywords"])
-    row.save()
+    _saved_with_unique_name(row.save, row.name)
     audit.record("inbox.keyword_list.updated", row, actor=actor, changes={"name": row.name, "count": len(row.keywords)})
     return row
 
@@ -558,7 +569,7 @@ def delete_keyword_list(row: KeywordList, *, actor: Principal) -> None:
 # --- interactor lists ----------------------------------------------------------------------------------------------
 @transaction.atomic
 def create_interactor_list(*, actor: Principal, name: str) -> InteractorList:
-    row = InteractorList.objects.create(name=name)
+    row = _saved_with_unique_name(lambda: InteractorList.objects.create(name=name), name)
     audit.record("inbox.interactor_list.created", row, actor=actor, changes={"name": name})
     return row
 
@@ -566,7 +577,7 @@ def create_interactor_list(*, actor: Principal, name: str) -> InteractorList:
 @transaction.atomic
 def rename_interactor_list(row: InteractorList, *, actor: Principal, name: str) -> InteractorList:
     row.name = name
-    row.save()
+    _saved_with_unique_name(row.save, name)
     audit.record("inbox.interactor_list.updated", row, actor=actor, changes={"name": name})
     return row
 

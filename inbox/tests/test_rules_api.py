@@ -270,3 +270,20 @@ def test_interactors_are_searched_per_channel(tenant, owner_client, channel):
     assert [p["name"] for p in response.json()["results"]] == ["Anna Karenina"]
     everyone = owner_client.get("/api/v1/inbox/interactors/", {"search": "anna"}).json()["results"]
     assert [p["name"] for p in everyone] == ["Anna Karenina", "Anna Other"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/inbox/keyword-lists/", {"name": "Refunds", "keywords": ["refund"]}),
+        ("/api/v1/inbox/interactor-lists/", {"name": "Refunds"}),
+    ],
+)
+def test_a_list_name_in_use_is_a_409_on_create_and_rename(owner_client, path, body):
+    assert owner_client.post(path, body, format="json").status_code == 201
+    again = owner_client.post(path, body, format="json")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "LIST_NAME_TAKEN"
+    other = owner_client.post(path, {**body, "name": "Other"}, format="json").json()
+    renamed = owner_client.patch(f"{path}{other['id']}/", {"name": "Refunds"}, format="json")
+    assert renamed.status_code == 409
+    assert owner_client.get(f"{path}{other['id']}/").json()["name"] == "Other"

@@ -161,7 +161,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @action(
         detail=False,
         methods=["get"],
-        url_path=r"grants/(?P<grant_id>[0-9a-fA-F-]{36})",
+        url_path=r"grants/(?P<grant_id>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})",
         filter_backends=[],
         pagination_class=None,
     )
@@ -190,7 +190,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     @action(
         detail=False,
         methods=["post"],
-        url_path=r"grants/(?P<grant_id>[0-9a-fA-F-]{36})/select",
+        url_path=r"grants/(?P<grant_id>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})/select",
         filter_backends=[],
         pagination_class=None,
     )
