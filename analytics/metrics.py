@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from analytics.errors import RangeTooLong, UnknownMetric
 from contentplanner.selectors import analytics as cp_analytics
-from contentplanner.selectors.calendar import LocalRange
 from contentplanner.services.metrics import COLLECTABLE_NETWORKS
 from core.auth import Principal
+from core.dates import LocalRange
 from core.errors import ValidationFailed
 from social import selectors as social_selectors
 

@@ -160,10 +160,11 @@ def explain(tenant, span) -> None:
 
     from core import tenancy
     from core.auth import Principal
+    from core.dates import LocalRange
     from inbox import reports
 
     principal = Principal(tenant=tenant, permissions=frozenset(), kind="api_key", sees_all_channels=True)
-    report_span = reports.ReportRange(
+    report_span = LocalRange(
         date.fromisoformat(span["from"]), date.fromisoformat(span["to"]), ZoneInfo(tenant.timezone)
     )
     with tenancy.tenant_context(tenant):

@@ -18,16 +18,15 @@ dimension 4 (one GROUP BY key per moment) plus one for the names (SQLite: two mo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import Aggregate, Count, F, FloatField, QuerySet
 from django.db.models.functions import TruncDate
 
 from core.auth import Principal
-from core.errors import ValidationFailed
+from core.dates import LocalRange, local_range
 from inbox.models import Category, Ticket
 from inbox.selectors import tickets_visible_to
 
@@ -63,33 +62,13 @@ METRIC_COLUMNS = (
 DIMENSIONS = {"agents": "assignee_id", "categories": "categories", "channels": "channel_id", "sentiments": "sentiment"}
 
 
-@dataclass(frozen=True)
-class ReportRange:
-    first: date
-    last: date
-    tz: ZoneInfo
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time.min, tzinfo=self.tz)
-
-    @property
-    def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=self.tz)
-
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
-
-
-def report_range(first: date | None, last: date | None, tz_name: str, *, today: date, default_days: int = 30):
+def report_range(
+    first: date | None, last: date | None, tz_name: str, *, today: date, default_days: int = 30
+) -> LocalRange:
     """Validate `from`..`to` (inclusive local dates, at most MAX_REPORT_DAYS days); defaults: the last 30 days."""
     last = last or today
     first = first or last - timedelta(days=default_days - 1)
-    if first > last:
-        raise ValidationFailed(details={"to": ["Must be on or after `from`."]})
-    if (last - first).days + 1 > MAX_REPORT_DAYS:
-        raise ValidationFailed(details={"to": [f"The range may span at most {MAX_REPORT_DAYS} days."]})
-    return ReportRange(first=first, last=last, tz=ZoneInfo(tz_name or "UTC"))
+    return local_range(first, last, tz_name, max_days=MAX_REPORT_DAYS)
 
 
 class PercentileCont(Aggregate):
@@ -115,11 +94,11 @@ def report_tickets(principal: Principal, *, channel_ids: list | None = None, tea
 
 
 # --- SQL building blocks -------------------------------------------------------------------------------------------
-def _in_range(tickets: QuerySet[Ticket], moment: Moment, span: ReportRange) -> QuerySet[Ticket]:
+def _in_range(tickets: QuerySet[Ticket], moment: Moment, span: LocalRange) -> QuerySet[Ticket]:
     return tickets.filter(**{f"{moment.at}__gte": span.start, f"{moment.at}__lt": span.end})
 
 
-def _keyed(tickets: QuerySet[Ticket], moment: Moment, span: ReportRange, key: str | None) -> QuerySet[Ticket]:
+def _keyed(tickets: QuerySet[Ticket], moment: Moment, span: LocalRange, key: str | None) -> QuerySet[Ticket]:
     """Rows annotated `k` (the group: a local day or a dimension's field); no `k` for one overall group."""
     queryset = _in_range(tickets, moment, span)
     if key == "day":
@@ -129,7 +108,7 @@ def _keyed(tickets: QuerySet[Ticket], moment: Moment, span: ReportRange, key: st
     return queryset
 
 
-def _moment_groups(tickets, moment: Moment, span: ReportRange, key: str | None) -> dict[Any, dict]:
+def _moment_groups(tickets, moment: Moment, span: LocalRange, key: str | None) -> dict[Any, dict]:
     """{group: {count, [median, p90]}} for one moment: one GROUP BY (on SQLite, a second query for percentiles)."""
     queryset = _keyed(tickets, moment, span, key)
     group = ["k"] if key else []
@@ -207,7 +186,7 @@ def _fill(metrics: dict, moment: Moment, values: dict) -> None:
             metrics[f"{prefix}{name[0].upper()}{name[1:]}Seconds"] = round(value, 1) if value is not None else None
 
 
-def _per_key(tickets, span: ReportRange, key: str) -> dict[Any, dict]:
+def _per_key(tickets, span: LocalRange, key: str) -> dict[Any, dict]:
     metrics: dict[Any, dict] = {}
     for moment in MOMENTS:
         for k, values in _moment_groups(tickets, moment, span, key).items():
@@ -216,7 +195,7 @@ def _per_key(tickets, span: ReportRange, key: str) -> dict[Any, dict]:
 
 
 # --- reports -------------------------------------------------------------------------------------------------------
-def overview(tickets: QuerySet[Ticket], span: ReportRange) -> dict[str, Any]:
+def overview(tickets: QuerySet[Ticket], span: LocalRange) -> dict[str, Any]:
     """Totals over the range and one row per local day (every day of the range, zeros included)."""
     by_day: dict[Any, dict] = {day: _empty_metrics() for day in span.days()}
     totals = _empty_metrics()
@@ -231,7 +210,7 @@ def overview(tickets: QuerySet[Ticket], span: ReportRange) -> dict[str, Any]:
     return {"from": span.first, "to": span.last, "timezone": span.tz.key, "totals": totals, "days": days}
 
 
-def by_dimension(tickets: QuerySet[Ticket], span: ReportRange, dimension: str, principal: Principal) -> dict:
+def by_dimension(tickets: QuerySet[Ticket], span: LocalRange, dimension: str, principal: Principal) -> dict:
     """One row per agent / category / channel / sentiment with the range's metrics, busiest first. Tickets without
     one (unassigned, uncategorized, no sentiment) are the row whose `id` is null."""
     metrics = _per_key(tickets, span, DIMENSIONS[dimension])

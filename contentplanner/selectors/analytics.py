@@ -17,7 +17,8 @@ from django.db.models import Count, DateField, Exists, F, FloatField, OuterRef, 
 from django.db.models.functions import Cast, JSONObject, NullIf, TruncDate, TruncMonth, TruncWeek
 
 from contentplanner.models import METRIC_FIELDS, ChannelMetrics, Post, PostMetrics, PostState, Tag
-from contentplanner.selectors.calendar import EXCERPT_LENGTH, LocalRange
+from contentplanner.selectors.calendar import EXCERPT_LENGTH
+from core.dates import LocalRange
 
 
 # --- queries -------------------------------------------------------------------------------------------------------

@@ -11,18 +11,17 @@ the tenant's tzinfo), which is DST-correct on both PostgreSQL and SQLite.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, When
 from django.db.models.functions import Substr, TruncDate
 
 from contentplanner.models import Post, PostState
 from contentplanner.selectors import posts_visible_to
+from core import dates
 from core.auth import Principal
-from core.errors import ValidationFailed
+from core.dates import LocalRange
 
 MAX_CALENDAR_DAYS = 93  # a quarter: enough for any calendar view, small enough to stay a cheap query
 MAX_CALENDAR_POSTS = 1000  # `includePosts` lists at most this many posts; `postsTruncated` says when more matched
@@ -47,34 +46,9 @@ def calendar_time() -> Case:
     )
 
 
-@dataclass(frozen=True)
-class LocalRange:
-    """Dates `first`..`last` (inclusive) in `tz`, and the UTC-aware instants bounding them."""
-
-    first: date
-    last: date
-    tz: ZoneInfo
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time.min, tzinfo=self.tz)
-
-    @property
-    def end(self) -> datetime:
-        """Midnight after the last day (exclusive); zoneinfo gives the right offset on either side of a DST change."""
-        return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=self.tz)
-
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
-
-
 def local_range(first: date, last: date, tz_name: str, *, max_days: int = MAX_CALENDAR_DAYS) -> LocalRange:
     """Validate a `from`..`to` date range (inclusive, at most `max_days` days) in the time zone `tz_name`."""
-    if first > last:
-        raise ValidationFailed(details={"to": ["Must be on or after `from`."]})
-    if (last - first).days + 1 > max_days:
-        raise ValidationFailed(details={"to": [f"The range may span at most {max_days} days."]})
-    return LocalRange(first=first, last=last, tz=ZoneInfo(tz_name))
+    return dates.local_range(first, last, tz_name, max_days=max_days)
 
 
 def _in_range(queryset: QuerySet[Post], span: LocalRange) -> QuerySet[Post]:
