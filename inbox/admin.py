@@ -342,16 +342,10 @@ class AlertAdmin(TenantAdmin):
     list_display = ["id", "tenant", "name", "kind", "is_active", "channel", "created_at"]
     list_filter = ["kind", "is_active", "is_negative_only"]
     search_fields = ["id", "name", "channel__name", "recipient_emails"]
+    # Everything but the name and the switch: the condition and recipients are checked per kind by the API.
     readonly_fields = [
         "tenant",
-        "kind",
-        "channel",
-        "threshold_count",
-        "window_minutes",
-        "is_negative_only",
-        "unanswered_minutes",
-        "recipient_user_ids",
-        "recipient_emails",
+        *(field for field in alert_services.ALERT_FIELDS if field not in ("name", "is_active")),
         "created_by",
         "created_at",
         "updated_at",

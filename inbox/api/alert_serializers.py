@@ -8,6 +8,7 @@ from core.api.inputs import TenantScopedPrimaryKeyRelatedField
 from core.api.permissions import principal_of
 from inbox.api.serializers import ChannelSummary
 from inbox.models import Alert, AlertIncident, AlertKind
+from inbox.services.alerts import ALERT_FIELDS
 
 MAX_RECIPIENTS = 50
 
@@ -89,19 +90,5 @@ class AlertOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "is_active",
-            "channel",
-            "threshold_count",
-            "window_minutes",
-            "is_negative_only",
-            "unanswered_minutes",
-            "recipient_user_ids",
-            "recipient_emails",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *ALERT_FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
