@@ -228,7 +228,7 @@ def _create_child(parent: Category | None, name: str) -> tuple[Category, bool]:
 def import_categories(raw: bytes, *, actor: Principal) -> list[dict]:
     """Create the categories of a UTF-8 CSV whose first column is a path (`Sales/Leads`), missing parents included.
     Idempotent: existing categories are found, not duplicated. One result per row:
-    `{row, path, status: created|exists|error, categoryId, message}`; a bad row does not stop the others."""
+    `{row, path, status: created|exists|error, category_id, message}`; a bad row does not stop the others."""
     if len(raw) > MAX_IMPORT_BYTES:
         raise ValidationFailed(details={"file": ["At most 1 MB."]})
     try:
@@ -248,7 +248,9 @@ def import_categories(raw: bytes, *, actor: Principal) -> list[dict]:
             try:
                 parts = _parse_path(raw)
             except ValueError as exc:
-                results.append({"row": number, "path": raw, "status": "error", "categoryId": None, "message": str(exc)})
+                results.append(
+                    {"row": number, "path": raw, "status": "error", "category_id": None, "message": str(exc)}
+                )
                 continue
             parent, created = None, False
             for name in parts:
@@ -263,7 +265,7 @@ def import_categories(raw: bytes, *, actor: Principal) -> list[dict]:
                     "row": number,
                     "path": PATH_SEPARATOR.join(parts),
                     "status": "created" if created else "exists",
-                    "categoryId": str(parent.pk),
+                    "category_id": str(parent.pk),
                     "message": "",
                 }
             )
