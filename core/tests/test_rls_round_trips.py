@@ -4,6 +4,7 @@ setting PostgreSQL has undone."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
 from conftest import requires_postgres
@@ -11,6 +12,12 @@ from core import tenancy
 from core.db import rls
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+
+# The session-level cache: behind a transaction pooler (.ci/pgbouncer.sh) the setting is per transaction instead,
+# which the pooled tests below and core/tests/test_pgbouncer.py cover.
+session_level = pytest.mark.skipif(
+    settings.DATABASE_TRANSACTION_POOLING, reason="session-level setting: not used behind a transaction pooler"
+)
 
 
 @pytest.fixture
@@ -33,6 +40,7 @@ def _setting() -> str:
         return cursor.fetchone()[0]
 
 
+@session_level
 def test_one_send_for_many_transactions_of_one_tenant(tenant, setting_sends):
     with tenancy.tenant_context(tenant):
         _setting()
@@ -43,6 +51,7 @@ def test_one_send_for_many_transactions_of_one_tenant(tenant, setting_sends):
     assert setting_sends == []
 
 
+@session_level
 def test_a_changed_tenant_or_a_rollback_sends_it_again(tenant, other_tenant, setting_sends):
     with tenancy.tenant_context(tenant):
         assert _setting() == str(tenant.pk)
@@ -78,6 +87,7 @@ def round_trips(monkeypatch):
     return sent
 
 
+@session_level
 def test_a_changed_tenant_rides_in_the_statements_round_trip(tenant, other_tenant, round_trips):
     from tenants.models import Team
 
@@ -96,6 +106,7 @@ def test_a_changed_tenant_rides_in_the_statements_round_trip(tenant, other_tenan
     assert len(round_trips) == 3
 
 
+@session_level
 def test_a_failing_statement_does_not_leave_a_trusted_setting(tenant, other_tenant, setting_sends):
     from django.db import DatabaseError
 
