@@ -67,12 +67,11 @@ def test_the_next_client_of_a_server_connection_inherits_no_tenant(tenant, other
 
 def test_a_rolled_back_transaction_leaves_nothing_either(tenant, plain_client):
     connected_as = plain_client.execute("SELECT current_user").fetchone()[0]
-    with tenancy.tenant_context(tenant):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                pid = cursor.fetchone()[0]
-            raise RuntimeError("abandon the transaction")
+    with tenancy.tenant_context(tenant), pytest.raises(RuntimeError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        raise RuntimeError("abandon the transaction")
     inherited_pid, tenant_setting, role = plain_client.execute(_INHERITED).fetchone()
     assert inherited_pid == pid
     assert (tenant_setting or "", role) == ("", connected_as)
