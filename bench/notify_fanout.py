@@ -17,6 +17,14 @@ sent twice), with the load average.
         [--provider sendgrid|mailgun|ses] [--no-email]
 
 The Redis database given is FLUSHED before and after (use a database index nothing else uses).
+
+Measured 2026-11-29 on the shared 2-CPU VM (load 13-20 from other engineers' jobs), 2 workers x 2 processes:
+- before batching (one provider call, a new TLS context and ~5 queries per email), 3,000 subscribers: 12 messages/s,
+  chunks running into the task's soft time limit;
+- after (a chunk's step set-wise, ~24 queries per 200 jobs, one provider request per chunk), 10,000 subscribers:
+  SendGrid 217 messages/s end to end (the trigger's one transaction 26 s, then 304/s), in-app visible p50 60 s /
+  p95 85 s; Mailgun 210/s, p95 89 s; duplicates 0, nothing marked sent that the fake did not accept, a redelivery
+  of every task sent nothing.
 """
 
 from __future__ import annotations
