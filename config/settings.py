@@ -207,6 +207,11 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
 
 # Mail: console in development, SMTP by env.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Notification provider API roots by provider id ("sendgrid=http://127.0.0.1:9000/v3,ses=..."): a regional or
+# self-hosted endpoint, or a local fake in benchmarks. Operator-only; tenants never choose where credentials go.
+NOTIFICATIONS_PROVIDER_API_BASES = dict(
+    item.split("=", 1) for item in env_list("NOTIFICATIONS_PROVIDER_API_BASES") if "=" in item
+)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

@@ -196,8 +196,19 @@ class ExecutionInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyMixin, TenantAdmin):
-    list_display = ["id", "tenant", "channel", "provider_id", "status", "subscriber", "attempt_count", "created_at"]
-    list_filter = ["channel", "status", "provider_id"]
+    list_display = [
+        "id",
+        "tenant",
+        "channel",
+        "provider_id",
+        "status",
+        "subscriber",
+        "attempt_count",
+        "sent_at",
+        "delivered_at",
+        "created_at",
+    ]
+    list_filter = ["channel", "status", "provider_id", ("delivered_at", admin.EmptyFieldListFilter)]
     search_fields = [
         "id",
         "event__transaction_id",

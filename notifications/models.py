@@ -323,6 +323,7 @@ class Message(TenantScopedModel):
     provider_response = models.JSONField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, help_text="Set by the provider's signed receipt.")
     seen_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from djangorestframework_camel_case.util import camel_to_underscore
@@ -54,13 +56,72 @@ def _resolve(context: dict[str, Any], path: str) -> Any:
     return value
 
 
-def render(template: str, context: dict[str, Any]) -> str:
-    def replace(match: re.Match) -> str:
-        value = _resolve(context, match.group(1))
-        if value is None:
-            return ""
-        if isinstance(value, dict | list):
-            return json.dumps(value, ensure_ascii=False)
-        return str(value)
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
-    return PLACEHOLDER.sub(replace, template)
+
+def render(template: str, context: dict[str, Any]) -> str:
+    return PLACEHOLDER.sub(lambda match: _text(_resolve(context, match.group(1))), template)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A placeholder whose value differs between the recipients of a batch: each message fills it itself."""
+
+    name: str
+
+
+Parts = tuple[str | Slot, ...]
+
+
+def join(parts: Parts, tag: Callable[[str], str]) -> str:
+    """Parts as one text, each slot written as `tag(slot name)` (a provider's substitution syntax)."""
+    return "".join(part if isinstance(part, str) else tag(part.name) for part in parts)
+
+
+@dataclass(frozen=True)
+class Personalized:
+    """Templates rendered once for many contexts: per field, literal text (constants inlined) and slots, plus each
+    context's slot values. A provider's batch API takes the parts with its own substitution tags and the values per
+    recipient; `text()` is what one recipient gets, stored on its message."""
+
+    parts: dict[str, Parts]
+    variables: list[dict[str, str]]
+
+    def text(self, name: str, index: int) -> str:
+        values = self.variables[index]
+        return "".join(part if isinstance(part, str) else values[part.name] for part in self.parts[name])
+
+
+def personalize(fields: dict[str, str], contexts: list[dict[str, Any]]) -> Personalized:
+    """Render `fields` (name -> template) for every context at once: each placeholder path is resolved once per
+    context; a path with one value for all contexts becomes literal text, any other a slot (shared across fields)."""
+    values: dict[str, list[str]] = {}
+    slots: dict[str, Slot] = {}
+    parts: dict[str, Parts] = {}
+    for name, template in fields.items():
+        out: list[str | Slot] = []
+        for position, piece in enumerate(PLACEHOLDER.split(template or "")):
+            if position % 2 == 0:  # split() alternates literal text and the captured placeholder path
+                out.append(piece)
+                continue
+            if piece not in values:
+                values[piece] = [_text(_resolve(context, piece)) for context in contexts]
+            if len(set(values[piece])) <= 1:
+                out.append(values[piece][0] if values[piece] else "")
+            else:
+                out.append(slots.setdefault(piece, Slot(f"v{len(slots)}")))
+        merged: list[str | Slot] = []
+        for part in out:
+            if isinstance(part, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += part
+            elif part != "":
+                merged.append(part)
+        parts[name] = tuple(merged)
+    return Personalized(
+        parts, [{slot.name: values[path][i] for path, slot in slots.items()} for i in range(len(contexts))]
+    )

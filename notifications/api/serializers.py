@@ -330,6 +330,7 @@ class MessageOutput(serializers.Serializer):
     provider_response = serializers.JSONField()
     error = serializers.JSONField()
     sent_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -8,17 +8,33 @@ dropped connection) has an UNKNOWN outcome and is never retried elsewhere, so a 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import functools
 import re
+import ssl
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
+from django.conf import settings
 
 from core.notify import Attachment
+from notifications.templates import Parts
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs tens of ms of CPU (150 ms on a loaded box): once per process, not per client.
+    return httpx.create_ssl_context()
+
+
+def new_client() -> httpx.Client:
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False, verify=_ssl_context())
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,7 @@ class OutboundMessage:
     data: dict[str, Any] = field(default_factory=dict)
     status_callback: str = ""  # where the provider posts delivery receipts (Twilio takes it per message)
     attachments: tuple[Attachment, ...] = ()  # email: files sent with the message (a report's PDF)
+    variables: dict[str, str] = field(default_factory=dict)  # this recipient's values of a batch's slots
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,32 @@ class UnknownOutcome(ProviderError):
     code = "UNKNOWN_OUTCOME"
 
 
+# A batch's subject, body and html rendered once (`templates.personalize`): literal text and slots.
+SharedContent = Mapping[str, Parts]
+Outcome = SendResult | ProviderError
+
+
+def stops_batch(exc: ProviderError) -> bool:
+    """An error of the provider itself (down, throttling, refusing the key, not answering), not of one message:
+    the rest of a batch is not sent to it."""
+    return exc.retryable or isinstance(exc, ProviderAuthFailed | UnknownOutcome)
+
+
+def distinct_recipients(messages: list[OutboundMessage], limit: int) -> list[list[int]]:
+    """Indexes of `messages` in groups of at most `limit` where no address appears twice (a batch API keys each
+    recipient's values by address)."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for index, message in enumerate(messages):
+        address = message.to_email.lower()
+        group = next((g for g in groups if address not in g[0] and len(g[1]) < limit), None)
+        if group is None:
+            group = (set(), [])
+            groups.append(group)
+        group[0].add(address)
+        group[1].append(index)
+    return [indexes for _, indexes in groups]
+
+
 def parse_retry_after(value: str | None) -> int | None:
     if not value:
         return None
@@ -154,7 +197,7 @@ def call(
 ) -> httpx.Response:
     """One request with the timeout policy; transport errors classified. `safe`: a read, always retryable."""
     owned = client is None
-    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+    client = client or new_client()
     try:
         return client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -194,12 +237,54 @@ class Provider:
 
     def __init__(self, credentials: dict[str, Any]) -> None:
         self.credentials = credentials
+        self.client: httpx.Client | None = None  # set by `pooled()`: calls share its connections
+
+    @contextlib.contextmanager
+    def pooled(self) -> Iterator[None]:
+        """One HTTP client (one TLS setup, kept-alive connections) for every call made inside (re-entrant)."""
+        if self.client is not None:
+            yield
+            return
+        with new_client() as client:
+            self.client = client
+            try:
+                yield
+            finally:
+                self.client = None
 
     def cred(self, key: str, default: str = "") -> str:
         return str(self.credentials.get(key) or default)
 
+    def api_base(self, default: str) -> str:
+        """The provider's API root, unless the operator points this provider elsewhere (a local fake)."""
+        return settings.NOTIFICATIONS_PROVIDER_API_BASES.get(self.id, default).rstrip("/")
+
     def send(self, message: OutboundMessage) -> SendResult:
         raise NotImplementedError
+
+    def send_batch(self, messages: list[OutboundMessage], shared: SharedContent | None = None) -> list[Outcome]:
+        """One outcome per message, in order. Here: `send` each over one pooled connection; once the provider itself
+        fails (`stops_batch`), the messages not yet sent get that error, or, after an unknown outcome (the provider
+        stopped answering), a retryable "not tried". Providers with a batch API override this with `shared`."""
+        outcomes: list[Outcome] = []
+        stopped: ProviderError | None = None
+        try:
+            with self.pooled():
+                for message in messages:
+                    try:
+                        outcomes.append(self.send(message))
+                    except ProviderError as exc:
+                        outcomes.append(exc)
+                        if stops_batch(exc):
+                            stopped = exc
+                            break
+        except ProviderError as exc:  # opening the connection (SMTP) failed: nothing was sent
+            stopped = stopped or exc
+        if stopped is not None and len(outcomes) < len(messages):
+            if isinstance(stopped, UnknownOutcome):
+                stopped = ProviderUnavailable(f"Not tried: the provider stopped answering ({stopped.message})")
+            outcomes += [stopped] * (len(messages) - len(outcomes))
+        return outcomes
 
     def check(self) -> None:
         raise NotImplementedError

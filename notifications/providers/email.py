@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import smtplib
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -15,17 +19,24 @@ from notifications.providers.base import (
     CredentialField,
     MissingAddress,
     OutboundMessage,
+    Outcome,
     Provider,
     ProviderAuthFailed,
+    ProviderError,
     ProviderRejected,
     ProviderUnavailable,
     SendResult,
+    SharedContent,
     body_of,
     call,
+    distinct_recipients,
     error_for_status,
     require_format,
 )
+from notifications.templates import join
 from social import url_safety
+
+MAX_VARIABLES = 8000  # characters of one recipient's substitution values (SendGrid allows 10,000 bytes)
 
 FROM = (
     CredentialField("from", "Sender address", is_secret=False),
@@ -47,6 +58,37 @@ class EmailProvider(Provider):
             raise MissingAddress("The subscriber has no email address.")
         return message.to_email
 
+    batch_limit = 1  # recipients per request of the provider's batch API (1: it has none)
+
+    def send_batch(self, messages: list[OutboundMessage], shared: SharedContent | None = None) -> list[Outcome]:
+        """Through the provider's batch API (`send_personalized`: content rendered once, each recipient's values
+        as the provider's substitutions), one request per `batch_limit` distinct addresses, every message of a
+        request getting its outcome. One call per message where that does not apply: no batch API, a single
+        message, attachments, or a recipient whose values are too large for a substitution."""
+        batchable = [
+            i
+            for i, m in enumerate(messages)
+            if m.to_email and not m.attachments and sum(len(v) for v in m.variables.values()) <= MAX_VARIABLES
+        ]
+        if self.batch_limit == 1 or shared is None or len(batchable) < 2:
+            return super().send_batch(messages, shared)
+        outcomes: dict[int, Outcome] = {}
+        with self.pooled():
+            singles = [i for i in range(len(messages)) if i not in set(batchable)]
+            for i, outcome in zip(singles, super().send_batch([messages[i] for i in singles]), strict=True):
+                outcomes[i] = outcome
+            for group in distinct_recipients([messages[i] for i in batchable], self.batch_limit):
+                indexes = [batchable[i] for i in group]
+                try:
+                    outcome: Outcome = self.send_personalized([messages[i] for i in indexes], shared)
+                except ProviderError as exc:
+                    outcome = exc
+                outcomes.update(dict.fromkeys(indexes, outcome))
+        return [outcomes[i] for i in range(len(messages))]
+
+    def send_personalized(self, messages: list[OutboundMessage], shared: SharedContent) -> SendResult:
+        raise NotImplementedError
+
 
 class SmtpProvider(EmailProvider):
     """Django's mail framework with the integration's own SMTP server (or the site's when none is given)."""
@@ -61,6 +103,7 @@ class SmtpProvider(EmailProvider):
         CredentialField("password", "Password", is_required=False),
         CredentialField("secure", "Use TLS (true/false)", is_secret=False, is_required=False),
     )
+    smtp: Any = None  # the batch's open connection (`pooled`)
 
     def connection(self):
         backend = getattr(settings, "NOTIFICATIONS_SMTP_BACKEND", None) if self.cred("host") else None
@@ -84,9 +127,30 @@ class SmtpProvider(EmailProvider):
             timeout=15,
         )
 
+    @contextlib.contextmanager
+    def pooled(self) -> Iterator[None]:
+        """One SMTP connection (one login) for a batch."""
+        connection = self.connection()
+        try:
+            connection.open()
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ProviderAuthFailed(f"SMTP authentication failed: {exc.smtp_code}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise ProviderUnavailable(f"SMTP server unreachable: {exc}") from exc
+        self.smtp = connection
+        try:
+            yield
+        finally:
+            self.smtp = None
+            connection.close()
+
     def send(self, message: OutboundMessage) -> SendResult:
         email = EmailMultiAlternatives(
-            message.subject, message.body, self.sender(), [self.recipient(message)], connection=self.connection()
+            message.subject,
+            message.body,
+            self.sender(),
+            [self.recipient(message)],
+            connection=self.smtp or self.connection(),
         )
         if message.html:
             email.attach_alternative(message.html, "text/html")
@@ -127,25 +191,53 @@ class SendGridProvider(EmailProvider):
         # Signed Event Webhook: delivery receipts are verified with it (POST /notifications/receipts/sendgrid/{id}).
         CredentialField("webhook_public_key", "Event Webhook verification key", is_secret=False, is_required=False),
     )
-    base_url = "https://api.sendgrid.com/v3"
+
+    def base_url(self) -> str:
+        return self.api_base("https://api.sendgrid.com/v3")
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.cred('api_key')}"}
 
+    batch_limit = 1000  # personalizations per request
+
     def send(self, message: OutboundMessage) -> SendResult:
-        content = [{"type": "text/plain", "value": message.body or " "}]
-        if message.html:
-            content.append({"type": "text/html", "value": message.html})
+        return self._mail_send(
+            [{"to": [{"email": self.recipient(message)}]}],
+            message.subject,
+            message.body,
+            message.html,
+            message.attachments,
+        )
+
+    def send_personalized(self, messages: list[OutboundMessage], shared: SharedContent) -> SendResult:
+        """One request, one personalization per recipient with its slot values as substitutions (they apply to
+        the subject and both bodies); the tags carry a random suffix so no literal text is taken for one."""
+        suffix = uuid.uuid4().hex[:8]
+
+        def tag(name: str) -> str:
+            return f"[{name}:{suffix}]"
+
+        personalizations = []
+        for message in messages:
+            personalization: dict = {"to": [{"email": message.to_email}]}
+            if message.variables:
+                personalization["substitutions"] = {tag(k): v for k, v in message.variables.items()}
+            personalizations.append(personalization)
+        return self._mail_send(
+            personalizations, join(shared["subject"], tag), join(shared["body"], tag), join(shared["html"], tag)
+        )
+
+    def _mail_send(
+        self, personalizations: list[dict], subject: str, body: str, html: str, attachments: tuple = ()
+    ) -> SendResult:
+        content = [{"type": "text/plain", "value": body or " "}]
+        if html:
+            content.append({"type": "text/html", "value": html})
         sender: dict[str, str] = {"email": self.cred("from") or settings.DEFAULT_FROM_EMAIL}
         if self.cred("sender_name"):
             sender["name"] = self.cred("sender_name")
-        payload = {
-            "personalizations": [{"to": [{"email": self.recipient(message)}]}],
-            "from": sender,
-            "subject": message.subject or " ",
-            "content": content,
-        }
-        if message.attachments:
+        payload = {"personalizations": personalizations, "from": sender, "subject": subject or " ", "content": content}
+        if attachments:
             payload["attachments"] = [
                 {
                     "content": base64.b64encode(a.content).decode("ascii"),
@@ -153,15 +245,18 @@ class SendGridProvider(EmailProvider):
                     "type": a.mimetype,
                     "disposition": "attachment",
                 }
-                for a in message.attachments
+                for a in attachments
             ]
-        response = call("POST", f"{self.base_url}/mail/send", json=payload, headers=self.headers())
+        response = call(
+            "POST", f"{self.base_url()}/mail/send", json=payload, headers=self.headers(), client=self.client
+        )
         if response.status_code != 202:
             raise error_for_status(response, _first_error(body_of(response), "SendGrid refused the message"))
+        # One id per request: each recipient's events carry it (`sg_message_id`) with their address.
         return SendResult(provider_message_id=response.headers.get("X-Message-Id", ""), response={"status": 202})
 
     def check(self) -> None:
-        response = call("GET", f"{self.base_url}/scopes", headers=self.headers(), safe=True)
+        response = call("GET", f"{self.base_url()}/scopes", headers=self.headers(), safe=True)
         if response.status_code != 200:
             raise error_for_status(response, _first_error(body_of(response), "SendGrid refused the API key"))
 
@@ -192,19 +287,44 @@ class MailgunProvider(EmailProvider):
     def base_url(self) -> str:
         host = "api.eu.mailgun.net" if self.cred("region").lower() == "eu" else "api.mailgun.net"
         require_format(self.cred("domain"), r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", "Mailgun domain")
-        return f"https://{host}/v3"
+        return self.api_base(f"https://{host}/v3")
+
+    batch_limit = 1000  # recipients per request (batch sending)
 
     def send(self, message: OutboundMessage) -> SendResult:
         form = {"from": self.sender(), "to": self.recipient(message), "subject": message.subject, "text": message.body}
         if message.html:
             form["html"] = message.html
-        files = [("attachment", (a.filename, a.content, a.mimetype)) for a in message.attachments]
+        return self._messages(form, [("attachment", (a.filename, a.content, a.mimetype)) for a in message.attachments])
+
+    def send_personalized(self, messages: list[OutboundMessage], shared: SharedContent) -> SendResult:
+        """Batch sending: every recipient in `to` with `recipient-variables`, which makes Mailgun send each one
+        their own message (nobody sees the others) with `%recipient.name%` filled in."""
+        suffix = uuid.uuid4().hex[:8]
+
+        def tag(name: str) -> str:
+            return f"%recipient.{name}_{suffix}%"
+
+        variables = {m.to_email: {f"{k}_{suffix}": v for k, v in m.variables.items()} for m in messages}
+        form: dict = {
+            "from": self.sender(),
+            "to": [m.to_email for m in messages],
+            "subject": join(shared["subject"], tag),
+            "text": join(shared["body"], tag),
+            "recipient-variables": json.dumps(variables),
+        }
+        if shared["html"]:
+            form["html"] = join(shared["html"], tag)
+        return self._messages(form, [])
+
+    def _messages(self, form: dict, files: list) -> SendResult:
         response = call(
             "POST",
             f"{self.base_url()}/{self.cred('domain')}/messages",
             data=form,
             files=files or None,
             auth=httpx.BasicAuth("api", self.cred("api_key")),
+            client=self.client,
         )
         body = body_of(response)
         if response.status_code != 200:
@@ -236,7 +356,7 @@ class SesProvider(EmailProvider):
 
     def _request(self, method: str, path: str, payload: dict | None = None, *, safe: bool = False) -> httpx.Response:
         region = require_format(self.cred("region"), r"[a-z]{2}(-[a-z]+)+-\d{1,2}", "AWS region")
-        url = f"https://email.{region}.amazonaws.com{path}"
+        url = self.api_base(f"https://email.{region}.amazonaws.com") + path
         body = json.dumps(payload).encode() if payload is not None else b""
         headers = sigv4.sign(
             method=method,
@@ -248,7 +368,7 @@ class SesProvider(EmailProvider):
             region=self.cred("region"),
             service="ses",
         )
-        return call(method, url, content=body, headers=headers, safe=safe)
+        return call(method, url, content=body, headers=headers, safe=safe, client=self.client)
 
     def send(self, message: OutboundMessage) -> SendResult:
         body: dict = {"Text": {"Data": message.body, "Charset": "UTF-8"}}

@@ -12,11 +12,13 @@ Guards, all in the database:
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, CharField, Exists, F, Field, JSONField, OuterRef, Value, When
 from django.utils import timezone
 
 from core import audit, tenancy
@@ -42,7 +44,7 @@ from notifications.models import (
     SubscriberCredential,
 )
 from notifications.providers import adapter_for
-from notifications.providers.base import MissingAddress, OutboundMessage, ProviderError, UnknownOutcome
+from notifications.providers.base import MissingAddress, OutboundMessage, SendResult, UnknownOutcome
 from notifications.services import integrations as integration_services
 from notifications.services import receipts, sweeps, webhooks
 from notifications.services.triggers import enqueue_jobs
@@ -92,36 +94,43 @@ def run_jobs(job_ids: list[str]) -> None:
     completed, event_ids = [], set()
     for job in jobs:
         job.preference_cache = preferences[job.subscriber_id]  # type: ignore[attr-defined]
-        if _run_claimed(job):
-            completed.append(job.pk)
         event_ids.add(job.event_id)
+    # The chunk advances step by step: the jobs at the same step of one workflow run it together (a channel step
+    # set-wise). Progress is saved only when a job waits or ends: a re-run after a crash replays this run's channel
+    # steps, whose messages already exist and are skipped, never sent again.
+    active = [job for job in jobs if job.step_index < len(job.event.workflow.steps)]
+    completed += [job.pk for job in jobs if job.step_index >= len(job.event.workflow.steps)]
+    while active:
+        at_step: dict[tuple, list[Job]] = {}
+        for job in active:
+            at_step.setdefault((job.event.workflow_id, job.step_index), []).append(job)
+        active = []
+        for group in at_step.values():
+            step = group[0].event.workflow.steps[group[0].step_index]
+            if step["type"] in CHANNEL_STEP_TYPES:
+                outcomes = _channel_steps(group, step)
+            else:
+                outcomes = {job.pk: run_step(job, step) for job in group}
+            for job in group:
+                if outcomes[job.pk] == WAIT:
+                    _park(job)
+                elif outcomes[job.pk] == NEXT:
+                    job.step_index += 1
+                    if job.step_index < len(job.event.workflow.steps):
+                        active.append(job)
+                    else:
+                        completed.append(job.pk)
     # A crash before this line leaves the jobs claimed: the sweep re-runs them after `LEASE`, and their messages,
     # which exist already, are not sent again.
     Job.objects.filter(pk__in=completed, status=JobStatus.RUNNING).update(status=JobStatus.COMPLETED, claimed_at=None)
     _finish_events(event_ids)
 
 
-def _run_claimed(job: Job) -> bool:
-    """Run a claimed job's steps; True when it completed (its status is saved by the caller), False when it waits
-    or was folded into a digest (saved here)."""
-    steps = job.event.workflow.steps
-    while job.step_index < len(steps):
-        outcome = run_step(job, steps[job.step_index])
-        if outcome == WAIT:
-            Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-                status=JobStatus.PENDING,
-                step_index=job.step_index,
-                run_at=job.run_at,
-                claimed_at=None,
-                digest=job.digest,
-            )
-            return False
-        if outcome == STOP:
-            return False
-        # Progress is saved only when the job waits or ends: a re-run after a crash replays this run's channel
-        # steps, whose messages already exist and are skipped, never sent again.
-        job.step_index += 1
-    return True
+def _park(job: Job) -> None:
+    """A job that waits (delay, digest window, retry): pending again until `run_at`."""
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        status=JobStatus.PENDING, step_index=job.step_index, run_at=job.run_at, claimed_at=None, digest=job.digest
+    )
 
 
 def _finish_events(event_ids: set) -> None:
@@ -134,7 +143,15 @@ def _finish_events(event_ids: set) -> None:
 def _detail(
     job: Job, status: str, detail: str, *, message: Message | None = None, integration=None, raw: Any = None
 ) -> None:
-    ExecutionDetail.objects.create(
+    _detail_row(job, status, detail, message=message, integration=integration, raw=raw).save()
+
+
+def _detail_row(
+    job: Job, status: str, detail: str, *, message: Message | None = None, integration=None, raw: Any = None
+) -> ExecutionDetail:
+    """An execution detail not saved yet (a channel step saves its rows in one insert)."""
+    return ExecutionDetail(
+        tenant_id=job.tenant_id,
         job=job,
         message=message,
         step_index=job.step_index,
@@ -172,15 +189,15 @@ def context_for(job: Job, digest: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def run_step(job: Job, step: dict[str, Any]) -> str:
+    """One job's delay or digest step (channel steps run set-wise: `_channel_steps`)."""
     kind = step["type"]
     if kind == StepType.DELAY:
         job.step_index += 1  # the step is done once the job is due again
         job.run_at = timezone.now() + timedelta(seconds=step_seconds(step))
         _detail(job, "pending", f"Delayed until {job.run_at.isoformat()}.")
         return WAIT
-    if kind == StepType.DIGEST:
-        return _digest_step(job, step)
-    return _channel_step(job, step)
+    assert kind == StepType.DIGEST
+    return _digest_step(job, step)
 
 
 # --- digest --------------------------------------------------------------------------------------------------------
@@ -259,171 +276,287 @@ def _allowed_by_preferences(job: Job, channel: str) -> bool:
     return True
 
 
-def _outbound(job: Job, message: Message, integration: Integration, html: str) -> OutboundMessage:
-    subscriber = job.subscriber
+@dataclass
+class _Claimed:
+    """A message this run claimed, with what sending it needs (`index`: its recipient in the step's content)."""
+
+    job: Job
+    message: Message
+    index: int
+    context: dict[str, Any]
+
+
+def _digest_of(job: Job) -> dict[str, Any] | None:
+    digest = getattr(job, "digest_context", None)
+    if digest is None and job.digest_id is not None and job.digest.owner_job_id == job.pk:
+        digest = digest_context(job.digest)  # resumed after the digest step (a delay or a retry came between)
+    return digest
+
+
+def _channel_steps(jobs: list[Job], step: dict[str, Any]) -> dict[Any, str]:
+    """Run one channel step for the jobs at it, set-wise: conditions and preferences per job; the templates rendered
+    once for all of them (`templates.personalize`); one insert that claims their messages; the provider called in
+    batches; outcomes and execution details written set-wise. The outcome (NEXT or WAIT) per job id."""
+    channel = step["type"]
+    details: list[ExecutionDetail] = []
+    ready: list[tuple[Job, dict[str, Any]]] = []
+    for job in jobs:
+        context = context_for(job, _digest_of(job))
+        passed, trace = conditions_module.evaluate(step.get("conditions") or [], context)
+        if not passed:
+            details.append(_detail_row(job, "skipped", "Step conditions not met.", raw=trace))
+        elif not _allowed_by_preferences(job, channel):
+            details.append(_detail_row(job, "skipped", f"The subscriber turned {channel} off."))
+        else:
+            ready.append((job, context))
+    outcomes = dict.fromkeys((job.pk for job in jobs), NEXT)
+    if ready:
+        content = templates.personalize(
+            {name: step.get(name, "") for name in ("subject", "body", "html")}, [context for _, context in ready]
+        )
+        claimed = _claim_messages(ready, step, content, details)
+        if channel == Channel.IN_APP:
+            details += [_detail_row(c.job, "success", "Added to the in-app feed.", message=c.message) for c in claimed]
+        elif claimed:
+            outcomes.update(_send(claimed, content, details))
+    ExecutionDetail.objects.bulk_create(details)
+    return outcomes
+
+
+def _claim_messages(
+    ready: list[tuple[Job, dict[str, Any]]],
+    step: dict[str, Any],
+    content: templates.Personalized,
+    details: list[ExecutionDetail],
+) -> list[_Claimed]:
+    """Insert the step's messages; the rows this insert created are this run's claim (unique per job and step). A
+    row that existed is another run's: claimed again only when it is queued for a retry, else never sent again."""
+    channel, step_index = step["type"], ready[0][0].step_index
+    is_in_app = channel == Channel.IN_APP
+    now = timezone.now()
+    rows = [
+        Message(
+            tenant_id=job.tenant_id,
+            job=job,
+            step_index=step_index,
+            event=job.event,
+            subscriber=job.subscriber,
+            channel=channel,
+            subject=content.text("subject", index)[:500],
+            content=content.text("body", index),
+            actions=[{**a, "status": "pending"} for a in step.get("actions") or []],
+            feed_identifier=step.get("feed_identifier", ""),
+            # An in-app item is delivered by being stored.
+            status=MessageStatus.SENT if is_in_app else MessageStatus.SENDING,
+            provider_id="hubbub_inapp" if is_in_app else "",
+            sent_at=now if is_in_app else None,
+            provider_response={"stored": True} if is_in_app else None,
+            attempt_count=1,
+        )
+        for index, (job, _context) in enumerate(ready)
+    ]
+    Message.objects.bulk_create(rows, ignore_conflicts=True)
+    stored = dict(
+        Message.objects.filter(job__in=[job.pk for job, _ in ready], step_index=step_index).values_list("job_id", "pk")
+    )
+    claimed = []
+    for index, ((job, context), row) in enumerate(zip(ready, rows, strict=True)):
+        if stored[job.pk] == row.pk:
+            claimed.append(_Claimed(job, row, index, context))
+            continue
+        message = Message.objects.get(pk=stored[job.pk])
+        if not Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SENDING, attempt_count=F("attempt_count") + 1
+        ):
+            details.append(
+                _detail_row(job, "skipped", f"Message already {message.status}: not sent again.", message=message)
+            )
+            continue
+        message.attempt_count += 1
+        if is_in_app:
+            _mark_sent([message], None, [SendResult(response={"stored": True})])
+        claimed.append(_Claimed(job, message, index, context))
+    return claimed
+
+
+def _outbound(claimed: _Claimed, integration: Integration, content: templates.Personalized) -> OutboundMessage:
+    subscriber, channel = claimed.job.subscriber, claimed.message.channel
     creds: dict[str, Any] = {}
-    if message.channel in (Channel.PUSH, Channel.CHAT):  # only these address a subscriber by stored credentials
+    if channel in (Channel.PUSH, Channel.CHAT):  # only these address a subscriber by stored credentials
         row = SubscriberCredential.objects.filter(subscriber=subscriber, provider_id=integration.provider_id).first()
         creds = row.credentials if row is not None else {}
     return OutboundMessage(
-        subject=message.subject,
-        body=message.content,
-        html=html,
+        subject=content.text("subject", claimed.index)[:500],
+        body=content.text("body", claimed.index),
+        html=content.text("html", claimed.index),
         to_email=subscriber.email,
         to_phone=subscriber.phone,
         device_tokens=tuple(creds.get("device_tokens") or creds.get("deviceTokens") or ()),
         webhook_url=str(creds.get("webhook_url") or creds.get("webhookUrl") or ""),
         push_subscriptions=tuple(creds.get("subscriptions") or ()),
-        data={"transactionId": job.event.transaction_id},
+        data={"transactionId": claimed.job.event.transaction_id},
         status_callback=receipts.receipt_url(integration) if integration.provider_id in receipts.PER_MESSAGE else "",
+        variables=content.variables[claimed.index],
     )
 
 
-def _channel_step(job: Job, step: dict[str, Any]) -> str:
-    channel = step["type"]
-    assert channel in CHANNEL_STEP_TYPES
-    digest = getattr(job, "digest_context", None)
-    if digest is None and job.digest_id is not None and job.digest.owner_job_id == job.pk:
-        digest = digest_context(job.digest)  # resumed after the digest step (a delay or a retry came between)
-    context = context_for(job, digest)
-    passed, trace = conditions_module.evaluate(step.get("conditions") or [], context)
-    if not passed:
-        _detail(job, "skipped", "Step conditions not met.", raw=trace)
-        return NEXT
-    if not _allowed_by_preferences(job, channel):
-        _detail(job, "skipped", f"The subscriber turned {channel} off.")
-        return NEXT
-    is_in_app = channel == Channel.IN_APP
-    try:
-        # Inserting the row is the claim (unique per job and step); an in-app item is delivered by being stored.
-        with transaction.atomic():
-            message = Message.objects.create(
-                job=job,
-                step_index=job.step_index,
-                event=job.event,
-                subscriber=job.subscriber,
-                channel=channel,
-                subject=templates.render(step.get("subject", ""), context)[:500],
-                content=templates.render(step.get("body", ""), context),
-                actions=[{**a, "status": "pending"} for a in step.get("actions") or []],
-                feed_identifier=step.get("feed_identifier", ""),
-                status=MessageStatus.SENT if is_in_app else MessageStatus.SENDING,
-                provider_id="hubbub_inapp" if is_in_app else "",
-                sent_at=timezone.now() if is_in_app else None,
-                provider_response={"stored": True} if is_in_app else None,
-                attempt_count=1,
-            )
-    except IntegrityError:
-        # A re-run: only a message queued for a retry may be claimed again.
-        message = Message.objects.get(job=job, step_index=job.step_index)
-        claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-            status=MessageStatus.SENDING, attempt_count=F("attempt_count") + 1
-        )
-        if not claimed:
-            _detail(job, "skipped", f"Message already {message.status}: not sent again.", message=message)
-            return NEXT
-        message.attempt_count += 1
-        if is_in_app:
-            _mark_sent(message, None, "", {"stored": True})
-    if is_in_app:
-        _detail(job, "success", "Added to the in-app feed.", message=message)
-        return NEXT
-    return _send_with_fallback(job, message, templates.render(step.get("html", ""), context), context)
+def _per_message(messages: list[Message], values: list[Any], field: Field) -> Any:
+    """One value for an UPDATE of `messages`: a constant when they share it, else a CASE on the primary key."""
+    if all(value == values[0] for value in values):
+        return Value(values[0], output_field=field)
+    whens = [When(pk=m.pk, then=Value(v, output_field=field)) for m, v in zip(messages, values, strict=True)]
+    return Case(*whens, output_field=field)
 
 
-def _mark_sent(message: Message, integration, provider_message_id: str, response: Any) -> None:
-    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+def _mark_sent(messages: list[Message], integration: Integration | None, results: list[SendResult]) -> None:
+    """The provider accepted these messages: sent, each with its provider id and answer, in one UPDATE."""
+    Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.SENDING).update(
         status=MessageStatus.SENT,
         integration=integration,
         provider_id=integration.provider_id if integration is not None else "hubbub_inapp",
-        provider_message_id=provider_message_id[:255],
-        provider_response=response,
+        provider_message_id=_per_message(messages, [r.provider_message_id[:255] for r in results], CharField()),
+        provider_response=_per_message(messages, [r.response for r in results], JSONField()),
         error=None,
         sent_at=timezone.now(),
     )
 
 
-def _fail(message: Message, error: dict[str, Any], *, status: str = MessageStatus.FAILED) -> None:
-    updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(status=status, error=error)
-    if updated and status == MessageStatus.FAILED:
-        webhooks.emit_notification_failed(message, error)
-
-
-def _send_with_fallback(job: Job, message: Message, html: str, context: dict[str, Any]) -> str:
-    """Try the channel's eligible integrations in order (primary first); the first success ends the step."""
-    candidates = integration_services.route(message.channel, context)
-    for candidate in candidates:
-        if not candidate.eligible:
-            _detail(
-                job,
-                "skipped",
-                f"{candidate.integration.identifier}: {candidate.reason}.",
-                message=message,
-                integration=candidate.integration,
-            )
-    eligible = [c.integration for c in candidates if c.eligible]
-    if not eligible:
-        _fail(message, {"code": "NO_INTEGRATION", "message": f"No active {message.channel} integration applies."})
-        _detail(job, "failed", f"No active {message.channel} integration applies.", message=message)
-        return NEXT
-    retry_after: int | None = None
-    last_error: dict[str, Any] = {}
-    for integration in eligible:
-        if not integration_services.acquire(integration):
-            _detail(
-                job, "skipped", f"{integration.identifier}: circuit open.", message=message, integration=integration
-            )
-            continue
-        try:
-            result = adapter_for(integration.provider_id, integration.credentials).send(
-                _outbound(job, message, integration, html)
-            )
-        except UnknownOutcome as exc:
-            integration_services.record_failure(integration)
-            _fail(message, exc.as_dict())
-            _detail(
-                job,
-                "failed",
-                f"{integration.identifier}: {exc.message} Not retried.",
-                message=message,
-                integration=integration,
-                raw=exc.as_dict(),
-            )
-            return NEXT
-        except ProviderError as exc:
-            last_error = {**exc.as_dict(), "integration": integration.identifier}
-            if not isinstance(exc, MissingAddress) and (exc.retryable or exc.code == "PROVIDER_AUTH_FAILED"):
-                integration_services.record_failure(integration)
-            if exc.retryable:
-                retry_after = max(retry_after or 0, exc.retry_after or 0)
-            _detail(
-                job,
-                "failed",
-                f"{integration.identifier}: {exc.message}",
-                message=message,
-                integration=integration,
-                raw=exc.as_dict(),
-            )
-            continue
-        integration_services.record_success(integration)
-        _mark_sent(message, integration, result.provider_message_id, result.response)
-        _detail(
-            job,
-            "success",
-            f"Sent through {integration.identifier}.",
-            message=message,
-            integration=integration,
-            raw=result.response,
+def _fail(failures: list[tuple[Message, dict[str, Any]]], *, status: str = MessageStatus.FAILED) -> None:
+    """Failed (or queued for a retry) with their errors: one UPDATE per distinct error."""
+    by_error: dict[str, tuple[dict[str, Any], list[Message]]] = {}
+    for message, error in failures:
+        by_error.setdefault(json.dumps(error, sort_keys=True, default=str), (error, []))[1].append(message)
+    for error, messages in by_error.values():
+        Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.SENDING).update(
+            status=status, error=error
         )
-        return NEXT
-    if retry_after is not None and message.attempt_count < MAX_SEND_ATTEMPTS:
-        delay = max(retry_after, RETRY_BASE_SECONDS * 2 ** (message.attempt_count - 1))
-        _fail(message, last_error, status=MessageStatus.QUEUED)
-        job.run_at = timezone.now() + timedelta(seconds=delay)
-        _detail(job, "pending", f"Every provider failed; retrying in {delay} s.", message=message)
-        return WAIT
-    _fail(message, last_error or {"code": "ALL_PROVIDERS_FAILED"})
-    return NEXT
+        if status == MessageStatus.FAILED:
+            for message in messages:  # each was ours (sending), so each just failed
+                webhooks.emit_notification_failed(message, error)
+
+
+def _send(claimed: list[_Claimed], content: templates.Personalized, details: list[ExecutionDetail]) -> dict[Any, str]:
+    """Route each message (integration conditions see its context), then send the messages that share their
+    eligible integrations together, with fallback."""
+    channel = claimed[0].message.channel
+    groups: dict[tuple, tuple[list[Integration], list[_Claimed]]] = {}
+    unroutable = []
+    routes = integration_services.route_many(channel, [c.context for c in claimed])
+    for item, candidates in zip(claimed, routes, strict=True):
+        details += [
+            _detail_row(
+                item.job,
+                "skipped",
+                f"{c.integration.identifier}: {c.reason}.",
+                message=item.message,
+                integration=c.integration,
+            )
+            for c in candidates
+            if not c.eligible
+        ]
+        eligible = [c.integration for c in candidates if c.eligible]
+        if eligible:
+            groups.setdefault(tuple(i.pk for i in eligible), (eligible, []))[1].append(item)
+        else:
+            unroutable.append(item)
+    if unroutable:
+        error = {"code": "NO_INTEGRATION", "message": f"No active {channel} integration applies."}
+        _fail([(item.message, error) for item in unroutable])
+        details += [_detail_row(item.job, "failed", error["message"], message=item.message) for item in unroutable]
+    outcomes: dict[Any, str] = {}
+    for eligible, items in groups.values():
+        outcomes.update(_send_with_fallback(eligible, items, content, details))
+    return outcomes
+
+
+def _send_with_fallback(
+    eligible: list[Integration], items: list[_Claimed], content: templates.Personalized, details: list[ExecutionDetail]
+) -> dict[Any, str]:
+    """Try the integrations in order (primary first), each with one batch of the messages still unsent; a message
+    leaves the loop when a provider accepted it or its outcome is unknown (never tried elsewhere). A batch counts as
+    one call for the circuit breaker. Messages no provider took: queued for a retry when a failure was retryable,
+    else failed."""
+    last_error: dict[Any, dict[str, Any]] = {}
+    retry_after: dict[Any, int] = {}
+    left = items
+    for integration in eligible:
+        if not left:
+            break
+        if not integration_services.acquire(integration):
+            details += [
+                _detail_row(
+                    i.job,
+                    "skipped",
+                    f"{integration.identifier}: circuit open.",
+                    message=i.message,
+                    integration=integration,
+                )
+                for i in left
+            ]
+            continue
+        adapter = adapter_for(integration.provider_id, integration.credentials)
+        results = adapter.send_batch([_outbound(i, integration, content) for i in left], content.parts)
+        sent: list[tuple[_Claimed, SendResult]] = []
+        unknown: list[tuple[Message, dict[str, Any]]] = []
+        failed, provider_failed = [], False
+        for item, result in zip(left, results, strict=True):
+            if isinstance(result, SendResult):
+                sent.append((item, result))
+                continue
+            detail = f"{integration.identifier}: {result.message}"
+            if isinstance(result, UnknownOutcome):
+                unknown.append((item.message, result.as_dict()))
+                detail += " Not retried."
+            else:
+                failed.append(item)
+                last_error[item.message.pk] = {**result.as_dict(), "integration": integration.identifier}
+                if result.retryable:
+                    retry_after[item.message.pk] = max(retry_after.get(item.message.pk, 0), result.retry_after or 0)
+            provider_failed |= not isinstance(result, MissingAddress) and (
+                isinstance(result, UnknownOutcome) or result.retryable or result.code == "PROVIDER_AUTH_FAILED"
+            )
+            details.append(
+                _detail_row(
+                    item.job, "failed", detail, message=item.message, integration=integration, raw=result.as_dict()
+                )
+            )
+        if provider_failed:
+            integration_services.record_failure(integration)
+        elif sent:
+            integration_services.record_success(integration)
+        if sent:
+            _mark_sent([i.message for i, _ in sent], integration, [r for _, r in sent])
+            details += [
+                _detail_row(
+                    i.job,
+                    "success",
+                    f"Sent through {integration.identifier}.",
+                    message=i.message,
+                    integration=integration,
+                    raw=r.response,
+                )
+                for i, r in sent
+            ]
+        _fail(unknown)
+        left = failed
+    outcomes: dict[Any, str] = {}
+    retries, failures = [], []
+    now = timezone.now()
+    for item in left:
+        message = item.message
+        if message.pk not in retry_after or message.attempt_count >= MAX_SEND_ATTEMPTS:
+            failures.append((message, last_error.get(message.pk) or {"code": "ALL_PROVIDERS_FAILED"}))
+            continue
+        delay = max(retry_after[message.pk], RETRY_BASE_SECONDS * 2 ** (message.attempt_count - 1))
+        retries.append((message, last_error[message.pk]))
+        item.job.run_at = now + timedelta(seconds=delay)
+        details.append(
+            _detail_row(item.job, "pending", f"Every provider failed; retrying in {delay} s.", message=message)
+        )
+        outcomes[item.job.pk] = WAIT
+    _fail(retries, status=MessageStatus.QUEUED)
+    _fail(failures)
+    return outcomes
 
 
 # --- the sweep -----------------------------------------------------------------------------------------------------

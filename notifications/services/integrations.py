@@ -159,22 +159,28 @@ class Candidate:
 
 def route(channel: str, context: dict[str, Any]) -> list[Candidate]:
     """Every non-deleted integration of the channel, primary first, with whether (and why) it would be used."""
+    return route_many(channel, [context])[0]
+
+
+def route_many(channel: str, contexts: list[dict[str, Any]]) -> list[list[Candidate]]:
+    """`route` for each context, with one query: the candidates share their `Integration` objects, so a circuit
+    that opens while one batch is sent is seen by the next."""
     now = timezone.now()
-    result = []
-    for integration in Integration.objects.filter(channel=channel, is_deleted=False).order_by(
-        "-is_primary", "created_at", "id"
-    ):
-        if not integration.is_active:
-            result.append(Candidate(integration, False, "inactive"))
-            continue
-        passed, trace = conditions_module.evaluate(integration.conditions, context)
-        if not passed:
-            result.append(Candidate(integration, False, "conditions not met", trace))
-        elif integration.circuit_open_until and integration.circuit_open_until > now:
-            result.append(Candidate(integration, False, "circuit open", trace))
-        else:
-            result.append(Candidate(integration, True, "eligible", trace))
-    return result
+    integrations = list(
+        Integration.objects.filter(channel=channel, is_deleted=False).order_by("-is_primary", "created_at", "id")
+    )
+    return [[_candidate(integration, context, now) for integration in integrations] for context in contexts]
+
+
+def _candidate(integration: Integration, context: dict[str, Any], now) -> Candidate:
+    if not integration.is_active:
+        return Candidate(integration, False, "inactive")
+    passed, trace = conditions_module.evaluate(integration.conditions, context)
+    if not passed:
+        return Candidate(integration, False, "conditions not met", trace)
+    if integration.circuit_open_until and integration.circuit_open_until > now:
+        return Candidate(integration, False, "circuit open", trace)
+    return Candidate(integration, True, "eligible", trace)
 
 
 def acquire(integration: Integration) -> bool:

@@ -7,8 +7,9 @@ and which key verifies the signature. Nothing is read from an unverified request
 - Twilio SMS status callback: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL plus the sorted form parameters,
   keyed with the auth token;
 - Mailgun webhooks: hex HMAC-SHA256 of `timestamp + token`, keyed with the HTTP webhook signing key.
-Receipts only move a message forward (sent -> delivered, sent or delivered -> failed) with a guarded UPDATE, so a
-retried or replayed callback changes nothing the second time.
+Receipts only move a message forward (sent -> delivered with `delivered_at`, sent or delivered -> failed) with a
+guarded UPDATE, so a retried or replayed callback changes nothing the second time. A batch send gives all its
+messages the provider's one id: the event's recipient address picks the message.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.utils import timezone
 
 from core.errors import ValidationFailed
 from notifications.errors import ReceiptSignatureInvalid, ReceiptUnsigned
@@ -41,12 +43,14 @@ TWILIO_DELIVERED, TWILIO_FAILED = {"delivered"}, {"undelivered", "failed"}
 
 @dataclass(frozen=True)
 class Receipt:
-    """What one provider event says about one message (`message_ids`: the forms the id may be stored in)."""
+    """What one provider event says about one message (`message_ids`: the forms the id may be stored in;
+    `recipient`: whose copy, since a batch request gives all its messages one id)."""
 
     message_ids: tuple[str, ...]
     is_delivered: bool
     detail: str
     raw: dict[str, Any]
+    recipient: str = ""
 
 
 def receipt_url(integration: Integration) -> str:
@@ -78,7 +82,8 @@ def _sendgrid(integration: Integration, body: bytes, headers: Mapping[str, str])
         # `sg_message_id` is the X-Message-Id of the send followed by `.filter...` (the recipient's copy).
         message_id = str(event.get("sg_message_id", "")).split(".filter", 1)[0]
         reason = event.get("reason") or event.get("response") or ""
-        receipts.append(Receipt((message_id,), kind in SENDGRID_DELIVERED, f"sendgrid: {kind} {reason}".strip(), event))
+        detail = f"sendgrid: {kind} {reason}".strip()
+        receipts.append(Receipt((message_id,), kind in SENDGRID_DELIVERED, detail, event, str(event.get("email", ""))))
     return receipts
 
 
@@ -119,7 +124,10 @@ def _mailgun(integration: Integration, body: bytes, headers: Mapping[str, str]) 
     status = event.get("delivery-status") or {}
     reason = status.get("description") or status.get("message") or event.get("reason") or ""
     # The send stored the id as Mailgun answered it, in angle brackets; the event names it without.
-    return [Receipt((message_id, f"<{message_id}>"), kind == "delivered", f"mailgun: {kind} {reason}".strip(), event)]
+    detail = f"mailgun: {kind} {reason}".strip()
+    return [
+        Receipt((message_id, f"<{message_id}>"), kind == "delivered", detail, event, str(event.get("recipient", "")))
+    ]
 
 
 def _json(body: bytes) -> Any:
@@ -146,16 +154,17 @@ def apply_receipts(integration: Integration, receipts: list[Receipt]) -> int:
         ids = [i for i in receipt.message_ids if i]
         if not ids:
             continue
-        message = (
-            Message.objects.select_related("event__workflow", "subscriber")
-            .filter(integration=integration, provider_message_id__in=ids)
-            .first()
+        candidates = Message.objects.select_related("event__workflow", "subscriber").filter(
+            integration=integration, provider_message_id__in=ids
         )
+        if receipt.recipient:
+            candidates = candidates.filter(subscriber__email__iexact=receipt.recipient)
+        message = candidates.first()
         if message is None:
             continue  # not one of ours (another app on the same provider account)
         if receipt.is_delivered:
             updated = Message.objects.filter(pk=message.pk, status=MessageStatus.SENT).update(
-                status=MessageStatus.DELIVERED
+                status=MessageStatus.DELIVERED, delivered_at=timezone.now()
             )
         else:
             error = {"code": "PROVIDER_REPORTED_FAILURE", "message": receipt.detail[:500]}

@@ -26,6 +26,7 @@ from notifications.tests.factories import (
     WebhookEndpointFactory,
     WorkflowFactory,
 )
+from tenants.roles import Role
 
 pytestmark = pytest.mark.usefixtures("without_default_integrations")
 
@@ -280,3 +281,34 @@ def test_mailgun_webhooks_verified_temporary_failures_ignored_delivered_once(ten
     # A permanent failure after delivery (an asynchronous bounce) is the final word.
     assert client.post(url, _mailgun_payload("failed", severity="permanent"), format="json").json()["changed"] == 1
     assert _state(tenant, message) == ("failed", 2)
+
+
+@respx.mock
+def test_a_receipt_for_a_batch_send_marks_its_recipients_message_delivered_at(
+    tenant, run_after_commit, ec_key, make_member, api_client_for
+):
+    """A batch request gives every message one id: the event's address picks the message; the API shows when."""
+    respx.post(SENDGRID).mock(return_value=httpx.Response(202, headers={"X-Message-Id": "batch-1"}))
+    integration = IntegrationFactory(
+        tenant=tenant,
+        is_primary=True,
+        credentials_encrypted=json.dumps(
+            {"api_key": "SG.x", "from": "n@acme.test", "webhook_public_key": _public_key(ec_key)}
+        ),
+    )
+    workflow = WorkflowFactory(tenant=tenant, steps=[{"type": "email", "subject": "Hi", "body": "Hello"}])
+    people = [SubscriberFactory(tenant=tenant, email=e) for e in ("bob@example.com", "ada@example.com")]
+    with run_after_commit(), tenancy.tenant_context(tenant):
+        trigger(workflow, triggered_by="test", subscribers=people)
+    with tenancy.tenant_context(tenant):
+        ada, bob = (Message.objects.get(subscriber=p) for p in reversed(people))
+    assert respx.calls.call_count == 1 and ada.provider_message_id == bob.provider_message_id == "batch-1"
+
+    url = f"/api/v1/notifications/receipts/sendgrid/{integration.pk}"
+    assert _sendgrid_post(url, _sendgrid_events("batch-1", "delivered"), ec_key).json()["changed"] == 1
+
+    assert _state(tenant, ada) == ("delivered", 1) and ada.delivered_at is not None
+    assert _state(tenant, bob) == ("sent", 0) and bob.delivered_at is None
+    client = api_client_for(make_member(tenant, Role.ADMIN))
+    shown = client.get(f"/api/v1/notifications/messages/{ada.pk}").json()
+    assert shown["deliveredAt"] is not None and shown["status"] == "delivered"
