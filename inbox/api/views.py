@@ -199,7 +199,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     def list(self, request):
         filters = validated(s.TicketFilterInput, request, source="query")
         queryset = filter_tickets(self.get_queryset(), filters, self.principal)
-        page = self.paginate_queryset(queryset)
+        # Page mode's count comes from the counters when they hold the filters (no COUNT(*) over the tenant).
+        page = self.paginator.paginate_queryset(
+            queryset, request, view=self, known_count=lambda: selectors.counted_total(self.principal, filters)
+        )
         return self.get_paginated_response(s.TicketOutput(page, many=True).data)
 
     @extend_schema(
