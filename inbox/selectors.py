@@ -167,35 +167,51 @@ def folders() -> QuerySet[Folder]:
 COUNTER_FILTERS = frozenset({"channel", "network", "type", "status", "unread"})
 
 
-def counted_status_counts(principal: Principal, filters: dict) -> dict | None:
-    """`status_counts` from the counters kept on write (PostgreSQL), in two small queries whatever the number of
-    tickets; None when a filter needs the scan (or on SQLite, which keeps no counters)."""
+def counter_rows(principal: Principal) -> list[tuple] | None:
+    """The counters of the channels `principal` sees, summed per key, as (channel_id, network, type, status,
+    is_unread, count), in two small queries whatever the number of tickets; None on SQLite (no counters)."""
     from inbox.services.counters import counters_enabled
 
-    if not counters_enabled() or any(
-        value not in (None, "", []) for key, value in filters.items() if key not in COUNTER_FILTERS
-    ):
+    if not counters_enabled():
         return None
-    channels = channels_visible_to(principal)
-    if filters.get("channel"):
-        channels = channels.filter(pk__in=filters["channel"])
-    if filters.get("network"):
-        channels = channels.filter(network__in=filters["network"])
-    rows = TicketCount.objects.filter(channel_id__in=channels.order_by().values("pk"))
-    if filters.get("type"):
-        rows = rows.filter(type__in=filters["type"])
-    if filters.get("status"):
-        rows = rows.filter(status__in=filters["status"])
-    if filters.get("unread") is not None:
-        rows = rows.filter(is_unread=filters["unread"])
+    networks = dict(channels_visible_to(principal).order_by().values_list("pk", "network"))
+    rows = (
+        TicketCount.objects.filter(channel_id__in=list(networks))
+        .values_list("channel_id", "type", "status", "is_unread")
+        .annotate(count=Sum("delta"))
+        .order_by()
+    )
+    return [(channel_id, networks[channel_id], *key, count) for channel_id, *key, count in rows]
+
+
+def counts_from_rows(rows: list[tuple] | None, filters: dict) -> dict | None:
+    """`status_counts` of the tickets matching `filters`, from `counter_rows`; None when a filter needs the scan."""
+    if rows is None or any(value not in (None, "", []) for key, value in filters.items() if key not in COUNTER_FILTERS):
+        return None
+    wanted = {
+        key: {str(v) for v in filters[key]} for key in ("channel", "network", "type", "status") if filters.get(key)
+    }
     counts = {status: 0 for status in TicketStatus.values}
     counts["total"] = counts["unread"] = 0
-    for status, is_unread, count in rows.values_list("status", "is_unread").annotate(count=Sum("delta")).order_by():
+    for channel_id, network, ticket_type, status, is_unread, count in rows:
+        values = {"channel": str(channel_id), "network": network, "type": ticket_type, "status": status}
+        if any(values[key] not in allowed for key, allowed in wanted.items()):
+            continue
+        if filters.get("unread") is not None and is_unread != filters["unread"]:
+            continue
         counts[status] = counts.get(status, 0) + count
         counts["total"] += count
         if is_unread and status == TicketStatus.OPEN:
             counts["unread"] += count
     return counts
+
+
+def counted_status_counts(principal: Principal, filters: dict) -> dict | None:
+    """`status_counts` from the counters kept on write (PostgreSQL); None when a filter needs the scan (or on
+    SQLite, which keeps no counters)."""
+    if counts_from_rows([], filters) is None:  # a filter the counters do not hold: no need to read them
+        return None
+    return counts_from_rows(counter_rows(principal), filters)
 
 
 def counted_total(principal: Principal, filters: dict) -> int | None:

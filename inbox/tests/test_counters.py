@@ -181,3 +181,28 @@ def test_page_mode_counts_from_the_counters_without_counting_rows(
     body = owner_client.get("/api/v1/inbox/tickets/", {"pageSize": 3, "page": 3}).json()
     assert len(body["results"]) == 2 and body["hasMore"] is False
     assert owner_client.get("/api/v1/inbox/tickets/", {"sentiment": "NEGATIVE"}).json()["count"] == 0  # scanned
+
+
+def test_folders_the_counters_hold_are_counted_from_them_the_others_scanned(owner_client, tenant):
+    channel, other = ChannelFactory(tenant=tenant), ChannelFactory(tenant=tenant, network="x")
+    for kind, status, unread, sentiment, where in [
+        ("comment", "open", True, "NEGATIVE", channel),
+        ("comment", "open", False, "", channel),
+        ("message", "open", True, "", other),
+        ("mention", "archived", False, "NEGATIVE", other),
+    ]:
+        TicketFactory(tenant=tenant, channel=where, type=kind, status=status, is_unread=unread, sentiment=sentiment)
+    folders = {
+        "comments": {"type": ["comment"]},
+        "unread on x": {"network": ["x"], "unread": True},
+        "open on one channel": {"status": ["open"], "channel": [str(channel.pk)]},
+        "angry": {"sentiment": ["NEGATIVE"]},  # not a counter key: the aggregate
+    }
+    ids = {}
+    for name, filters in folders.items():
+        response = owner_client.post("/api/v1/inbox/folders/", {"name": name, "filters": filters}, format="json")
+        assert response.status_code == 201, response.json()
+        ids[response.json()["id"]] = name
+    body = counted(owner_client, folders="1")
+    got = {ids[row["id"]]: (row["count"], row["unread"]) for row in body["folders"]}
+    assert got == {"comments": (2, 1), "unread on x": (1, 1), "open on one channel": (2, 1), "angry": (2, 1)}
