@@ -374,6 +374,22 @@ def measure(client: Client, path: str, params: dict, requests: int) -> dict[str,
     return {"p50": statistics.median(latencies) * 1000, "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000}
 
 
+def setup_folders(tenant) -> None:
+    """Three saved folders whose filters the counters hold (what `counts?folders=1` polls)."""
+    from core import tenancy
+    from inbox.models import Folder
+
+    with tenancy.tenant_context(tenant):
+        if not Folder.objects.exists():
+            Folder.objects.bulk_create(
+                [
+                    Folder(tenant=tenant, name="Open comments", filters={"type": ["comment"], "status": ["open"]}),
+                    Folder(tenant=tenant, name="Unread", filters={"unread": True}),
+                    Folder(tenant=tenant, name="Messages", filters={"type": ["message"]}),
+                ]
+            )
+
+
 def explain(tenant, owner, channels) -> None:
     """EXPLAIN ANALYZE of the list's and the counts' queries, as the API runs them."""
     from core import tenancy
@@ -420,6 +436,7 @@ def main() -> None:
         t0 = time.perf_counter()
         added = fill(tenant, channels, args.tickets)
         print(f"filled to {args.tickets} tickets ({added} added) in {time.perf_counter() - t0:.0f}s")
+        setup_folders(tenant)
         if args.explain:
             explain(tenant, owner, channels)
         client = Client()
@@ -443,6 +460,7 @@ def main() -> None:
             ("counts, one channel", "/api/v1/inbox/tickets/counts", {"channel": str(channels[3].pk)}),
             ("counts, type=comment", "/api/v1/inbox/tickets/counts", {"type": "comment"}),
             ("counts, type=message, 2 chans", "/api/v1/inbox/tickets/counts", {"type": "message", "channel": two}),
+            ("counts with 3 folders", "/api/v1/inbox/tickets/counts", {"folders": "1"}),
         ]
         for label, path, params in cases:
             r = measure(client, path, params, args.requests)

@@ -169,19 +169,21 @@ COUNTER_FILTERS = frozenset({"channel", "network", "type", "status", "unread"})
 
 def counter_rows(principal: Principal) -> list[tuple] | None:
     """The counters of the channels `principal` sees, summed per key, as (channel_id, network, type, status,
-    is_unread, count), in two small queries whatever the number of tickets; None on SQLite (no counters)."""
+    is_unread, count), in one small query whatever the number of tickets; None on SQLite (no counters)."""
     from inbox.services.counters import counters_enabled
 
     if not counters_enabled():
         return None
-    networks = dict(channels_visible_to(principal).order_by().values_list("pk", "network"))
-    rows = (
-        TicketCount.objects.filter(channel_id__in=list(networks))
-        .values_list("channel_id", "type", "status", "is_unread")
+    visible = channels_visible_to(principal).order_by()
+    network = visible.filter(pk=OuterRef("channel_id")).values("network")[:1]
+    return list(
+        TicketCount.objects.filter(channel_id__in=visible.values("pk"))
+        .values("channel_id")
+        .annotate(network=Subquery(network))
+        .values_list("channel_id", "network", "type", "status", "is_unread")
         .annotate(count=Sum("delta"))
         .order_by()
     )
-    return [(channel_id, networks[channel_id], *key, count) for channel_id, *key, count in rows]
 
 
 def counts_from_rows(rows: list[tuple] | None, filters: dict) -> dict | None:
