@@ -58,6 +58,11 @@ page. The COUNT(*) of page mode (250 ms) is now two small counter queries. What 
 load (~170 ms measured in-process: 4 queries ~50 ms, round trips of 10-15 ms each while `SELECT 1` takes 3-5 ms;
 building ~80 model instances ~40 ms, the serializer ~50 ms, rendering ~12 ms) is CPU the 2 cores share with ~9
 other runnable processes: the 100 ms p95 target is missed on this machine under this load.
+Last run with the counters read in one query and folder counts from them (load 17-19, --requests 20): list page 1
+p50 244 / p95 372 ms, page mode 342 / 402, filtered 243 / 304, filtered page mode 313 / 349, open comments 297 / 426;
+counts 157 / 206, one channel 134 / 220, type=comment 156 / 214, type=message on 2 channels 117 / 128, counts with 3
+folders 190 / 293 (was one aggregate scan of the tenant's tickets), compacted 111 / 136, type=comment compacted
+100 / 128.
 Smart rules, measured 2026-11-29 on the same machine (load average 17-22: eight engineers' test runs), PostgreSQL:
     --rule-items 2000  --rule-rounds 1: 0 rules   706 items/s, 20 rules 524 items/s: 0.74 (26% cost)
     --rule-items 5000  --rule-rounds 2: 0 rules   843 items/s, 20 rules 457 items/s: 0.54 (46% cost)
