@@ -21,13 +21,14 @@ def setup_django(test_db_name: str) -> None:
 
 
 @contextlib.contextmanager
-def throwaway_database() -> Iterator[str]:
-    """Create and migrate `DATABASE_TEST_NAME` (PostgreSQL) or an in-memory SQLite database; drop it afterwards."""
+def throwaway_database(*, keep: bool = False) -> Iterator[str]:
+    """Create and migrate `DATABASE_TEST_NAME` (PostgreSQL) or an in-memory SQLite database; drop it afterwards.
+    With `keep`, an existing database of that name is reused (migrated forward) and left in place."""
     from django.db import connection
 
     old_name = connection.settings_dict["NAME"]
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep)
     try:
         yield name
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=keep)

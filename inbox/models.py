@@ -409,16 +409,17 @@ class Followup(TenantScopedModel):
 
 
 class TicketCount(TenantScopedModel):
-    """Ticket counts per channel, status and read state, kept on write so the polled counts need no scan.
+    """Ticket counts per channel, type, status and read state, kept on write so the polled counts need no scan.
 
-    On PostgreSQL, statement-level triggers on the ticket table (migration 0004) append one row per changed key and
-    statement with the change (`delta`), whatever wrote the tickets (ingestion, actions, bulk jobs, rules, sweeps,
-    a raw `.update()`): no code path can forget them. Rows are only appended, so concurrent writers never wait on a
-    hot counter row; a count is SUM(delta) per key. `inbox.services.counters` folds the rows (beat) and reconciles
-    them against a scan. Hard deletes of tickets (a channel or tenant deleted) are not counted: the rows of a
+    On PostgreSQL, statement-level triggers on the ticket table (migrations 0004, 0009) append one row per changed
+    key and statement with the change (`delta`), whatever wrote the tickets (ingestion, actions, bulk jobs, rules,
+    sweeps, a raw `.update()`): no code path can forget them. Rows are only appended, so concurrent writers never
+    wait on a hot counter row; a count is SUM(delta) per key. `inbox.services.counters` folds the rows (beat) and
+    reconciles them against a scan. Hard deletes of tickets (a channel or tenant deleted) are not counted: the rows of a
     channel that no longer exists are ignored by the reads and dropped by the compaction."""
 
     channel_id = models.UUIDField()  # not a foreign key: rows must outlive a cascading channel delete
+    type = models.CharField(max_length=20, choices=TicketType.choices)
     status = models.CharField(max_length=20, choices=TicketStatus.choices)
     is_unread = models.BooleanField()
     delta = models.IntegerField()

@@ -44,10 +44,13 @@ def tickets_visible_to(principal: Principal) -> QuerySet[Ticket]:
 
 
 def ticket_list(principal: Principal) -> QuerySet[Ticket]:
+    """Newest first. Channel and interactor are prefetched (one query each for the page) rather than joined: the
+    page query stays on the ticket table alone, so the planner walks an index in list order and stops after one page
+    (joined, row-level security hides the joined tables' sizes from it and it picked plans reading every interactor
+    per row)."""
     return (
         tickets_visible_to(principal)
-        .select_related("channel", "interactor")
-        .prefetch_related("categories")
+        .prefetch_related("channel", "interactor", "categories")
         .order_by("-created_at", "-id")
     )
 
@@ -159,38 +162,65 @@ def folders() -> QuerySet[Folder]:
     return Folder.objects.order_by("position", "name", "id")
 
 
-# Filters the ticket counters can answer (they are kept per channel); any other filter needs the scan.
-COUNTER_FILTERS = frozenset({"channel", "network", "status"})
+# Filters the ticket counters can answer (they are kept per channel, type, status and read state); any other filter
+# needs the scan.
+COUNTER_FILTERS = frozenset({"channel", "network", "type", "status", "unread"})
 
 
-def counted_status_counts(principal: Principal, filters: dict) -> dict | None:
-    """`status_counts` from the counters kept on write (PostgreSQL), in two small queries whatever the number of
-    tickets; None when a filter needs the scan (or on SQLite, which keeps no counters)."""
+def counter_rows(principal: Principal) -> list[tuple] | None:
+    """The counters of the channels `principal` sees, summed per key, as (channel_id, network, type, status,
+    is_unread, count), in one small query whatever the number of tickets; None on SQLite (no counters)."""
     from inbox.services.counters import counters_enabled
 
-    if not counters_enabled() or any(
-        value not in (None, "", []) for key, value in filters.items() if key not in COUNTER_FILTERS
-    ):
+    if not counters_enabled():
         return None
-    channels = channels_visible_to(principal)
-    if filters.get("channel"):
-        channels = channels.filter(pk__in=filters["channel"])
-    if filters.get("network"):
-        channels = channels.filter(network__in=filters["network"])
-    rows = (
-        TicketCount.objects.filter(channel_id__in=channels.order_by().values("pk"))
-        .values_list("status", "is_unread")
+    visible = channels_visible_to(principal).order_by()
+    network = visible.filter(pk=OuterRef("channel_id")).values("network")[:1]
+    return list(
+        TicketCount.objects.filter(channel_id__in=visible.values("pk"))
+        .values("channel_id")
+        .annotate(network=Subquery(network))
+        .values_list("channel_id", "network", "type", "status", "is_unread")
         .annotate(count=Sum("delta"))
         .order_by()
     )
+
+
+def counts_from_rows(rows: list[tuple] | None, filters: dict) -> dict | None:
+    """`status_counts` of the tickets matching `filters`, from `counter_rows`; None when a filter needs the scan."""
+    if rows is None or any(value not in (None, "", []) for key, value in filters.items() if key not in COUNTER_FILTERS):
+        return None
+    wanted = {
+        key: {str(v) for v in filters[key]} for key in ("channel", "network", "type", "status") if filters.get(key)
+    }
     counts = {status: 0 for status in TicketStatus.values}
     counts["total"] = counts["unread"] = 0
-    for status, is_unread, count in rows:
+    for channel_id, network, ticket_type, status, is_unread, count in rows:
+        values = {"channel": str(channel_id), "network": network, "type": ticket_type, "status": status}
+        if any(values[key] not in allowed for key, allowed in wanted.items()):
+            continue
+        if filters.get("unread") is not None and is_unread != filters["unread"]:
+            continue
         counts[status] = counts.get(status, 0) + count
         counts["total"] += count
         if is_unread and status == TicketStatus.OPEN:
             counts["unread"] += count
     return counts
+
+
+def counted_status_counts(principal: Principal, filters: dict) -> dict | None:
+    """`status_counts` from the counters kept on write (PostgreSQL); None when a filter needs the scan (or on
+    SQLite, which keeps no counters)."""
+    if counts_from_rows([], filters) is None:  # a filter the counters do not hold: no need to read them
+        return None
+    return counts_from_rows(counter_rows(principal), filters)
+
+
+def counted_total(principal: Principal, filters: dict) -> int | None:
+    """How many tickets the list holds with `filters`, from the counters (no COUNT(*) over the tenant's tickets for
+    page mode); None when a filter needs the scan."""
+    counts = counted_status_counts(principal, filters)
+    return None if counts is None else counts["total"]
 
 
 def business_hours_of(channel) -> BusinessHours | None:

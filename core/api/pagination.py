@@ -9,8 +9,11 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
@@ -31,6 +34,14 @@ def _paginated_schema(schema: dict, extra: dict) -> dict:
     return {"type": "object", "required": ["results", "hasMore"], "properties": {"results": schema, **extra}}
 
 
+class KnownCountPaginator(Paginator):
+    """Django's paginator with the total given (e.g. read from counters kept on write) instead of a COUNT(*)."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count  # shadows the cached property that would run the COUNT(*)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"  # `pageSize` on the wire (query keys are underscoreized)
@@ -48,12 +59,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise ValidationError({"pageSize": ["Must be at least 1."]})
         return min(size, self.max_page_size)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, known_count: Callable[[], int | None] | None = None):
+        """`known_count`: gives the total when the caller knows it without counting the rows (None: count them)."""
         if isinstance(queryset, QuerySet):
             queryset = make_total_order(queryset)
         raw_page = request.query_params.get(self.page_query_param, "1")
         if not raw_page.isdigit() or int(raw_page) < 1:
             raise ValidationError({"page": ["Must be a whole number from 1."]})
+        count = known_count() if known_count is not None else None
+        if count is not None:
+            self.django_paginator_class = partial(KnownCountPaginator, count=count)
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound:
@@ -61,7 +76,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
             self.page = None
             self.request = request
             self._empty_page_number = int(raw_page)
-            self._empty_count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+            if count is None:
+                count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+            self._empty_count = count
             return []
 
     def get_paginated_response(self, data) -> Response:
@@ -104,10 +121,10 @@ class PageOrCursorPagination(PageNumberPagination):
 
     cursor_query_param = "cursor"
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, known_count: Callable[[], int | None] | None = None):
         self.cursor_mode = self.cursor_query_param in request.query_params
-        if not self.cursor_mode:
-            return super().paginate_queryset(queryset, request, view)
+        if not self.cursor_mode:  # a cursor page has no count: `known_count` is only asked for in page mode
+            return super().paginate_queryset(queryset, request, view, known_count=known_count)
         self.request = request
         size = self.get_page_size(request)
         queryset = queryset.order_by("-created_at", "-id")

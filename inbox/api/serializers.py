@@ -224,7 +224,12 @@ class ActionInput(serializers.Serializer):
         child=serializers.UUIDField(), required=False, max_length=100, help_text="categorize: the new set"
     )
     media_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, max_length=10, help_text="reply: media library ids"
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=10,
+        help_text="reply: media library ids. Custom channels take what their rules allow; Facebook one image on a "
+        "comment reply, images in Messenger; Instagram images in Direct only (409 on comment replies and private "
+        "replies to comments).",
     )
 
     def params_for(self, action: str) -> dict:

@@ -114,20 +114,28 @@ def folder_filters(folder: Folder | object) -> dict:
     return {key: value for key, value in serializer.validated_data.items() if key != "folder"}
 
 
-def folder_counts(visible: QuerySet[Ticket], principal) -> list[dict]:
-    """Tickets (and open unread ones) per folder, every folder in one aggregate query (a folder filtering by
-    category also reads the category tree once)."""
+def folder_counts(visible: QuerySet[Ticket], principal, counters: list | None) -> list[dict]:
+    """Tickets (and open unread ones) per folder: folders whose filters the counters hold are counted from them (one
+    read of the counters for all), the others in one aggregate query (a folder filtering by category also reads the
+    category tree once). `counters`: `selectors.counter_rows` (None: count every folder by the aggregate)."""
     rows = list(selectors.folders())
     if not rows:
         return []
-    aggregates = {}
+    results, aggregates = {}, {}
     for index, folder in enumerate(rows):
-        matching = Q(pk__in=filter_tickets(visible, folder_filters(folder), principal).values("pk"))
+        filters = folder_filters(folder)
+        counted = selectors.counts_from_rows(counters, filters)
+        if counted is not None:
+            results[index] = (counted["total"], counted["unread"])
+            continue
+        matching = Q(pk__in=filter_tickets(visible, filters, principal).values("pk"))
         aggregates[f"c{index}"] = Count("id", filter=matching)
         aggregates[f"u{index}"] = Count("id", filter=matching & Q(is_unread=True, status=TicketStatus.OPEN))
-    totals = visible.order_by().aggregate(**aggregates)
+    if aggregates:
+        totals = visible.order_by().aggregate(**aggregates)
+        results.update({i: (totals[f"c{i}"], totals[f"u{i}"]) for i in range(len(rows)) if f"c{i}" in totals})
     return [
-        {"id": folder.pk, "name": folder.name, "count": totals[f"c{i}"], "unread": totals[f"u{i}"]}
+        {"id": folder.pk, "name": folder.name, "count": results[i][0], "unread": results[i][1]}
         for i, folder in enumerate(rows)
     ]
 
@@ -199,7 +207,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
     def list(self, request):
         filters = validated(s.TicketFilterInput, request, source="query")
         queryset = filter_tickets(self.get_queryset(), filters, self.principal)
-        page = self.paginate_queryset(queryset)
+        # Page mode's count comes from the counters when they hold the filters (no COUNT(*) over the tenant).
+        page = self.paginator.paginate_queryset(
+            queryset, request, view=self, known_count=lambda: selectors.counted_total(self.principal, filters)
+        )
         return self.get_paginated_response(s.TicketOutput(page, many=True).data)
 
     @extend_schema(
@@ -213,11 +224,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         filters = validated(s.TicketFilterInput, request, source="query")
         filters.pop("status", None)
         visible = selectors.tickets_visible_to(self.principal)
-        counts = selectors.counted_status_counts(self.principal, filters)  # kept on write; None: needs the scan
+        counters = selectors.counter_rows(self.principal)  # kept on write (PostgreSQL); None on SQLite
+        counts = selectors.counts_from_rows(counters, filters)  # None: a filter the counters do not hold
         if counts is None:
             counts = selectors.status_counts(filter_tickets(visible, filters, self.principal))
         if validated(s.TicketCountsQuery, request, source="query")["folders"]:
-            counts["folders"] = folder_counts(visible, self.principal)
+            counts["folders"] = folder_counts(visible, self.principal, counters)
         return Response(s.TicketCountsOutput(counts).data)
 
     @extend_schema(

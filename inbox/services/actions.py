@@ -122,7 +122,14 @@ def check_network_action(ticket: Ticket, action: str, params: dict) -> None:
                 details={"text": [f"At most {limit} characters on {ticket.network}."], "limit": limit}
             )
         if params.get("media_ids"):
-            params["media"] = resolve_reply_media(ticket, adapter, params["media_ids"], text=params.get("text", ""))
+            params["media"] = resolve_reply_media(
+                ticket,
+                adapter,
+                params["media_ids"],
+                text=params.get("text", ""),
+                method=method,
+                private=private_comment_reply,
+            )
         if ticket.network == public_api.CUSTOM_NETWORK:
             public_api.check_reply(ticket)
         elif ticket.type == TicketType.MESSAGE and ticket.interactor_id is None:
@@ -347,17 +354,12 @@ def _call(adapter, credentials, ticket: Ticket, action: TicketAction) -> dict:
     if ticket.network == public_api.CUSTOM_NETWORK:
         return public_api.deliver_reply(adapter, credentials, ticket, action)
     if name == "reply":
-        text = params.get("text", "")
+        text, images = params.get("text", ""), [m["url"] for m in params.get("media") or []]
         if _reply_method(ticket, bool(params.get("private"))) == "send_message":
-            published = adapter.send_message(
-                credentials,
-                recipient_id=ticket.interactor.network_user_id,
-                text=text,
-                conversation_id=ticket.parent_network_item_id if ticket.type == TicketType.MESSAGE else "",
-                private_reply_to=remote_id if ticket.type != TicketType.MESSAGE else "",
-            )
-        else:
-            published = adapter.reply(credentials, remote_id=remote_id, text=text)
+            return _send_message_parts(adapter, credentials, ticket, action, text, images)
+        published = adapter.reply(
+            credentials, remote_id=remote_id, text=text, **({"image_url": images[0]} if images else {})
+        )
         return {"networkItemId": published.remote_id, "url": published.url}
     if name == "like":
         adapter.like(credentials, remote_id=remote_id)
@@ -368,6 +370,33 @@ def _call(adapter, credentials, ticket: Ticket, action: TicketAction) -> dict:
     elif name == "delete":
         adapter.delete(credentials, remote_id=remote_id)
     return {}
+
+
+def _send_message_parts(adapter, credentials, ticket: Ticket, action: TicketAction, text: str, images: list) -> dict:
+    """A direct reply: the text, then each image as its own message (the Send API takes one or the other per
+    message). With several parts, each one sent is recorded on the action before the next is sent, so a retry after
+    a failure sends only the parts not sent yet."""
+    parts = ([{"text": text}] if text else []) + [{"image_url": url} for url in images]
+    sent = list(action.result.get("sentParts", [])) if len(parts) > 1 else []
+    for part in parts[len(sent) :]:
+        published = adapter.send_message(
+            credentials,
+            recipient_id=ticket.interactor.network_user_id,
+            conversation_id=ticket.parent_network_item_id if ticket.type == TicketType.MESSAGE else "",
+            private_reply_to=ticket.network_item_id if ticket.type != TicketType.MESSAGE else "",
+            **part,
+        )
+        sent.append({"networkItemId": published.remote_id, "url": published.url, **_image_of(part)})
+        if len(parts) > 1:
+            TicketAction.objects.filter(pk=action.pk, status=ActionStatus.PENDING).update(
+                result={"sentParts": sent}, updated_at=timezone.now()
+            )
+    first = sent[0]
+    return {"networkItemId": first["networkItemId"], "url": first["url"], **({"parts": sent} if len(sent) > 1 else {})}
+
+
+def _image_of(part: dict) -> dict:
+    return {"imageUrl": part["image_url"]} if "image_url" in part else {}
 
 
 def _fail(action: TicketAction, code: str, message: str) -> None:
@@ -405,24 +434,8 @@ def succeed_action(channel, action: TicketAction, result: dict) -> None:
         effects = dict(TICKET_EFFECTS.get(action.action, {}))
         if action.action == "reply":
             effects.update(reply_done(action, now))
-            # Our reply joins the thread now, under the network's id: the next poll recognises it, no second copy.
-            ingest(
-                channel,
-                [
-                    IncomingItem(
-                        network_item_id=result["networkItemId"],
-                        type=TicketType.MESSAGE if ticket.type == TicketType.MESSAGE else TicketType.REPLY,
-                        text=action.params.get("text", ""),
-                        author_id=channel.external_id,
-                        created_at=now,
-                        # A conversation without a thread id (a custom channel's ticket) is answered under itself.
-                        parent_id=(ticket.parent_network_item_id or ticket.network_item_id)
-                        if ticket.type == TicketType.MESSAGE
-                        else ticket.network_item_id,
-                        url=result.get("url", ""),
-                    )
-                ],
-            )
+            # Our reply joins the thread now, under the network's id(s): the next poll recognises it, no second copy.
+            ingest(channel, _own_reply_items(channel, ticket, action, result, now))
         Ticket.objects.filter(pk=ticket.pk).update(**effects, updated_at=now)
         TicketEvent.objects.create(
             ticket_id=ticket.pk,
@@ -430,6 +443,35 @@ def succeed_action(channel, action: TicketAction, result: dict) -> None:
             actor_label="network",
             data={"actionId": str(action.pk), **result},
         )
+
+
+def _own_reply_items(channel, ticket: Ticket, action: TicketAction, result: dict, now) -> list[IncomingItem]:
+    """Our reply as the network holds it: one item, or one per message when a direct reply was sent in parts (the
+    text, then each image)."""
+    text = action.params.get("text", "")
+    images = tuple({"type": "image", "url": m["url"]} for m in action.params.get("media") or [])
+    pieces = [
+        (part["networkItemId"], part.get("url", ""), "", ({"type": "image", "url": part["imageUrl"]},))
+        if "imageUrl" in part
+        else (part["networkItemId"], part.get("url", ""), text, ())
+        for part in result.get("parts", [])
+    ] or [(result["networkItemId"], result.get("url", ""), text, images)]
+    return [
+        IncomingItem(
+            network_item_id=item_id,
+            type=TicketType.MESSAGE if ticket.type == TicketType.MESSAGE else TicketType.REPLY,
+            text=item_text,
+            author_id=channel.external_id,
+            created_at=now,
+            # A conversation without a thread id (a custom channel's ticket) is answered under itself.
+            parent_id=(ticket.parent_network_item_id or ticket.network_item_id)
+            if ticket.type == TicketType.MESSAGE
+            else ticket.network_item_id,
+            url=url,
+            attachments=attachments,
+        )
+        for item_id, url, item_text, attachments in pieces
+    ]
 
 
 def retry_action(action: TicketAction, *, actor: Principal, confirm_not_sent: bool = False) -> TicketAction:

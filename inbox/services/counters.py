@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from core import tenancy
 from inbox.models import Ticket, TicketCount
 
-KEY = "tenant_id, channel_id, status, is_unread"
+KEY = "tenant_id, channel_id, type, status, is_unread"
 
 
 def counters_enabled() -> bool:

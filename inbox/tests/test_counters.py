@@ -104,7 +104,8 @@ def test_counts_follow_visibility_and_scan_for_filters_counters_do_not_hold(
     assert counted(owner_client)["total"] == 3
     assert counted(owner_client, network="x") == scanned(tenant, network="x")
     assert counted(owner_client, channel=str(mine.pk))["total"] == 1
-    assert counted(owner_client, type="message")["total"] == 0  # not a counter key: scanned
+    assert counted(owner_client, type="message")["total"] == 0
+    assert counted(owner_client, sentiment="NEGATIVE")["total"] == 0  # not a counter key: scanned
     with tenancy.tenant_context(tenant):
         other.delete()  # its tickets go with it (not counted as changes): the read ignores its rows
     assert counted(owner_client) == scanned(tenant)
@@ -120,3 +121,88 @@ def test_counts_take_a_fixed_number_of_queries(owner_client, tenant, django_asse
         TicketFactory(tenant=tenant, channel=channel)
     with django_assert_max_num_queries(12):
         assert counted(owner_client)["total"] == tickets
+
+
+def test_type_and_read_state_are_counted_from_the_counters_like_a_scan(
+    owner_client, tenant, django_assert_max_num_queries
+):
+    channel = ChannelFactory(tenant=tenant)
+    for kind, status, unread in [
+        ("comment", "open", True),
+        ("comment", "open", False),
+        ("comment", "archived", False),
+        ("message", "open", True),
+        ("mention", "deleted", False),
+    ]:
+        TicketFactory(tenant=tenant, channel=channel, type=kind, status=status, is_unread=unread)
+    with tenancy.tenant_context(tenant):
+        Ticket.objects.filter(type="message").update(status="archived", is_unread=False)  # a type keeps its key
+    for params, filters in [
+        ({"type": "comment"}, {"type": "comment"}),
+        ({"type": ["comment", "message"]}, {"type__in": ["comment", "message"]}),
+        ({"type": "comment", "unread": "true"}, {"type": "comment", "is_unread": True}),
+        ({"unread": "false"}, {"is_unread": False}),
+        ({"type": "review"}, {"type": "review"}),
+    ]:
+        with django_assert_max_num_queries(12):
+            assert counted(owner_client, **params) == scanned(tenant, **filters), params
+    assert counted(owner_client, type="comment") == {
+        "open": 2,
+        "snoozed": 0,
+        "archived": 1,
+        "deleted": 0,
+        "total": 3,
+        "unread": 1,
+    }
+
+
+def test_page_mode_counts_from_the_counters_without_counting_rows(
+    owner_client, tenant, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    channel, other = ChannelFactory(tenant=tenant), ChannelFactory(tenant=tenant)
+    for i in range(7):
+        TicketFactory(tenant=tenant, channel=channel if i % 2 else other, type="comment" if i < 5 else "message")
+    TicketFactory(tenant=tenant, channel=channel, status="archived", is_unread=False)
+    for params, expected in [
+        ({}, 8),
+        ({"status": "open"}, 7),
+        ({"type": "message", "channel": str(channel.pk)}, 1),
+        ({"status": "archived", "unread": "false"}, 1),
+        ({"pageSize": 3, "page": 3}, 8),
+        ({"page": 9}, 8),  # past the end: an empty page, the same count
+    ]:
+        with CaptureQueriesContext(connection) as queries:
+            body = owner_client.get("/api/v1/inbox/tickets/", params).json()
+        assert body["count"] == expected, params
+        assert not [q for q in queries.captured_queries if "COUNT(*)" in q["sql"]], params
+    body = owner_client.get("/api/v1/inbox/tickets/", {"pageSize": 3, "page": 3}).json()
+    assert len(body["results"]) == 2 and body["hasMore"] is False
+    assert owner_client.get("/api/v1/inbox/tickets/", {"sentiment": "NEGATIVE"}).json()["count"] == 0  # scanned
+
+
+def test_folders_the_counters_hold_are_counted_from_them_the_others_scanned(owner_client, tenant):
+    channel, other = ChannelFactory(tenant=tenant), ChannelFactory(tenant=tenant, network="x")
+    for kind, status, unread, sentiment, where in [
+        ("comment", "open", True, "NEGATIVE", channel),
+        ("comment", "open", False, "", channel),
+        ("message", "open", True, "", other),
+        ("mention", "archived", False, "NEGATIVE", other),
+    ]:
+        TicketFactory(tenant=tenant, channel=where, type=kind, status=status, is_unread=unread, sentiment=sentiment)
+    folders = {
+        "comments": {"type": ["comment"]},
+        "unread on x": {"network": ["x"], "unread": True},
+        "open on one channel": {"status": ["open"], "channel": [str(channel.pk)]},
+        "angry": {"sentiment": ["NEGATIVE"]},  # not a counter key: the aggregate
+    }
+    ids = {}
+    for name, filters in folders.items():
+        response = owner_client.post("/api/v1/inbox/folders/", {"name": name, "filters": filters}, format="json")
+        assert response.status_code == 201, response.json()
+        ids[response.json()["id"]] = name
+    body = counted(owner_client, folders="1")
+    got = {ids[row["id"]]: (row["count"], row["unread"]) for row in body["folders"]}
+    assert got == {"comments": (2, 1), "unread on x": (1, 1), "open on one channel": (2, 1), "angry": (2, 1)}

@@ -227,10 +227,22 @@ class GraphAdapter(HttpAdapter):
         paging = data.get("paging") or {}
         return paging.get("cursors", {}).get("after", "") if paging.get("next") else ""
 
-    # --- comments shared by pages and Instagram ---
-    def _comment(self, token: str, path: str, text: str) -> PublishResult:
-        data = self.post(path, token, {"message": text})
+    # --- comments and messages shared by pages and Instagram ---
+    def _comment(self, token: str, path: str, text: str, *, image_url: str = "") -> PublishResult:
+        """A comment (or comment reply); `image_url` attaches one image the network fetches (`attachment_url`)."""
+        body = {"message": text} if text or not image_url else {}
+        if image_url:
+            body["attachment_url"] = image_url
+        data = self.post(path, token, body)
         return PublishResult(remote_id=str(data["id"]), raw=data)
+
+    @staticmethod
+    def _message(text: str, image_url: str) -> dict:
+        """A Send API `message`: text, or one image attachment fetched from `image_url` (never both: the Send API
+        takes one or the other per message)."""
+        if image_url:
+            return {"attachment": {"type": "image", "payload": {"url": image_url, "is_reusable": False}}}
+        return {"text": text}
 
     def _graph_metrics(self, data: dict, names: dict[str, str]) -> dict[str, int]:
         values: dict[str, int] = {}
@@ -262,6 +274,10 @@ class FacebookAdapter(GraphAdapter):
         "instagram_manage_insights",
     )
     capabilities = CAPABILITIES - {"revoke"}
+    # Images an inbox reply may carry, per reply method: a comment reply takes one (`attachment_url`), a Messenger
+    # reply sends each as its own message after the text. The network fetches them from their public URLs.
+    reply_media: ClassVar[dict[str, int]] = {"reply": 1, "send_message": 4}
+    reply_image_types: ClassVar[frozenset[str]] = frozenset({"image/jpeg", "image/png", "image/gif"})
     lookups = frozenset({"locations", "mentions"})
     reconcile_reliability = "text prefix within the time window (no metadata on Graph posts)"
 
@@ -342,8 +358,10 @@ class FacebookAdapter(GraphAdapter):
     def publish_comment(self, credentials: ChannelCredentials, *, remote_id: str, text: str) -> PublishResult:
         return self._comment(credentials.access_token, f"{remote_id}/comments", text)
 
-    def reply(self, credentials: ChannelCredentials, *, remote_id: str, text: str) -> PublishResult:
-        return self._comment(credentials.access_token, f"{remote_id}/comments", text)
+    def reply(
+        self, credentials: ChannelCredentials, *, remote_id: str, text: str, image_url: str = ""
+    ) -> PublishResult:
+        return self._comment(credentials.access_token, f"{remote_id}/comments", text, image_url=image_url)
 
     def delete(self, credentials: ChannelCredentials, *, remote_id: str) -> None:
         self.call("DELETE", f"{GRAPH}/{remote_id}", params=self.auth(credentials.access_token))
@@ -472,14 +490,16 @@ class FacebookAdapter(GraphAdapter):
         credentials: ChannelCredentials,
         *,
         recipient_id: str,
-        text: str,
+        text: str = "",
+        image_url: str = "",
         conversation_id: str = "",
         private_reply_to: str = "",
     ) -> PublishResult:
-        """Send API: a Messenger message to a page-scoped user id, or a private reply to a comment
-        (`recipient.comment_id`). `messaging_type=RESPONSE`: an answer inside the 24 h window."""
+        """Send API: a Messenger message (text, or one image from `image_url`) to a page-scoped user id, or a
+        private reply to a comment (`recipient.comment_id`). `messaging_type=RESPONSE`: an answer inside the 24 h
+        window."""
         recipient = {"comment_id": private_reply_to} if private_reply_to else {"id": recipient_id}
-        body = {"recipient": recipient, "message": {"text": text}, "messaging_type": "RESPONSE"}
+        body = {"recipient": recipient, "message": self._message(text, image_url), "messaging_type": "RESPONSE"}
         data = self.post(f"{self._page(credentials)}/messages", credentials.access_token, body)
         return PublishResult(remote_id=str(data.get("message_id") or data["recipient_id"]), raw=data)
 

@@ -13,7 +13,7 @@ window; an uncaptioned post cannot be recognised. Instagram's API offers no medi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from social.networks import rules
 from social.networks.base import (
@@ -64,6 +64,10 @@ class InstagramAdapter(GraphAdapter):
         }
     )
     lookups = frozenset({"products"})
+    # Instagram Direct replies carry images (each its own message after the text); comment replies
+    # (`/{comment-id}/replies`) are text only: the API has no media there.
+    reply_media: ClassVar[dict[str, int]] = {"send_message": 4}
+    reply_image_types: ClassVar[frozenset[str]] = frozenset({"image/jpeg", "image/png"})
     reconcile_reliability = FacebookAdapter.reconcile_reliability
 
     def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str = "") -> list:
@@ -296,15 +300,19 @@ class InstagramAdapter(GraphAdapter):
         credentials: ChannelCredentials,
         *,
         recipient_id: str,
-        text: str,
+        text: str = "",
+        image_url: str = "",
         conversation_id: str = "",
         private_reply_to: str = "",
     ) -> PublishResult:
-        """Instagram Messaging goes through the linked page's Send API (`POST /{page-id}/messages`): a message to an
-        Instagram-scoped user id, or a private reply to a comment (`recipient.comment_id`)."""
+        """Instagram Messaging goes through the linked page's Send API (`POST /{page-id}/messages`): a message (text,
+        or one image from `image_url`) to an Instagram-scoped user id, or a private reply to a comment
+        (`recipient.comment_id`)."""
         page = self._linked_page(credentials)
         recipient = {"comment_id": private_reply_to} if private_reply_to else {"id": recipient_id}
         data = self.post(
-            f"{page}/messages", credentials.access_token, {"recipient": recipient, "message": {"text": text}}
+            f"{page}/messages",
+            credentials.access_token,
+            {"recipient": recipient, "message": self._message(text, image_url)},
         )
         return PublishResult(remote_id=str(data.get("message_id") or data["recipient_id"]), raw=data)

@@ -122,3 +122,47 @@ def test_instagram_dm_and_private_reply_go_through_the_linked_page(make, respx_m
     assert sent_json(route)["recipient"] == {"comment_id": "17865"}
     with pytest.raises(base.NotSupported):
         ig.send_message(creds("1784"), recipient_id="IGSID1", text="Hi")
+
+
+# --- media in inbox replies (the network fetches each image from the library's public URL) ---
+IMAGE = "https://media.hubbub.test/t1/label.png"
+
+
+def test_facebook_comment_reply_with_an_image_is_one_comment_with_attachment_url(fb, respx_mock):
+    route = respx_mock.post(f"{GRAPH}/111_5_c1/comments").respond(json={"id": "111_5_c9"})
+    assert fb.reply(page(), remote_id="111_5_c1", text="Here it is", image_url=IMAGE).remote_id == "111_5_c9"
+    assert sent_json(route) == {"message": "Here it is", "attachment_url": IMAGE}
+    fb.reply(page(), remote_id="111_5_c1", text="", image_url=IMAGE)  # an image alone: no empty message
+    assert sent_json(route) == {"attachment_url": IMAGE}
+    fb.reply(page(), remote_id="111_5_c1", text="Text only")
+    assert sent_json(route) == {"message": "Text only"}
+
+
+def test_facebook_and_instagram_direct_image_is_a_send_api_attachment(fb, make, respx_mock):
+    from social.networks.instagram import InstagramAdapter
+
+    route = respx_mock.post(f"{GRAPH}/111/messages").respond(json={"recipient_id": "9001", "message_id": "m_2"})
+    assert fb.send_message(page(), recipient_id="9001", image_url=IMAGE).remote_id == "m_2"
+    image = {"attachment": {"type": "image", "payload": {"url": IMAGE, "is_reusable": False}}}
+    assert sent_json(route) == {"recipient": {"id": "9001"}, "message": image, "messaging_type": "RESPONSE"}
+    ig = make(InstagramAdapter)
+    ig.send_message(creds("1784", token="page-token", page_id="111"), recipient_id="IGSID1", image_url=IMAGE)
+    assert sent_json(route) == {"recipient": {"id": "IGSID1"}, "message": image}
+
+
+def test_an_image_meta_cannot_fetch_is_invalid_content_and_an_expired_token_auth_expired(fb, respx_mock):
+    route = respx_mock.post(f"{GRAPH}/111/messages")
+    route.respond(
+        400,
+        json={
+            "error": {"message": "(#100) Failed to fetch the file from the url", "type": "OAuthException", "code": 100}
+        },
+    )
+    with pytest.raises(base.InvalidContent) as caught:
+        fb.send_message(page(), recipient_id="9001", image_url=IMAGE)
+    assert "Failed to fetch" in str(caught.value)
+    respx_mock.post(f"{GRAPH}/111_5_c1/comments").respond(
+        400, json={"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}}
+    )
+    with pytest.raises(base.AuthExpired):
+        fb.reply(page(), remote_id="111_5_c1", text="x", image_url=IMAGE)
