@@ -166,7 +166,7 @@ def explain(send, slowest: int = 3) -> None:
         if connection.vendor == "postgresql" and query["sql"].lstrip().upper().startswith("SELECT"):
             with owner_mode(), connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
-                print("\n".join(f"      {row[0]}" for row in cursor.fetchall()))
+                print("\n".join(f"      {row[0][:200]}" for row in cursor.fetchall()))
 
 
 def main() -> None:
