@@ -244,14 +244,37 @@ def _value(m: Metric, acc: _Acc) -> float | int | None:
     return acc.sums[m.field]
 
 
-def _channel_accs(m: Metric, scope: Scope, first: date, last: date, by: str | None) -> dict[Any, _Acc]:
+class Rows:
+    """The figure queries' rows, each fetched once: the widgets of a dashboard share them (every time bucket is
+    summed from the same daily rows, every metric of a source from the same sums)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple, list[dict[str, Any]]] = {}
+
+    def get(self, key: tuple, fetch) -> list[dict[str, Any]]:
+        if key not in self._rows:
+            self._rows[key] = fetch()
+        return self._rows[key]
+
+
+def _channel_days(rows: Rows, ids: list | None, first: date, last: date, by: str | None) -> list[dict[str, Any]]:
+    key = ("channel", None if ids is None else tuple(ids), first, last, by)
+    return rows.get(key, lambda: cp_analytics.channel_day_aggregates(ids, first, last, by=by))
+
+
+def _latest_followers(rows: Rows, ids: list | None, first: date, last: date) -> list[dict[str, Any]]:
+    key = ("followers", None if ids is None else tuple(ids), first, last)
+    return rows.get(key, lambda: cp_analytics.latest_followers(ids, first, last))
+
+
+def _channel_accs(m: Metric, scope: Scope, first: date, last: date, by: str | None, rows: Rows) -> dict[Any, _Acc]:
     ids, n_channels = scope.filter_ids, len(scope.channels)
     accs: dict[Any, _Acc] = {}
     if by in TIME_BUCKETS:
         for key, b_first, b_last in _time_buckets(first, last, by):
             accs[key] = _Acc(want=n_channels * ((b_last - b_first).days + 1), first=b_first, last=b_last)
         latest_day: dict[date, date] = {}
-        for row in cp_analytics.channel_day_aggregates(ids, first, last, by="day"):
+        for row in _channel_days(rows, ids, first, last, "day"):
             day = _as_date(row["key"], scope.tz)
             key = _bucket_start(day, by)
             acc = accs[key]
@@ -270,7 +293,7 @@ def _channel_accs(m: Metric, scope: Scope, first: date, last: date, by: str | No
             key = channel.id if by == "channel" else channel.network
             acc = accs.setdefault(key, _Acc(label=channel.name if by == "channel" else channel.network))
             acc.want += days
-        for row in cp_analytics.channel_day_aggregates(ids, first, last, by=by):
+        for row in _channel_days(rows, ids, first, last, by):
             acc = accs.setdefault(row["key"], _Acc(label=str(row["key"])))
             acc.have += row["rows"]
             for name in cp_analytics.CHANNEL_DAY_FIELDS:
@@ -278,25 +301,36 @@ def _channel_accs(m: Metric, scope: Scope, first: date, last: date, by: str | No
         if m.aggregation == "last":
             for acc in accs.values():
                 acc.sums["followers"] = 0
-            for row in cp_analytics.latest_followers(ids, first, last):
+            for row in _latest_followers(rows, ids, first, last):
                 key = row["channel_id"] if by == "channel" else row["network"]
                 accs.setdefault(key, _Acc(label=str(key))).sums["followers"] += row["followers"]
         return accs
     acc = _Acc(want=n_channels * days)
-    row = cp_analytics.channel_day_aggregates(ids, first, last, by=None)[0]
-    acc.have = row["rows"]
-    for name in cp_analytics.CHANNEL_DAY_FIELDS:
-        acc.sums[name] = row[name] or 0
+    for row in _channel_days(rows, ids, first, last, "day"):  # the daily rows other widgets read anyway
+        acc.have += row["rows"]
+        for name in cp_analytics.CHANNEL_DAY_FIELDS:
+            acc.sums[name] += row[name] or 0
     if m.aggregation == "last":
-        acc.sums["followers"] = sum(r["followers"] for r in cp_analytics.latest_followers(ids, first, last))
+        acc.sums["followers"] = sum(r["followers"] for r in _latest_followers(rows, ids, first, last))
     return {None: acc}
 
 
-def _post_accs(m: Metric, scope: Scope, tag_ids: list, first: date, last: date, by: str | None) -> dict[Any, _Acc]:
+def _post_rows(rows: Rows, scope: Scope, tag_ids: list, first: date, last: date, by: str | None) -> list[dict]:
+    by = "day" if by in (*TIME_BUCKETS, None) else by  # weeks, months and the total are summed from the days
     span = LocalRange(first=first, last=last, tz=scope.tz)
-    counts, figures = cp_analytics.post_aggregates(scope.ids, tag_ids, span.start, span.end, by=by, tz=scope.tz)
+    key = ("post", tuple(scope.ids), tuple(tag_ids), first, last, by)
+    return rows.get(
+        key, lambda: cp_analytics.post_aggregates(scope.ids, tag_ids, span.start, span.end, by=by, tz=scope.tz)
+    )
+
+
+def _post_accs(
+    m: Metric, scope: Scope, tag_ids: list, first: date, last: date, by: str | None, rows: Rows
+) -> dict[Any, _Acc]:
     accs: dict[Any, _Acc] = {}
-    if by in TIME_BUCKETS:
+    if by is None:
+        accs = {None: _Acc()}
+    elif by in TIME_BUCKETS:
         for key, b_first, b_last in _time_buckets(first, last, by):
             accs[key] = _Acc(first=b_first, last=b_last)
     elif by == "channel":
@@ -305,28 +339,28 @@ def _post_accs(m: Metric, scope: Scope, tag_ids: list, first: date, last: date, 
         accs = {c.network: _Acc(label=c.network) for c in scope.channels}
 
     def acc_for(row: dict) -> _Acc:
-        key = row.get("key")
+        key = row.get("key") if by is not None else None
         if by in TIME_BUCKETS:
             key = _bucket_start(_as_date(key, scope.tz), by)
         return accs.setdefault(key, _Acc(label=row.get("label")))
 
-    for row in counts:
+    for row in _post_rows(rows, scope, tag_ids, first, last, by):
         acc = acc_for(row)
         acc.want += row["posts"]
         acc.sums["posts"] += row["posts"]
-    for row in figures:
-        acc = acc_for(row)
         acc.have += row["collected"]
         for name in cp_analytics.METRIC_FIELDS:
             acc.sums[name] += row[name] or 0
     return accs
 
 
-def _series(m: Metric, scope: Scope, tag_ids: list, first: date, last: date, by: str | None) -> dict[str, Any]:
+def _series(
+    m: Metric, scope: Scope, tag_ids: list, first: date, last: date, by: str | None, rows: Rows
+) -> dict[str, Any]:
     if m.source == "channel":
-        accs = _channel_accs(m, scope, first, last, by)
+        accs = _channel_accs(m, scope, first, last, by, rows)
     else:
-        accs = _post_accs(m, scope, tag_ids, first, last, by)
+        accs = _post_accs(m, scope, tag_ids, first, last, by, rows)
     if by is None:
         total = accs[None]
     else:
@@ -340,7 +374,7 @@ def _series(m: Metric, scope: Scope, tag_ids: list, first: date, last: date, by:
             newest = [acc for acc in accs.values() if acc.have]
             total.sums["followers"] = newest[-1].sums["followers"] if newest else 0
         if by == "tag":  # a post with two tags is in two buckets: the total counts it once
-            total = _post_accs(m, scope, tag_ids, first, last, None)[None]
+            total = _post_accs(m, scope, tag_ids, first, last, None, rows)[None]
     data = []
     for key, acc in accs.items():
         point: dict[str, Any] = {"key": str(key), "label": acc.label or str(key), "value": _value(m, acc)}
@@ -368,8 +402,10 @@ class MetricQuery:
     group_by: str | None = None
 
 
-def compute(query: MetricQuery, scope: Scope) -> dict[str, Any]:
-    """The metric's series for `query` over `scope`, with the comparison series and the change of the total."""
+def compute(query: MetricQuery, scope: Scope, rows: Rows | None = None) -> dict[str, Any]:
+    """The metric's series for `query` over `scope`, with the comparison series and the change of the total.
+    Computations given the same `rows` share the figure queries they have in common."""
+    rows = rows or Rows()
     m = metric(query.metric)
     check_range(query.first, query.last)
     if query.group_by is not None and query.group_by not in m.group_by:
@@ -377,7 +413,7 @@ def compute(query: MetricQuery, scope: Scope) -> dict[str, Any]:
     if query.tag_ids and "tagIds" not in m.filters:
         raise ValidationFailed(details={"tagIds": [f"{m.key} is a channel metric: tags do not apply."]})
     tag_ids = list(query.tag_ids)
-    current = _series(m, scope, tag_ids, query.first, query.last, query.group_by)
+    current = _series(m, scope, tag_ids, query.first, query.last, query.group_by, rows)
     result: dict[str, Any] = {
         "metric": m.key,
         "title": m.title,
@@ -390,7 +426,7 @@ def compute(query: MetricQuery, scope: Scope) -> dict[str, Any]:
     flags = [current["total"]["incomplete_data"]]
     if query.compare is not None:
         check_range(*query.compare, label="compareTo")
-        previous = _series(m, scope, tag_ids, *query.compare, query.group_by)
+        previous = _series(m, scope, tag_ids, *query.compare, query.group_by, rows)
         result["comparison"] = previous
         flags.append(previous["total"]["incomplete_data"])
         now, before = current["total"]["value"], previous["total"]["value"]

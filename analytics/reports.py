@@ -44,15 +44,17 @@ def render_widgets(
     allowed: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Each widget with its `result` (`metrics.compute` for `first`..`last`, against the previous period when
-    `compare`). Widgets asking the same metric and grouping share one computation."""
+    `compare`). Widgets asking the same metric and grouping share one computation, and all widgets the figure
+    queries they have in common (a few queries per dashboard, not one set per widget)."""
     comparison = metrics.previous_period(first, last) if compare else None
     computed: dict[tuple, dict[str, Any]] = {}
+    rows = metrics.Rows()
     rendered = []
     for widget in widgets:
         key = (widget["metric"], widget.get("group_by"))
         if key not in computed:
             query = metrics.MetricQuery(widget["metric"], first, last, compare=comparison, group_by=key[1])
-            computed[key] = metrics.compute(query, scope)
+            computed[key] = metrics.compute(query, scope, rows)
         rendered.append({**widget, "result": computed[key]})
     return rendered
 

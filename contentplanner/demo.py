@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from contentplanner.models import Campaign, Post, PostState, PublishAttempt, PublishOutcome, Tag
 from contentplanner.publishing import claims, execute_publish_attempt, failed_feed_key
-from contentplanner.services import feed
+from contentplanner.services import feed, metrics
 from contentplanner.services import posts as post_services
 from contentplanner.services.campaigns import create_campaign
 from contentplanner.services.tags import create_tag
@@ -92,7 +92,9 @@ def _make(state: str, *, actor: Principal, channel, content: dict) -> Post:
     if state == PostState.SCHEDULED:
         return post_services.schedule_post(post, actor=actor)
     if state == PostState.PUBLISHED:
-        return _publish_inline(post)
+        post = _publish_inline(post)
+        metrics.collect_post_metrics(post)  # the post, tag and campaign analytics have a first measurement
+        return post
     if state in (PostState.NEEDS_APPROVAL, PostState.APPROVED, PostState.REJECTED):
         return _history_state(post, state, actor=actor)
     if state == PostState.FAILED:

@@ -44,6 +44,16 @@ class PostPublished(Conflict):
     message = "A published post cannot be edited."
 
 
+class WorkingDraftExists(Conflict):
+    code = "WORKING_DRAFT_EXISTS"
+    message = "You already have a working draft: save, schedule or discard it first."
+
+
+class NotAWorkingDraft(Conflict):
+    code = "NOT_A_WORKING_DRAFT"
+    message = "This post group is not your working draft."
+
+
 class TagExists(Conflict):
     code = "TAG_EXISTS"
     message = "A tag with this name already exists."

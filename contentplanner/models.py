@@ -17,6 +17,9 @@ color_validator = RegexValidator(r"^[0-9a-f]{6}$", "Must be 6 lower-case hex dig
 
 
 class PostState(models.TextChoices):
+    # A post of its author's working draft (the composer's open post group): private to the author until it is
+    # saved as a draft, scheduled or published.
+    PRE_DRAFT = "preDraft"
     DRAFT = "draft"
     NEEDS_APPROVAL = "needsApproval"
     APPROVED = "approved"
@@ -142,9 +145,18 @@ class PostGroup(PostContent, TenantScopedModel):
     publish_at = models.DateTimeField(null=True, blank=True)
     publish_timezone = models.CharField(max_length=64, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The author's working draft (its posts are preDraft); it ends when they are saved, scheduled or discarded.
+    is_working_draft = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "author"],
+                condition=models.Q(is_working_draft=True, deleted_at__isnull=True),
+                name="uniq_working_draft_per_author",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.text[:50] or str(self.pk)
@@ -214,6 +226,13 @@ class Post(PostContent, TenantScopedModel):
             models.Index(fields=["state", "next_attempt_at"], name="cp_post_state_next_attempt"),
             # The default list order (newest first): page 1 of 100k posts is an index scan, not a sort.
             models.Index(fields=["tenant", "-created_at", "-id"], name="cp_post_tenant_newest"),
+            # The analytics read the published posts of a period: the range scan carries the channel.
+            models.Index(
+                fields=["tenant", "published_at"],
+                include=["channel"],
+                condition=models.Q(state="published"),
+                name="cp_post_published",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -315,10 +334,22 @@ class PostMetrics(TenantScopedModel):
     shares = models.PositiveIntegerField(default=0)
     clicks = models.PositiveIntegerField(default=0)
     video_views = models.PositiveIntegerField(default=0)
+    # The post's current figures: its newest row (kept by `services.metrics.collect_post_metrics`), so the analytics
+    # join one row per post instead of looking up each post's newest collection.
+    is_latest = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["collected_at", "id"]
         indexes = [models.Index(fields=["post", "collected_at"], name="cp_postmetrics_post_time")]
+        constraints = [
+            # At most one current row per post; the counters ride along so the analytics join reads the index only.
+            models.UniqueConstraint(
+                fields=["post"],
+                condition=models.Q(is_latest=True),
+                include=list(METRIC_FIELDS),
+                name="uniq_postmetrics_latest",
+            ),
+        ]
 
 
 class ChannelMetrics(TenantScopedModel):

@@ -11,6 +11,8 @@ from contentplanner.errors import InvalidPostState
 from contentplanner.models import PostState as S
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    # preDraft (a working draft's post): save as draft, schedule, publish now, discard
+    S.PRE_DRAFT: frozenset({S.DRAFT, S.SCHEDULED, S.PUBLISHING, S.DELETED}),
     # draft: submit, schedule, publish now, delete
     # (-> published: marked as published by hand, services.operations.mark_published; also from approved/scheduled/
     # failed)
@@ -36,12 +38,13 @@ ACTION_SOURCES: dict[str, frozenset[str]] = {
     "submit": frozenset({S.DRAFT}),
     "approve": frozenset({S.NEEDS_APPROVAL}),
     "reject": frozenset({S.NEEDS_APPROVAL}),
-    "schedule": frozenset({S.DRAFT, S.APPROVED}),
+    "schedule": frozenset({S.PRE_DRAFT, S.DRAFT, S.APPROVED}),
     "unschedule": frozenset({S.SCHEDULED}),
-    "publish": frozenset({S.DRAFT, S.APPROVED}),
+    "publish": frozenset({S.PRE_DRAFT, S.DRAFT, S.APPROVED}),
     "retry": frozenset({S.FAILED}),
-    "delete": frozenset({S.DRAFT, S.APPROVED, S.REJECTED, S.FAILED}),
-    "edit": frozenset({S.DRAFT, S.NEEDS_APPROVAL, S.APPROVED, S.REJECTED, S.SCHEDULED, S.FAILED}),
+    "delete": frozenset({S.PRE_DRAFT, S.DRAFT, S.APPROVED, S.REJECTED, S.FAILED}),
+    "edit": frozenset({S.PRE_DRAFT, S.DRAFT, S.NEEDS_APPROVAL, S.APPROVED, S.REJECTED, S.SCHEDULED, S.FAILED}),
+    "save_draft": frozenset({S.PRE_DRAFT}),
 }
 
 # States whose posts are waiting for or in the hands of the publisher: their media must not be deleted.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from contentplanner.models import ChannelMetrics, PostMetrics
+from contentplanner.models import ChannelMetrics
+from contentplanner.services.metrics import store_post_metrics
 from contentplanner.tests.factories import ChannelFactory, PostFactory, TagFactory
 from core import tenancy
 
@@ -49,5 +50,5 @@ def measured_post(channel, published_at: datetime, *, tags=(), **figures):
         if tags:
             post.tags.set(tags)
         if figures:
-            PostMetrics.objects.create(tenant=channel.tenant, post=post, collected_at=published_at, **figures)
+            store_post_metrics(post, published_at, figures)
     return post

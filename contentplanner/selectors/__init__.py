@@ -41,15 +41,20 @@ def post_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
     )
 
 
+def _live_posts(principal: Principal) -> QuerySet[Post]:
+    """Posts not deleted, without other people's working drafts (preDraft posts are their author's alone)."""
+    others_working = Q(state=PostState.PRE_DRAFT) & ~Q(author_id=getattr(principal.user, "pk", None))
+    return Post.objects.exclude(state=PostState.DELETED).exclude(others_working)
+
+
 def posts_visible_to(principal: Principal) -> QuerySet[Post]:
     """Live (not deleted) posts on channels `principal` sees, newest first, relations loaded."""
-    queryset = Post.objects.exclude(state=PostState.DELETED)
-    return post_relations(_visible(queryset, principal)).order_by("-created_at", "-id")
+    return post_relations(_visible(_live_posts(principal), principal)).order_by("-created_at", "-id")
 
 
 def post_groups_visible_to(principal: Principal) -> QuerySet[PostGroup]:
     """Live groups with at least one visible live post; each group's `posts` prefetch holds only those."""
-    visible_posts = _visible(Post.objects.exclude(state=PostState.DELETED), principal)
+    visible_posts = _visible(_live_posts(principal), principal)
     return (
         PostGroup.objects.filter(deleted_at__isnull=True)
         .filter(Exists(visible_posts.filter(group_id=OuterRef("pk"))))
@@ -61,6 +66,13 @@ def post_groups_visible_to(principal: Principal) -> QuerySet[PostGroup]:
         )
         .order_by("-created_at", "id")
     )
+
+
+def working_draft_of(principal: Principal) -> PostGroup | None:
+    """The caller's working draft (their open composer session), or None."""
+    if principal.user is None:
+        return None
+    return post_groups_visible_to(principal).filter(is_working_draft=True, author=principal.user).first()
 
 
 def feed_items(post: Post) -> QuerySet[FeedItem]:

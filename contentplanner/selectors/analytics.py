@@ -1,9 +1,9 @@
 """Analytics reads: the queries behind the analytics endpoints and exports (collection: services/metrics.py).
 
 `PostMetrics` is a time series per post (the newest row is the post's current figures); `ChannelMetrics` one row
-per channel and day. Queries never load a post's whole series: "latest metrics" is the newest `PostMetrics` row per
-post, picked in SQL with a correlated subquery on the (post, collected_at) index. Engagement rate = engagements /
-impressions (null when there were no impressions).
+per channel and day. Queries never load a post's whole series: "latest metrics" is the post's row flagged
+`is_latest` (kept by the collector), joined through the partial unique index that carries the counters.
+Engagement rate = engagements / impressions (null when there were no impressions).
 """
 
 from __future__ import annotations
@@ -13,7 +13,20 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DateField, Exists, F, FloatField, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    FilteredRelation,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Cast, JSONObject, NullIf, TruncDate, TruncMonth, TruncWeek
 
 from contentplanner.models import METRIC_FIELDS, ChannelMetrics, Post, PostMetrics, PostState, Tag
@@ -23,7 +36,12 @@ from core.dates import LocalRange
 
 # --- queries -------------------------------------------------------------------------------------------------------
 def _latest_for_post():
-    return PostMetrics.objects.filter(post=OuterRef("pk")).order_by("-collected_at", "-id")
+    return PostMetrics.objects.filter(post=OuterRef("pk"), is_latest=True)
+
+
+def _joined_latest(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """`posts` LEFT JOINed to their current metrics as `latest` (one row per post: the flag is unique per post)."""
+    return posts.annotate(latest=FilteredRelation("metrics", condition=Q(metrics__is_latest=True)))
 
 
 def with_latest_metrics(posts: QuerySet[Post]) -> QuerySet[Post]:
@@ -46,11 +64,6 @@ def latest_metrics_of(post: Post) -> dict[str, Any] | None:
     return metrics
 
 
-def with_latest_metric(posts: QuerySet[Post], field: str) -> QuerySet[Post]:
-    """Annotate `latest_<field>` as a scalar (for ordering by a metric)."""
-    return posts.annotate(**{f"latest_{field}": Subquery(_latest_for_post().values(field)[:1])})
-
-
 def engagement_rate(engagements: int | None, impressions: int | None) -> float | None:
     if not impressions:
         return None
@@ -64,8 +77,7 @@ def published_in(posts: QuerySet[Post], span: LocalRange) -> QuerySet[Post]:
 
 def latest_metrics_rows(posts: QuerySet[Post]) -> QuerySet[PostMetrics]:
     """The newest PostMetrics row of each post in `posts` (posts without any are absent)."""
-    newest_id = PostMetrics.objects.filter(post=OuterRef("post")).order_by("-collected_at", "-id").values("id")[:1]
-    return PostMetrics.objects.filter(post__in=posts.order_by().values("pk"), pk=Subquery(newest_id))
+    return PostMetrics.objects.filter(post__in=posts.order_by().values("pk"), is_latest=True)
 
 
 def _sums() -> dict[str, Any]:
@@ -166,10 +178,10 @@ def channel_series(channels: QuerySet, first: date, last: date) -> list[dict[str
 
 
 POST_ORDERINGS = {
-    "engagements": "latest_engagements",
-    "impressions": "latest_impressions",
-    "reach": "latest_reach",
-    "clicks": "latest_clicks",
+    "engagements": "latest__engagements",
+    "impressions": "latest__impressions",
+    "reach": "latest__reach",
+    "clicks": "latest__clicks",
     "engagement_rate": "latest_engagement_rate",
     "published_at": "published_at",
 }
@@ -180,14 +192,12 @@ def post_analytics(posts: QuerySet[Post], ordering: str = "-engagements") -> Que
     (a key of POST_ORDERINGS, `-` for descending; posts never collected sort last)."""
     descending = ordering.startswith("-")
     key = ordering.lstrip("-")
-    posts = with_latest_metrics(posts.select_related("channel"))
+    posts = with_latest_metrics(_joined_latest(posts.select_related("channel")))
     if key == "engagement_rate":
-        posts = with_latest_metric(with_latest_metric(posts, "engagements"), "impressions").annotate(
-            latest_engagement_rate=Cast(F("latest_engagements"), FloatField())
-            / NullIf(Cast(F("latest_impressions"), FloatField()), 0.0)
+        posts = posts.annotate(
+            latest_engagement_rate=Cast(F("latest__engagements"), FloatField())
+            / NullIf(Cast(F("latest__impressions"), FloatField()), 0.0)
         )
-    elif key != "published_at":
-        posts = with_latest_metric(posts, key)
     expression = F(POST_ORDERINGS[key])
     expression = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
     return posts.order_by(expression, "-published_at", "id")
@@ -319,24 +329,23 @@ def _post_bucket(prefix: str, by: str | None, tz: ZoneInfo) -> dict[str, Any]:
 
 def post_aggregates(
     channel_ids: list, tag_ids: list, start: datetime, end: datetime, *, by: str | None, tz: ZoneInfo
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> list[dict[str, Any]]:
     """Published posts of `channel_ids` (carrying any of `tag_ids`, when given) with `publishedAt` in
-    [`start`, `end`), per bucket (`by`: None, a time bucket in `tz`, "channel", "network" or "tag"). Two queries:
+    [`start`, `end`), per bucket (`by`: None, a time bucket in `tz`, "channel", "network" or
+    "tag"), with the sums of each post's current metrics. One query (the posts joined to their `is_latest` row).
 
-    - posts per bucket: {"key"?, "label"?, "posts"};
-    - sums of each post's newest metrics per bucket: {"key"?, "label"?, "collected", <METRIC_FIELDS>}, where
-      `collected` counts the posts whose network delivered metrics at all.
-    A time bucket's key is a date or a datetime at local midnight (week/month), depending on the database."""
-    posts = _published(channel_ids, tag_ids, start, end)
-    post_bucket, metric_bucket = _post_bucket("", by, tz), _post_bucket("post__", by, tz)
-    sums = {field: Sum(field) for field in METRIC_FIELDS}
-    metrics = latest_metrics_rows(posts)
+    Rows: {"key"?, "label"?, "posts", "collected", <METRIC_FIELDS>}, where `collected` counts the posts whose network
+    delivered metrics at all; buckets without posts are absent. A time bucket's key is a date or a datetime at local
+    midnight (week/month), depending on the database."""
+    posts = _joined_latest(_published(channel_ids, tag_ids, start, end))
+    figures = {
+        "posts": Count("id"),
+        "collected": Count("latest__id"),
+        **{field: Sum(f"latest__{field}") for field in METRIC_FIELDS},
+    }
+    bucket = _post_bucket("", by, tz)
     if by == "tag":
         posts = posts.filter(tags__isnull=False)
-        metrics = metrics.filter(post__tags__isnull=False)
-    if not post_bucket:
-        return [posts.aggregate(posts=Count("id"))], [metrics.aggregate(collected=Count("id"), **sums)]
-    names = list(post_bucket)
-    counts = posts.annotate(**post_bucket).values(*names).annotate(posts=Count("id", distinct=True)).order_by()
-    figures = metrics.annotate(**metric_bucket).values(*names).annotate(collected=Count("id"), **sums).order_by()
-    return list(counts), list(figures)
+    if not bucket:
+        return [posts.aggregate(**figures)]
+    return list(posts.annotate(**bucket).values(*bucket).annotate(**figures).order_by())

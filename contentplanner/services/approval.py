@@ -89,8 +89,8 @@ def approval_required_for(user: AbstractBaseUser | None) -> bool:
 
 
 def assert_may_skip_approval(post: Post) -> None:
-    """Schedule/publish from draft: refused when the author's role needs approval."""
-    if post.state == PostState.DRAFT and approval_required_for(post.author):
+    """Schedule/publish from (pre)draft: refused when the author's role needs approval."""
+    if post.state in (PostState.PRE_DRAFT, PostState.DRAFT) and approval_required_for(post.author):
         raise ApprovalRequired()
 
 

@@ -3,18 +3,18 @@ not customised (`is_customized` False) follow the group's edits."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from contentplanner import states
-from contentplanner.errors import ContentRulesViolated, InvalidPostState
+from contentplanner.errors import ContentRulesViolated, InvalidPostState, NotAWorkingDraft, WorkingDraftExists
 from contentplanner.models import Post, PostContent, PostGroup, PostState
 from contentplanner.services import posts as post_services
 from contentplanner.services.content import replace_media
 from contentplanner.services.validation import assert_in_future, assert_publishable_channel
 from core import audit
 from core.auth import Principal
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 
 GROUP_FIELDS = PostContent.EDITABLE_FIELDS
 
@@ -27,20 +27,28 @@ def _post_content(group_content: dict, network: str) -> dict:
     return content
 
 
-def create_group(*, actor: Principal, channels: list, content: dict) -> PostGroup:
-    """Create the group and one draft post per channel, all or nothing."""
+def create_group(*, actor: Principal, channels: list, content: dict, working_draft: bool = False) -> PostGroup:
+    """Create the group and one draft post per channel, all or nothing. A `working_draft` (the composer's open
+    session, one per member: 409 WORKING_DRAFT_EXISTS) holds preDraft posts only its author sees."""
     publish_at = content.get("publish_at")
     assert_in_future(publish_at)
     for channel in channels:
         assert_publishable_channel(channel)
+    if working_draft:
+        _assert_no_working_draft(actor)
     with transaction.atomic():
-        group = PostGroup(author=actor.user)
+        group = PostGroup(author=actor.user, is_working_draft=working_draft)
         group.apply_content({name: value for name, value in content.items() if value is not None})
         group.campaign = content.get("campaign")
         group.assignee = content.get("assignee")
         group.publish_at = publish_at
         group.publish_timezone = content.get("publish_timezone") or ""
-        group.save()
+        try:
+            with transaction.atomic():
+                group.save()
+        except IntegrityError:  # another request opened one meanwhile (uniq_working_draft_per_author)
+            _assert_no_working_draft(actor)
+            raise
         if content.get("media"):
             replace_media(group, content["media"])
         if content.get("tags"):
@@ -51,6 +59,24 @@ def create_group(*, actor: Principal, channels: list, content: dict) -> PostGrou
             )
         audit.record("cp.post_group.create", group, actor=actor, changes={"channels": [str(c.pk) for c in channels]})
     return group
+
+
+def _assert_no_working_draft(actor: Principal) -> None:
+    if actor.user is None:
+        raise ValidationFailed(details={"workingDraft": ["A working draft belongs to a member, not an API key."]})
+    current = PostGroup.objects.filter(author=actor.user, is_working_draft=True, deleted_at__isnull=True).first()
+    if current is not None:
+        raise WorkingDraftExists(details={"postGroupId": str(current.pk)})
+
+
+def save_working_draft(group: PostGroup, *, actor: Principal) -> list[Post]:
+    """The author's working draft becomes ordinary drafts the team sees (all its posts, all or nothing)."""
+    if not group.is_working_draft or group.author_id != getattr(actor.user, "pk", None):
+        raise NotAWorkingDraft()
+    with transaction.atomic():
+        saved = act_on_posts(group, "save_draft", lambda post: post_services.save_as_draft(post, actor=actor))
+        audit.record("cp.post_group.save_draft", group, actor=actor, changes={"posts": [str(p.pk) for p in saved]})
+    return saved
 
 
 def live_posts(group: PostGroup):

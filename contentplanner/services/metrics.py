@@ -1,8 +1,8 @@
 """Metric collection: fetch figures from the networks and store them (the analytics reads are in selectors).
 
 `collect_post_metrics` stores one `PostMetrics` row per collection (a time series; the newest row is the post's
-current figures); `collect_channel_metrics` upserts one `ChannelMetrics` row per channel and day. Adapter errors
-(`social.networks.base.NetworkError`) propagate to the caller (the beat tasks log and skip them).
+current figures and carries `is_latest`); `collect_channel_metrics` upserts one `ChannelMetrics` row per channel and
+day. Adapter errors (`social.networks.base.NetworkError`) propagate to the caller (the beat tasks log and skip them).
 """
 
 from __future__ import annotations
@@ -48,7 +48,28 @@ def collect_post_metrics(post: Post) -> PostMetrics | None:
     counts = {field: _count(values, field) for field in METRIC_FIELDS}
     if "engagements" not in values:
         counts["engagements"] = counts["likes"] + counts["comments"] + counts["shares"] + counts["clicks"]
-    return PostMetrics.objects.create(post=post, collected_at=metrics.collected_at or timezone.now(), **counts)
+    with transaction.atomic():
+        _lock(post)
+        if PostMetrics.objects.filter(post=post, collected_at__gt=recent).exists():
+            return None  # an overlapping collection stored one meanwhile
+        return store_post_metrics(post, metrics.collected_at or timezone.now(), counts)
+
+
+def _lock(post: Post) -> None:
+    # Writes of one post's figures take turns (a redelivered task), so the post keeps exactly one current row.
+    Post.objects.select_for_update().filter(pk=post.pk).values("pk").first()
+
+
+def store_post_metrics(post: Post, collected_at: datetime, counts: dict[str, int]) -> PostMetrics:
+    """Store one collection of `post`'s figures; it becomes the post's current row (`is_latest`) unless a newer one
+    is stored already."""
+    with transaction.atomic():
+        _lock(post)
+        current = PostMetrics.objects.filter(post=post, is_latest=True).values_list("collected_at", flat=True).first()
+        is_latest = current is None or collected_at >= current
+        if is_latest and current is not None:
+            PostMetrics.objects.filter(post=post, is_latest=True).update(is_latest=False)
+        return PostMetrics.objects.create(post=post, collected_at=collected_at, is_latest=is_latest, **counts)
 
 
 def collect_channel_metrics(channel, day: date) -> ChannelMetrics:

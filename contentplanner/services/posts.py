@@ -42,7 +42,8 @@ def create_post(
     audit_action: str = "cp.post.create",
 ) -> Post:
     """Create a draft post on `channel` (visible, active, publishing enabled: checked by the caller's selector and
-    here). The network's rule violations are stored as `warnings`, not refused."""
+    here); a preDraft one in a working draft `group`. The network's rule violations are stored as `warnings`, not
+    refused."""
     assert_publishable_channel(channel)
     publish_at = content.get("publish_at")
     assert_in_future(publish_at)
@@ -50,7 +51,7 @@ def create_post(
         post = Post(
             channel=channel,
             group=group,
-            state=PostState.DRAFT,
+            state=PostState.PRE_DRAFT if group is not None and group.is_working_draft else PostState.DRAFT,
             author=actor.user,
             is_customized=False,
         )
@@ -155,6 +156,12 @@ def _assigned(post: Post, actor: Principal) -> None:
     )
 
 
+def settle_working_draft(group_id) -> None:
+    """A working draft ends once none of its posts is preDraft any more (saved, scheduled, published, discarded)."""
+    if group_id and not Post.objects.filter(group_id=group_id, state=PostState.PRE_DRAFT).exists():
+        PostGroup.objects.filter(pk=group_id, is_working_draft=True).update(is_working_draft=False)
+
+
 def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_timezone: str | None = None) -> Post:
     """draft/approved -> scheduled at `publish_at` (UTC, future; default the post's own). Checks the network's
     content rules (400 CONTENT_RULES_VIOLATED) and, from draft, whether the author needs approval (409)."""
@@ -182,6 +189,21 @@ def schedule_post(post: Post, *, actor: Principal, publish_at=None, publish_time
         audit.record(
             "cp.post.schedule", post, actor=actor, changes={"state": [previous, post.state], "publishAt": when}
         )
+        settle_working_draft(post.group_id)
+    return post
+
+
+def save_as_draft(post: Post, *, actor: Principal) -> Post:
+    """preDraft -> draft: the post leaves its author's working draft and shows to the team."""
+    with transaction.atomic():
+        post = Post.objects.select_for_update(of=("self",)).get(pk=post.pk)
+        states.assert_action(post, "save_draft")
+        states.assert_transition(post, PostState.DRAFT)
+        post.state = PostState.DRAFT
+        post.save(update_fields=["state", "updated_at"])
+        feed.add_history(post, "savedAsDraft", actor=actor.user)
+        audit.record("cp.post.save_draft", post, actor=actor, changes={"state": [PostState.PRE_DRAFT, post.state]})
+        settle_working_draft(post.group_id)
     return post
 
 
@@ -210,6 +232,7 @@ def delete_post(post: Post, *, actor: Principal) -> Post:
         post.save(update_fields=["state", "deleted_at", "updated_at"])
         feed.add_history(post, "deleted", actor=actor.user)
         audit.record("cp.post.delete", post, actor=actor, changes={"state": [previous, post.state]})
+        settle_working_draft(post.group_id)
     return post
 
 
@@ -237,6 +260,7 @@ def request_publish_now(post: Post, *, actor: Principal) -> Post:
         post.refresh_from_db()
         feed.add_history(post, "publishNow", actor=actor.user, data={"from": previous, "attempt": attempt})
         audit.record("cp.post.publish_now", post, actor=actor, changes={"state": [previous, PostState.PUBLISHING]})
+        settle_working_draft(post.group_id)
         tasks.enqueue([claims.Claim(post_id=str(post.pk), attempt=attempt, tenant_id=str(post.tenant_id))])
     return post
 

@@ -28,6 +28,7 @@ from contentplanner.models import (
     PublishAttempt,
     Tag,
 )
+from contentplanner.services.metrics import store_post_metrics
 from core import tenancy
 from social.tests.factories import ChannelFactory, TeamChannelFactory, TeamFactory, TenantScopedFactory
 
@@ -104,6 +105,12 @@ class PostMetricsFactory(TenantScopedFactory):
     post = factory.SubFactory(PostFactory, published=True)
     tenant = factory.LazyAttribute(lambda o: o.post.tenant)
     collected_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, tenant, post, collected_at, **counts):
+        """Stored as the collector stores it (the newest row becomes the post's current one)."""
+        with tenancy.tenant_context(tenant):
+            return store_post_metrics(post, collected_at, counts)
 
 
 def share_with(channel, *memberships):

@@ -91,6 +91,7 @@ def test_calendar_counts_per_state_using_published_at_for_published_posts(owner_
 
     days = day_counts(body)
     assert days["2026-05-04"]["counts"] == {
+        "preDraft": 0,  # the caller's own working drafts only
         "draft": 1,
         "needsApproval": 0,
         "approved": 0,

@@ -132,6 +132,7 @@ class PostGroupOutput(serializers.ModelSerializer):
             "publish_timezone",
             "campaign_id",
             "tags",
+            "is_working_draft",
             "author_id",
             "assignee_id",
             "posts",
@@ -237,6 +238,12 @@ class PostUpdateInput(ContentInput):
 
 class GroupCreateInput(ContentInput):
     channel_ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=100)
+    working_draft = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Open the caller's working draft: its posts are preDraft, seen by the caller only, until it is "
+        "saved as a draft, scheduled, published or discarded. One per member (409 WORKING_DRAFT_EXISTS).",
+    )
     network_options = serializers.DictField(child=serializers.DictField(), required=False, help_text="Per network.")
 
     def validate_channel_ids(self, value):

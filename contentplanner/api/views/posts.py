@@ -31,6 +31,7 @@ from core.api.pagination import PageOrCursorPagination
 from core.api.schema import error_responses
 from core.api.viewsets import TenantViewSet
 from core.auth import Principal
+from core.errors import NotFound
 from social import selectors as social_selectors
 
 
@@ -50,11 +51,12 @@ class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     required_permissions = {
         "list": "cp.post.read",
         "retrieve": "cp.post.read",
+        "working_draft": "cp.post.read",
         "schedule": "cp.post.publish",
         "publish": "cp.post.publish",
         "*": "cp.post.write",
     }
-    idempotent_actions = {"create", "schedule", "publish", "duplicate", "submit", "add_channels"}
+    idempotent_actions = {"create", "schedule", "publish", "duplicate", "submit", "add_channels", "save_draft"}
     ordering_fields = ["created_at", "publish_at", "updated_at"]
 
     def scope_queryset(self):
@@ -69,8 +71,37 @@ class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def create(self, request):
         data = validated(s.GroupCreateInput, request)
         channels = visible_channels(self.principal, data.pop("channel_ids"))
-        group = group_services.create_group(actor=self.principal, channels=channels, content=resolve_content(data))
+        working_draft = data.pop("working_draft")
+        group = group_services.create_group(
+            actor=self.principal, channels=channels, content=resolve_content(data), working_draft=working_draft
+        )
         return Response(s.PostGroupOutput(self._fresh(group)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="cp_post_groups_working_draft",
+        responses={200: s.PostGroupOutput, **error_responses(404)},
+        description="The caller's working draft (to resume composing), or 404 when they have none open.",
+    )
+    @action(detail=False, methods=["get"], url_path="working-draft")
+    def working_draft(self, request):
+        group = selectors.working_draft_of(self.principal)
+        if group is None:
+            raise NotFound("You have no working draft.")
+        return Response(s.PostGroupOutput(group).data)
+
+    @extend_schema(
+        operation_id="cp_post_groups_save_draft",
+        request=None,
+        responses={200: s.PostGroupOutput, **POST_ERRORS},
+        description="The caller's working draft becomes ordinary drafts the team sees (preDraft -> draft for every "
+        "post). Only its author; 409 NOT_A_WORKING_DRAFT otherwise. Scheduling, publishing or deleting the group "
+        "also ends the working draft.",
+    )
+    @action(detail=True, methods=["post"], url_path="save-draft")
+    def save_draft(self, request, pk=None):
+        group = self.get_object()
+        group_services.save_working_draft(group, actor=self.principal)
+        return Response(s.PostGroupOutput(self._fresh(group)).data)
 
     @extend_schema(request=s.GroupUpdateInput, responses={200: s.PostGroupOutput, **POST_ERRORS})
     def partial_update(self, request, pk=None):
@@ -82,8 +113,9 @@ class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     @extend_schema(
         request=None,
         responses={204: None, **error_responses(404)},
-        description="Deletes the group's deletable posts (draft, approved, rejected, failed); the group disappears "
-        "once none of its posts is left. Scheduled/published posts stay (unschedule them first).",
+        description="Deletes the group's deletable posts (preDraft, draft, approved, rejected, failed); the group "
+        "disappears once none of its posts is left (this discards a working draft). Scheduled/published posts stay "
+        "(unschedule them first).",
     )
     def destroy(self, request, pk=None):
         group_services.delete_group(self.get_object(), actor=self.principal)
