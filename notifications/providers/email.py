@@ -10,6 +10,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from core import url_safety
 from notifications.providers import sigv4
 from notifications.providers.base import (
     CredentialField,
@@ -25,7 +26,6 @@ from notifications.providers.base import (
     error_for_status,
     require_format,
 )
-from social import url_safety
 
 FROM = (
     CredentialField("from", "Sender address", is_secret=False),
