@@ -82,7 +82,7 @@ def counts() -> tuple[int, ...]:
         )
 
 
-# --- configuration ---------------------------------------------------------------------------------------------------
+# --- configuration ----------------------------------------------------------------------------------------------------
 
 
 def test_a_new_tenant_configures_sso_and_the_secret_is_write_only(acme, provider):
@@ -107,7 +107,7 @@ def test_a_new_tenant_configures_sso_and_the_secret_is_write_only(acme, provider
 
 
 def test_saving_checks_the_discovery_document(db, provider, monkeypatch):
-    client, tenant = register("owner@acme.example", "Acme SSO")
+    client, _tenant = register("owner@acme.example", "Acme SSO")
 
     provider.discovery.mock(return_value=httpx.Response(503))
     down = client.put(SSO, config(), format="json")
@@ -190,7 +190,7 @@ def test_only_owners_and_admins_manage_sso_and_only_their_tenants(acme, provider
         assert list(TenantSso.all_tenants.values_list("tenant_id", flat=True)) == [row.tenant_id]
 
 
-# --- sign-in -----------------------------------------------------------------------------------------------------------
+# --- sign-in ----------------------------------------------------------------------------------------------------------
 
 
 def test_an_unknown_person_of_an_allowed_domain_joins_just_in_time(acme, provider):
@@ -361,7 +361,7 @@ def test_jit_membership_respects_the_user_limit(acme, provider):
     assert counts() == before
 
 
-# --- enforcement -------------------------------------------------------------------------------------------------------
+# --- enforcement ------------------------------------------------------------------------------------------------------
 
 
 def test_enforced_sso_refuses_password_login_except_for_owners(acme, provider):
