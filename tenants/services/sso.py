@@ -70,6 +70,7 @@ logger = logging.getLogger(__name__)
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 STATE_SALT = "tenants.sso.state"
 STATE_MAX_AGE = timedelta(minutes=10)
+STATE_RETENTION = timedelta(days=1)  # used or expired rows answer replays until purged; then the signature expired
 SCOPE = "openid email profile"
 MAX_DOCUMENT_BYTES = 256 * 1024
 HTTP_TIMEOUT_SECONDS = 10.0
@@ -338,6 +339,13 @@ def _consume_state(state_nonce: str) -> SsoLoginState:
     if not taken:
         raise SsoStateInvalid()
     return SsoLoginState.objects.get(state_nonce=state_nonce)
+
+
+def purge_login_states(*, older_than: timedelta = STATE_RETENTION) -> int:
+    """Forget started sign-ins older than `older_than`, across tenants (a platform job); returns how many."""
+    with tenancy.platform_access():
+        deleted, _ = SsoLoginState.all_tenants.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
 
 
 def _verified_identity(config: TenantSso, *, code: str, login_state: SsoLoginState) -> VerifiedIdentity:

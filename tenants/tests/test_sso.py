@@ -411,3 +411,16 @@ def test_deleting_sso_restores_password_login(acme, provider):
         assert not TenantSso.all_tenants.exists()
         assert AuditLogEntry.all_tenants.filter(action="tenant.sso_deleted").count() == 1
     assert APIClient().post(START, {"email": "x@acme.example"}, format="json").status_code == 404
+
+
+def test_old_started_sign_ins_are_purged_daily(acme, provider, time_machine):
+    from tenants.tasks import purge_sso_login_states
+
+    _client, tenant = acme
+    APIClient().post(START, {"tenant": tenant["slug"]}, format="json")
+    assert purge_sso_login_states.delay().get() == 0
+    time_machine.move_to(time.time() + 25 * 3600)
+    APIClient().post(START, {"tenant": tenant["slug"]}, format="json")
+    assert purge_sso_login_states.delay().get() == 1
+    with tenancy.platform_access():
+        assert SsoLoginState.all_tenants.count() == 1
