@@ -279,6 +279,11 @@ class SsoDomainNotAllowed(PermissionDenied):
     message = "This email domain may not sign in to this tenant with SSO."
 
 
+class SsoAccountNotAllowed(PermissionDenied):
+    code = "SSO_ACCOUNT_NOT_ALLOWED"
+    message = "This account cannot sign in with a tenant's identity provider."
+
+
 class SsoMemberRemoved(PermissionDenied):
     code = "SSO_MEMBER_REMOVED"
     message = "You were removed from this tenant; ask an admin to invite you again."

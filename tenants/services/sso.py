@@ -14,6 +14,7 @@ signature, iss, aud, exp, iat, nonce, azp, at_hash) and then lets the person in:
 - the account is found by its link (issuer, sub) in this tenant, else by the verified email, else created (no
   password); a new link is made on first sign-in;
 - the email must be verified by the provider (`email_verified`) and its domain allowed, for every sign-in;
+- platform staff accounts are never signed in by a tenant's provider;
 - a missing membership is created with the default role (plan user limit applies), unless the link exists, which
   means the member was removed: refused until an admin invites them again. A disabled membership or account is
   refused.
@@ -34,6 +35,7 @@ from typing import Any
 import httpx
 from authlib.common.errors import AuthlibBaseError
 from authlib.oidc.core import CodeIDToken
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_domain_name
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,6 +51,7 @@ from tenants import tokens
 from tenants.errors import (
     AccountDisabled,
     MembershipInactive,
+    SsoAccountNotAllowed,
     SsoDomainNotAllowed,
     SsoEmailNotVerified,
     SsoIssuerInvalid,
@@ -90,7 +93,7 @@ def normalize_domains(domains: list[str]) -> list[str]:
         domain = raw.strip().lower().lstrip("@")
         try:
             validate_domain_name(domain)
-        except Exception:  # noqa: BLE001 (Django's ValidationError: collect and report below)
+        except DjangoValidationError:
             invalid.append(raw)
             continue
         if domain not in cleaned:
@@ -121,8 +124,8 @@ def discover(issuer: str) -> dict[str, Any]:
         )
     if "code" not in document.get("response_types_supported", ["code"]):
         raise SsoIssuerInvalid(details={"issuer": ["The provider does not support the authorization-code flow."]})
-    algorithms = [alg for alg in document.get("id_token_signing_alg_values_supported", ["RS256"])]
-    if not set(algorithms) & set(SIGNING_ALGORITHMS):
+    algorithms = document.get("id_token_signing_alg_values_supported", ["RS256"])
+    if not isinstance(algorithms, list) or not set(map(str, algorithms)) & set(SIGNING_ALGORITHMS):
         raise SsoIssuerInvalid(details={"issuer": ["The provider signs ID tokens with no asymmetric algorithm."]})
     return {
         "issuer": document["issuer"],
@@ -424,6 +427,8 @@ def _link_and_admit(config: TenantSso, identity: VerifiedIdentity) -> Membership
     user = link.user if link else User.objects.filter(email=identity.email).first()
     if user is not None and not user.is_active:
         raise AccountDisabled()
+    if user is not None and (user.is_staff or user.is_superuser):
+        raise SsoAccountNotAllowed()  # a tenant's provider never vouches for platform staff
     membership = Membership.objects.select_related("tenant", "user").filter(user=user).first() if user else None
     if membership is None and link is not None:
         raise SsoMemberRemoved()

@@ -424,3 +424,12 @@ def test_old_started_sign_ins_are_purged_daily(acme, provider, time_machine):
     assert purge_sso_login_states.delay().get() == 1
     with tenancy.platform_access():
         assert SsoLoginState.all_tenants.count() == 1
+
+
+def test_a_tenants_provider_never_signs_in_platform_staff(acme, provider):
+    _client, tenant = acme
+    User.objects.create_user("root@acme.example", "x", is_staff=True)
+    before = counts()
+    response = sign_in(provider, tenant["slug"], sub="root", email="root@acme.example")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "SSO_ACCOUNT_NOT_ALLOWED"
+    assert counts() == before
