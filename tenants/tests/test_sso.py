@@ -162,7 +162,7 @@ def test_only_owners_and_admins_manage_sso_and_only_their_tenants(acme, provider
     _client, tenant = acme
     with tenancy.platform_access():
         row = TenantSso.all_tenants.get(tenant_id=tenant["id"])
-    before = (row.updated_at, AuditLogEntry.all_tenants.count())
+        before = (row.updated_at, AuditLogEntry.all_tenants.count())
     for role in ("MANAGER", "EDITOR", "VIEWER"):
         member = api_client_for(make_member(row.tenant, role))
         assert member.get(SSO).status_code == 403
