@@ -13,7 +13,7 @@ from django.urls import path
 
 from core import tenancy
 from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
-from core.errors import PermissionDenied
+from core.errors import DomainError, PermissionDenied
 from tenants.models import (
     ApiKey,
     AuthSession,
@@ -21,16 +21,18 @@ from tenants.models import (
     MonthlyActiveUser,
     Plan,
     RefreshToken,
+    SsoIdentity,
     Team,
     TeamMember,
     Tenant,
     TenantExternalId,
+    TenantSso,
     TenantStatus,
     User,
 )
 from tenants.roles import staff_principal
 from tenants.services import api_keys as api_key_services
-from tenants.services import impersonation
+from tenants.services import impersonation, sso
 from tenants.tokens import revoke_session, revoke_user_sessions
 
 
@@ -434,3 +436,75 @@ class MonthlyActiveUserAdmin(ReadOnlyModelAdmin):
     list_select_related = ["tenant", "user"]
     fields = ["tenant", "user", "month", "created_at"]
     readonly_fields = fields
+
+
+@admin.register(TenantSso)
+class TenantSsoAdmin(NoAddMixin, AuditedModelAdmin):
+    """Tenants configure SSO through the API (which checks the issuer); staff inspect it, adjust domains, role and
+    enforcement, re-read the discovery document, or switch enforcement off for a locked-out tenant. The client
+    secret is never shown."""
+
+    list_display = ["tenant", "issuer", "client_id", "default_role", "enforce", "metadata_fetched_at", "updated_at"]
+    list_filter = ["enforce", "default_role"]
+    search_fields = ["tenant__name", "tenant__slug", "issuer", "client_id"]
+    list_select_related = ["tenant"]
+    fields = [
+        "id",
+        "tenant",
+        "issuer",
+        "client_id",
+        "allowed_domains",
+        "default_role",
+        "enforce",
+        "provider_metadata",
+        "metadata_fetched_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "id",
+        "tenant",
+        "issuer",
+        "client_id",
+        "provider_metadata",
+        "metadata_fetched_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["refresh_discovery", "stop_enforcing"]
+
+    @admin.action(description="Re-read the issuer's discovery document")
+    def refresh_discovery(self, request, queryset):
+        for config in queryset.select_related("tenant"):
+            try:
+                with tenancy.tenant_context(config.tenant):
+                    sso.refresh_metadata(config)
+            except DomainError as exc:
+                self.message_user(request, f"{config.tenant}: {exc.message} {exc.details or ''}", messages.ERROR)
+                continue
+            self.audit(request, "discovery_refreshed", config)
+        self.message_user(request, "Done.", messages.INFO)
+
+    @admin.action(description="Stop enforcing SSO (password login for everyone)")
+    def stop_enforcing(self, request, queryset):
+        for config in queryset.filter(enforce=True).select_related("tenant"):
+            with tenancy.tenant_context(config.tenant):
+                TenantSso.objects.filter(pk=config.pk).update(enforce=False)
+            self.audit(request, "updated", config, {"enforce": [True, False]})
+        self.message_user(request, "Password login is allowed again.", messages.SUCCESS)
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(NoAddMixin, AuditedModelAdmin):
+    """Links of identity-provider accounts (issuer, sub) to users, per tenant. Deleting a link lets the person be
+    matched by email again on their next SSO sign-in (and, if they were removed, join again)."""
+
+    list_display = ["subject", "issuer", "user", "email", "tenant", "last_login_at", "created_at"]
+    list_filter = ["issuer", "created_at"]
+    search_fields = ["subject", "email", "user__email", "tenant__name", "tenant__slug"]
+    list_select_related = ["user", "tenant"]
+    fields = ["id", "tenant", "user", "issuer", "subject", "email", "last_login_at", "created_at"]
+    readonly_fields = fields
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -207,3 +207,83 @@ class EmailNotVerified(PermissionDenied):
 class InvalidVerificationToken(ValidationFailed):
     code = "INVALID_VERIFICATION_TOKEN"
     message = "The verification link is invalid or has expired."
+
+
+# Single sign-on (OpenID Connect per tenant): tenants/services/sso.py.
+
+
+class SsoIssuerUnreachable(ValidationFailed):
+    """400: the issuer's discovery document could not be fetched (bad URL, private address, timeout, HTTP error)."""
+
+    code = "SSO_ISSUER_UNREACHABLE"
+    message = "The issuer's discovery document (/.well-known/openid-configuration) could not be fetched."
+
+
+class SsoIssuerInvalid(ValidationFailed):
+    """400: the discovery document was fetched but is not a usable OpenID Provider configuration."""
+
+    code = "SSO_ISSUER_INVALID"
+    message = "The issuer's discovery document is not a valid OpenID Connect configuration."
+
+
+class SsoNotConfigured(NotFound):
+    code = "SSO_NOT_CONFIGURED"
+    message = "No single sign-on is configured for this tenant or email domain."
+
+
+class SsoTenantAmbiguous(Conflict):
+    code = "SSO_TENANT_AMBIGUOUS"
+    message = "Several tenants sign in this email domain with SSO: send `tenant` (the alias) instead."
+
+
+class SsoRequired(PermissionDenied):
+    """403: password login is switched off for this tenant's members (owners excepted)."""
+
+    code = "SSO_REQUIRED"
+    message = "This tenant signs its members in with single sign-on: use POST /api/v1/auth/sso/start."
+
+
+class SsoSessionBound(PermissionDenied):
+    """403: a session from an SSO sign-in is bound to the tenant whose identity provider vouched for the person."""
+
+    code = "SSO_SESSION_BOUND"
+    message = "A session from single sign-on is bound to its tenant: sign in again for another tenant."
+
+
+class SsoStateInvalid(ValidationFailed):
+    code = "SSO_STATE_INVALID"
+    message = "The sign-in state is missing, not ours, expired or already used: start again."
+
+
+class SsoProviderError(Unauthorized):
+    """401: the identity provider refused the sign-in or the code exchange."""
+
+    code = "SSO_PROVIDER_ERROR"
+    message = "The identity provider did not complete the sign-in."
+
+
+class SsoTokenInvalid(Unauthorized):
+    """401: the ID token failed validation (signature, issuer, audience, expiry, nonce)."""
+
+    code = "SSO_TOKEN_INVALID"
+    message = "The identity provider's ID token is not valid for this sign-in."
+
+
+class SsoEmailNotVerified(PermissionDenied):
+    code = "SSO_EMAIL_NOT_VERIFIED"
+    message = "The identity provider did not vouch for this email address (email_verified)."
+
+
+class SsoDomainNotAllowed(PermissionDenied):
+    code = "SSO_DOMAIN_NOT_ALLOWED"
+    message = "This email domain may not sign in to this tenant with SSO."
+
+
+class SsoAccountNotAllowed(PermissionDenied):
+    code = "SSO_ACCOUNT_NOT_ALLOWED"
+    message = "This account cannot sign in with a tenant's identity provider."
+
+
+class SsoMemberRemoved(PermissionDenied):
+    code = "SSO_MEMBER_REMOVED"
+    message = "You were removed from this tenant; ask an admin to invite you again."

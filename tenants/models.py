@@ -371,6 +371,8 @@ class AuthSession(TenantScopedModel):
     api_key = models.ForeignKey(
         "tenants.ApiKey", null=True, blank=True, on_delete=models.CASCADE, related_name="exchanged_sessions"
     )
+    # "password", "recovery_code", "totp", "sso"; empty for sessions from registration, exchange, impersonation.
+    sign_in_method = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -407,3 +409,69 @@ class MonthlyActiveUser(TenantScopedModel):
     class Meta:
         ordering = ["-month", "id"]
         constraints = [models.UniqueConstraint(fields=["tenant", "user", "month"], name="uniq_mau")]
+
+
+class TenantSso(TenantScopedModel):
+    """A tenant's OpenID Connect identity provider (one per tenant): members sign in there and are let in by
+    their verified email's domain (tenants/services/sso.py). The client secret is encrypted and never shown."""
+
+    issuer = models.URLField(max_length=500, help_text="Exactly the `issuer` of its discovery document (https).")
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField(blank=True, default="")
+    allowed_domains = models.JSONField(
+        default=list, blank=True, help_text="Email domains (lower case) whose verified addresses may sign in."
+    )
+    default_role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    enforce = models.BooleanField(
+        default=False, help_text="Password login refused for members of this tenant, except owners (break-glass)."
+    )
+    # The discovery document's endpoints, read when the configuration is saved (or refreshed from the admin).
+    provider_metadata = models.JSONField(default=dict, blank=True)
+    metadata_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "tenant SSO configuration"
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="uniq_tenant_sso")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} ({self.client_id})"
+
+    def clean(self) -> None:
+        if self.default_role == Role.OWNER:
+            raise ValidationError({"default_role": "Members created by SSO are never owners."})
+
+
+class SsoIdentity(TenantScopedModel):
+    """Links an identity provider's account (issuer, sub) to a user, per tenant: later sign-ins find the user by
+    this pair, whatever the email says then. A link whose membership was removed keeps the person out."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_identities")
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(max_length=254, help_text="The email of the last sign-in.")
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "SSO identities"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "issuer", "subject"], name="uniq_sso_identity"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject}@{self.issuer} -> {self.user_id}"
+
+
+class SsoLoginState(TenantScopedModel):
+    """One started SSO sign-in: the single-use nonce of its signed `state`, the OIDC `nonce` the ID token must
+    carry, and the PKCE verifier (never in a URL)."""
+
+    state_nonce = models.CharField(max_length=64, unique=True)
+    oidc_nonce = models.CharField(max_length=64)
+    code_verifier = EncryptedTextField()
+    expires_at = models.DateTimeField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -11,7 +11,18 @@ from core import extensions, tenancy
 from core.auth import Principal
 from core.models import AuditLogEntry
 from tenants import plans
-from tenants.models import ApiKey, AuthSession, Membership, MonthlyActiveUser, Plan, Team, TeamMember, Tenant, User
+from tenants.models import (
+    ApiKey,
+    AuthSession,
+    Membership,
+    MonthlyActiveUser,
+    Plan,
+    Team,
+    TeamMember,
+    Tenant,
+    TenantSso,
+    User,
+)
 
 
 def api_keys() -> QuerySet[ApiKey]:
@@ -139,3 +150,8 @@ def impersonation_of(principal: Principal) -> dict[str, Any] | None:
         "read_only": session.impersonation_read_only,
         "expires_at": session.expires_at,
     }
+
+
+def sso_config() -> TenantSso | None:
+    """The current tenant's single sign-on configuration, if any."""
+    return TenantSso.objects.first()

@@ -104,6 +104,7 @@ def start_session(
     expires_at=None,
     read_only: bool = False,
     api_key=None,
+    sign_in_method: str = "",
 ) -> TokenPair:
     """Open a session for a membership and return its first token pair.
 
@@ -121,6 +122,7 @@ def start_session(
             impersonation_read_only=read_only,
             expires_at=expires_at,
             api_key=api_key,
+            sign_in_method=sign_in_method,
         )
         return _pair(session, _new_refresh_token(session))
 

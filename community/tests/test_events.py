@@ -12,11 +12,10 @@ from django.db import transaction
 from community import events
 from community.services import members as member_services
 from community.tests.factories import MemberFactory, member_actor
-from core import tenancy
+from core import tenancy, url_safety
 from core.errors import DomainError
 from notifications import webhook_events
 from notifications.models import DeliveryStatus, WebhookDelivery, WebhookEvent
-from social import url_safety
 
 HOOK = "https://hooks.example.com/community"
 OTHER_HOOK = "https://hooks.example.com/posts"

@@ -1,5 +1,5 @@
 """Link previews: the Open Graph title, description and image of a user-supplied URL, fetched through the SSRF guard
-(social.url_safety through social's publishing face: public hosts only, pinned DNS, capped size, time and redirects)."""
+(core.url_safety through social's publishing face: public hosts only, pinned DNS, capped size, time and redirects)."""
 
 from __future__ import annotations
 

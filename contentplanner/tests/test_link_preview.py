@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from social import url_safety
+from core import url_safety
 from tenants.roles import Role
 
 URL = "/api/v1/cp/link-preview"

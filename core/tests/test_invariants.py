@@ -24,6 +24,8 @@ PUBLIC_VIEWS = {
     "InviteAcceptView",  # the invite's uid + single-use token name the user
     "OAuthCallbackView",  # the browser returns here; the signed, single-use state names the tenant
     "BitlyCallbackView",  # the same, for connecting the tenant's bit.ly account
+    "SsoStartView",  # names a tenant by alias or email domain; returns only its identity provider's authorize URL
+    "SsoCallbackView",  # the browser returns here; the signed, single-use state names the tenant (tenants SSO)
     "PublicApprovalView",  # a client's signed, expiring, single-use approval link (contentplanner) names the tenant
     "CalendarFeedView",  # a member's secret, revocable ICS feed URL (contentplanner) names the tenant
     "PublicTicketsView",  # inbox public ticket API: the custom channel's token (digest lookup) names tenant+channel

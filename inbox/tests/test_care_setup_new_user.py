@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from social import url_safety
+from core import url_safety
 from social.tests.test_new_user import CHANNELS, registered_client
 
 

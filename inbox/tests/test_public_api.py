@@ -11,10 +11,9 @@ import pytest
 import respx
 from rest_framework.test import APIClient
 
-from core import tenancy
+from core import tenancy, url_safety
 from inbox.models import ActionStatus, Ticket, TicketAction, TicketStatus
 from notifications.services.webhooks import signature
-from social import url_safety
 from social.tests.factories import ChannelFactory
 from tenants.roles import Role
 

@@ -14,6 +14,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
+from core import url_safety
 from notifications.providers import sigv4
 from notifications.providers.base import (
     CredentialField,
@@ -34,7 +35,6 @@ from notifications.providers.base import (
     require_format,
 )
 from notifications.templates import join
-from social import url_safety
 
 MAX_VARIABLES = 8000  # characters of one recipient's substitution values (SendGrid allows 10,000 bytes)
 

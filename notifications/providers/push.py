@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.cache import cache
 
+from core import url_safety
 from notifications.providers.base import (
     TIMEOUT,
     CredentialField,
@@ -40,7 +41,6 @@ from notifications.providers.base import (
     error_for_status,
     require_format,
 )
-from social import url_safety
 
 
 class PushProvider(Provider):

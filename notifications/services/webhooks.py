@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core import audit, notify, tenancy
+from core import audit, notify, tenancy, url_safety
 from core.auth import Principal
 from core.errors import InvalidState, ValidationFailed
 from notifications import webhook_events
@@ -41,7 +41,6 @@ from notifications.models import (
     WebhookEvent,
 )
 from notifications.services import sweeps
-from social import url_safety
 
 TIMEOUT_SECONDS = 15.0
 # Delay before attempt n+1 after attempt n failed (the Standard Webhooks / Svix schedule): 8 attempts in ~27.6 h.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from social import url_safety
+from core import url_safety
 
 PUBLIC_IP = "93.184.216.34"
 

@@ -87,7 +87,7 @@ def test_private_targets_are_refused_at_creation(admin_client, tenant, url):
 @respx.mock
 def test_a_name_that_resolves_privately_at_send_time_is_refused_then(tenant, run_after_commit, monkeypatch):
     WebhookEndpointFactory(tenant=tenant, url="https://rebinding.example/hook")
-    from social import url_safety
+    from core import url_safety
 
     monkeypatch.setattr(url_safety, "resolve_host", lambda host, port: ["10.1.2.3"])
     route = respx.post("https://rebinding.example/hook")

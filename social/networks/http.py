@@ -1,6 +1,6 @@
 """Shared HTTP plumbing of the network adapters: client creation with explicit timeouts, transport-error
 classification (sent or not sent), HTTP status -> error mapping, Retry-After parsing, bounded polling, media file
-access, and the https + social.url_safety check (with a pinned client) for user-supplied hosts (WordPress sites).
+access, and the https + core.url_safety check (with a pinned client) for user-supplied hosts (WordPress sites).
 
 Every adapter subclasses `HttpAdapter` (or `social.networks.oauth2.OAuth2Adapter`) and overrides only what its
 network offers; the protocol methods it does not override raise `NotSupported`, and `capabilities` lists what it
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
-from social import url_safety
+from core import url_safety
 from social.networks.base import (
     AuthExpired,
     AuthorizeRequest,
@@ -172,7 +172,7 @@ class UnsafeSiteUrl(InvalidContent):
 
 
 def ensure_public_url(url: str, *, allow_http: bool = False) -> url_safety.CheckedUrl:
-    """social.url_safety's check (form, credentials, every resolved address public) plus https-only, mapped to an
+    """core.url_safety's check (form, credentials, every resolved address public) plus https-only, mapped to an
     adapter error. The returned CheckedUrl pins the connection to the checked address (no DNS rebinding)."""
     if urlsplit(url).scheme != "https" and not (allow_http and urlsplit(url).scheme == "http"):
         raise UnsafeSiteUrl("The URL must use https.", details={"url": ["https required"]})

@@ -11,10 +11,10 @@ from urllib.parse import urlparse
 from django.db import transaction
 from django.utils import timezone
 
-from core import audit, notify, tenancy
+from core import audit, notify, tenancy, url_safety
 from core.auth import Principal
 from core.errors import ValidationFailed
-from social import selectors, url_safety
+from social import selectors
 from social.errors import ChannelLimitReached, ChannelNotInGrant
 from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
 from social.models.channels import DIRECT_NETWORKS

@@ -30,10 +30,10 @@ from django.db import transaction
 from django.db.models import ProtectedError, Q, Value
 from django.db.models.functions import Concat, Now, Substr
 
-from core import audit, tenancy
+from core import audit, tenancy, url_safety
 from core.auth import Principal
 from core.errors import NotFound, ValidationFailed
-from social import media_probe, selectors, url_safety
+from social import media_probe, selectors
 from social.errors import MediaInUse, PayloadTooLarge, StorageLimitReached, UnsupportedMediaType, UrlImportFailed
 from social.models import Media, MediaTag
 from tenants import selectors as tenant_selectors

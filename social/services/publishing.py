@@ -131,7 +131,7 @@ def flag_channel(channel: Channel, *, reason: str) -> bool:
 def fetch_public_page(url: str, *, max_bytes: int, timeout: float, headers: dict[str, str]) -> tuple[bytes, str, str]:
     """GET a user-supplied URL through the SSRF guard (public hosts only, pinned DNS, capped size/time/redirects):
     (body, content type, final URL), for link previews. Raises social.errors.UrlImportFailed (details.reason)."""
-    from social import url_safety  # appended function: the module's imports stay as they were
+    from core import url_safety  # appended function: the module's imports stay as they were
     from social.errors import UrlImportFailed
 
     try:

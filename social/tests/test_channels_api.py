@@ -152,7 +152,7 @@ def test_delete_still_disconnects_when_revoke_fails(admin_client, tenant, monkey
 
 
 def test_create_custom_placeholder_and_sandbox_channels(admin_client, tenant, monkeypatch):
-    from social import url_safety
+    from core import url_safety
 
     monkeypatch.setattr(url_safety, "resolve_host", lambda host, port: ["93.184.216.34"])  # a public address
     team = TeamFactory(tenant=tenant, name="A")

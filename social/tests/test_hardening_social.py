@@ -4,8 +4,7 @@ import httpx
 import pytest
 import respx
 
-from core import tenancy
-from social import url_safety
+from core import tenancy, url_safety
 from social.models import Channel, Media
 
 CHANNELS = "/api/v1/channels/"

@@ -6,9 +6,8 @@ import pytest
 import respx
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from core import tenancy
+from core import tenancy, url_safety
 from core.models import AuditLogEntry
-from social import url_safety
 from social.models import Media, MediaTag
 from social.services import media as media_services
 from social.tests import factories as samples

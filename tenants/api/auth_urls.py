@@ -16,6 +16,8 @@ urlpatterns = [
     _route("invite/accept", views.InviteAcceptView, "auth-invite-accept"),
     _route("activate", views.InviteAcceptView, "auth-activate"),
     _route("login", views.LoginView, "auth-login"),
+    _route("sso/start", views.SsoStartView, "auth-sso-start"),
+    _route("sso/callback", views.SsoCallbackView, "auth-sso-callback"),
     _route("refresh", views.RefreshView, "auth-refresh"),
     _route("logout", views.LogoutView, "auth-logout"),
     _route("token", views.TokenExchangeView, "auth-token"),

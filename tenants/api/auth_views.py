@@ -19,8 +19,10 @@ from core.api.throttling import AuthRateThrottle
 from core.api.viewsets import TenantAPIView
 from tenants import tokens
 from tenants.api.serializers import auth as s
+from tenants.api.serializers import sso as sso_s
 from tenants.authentication import ApiKeyAuthentication, BasicApiKeyAuthentication, BearerTokenAuthentication
 from tenants.services import auth as auth_services
+from tenants.services import sso as sso_services
 from tenants.services import verification
 from tenants.services.impersonation import refuse_if_impersonating
 
@@ -100,6 +102,69 @@ class LoginView(CredentialView):
             user_agent=_user_agent(request),
         )
         return Response(s.token_output(pair))
+
+
+class SsoStartView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Start signing in with the tenant's identity provider (OpenID Connect)",
+        description=(
+            "Send the tenant's alias (`tenant`) or an email address (`email`: its domain finds the tenant whose SSO "
+            "allows it). Returns the provider's authorization URL (authorization-code flow with PKCE, `state` and "
+            "`nonce`); the provider returns the browser to `GET /api/v1/auth/sso/callback`. The state is signed, "
+            "single use and expires after 10 minutes. 404 `SSO_NOT_CONFIGURED`; 409 `SSO_TENANT_AMBIGUOUS` when "
+            "several tenants allow the email's domain (send `tenant`); 403 `TENANT_INACTIVE`."
+        ),
+        request=sso_s.SsoStartInput,
+        responses={
+            200: sso_s.SsoStartOutput,
+            403: _error("`TENANT_INACTIVE`."),
+            404: _error("`SSO_NOT_CONFIGURED`."),
+            409: _error("`SSO_TENANT_AMBIGUOUS`."),
+        },
+    )
+    def post(self, request):
+        data = validated(sso_s.SsoStartInput, request)
+        start = sso_services.start_sign_in(alias=data.get("tenant") or "", email=data.get("email") or "")
+        return Response(sso_s.SsoStartOutput(start).data)
+
+
+class SsoCallbackView(CredentialView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Finish signing in with the identity provider: tokens, as from password login",
+        description=(
+            "The redirect URI to register with the provider (`redirectUri` of `GET /api/v1/tenant/sso`). Exchanges "
+            "`code` (with the PKCE verifier), validates the ID token against the provider's JWKS (signature, "
+            "issuer, audience, expiry, nonce) and answers the same tokens as `POST /api/v1/auth/login`. The email "
+            "must be verified by the provider and of an allowed domain. A person unknown to the tenant becomes a "
+            "member with the configured default role (a new account when the email is new); the account is "
+            "linked by the provider's (issuer, sub). Refusals create nothing: 400 `SSO_STATE_INVALID` (missing, "
+            "forged, expired or used state), 401 `SSO_PROVIDER_ERROR` (the provider refused or failed), 401 "
+            "`SSO_TOKEN_INVALID`, 403 `SSO_EMAIL_NOT_VERIFIED`, `SSO_DOMAIN_NOT_ALLOWED`, `SSO_MEMBER_REMOVED` "
+            "(removed members need a new invite), `SSO_ACCOUNT_NOT_ALLOWED` (platform staff), "
+            "`MEMBERSHIP_INACTIVE`, `ACCOUNT_DISABLED`, `TENANT_INACTIVE`, `LIMIT_REACHED`; 404 `SSO_NOT_CONFIGURED`. "
+            "A session begun here cannot switch tenants."
+        ),
+        parameters=[sso_s.SsoCallbackInput],
+        responses={
+            200: s.TokenOutput,
+            400: _error("`SSO_STATE_INVALID`."),
+            401: _error("`SSO_PROVIDER_ERROR` or `SSO_TOKEN_INVALID`."),
+            403: _error(
+                "`SSO_EMAIL_NOT_VERIFIED`, `SSO_DOMAIN_NOT_ALLOWED`, `SSO_MEMBER_REMOVED`, `SSO_ACCOUNT_NOT_ALLOWED`, "
+                "`MEMBERSHIP_INACTIVE`, "
+                "`ACCOUNT_DISABLED`, `TENANT_INACTIVE` or `LIMIT_REACHED`."
+            ),
+            404: _error("`SSO_NOT_CONFIGURED`."),
+        },
+    )
+    def get(self, request):
+        data = validated(sso_s.SsoCallbackInput, request, source="query")
+        pair = sso_services.complete_sign_in(**data, user_agent=_user_agent(request))
+        response = Response(s.token_output(pair))
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class RefreshView(CredentialView):

@@ -15,6 +15,7 @@ urlpatterns = [
     re_path(r"^me/?$", views.MeView.as_view(), name="me"),
     re_path(r"^tenant/?$", views.TenantView.as_view(), name="tenant"),
     re_path(r"^tenant/theme/?$", views.TenantThemeView.as_view(), name="tenant-theme"),
+    re_path(r"^tenant/sso/?$", views.TenantSsoView.as_view(), name="tenant-sso"),
     re_path(r"^tenant/usage/?$", views.TenantUsageView.as_view(), name="tenant-usage"),
     re_path(r"^plans/?$", views.PlanListView.as_view(), name="plans"),
     *router.urls,

@@ -13,9 +13,12 @@ from core.api.viewsets import TenantAPIView, TenantViewSet
 from core.errors import NotFound, PermissionDenied
 from tenants import selectors
 from tenants.api import serializers as s
+from tenants.api.serializers import sso as sso_s
+from tenants.errors import SsoNotConfigured
 from tenants.models import Team, Tenant
 from tenants.services import api_keys as api_key_services
 from tenants.services import members as member_services
+from tenants.services import sso as sso_services
 from tenants.services import teams as team_services
 from tenants.services import workspaces as workspace_services
 
@@ -62,6 +65,7 @@ class AuditLogViewSet(mixins.ListModelMixin, TenantViewSet):
         return selectors.audit_log_entries()
 
 
+SSO_NOT_CONFIGURED = "404 `SSO_NOT_CONFIGURED` when the tenant has no single sign-on."
 UNKNOWN_FIELDS_NOTE = " Unknown JSON fields are ignored (tenant `settings` keys excepted: unknown ones are a 400)."
 
 
@@ -142,6 +146,49 @@ class TenantThemeView(TenantAPIView):
         theme = {name: value for name, value in data.items() if value is not None}
         tenant = workspace_services.set_theme(self.principal.tenant, actor=self.principal, theme=theme)
         return Response(s.ThemeSerializer(tenant.theme).data)
+
+
+class TenantSsoView(TenantAPIView):
+    """The tenant's single sign-on (OpenID Connect): identity provider, allowed email domains, the role of members
+    created on first sign-in, and whether password login is switched off for members other than owners."""
+
+    required_permissions = {"*": "tenants.tenant.manage"}
+
+    def _body(self, config) -> dict:
+        return sso_s.SsoConfigOutput(config, context={"redirect_uri": sso_services.callback_url()}).data
+
+    @extend_schema(responses={200: sso_s.SsoConfigOutput, **error_responses(404)}, description=SSO_NOT_CONFIGURED)
+    def get(self, request):
+        config = selectors.sso_config()
+        if config is None:
+            raise SsoNotConfigured()
+        return Response(self._body(config))
+
+    @extend_schema(
+        request=sso_s.SsoConfigInput,
+        responses={200: sso_s.SsoConfigOutput},
+        description=(
+            "Create or replace the configuration. The issuer's discovery document "
+            "(`{issuer}/.well-known/openid-configuration`) is fetched first (public https hosts only): 400 "
+            "`SSO_ISSUER_UNREACHABLE` when it cannot be fetched, 400 `SSO_ISSUER_INVALID` when it is not a usable "
+            "OpenID Connect configuration or names another issuer (the reason under `details.issuer`). "
+            "`clientSecret` is write-only: required the first time, omitted to keep the stored one. `defaultRole` "
+            "is never OWNER. Register `redirectUri` (from the response) with the provider." + UNKNOWN_FIELDS_NOTE
+        ),
+    )
+    def put(self, request):
+        data = validated(sso_s.SsoConfigInput, request)
+        config = sso_services.save_config(actor=self.principal, **data)
+        return Response(self._body(config))
+
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(404)},
+        description="Remove single sign-on: everyone signs in with a password again. " + SSO_NOT_CONFIGURED,
+    )
+    def delete(self, request):
+        sso_services.delete_config(actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TenantUsageView(TenantAPIView):

@@ -9,6 +9,8 @@ descriptions of tenants/api/auth_views.py):
 - `settings.LOGIN_MAX_FAILURES` consecutive failures (wrong password or wrong second factor) lock the account for
   `settings.LOGIN_LOCKOUT`: 429 `ACCOUNT_LOCKED` with `Retry-After`, even with the right password. A successful
   login resets the counter; so does a password reset.
+- A tenant whose SSO has `enforce` on refuses password login (and switching into it) to its members with 403
+  `SSO_REQUIRED`, owners excepted (break-glass); a session begun by SSO cannot switch tenants (tenants/services/sso.py).
 - Without `tenantId`, login picks the tenant of the user's most recently used session among the usable ones,
   else the oldest active membership.
 """
@@ -60,6 +62,8 @@ from tenants.errors import (
     MembershipInactive,
     NoActiveMembership,
     OtpRequired,
+    SsoRequired,
+    SsoSessionBound,
     TenantInactive,
     TotpAlreadyEnabled,
     TotpNotEnabled,
@@ -67,7 +71,17 @@ from tenants.errors import (
     UserLimitReached,
     WrongOtpInput,
 )
-from tenants.models import AuthSession, Membership, Team, TeamMember, TeamRole, Tenant, User, hash_secret
+from tenants.models import (
+    AuthSession,
+    Membership,
+    Team,
+    TeamMember,
+    TeamRole,
+    Tenant,
+    TenantSso,
+    User,
+    hash_secret,
+)
 from tenants.roles import ADMIN_ROLES, Role, role_within
 from tenants.services import impersonation, verification
 from tenants.services.workspaces import create_tenant
@@ -80,6 +94,7 @@ RECOVERY_CODE_COUNT = 10
 TOTP_REPLAY_WINDOW_SECONDS = 90
 PROVISIONED_EMAIL_DOMAIN = "external.hubbub.invalid"
 PRIVILEGED_ROLES = ADMIN_ROLES  # exchanged tokens for these need the admin scope
+SSO_METHOD = "sso"
 
 
 # --- registration ------------------------------------------------------------------------------------------------
@@ -139,15 +154,38 @@ def login(
     if not user.is_active:
         raise AccountDisabled()
     membership = _membership_for_login(user, tenant_id)
-    now = timezone.now()
+    _refuse_password_where_sso_enforced(membership)
+    return sign_in_member(membership, method=method, user_agent=user_agent)
+
+
+def sign_in_member(
+    membership: Membership, *, method: str, user_agent: str = "", changes: dict | None = None
+) -> tokens.TokenPair:
+    """The end of every sign-in (password, SSO): reset the failure count, open a session, audit `auth.login`.
+    `method` is recorded on the session (an SSO session may not switch tenants) and in the audit log."""
+    user = membership.user
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None, last_login=now)
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None, last_login=timezone.now())
         with tenancy.tenant_context(membership.tenant):
-            pair = tokens.start_session(membership, user_agent=user_agent)
+            pair = tokens.start_session(membership, user_agent=user_agent, sign_in_method=method)
             audit.record(
-                "auth.login", user, actor=None, tenant=membership.tenant, actor_user=user, changes={"method": method}
+                "auth.login",
+                user,
+                actor=None,
+                tenant=membership.tenant,
+                actor_user=user,
+                changes={"method": method, **(changes or {})},
             )
     return pair
+
+
+def _refuse_password_where_sso_enforced(membership: Membership) -> None:
+    """With the tenant's SSO `enforce` on, its members sign in there; owners keep the password (break-glass)."""
+    if membership.role == Role.OWNER:
+        return
+    with tenancy.tenant_context(membership.tenant):
+        if TenantSso.objects.filter(enforce=True).exists():
+            raise SsoRequired(details={"tenant": membership.tenant.slug})
 
 
 def _locked(until) -> AccountLocked:
@@ -351,6 +389,8 @@ def switch_tenant(*, actor: Principal, tenant_id: uuid.UUID, user_agent: str = "
         raise ImpersonationRestricted()
     if _session_minted_by_key(actor):
         raise ExchangeSessionBound()
+    if AuthSession.all_tenants.filter(pk=actor.session_id, sign_in_method=SSO_METHOD).exists():
+        raise SsoSessionBound()
     with tenancy.platform_access():
         membership = (
             Membership.all_tenants.select_related("tenant", "user")
@@ -359,6 +399,7 @@ def switch_tenant(*, actor: Principal, tenant_id: uuid.UUID, user_agent: str = "
         )
     if membership is None or not membership.tenant.is_usable:
         raise NotFound("No such tenant.")
+    _refuse_password_where_sso_enforced(membership)
     with tenancy.tenant_context(membership.tenant):
         return tokens.start_session(membership, user_agent=user_agent)
 

@@ -121,7 +121,7 @@ def test_accepting_an_invite_signs_in_and_verifies(tenant, owner, api_client_for
 
 
 def test_an_api_key_needs_no_verified_email(tenant, api_key_client_for, monkeypatch):
-    from social import url_safety
+    from core import url_safety
 
     monkeypatch.setattr(url_safety, "resolve_host", lambda host, port: ["93.184.216.34"])  # a public address
     response = api_key_client_for(tenant).post(

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from social import url_safety
+from core import url_safety
 from social.networks.base import ChannelCredentials, MediaItem
 
 NETWORKS = ("facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "pinterest", "wordpress")

@@ -5,7 +5,7 @@ import httpx
 import pytest
 import respx
 
-from social import url_safety
+from core import url_safety
 
 PUBLIC_IP = "93.184.216.34"
 
