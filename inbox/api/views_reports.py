@@ -77,6 +77,7 @@ def _report_schema(operation_id: str, summary: str, output) -> dict:
     return {
         "operation_id": operation_id,
         "summary": summary,
+        "description": r.REPORT_DESCRIPTION,
         "parameters": r.REPORT_PARAMETERS,
         "responses": {
             (200, "application/json"): output,

@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 
 from core import tenancy
 from core.auth import Principal
 from core.dates import LocalRange
+from core.models import AuditLogEntry
 from inbox import reports
 from inbox.models import SUMMARY_COLUMNS, Category, Ticket, TicketCategory, TicketDaySummary
 from inbox.report_histogram import EDGES, bucket_of, percentile
@@ -29,7 +31,7 @@ from inbox.tests import exact_reports
 from inbox.tests.factories import TicketFactory
 from social.models import TeamChannel
 from social.tests.factories import ChannelFactory
-from tenants.models import Team, Tenant
+from tenants.models import Team, Tenant, User
 from tenants.roles import Role
 
 FIRST, LAST = date(2026, 3, 27), date(2026, 3, 31)  # Paris moves to summer time on Sunday March 29th
@@ -221,3 +223,24 @@ def test_the_command_rebuilds_a_tenant_after_its_time_zone_changed(world):
         fresh = reports.overview(reports.report_scope(owner), span)
     assert [d["created"] for d in fresh["days"]] == [d["created"] for d in exact["days"]]
     assert fresh["totals"]["created"] == exact["totals"]["created"]
+
+
+def test_admin_lists_the_summary_and_rebuilds_the_selected_days_audited(client, world):
+    tenant = world["tenant"]
+    _fill(world, random.Random(7), count=30)
+    with tenancy.tenant_context(tenant):
+        kept = _summary_rows()
+        row = TicketDaySummary.objects.filter(grain="channel", created_count__gt=0).order_by("day").first()
+        TicketDaySummary.objects.filter(day=row.day).update(created_count=999)  # drifted
+    client.force_login(User.objects.create_superuser("staff@hubbub.local", "pw"))
+    changelist = reverse("admin:inbox_ticketdaysummary_changelist")
+
+    assert client.get(changelist).status_code == 200
+    assert client.get(changelist, {"grain": "agentTotal"}).status_code == 200
+    response = client.post(changelist, {"action": "rebuild", "_selected_action": [row.pk]})
+
+    assert response.status_code == 302
+    with tenancy.tenant_context(tenant):
+        assert _summary_rows() == kept
+        entry = AuditLogEntry.objects.get(action="inbox.reportSummary.rebuilt")
+    assert entry.changes["from"] == entry.changes["to"] == row.day.isoformat()
