@@ -15,6 +15,7 @@ the exact `percentile_cont` (above a minute at most a factor sqrt(2) off, below 
 
 Agents and categories of a caller who sees every channel, without a channel or team filter, read the tenant-wide
 grains (one row per day and key); otherwise the per-channel-and-team grains restricted to the visible channels.
+The tenant-wide grains cannot tell a deleted channel's tickets apart: they count until a rebuild.
 """
 
 from __future__ import annotations
