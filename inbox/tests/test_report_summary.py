@@ -22,11 +22,13 @@ from core.auth import Principal
 from core.dates import LocalRange
 from core.models import AuditLogEntry
 from inbox import reports
+from inbox.incoming import IncomingItem
 from inbox.models import SUMMARY_COLUMNS, Category, Ticket, TicketCategory, TicketDaySummary
 from inbox.report_histogram import EDGES, bucket_of, percentile
 from inbox.services import report_summary
 from inbox.services.actions import perform_action
 from inbox.services.categories import delete_category
+from inbox.services.ingestion import ingest
 from inbox.tests import exact_reports
 from inbox.tests.factories import TicketFactory
 from social.models import TeamChannel
@@ -244,3 +246,23 @@ def test_admin_lists_the_summary_and_rebuilds_the_selected_days_audited(client, 
         assert _summary_rows() == kept
         entry = AuditLogEntry.objects.get(action="inbox.reportSummary.rebuilt")
     assert entry.changes["from"] == entry.changes["to"] == row.day.isoformat()
+
+
+def test_ingestion_counts_new_tickets_once_and_never_our_own_items(world):
+    tenant, channel = world["tenant"], world["channels"][0]
+    page = channel.external_id
+    items = [
+        IncomingItem(network_item_id=f"c{i}", type="comment", text="hi", author_id=f"fan-{i}", created_at=START)
+        for i in range(3)
+    ]
+    own = IncomingItem(network_item_id="own", type="reply", text="thanks", author_id=page, parent_id="c0")
+    with tenancy.tenant_context(tenant):
+        ingest(channel, [*items, own])
+        ingest(channel, items)  # delivered twice: nothing new
+        today = Ticket.objects.get(network_item_id="c0").created_at.astimezone(_zone(tenant)).date()
+        kept = _summary_rows()
+        report_summary.rebuild_summary(today, today, actor=None)
+
+        assert _summary_rows() == kept
+        row = TicketDaySummary.objects.get(grain="channel", day=today, channel_id=channel.pk)
+    assert (row.created_count, row.archived_count) == (3, 0)
