@@ -3,22 +3,21 @@
 Creates a throwaway PostgreSQL database (`hubbub_bench_inbox_reports`, via Django's test-database helpers), fills one
 tenant with `--tickets` tickets spread over a year (40 channels, 20 agents, 30 categories on ~60% of the tickets,
 ~70% answered and ~60% resolved with business-hours seconds) by `COPY ... FROM STDIN` through psycopg, runs VACUUM
-ANALYZE, then times each report (overview, agents, categories, channels, sentiments; JSON, and the overview as CSV)
-over the last 90 days through the full WSGI stack (auth, tenancy, RLS, rendering). Target: p95 <= 500 ms. The
-database is dropped at the end, also on failure.
+ANALYZE, rebuilds the report summary (`TicketDaySummary`) for the range from those tickets (the services keep it as
+tickets change; COPY bypasses them) and times it, then times each report (overview, agents, categories, channels,
+sentiments; JSON, and the overview as CSV) over the last 90 days through the full WSGI stack (auth, tenancy, RLS,
+rendering). `--compare-exact` also times, at the selector level in the same run, the previous implementation that
+aggregated the tickets (kept as the tests' reference, inbox/tests/exact_reports.py) against the summary. Target:
+p95 <= 500 ms. The database is dropped at the end, also on failure.
 
-Measured 2026-11-29 on the shared 2-core machine (load from other engineers' test runs: figures are pessimistic),
-PostgreSQL, --tickets 1000000 --requests 10, 90 days = 237k tickets created, 166k answered, 141k resolved:
-    before the covering indexes   overview p95 3288 ms, agents 1931, categories 5131, channels 2040, sentiments 1912
-    with them (this migration)    overview p95 1893 ms, csv 1552, agents 1087, categories 3248, channels 1013,
-                                  sentiments 869, overview of 2 channels 572   (target 500 ms: missed)
-Where the time goes (EXPLAIN ANALYZE in --explain): each moment is an index-only scan of its covering index (0 heap
-fetches, 60-160 ms for 140-240k entries) plus ~100 ms of hashing by local day; the overview runs six such queries,
-categories join 600k TicketCategory rows. The next step is a per-tenant, per-local-day rollup (counts, and duration
-histograms for the percentiles) written when the moments happen, so a 90-day report reads 90 x groups rows.
+Before the summary (2026-11-29, shared 2-core machine under other engineers' test runs, --tickets 1000000
+--requests 10, 90 days = 237k tickets created, 166k answered, 141k resolved), aggregating the tickets through covering
+indexes: overview p95 1893 ms, csv 1552, agents 1087, categories 3248, channels 1013, sentiments 869, overview of 2
+channels 572. A 90-day report now reads 90 x groups summary rows (one GROUP BY); figures with the summary are in the
+README's benchmark notes and the commit that measured them.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub .venv/bin/python bench/inbox_reports.py \
-        [--tickets 1000000] [--requests 20] [--explain]
+        [--tickets 1000000] [--requests 20] [--compare-exact]
 """
 
 from __future__ import annotations
