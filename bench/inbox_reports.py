@@ -3,22 +3,21 @@
 Creates a throwaway PostgreSQL database (`hubbub_bench_inbox_reports`, via Django's test-database helpers), fills one
 tenant with `--tickets` tickets spread over a year (40 channels, 20 agents, 30 categories on ~60% of the tickets,
 ~70% answered and ~60% resolved with business-hours seconds) by `COPY ... FROM STDIN` through psycopg, runs VACUUM
-ANALYZE, then times each report (overview, agents, categories, channels, sentiments; JSON, and the overview as CSV)
-over the last 90 days through the full WSGI stack (auth, tenancy, RLS, rendering). Target: p95 <= 500 ms. The
-database is dropped at the end, also on failure.
+ANALYZE, rebuilds the report summary (`TicketDaySummary`) for the range from those tickets (the services keep it as
+tickets change; COPY bypasses them) and times it, then times each report (overview, agents, categories, channels,
+sentiments; JSON, and the overview as CSV) over the last 90 days through the full WSGI stack (auth, tenancy, RLS,
+rendering). `--compare-exact` also times, at the selector level in the same run, the previous implementation that
+aggregated the tickets (kept as the tests' reference, inbox/tests/exact_reports.py) against the summary. Target:
+p95 <= 500 ms. The database is dropped at the end, also on failure.
 
-Measured 2026-11-29 on the shared 2-core machine (load from other engineers' test runs: figures are pessimistic),
-PostgreSQL, --tickets 1000000 --requests 10, 90 days = 237k tickets created, 166k answered, 141k resolved:
-    before the covering indexes   overview p95 3288 ms, agents 1931, categories 5131, channels 2040, sentiments 1912
-    with them (this migration)    overview p95 1893 ms, csv 1552, agents 1087, categories 3248, channels 1013,
-                                  sentiments 869, overview of 2 channels 572   (target 500 ms: missed)
-Where the time goes (EXPLAIN ANALYZE in --explain): each moment is an index-only scan of its covering index (0 heap
-fetches, 60-160 ms for 140-240k entries) plus ~100 ms of hashing by local day; the overview runs six such queries,
-categories join 600k TicketCategory rows. The next step is a per-tenant, per-local-day rollup (counts, and duration
-histograms for the percentiles) written when the moments happen, so a 90-day report reads 90 x groups rows.
+Before the summary (2026-11-29, shared 2-core machine under other engineers' test runs, --tickets 1000000
+--requests 10, 90 days = 237k tickets created, 166k answered, 141k resolved), aggregating the tickets through covering
+indexes: overview p95 1893 ms, csv 1552, agents 1087, categories 3248, channels 1013, sentiments 869, overview of 2
+channels 572. A 90-day report now reads 90 x groups summary rows (one GROUP BY); figures with the summary are in the
+README's benchmark notes and the commit that measured them.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub .venv/bin/python bench/inbox_reports.py \
-        [--tickets 1000000] [--requests 20] [--explain]
+        [--tickets 1000000] [--requests 20] [--compare-exact]
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_TEST_NAME", "hubbub_bench_inbox_reports")
@@ -154,7 +154,24 @@ def fill(tenant, agents, team_id, channels, categories, total: int) -> None:
         cursor.execute("VACUUM ANALYZE inbox_ticketcategory")
 
 
-def explain(tenant, span) -> None:
+def build_summary(tenant, span) -> None:
+    """The summary the services keep as tickets change, rebuilt here for the range (the tickets came in by COPY)."""
+    from datetime import date
+
+    from core import tenancy
+    from inbox.services.report_summary import rebuild_summary
+
+    t0 = time.perf_counter()
+    with tenancy.tenant_context(tenant):
+        rows = rebuild_summary(date.fromisoformat(span["from"]), date.fromisoformat(span["to"]), actor=None)
+    print(f"summary rebuilt for the range: {rows:,} rows in {time.perf_counter() - t0:.0f}s")
+    with owner_mode(), connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE inbox_ticketdaysummary")
+
+
+def exact_selectors(tenant, span, requests: int) -> None:
+    """The previous implementation (aggregating the tickets, kept as the tests' reference) against the summary, at
+    the selector level in the same run (same data, same load)."""
     from datetime import date
     from zoneinfo import ZoneInfo
 
@@ -162,16 +179,28 @@ def explain(tenant, span) -> None:
     from core.auth import Principal
     from core.dates import LocalRange
     from inbox import reports
+    from inbox.tests import exact_reports
 
-    principal = Principal(tenant=tenant, permissions=frozenset(), kind="api_key", sees_all_channels=True)
-    report_span = LocalRange(
-        date.fromisoformat(span["from"]), date.fromisoformat(span["to"]), ZoneInfo(tenant.timezone)
-    )
+    principal = Principal(tenant=tenant, permissions=frozenset(), kind="api_key", is_tenant_admin=True)
+    local = LocalRange(date.fromisoformat(span["from"]), date.fromisoformat(span["to"]), ZoneInfo(tenant.timezone))
     with tenancy.tenant_context(tenant):
-        tickets = reports.report_tickets(principal)
-        for moment in reports.MOMENTS:
-            queryset = reports._keyed(tickets, moment, report_span, "day").values("k").annotate(n=reports.Count("id"))
-            print(moment.name, queryset.explain(analyze=True))
+        tickets, scope = exact_reports.report_tickets(principal), reports.report_scope(principal)
+        runs = {"overview": (lambda: exact_reports.overview(tickets, local), lambda: reports.overview(scope, local))}
+        for name in ("agents", "categories", "channels", "sentiments"):
+            runs[name] = (
+                partial(exact_reports.by_dimension, tickets, local, name, principal),
+                partial(reports.by_dimension, scope, local, name),
+            )
+        for name, pair in runs.items():
+            for label, run in zip(("tickets", "summary"), pair, strict=True):
+                latencies = []
+                for _ in range(requests):
+                    t0 = time.perf_counter()
+                    run()
+                    latencies.append(time.perf_counter() - t0)
+                latencies.sort()
+                p50, p95 = statistics.median(latencies), latencies[max(0, int(len(latencies) * 0.95) - 1)]
+                print(f"selector {name:<11} from {label:<8} p50 {p50 * 1000:8.1f} ms  p95 {p95 * 1000:8.1f} ms")
 
 
 def measure(client: Client, path: str, params: dict, requests: int) -> dict[str, float]:
@@ -192,7 +221,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
-    parser.add_argument("--explain", action="store_true", help="print the plans of the overview's queries")
+    parser.add_argument(
+        "--compare-exact", action="store_true", help="also time the previous, ticket-aggregating selectors"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("PostgreSQL only (COPY): set DATABASE_URL")
@@ -209,6 +240,7 @@ def main() -> None:
         client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {start_session(owner).access_token}"
         last = END.date() - timedelta(days=1)
         span = {"from": str(last - timedelta(days=89)), "to": str(last)}
+        build_summary(tenant, span)
         overview = client.get("/api/v1/inbox/reports/overview", span).json()
         print("90-day totals:", json.dumps(overview["totals"]))
         cases = [
@@ -224,11 +256,11 @@ def main() -> None:
                 {**span, "channel": [str(c) for c in channels[:2]]},
             ),
         ]
-        if args.explain:
-            explain(tenant, span)
         for label, path, params in cases:
             r = measure(client, path, params, args.requests)
             print(f"GET {label:<22} {args.requests:>4} requests  p50 {r['p50']:8.1f} ms  p95 {r['p95']:8.1f} ms")
+        if args.compare_exact:
+            exact_selectors(tenant, span, min(args.requests, 5))
     print(f"dropped {test_db}")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from core import audit, tenancy
@@ -18,6 +19,7 @@ from core.admin import AuditedModelAdmin, ReadOnlyModelAdmin
 from core.errors import DomainError
 from inbox import demo
 from inbox.models import (
+    SUMMARY_COUNT_COLUMNS,
     ActionStatus,
     Alert,
     AlertIncident,
@@ -36,18 +38,20 @@ from inbox.models import (
     Rule,
     Ticket,
     TicketAction,
+    TicketDaySummary,
     TicketEvent,
     TicketNote,
 )
 from inbox.models import Template as ReplyTemplate
 from inbox.services import actions as action_services
 from inbox.services import alerts as alert_services
-from inbox.services import assignment
+from inbox.services import assignment, report_summary
 from inbox.services import categories as category_services
 from inbox.services import rules as rule_services
 from inbox.services import tickets as ticket_services
 from inbox.services.templates import unknown_placeholders
 from tenants.roles import staff_principal
+from tenants.selectors import tenants_by_ids
 
 
 def acting_as_staff(request, tenant):
@@ -456,3 +460,28 @@ class InteractorListAdmin(TenantAdmin, ReadOnlyModelAdmin):
     list_display = ["name", "tenant", "updated_at"]
     search_fields = ["id", "name"]
     list_select_related = ["tenant"]
+
+
+@admin.register(TicketDaySummary)
+class TicketDaySummaryAdmin(TenantAdmin, ReadOnlyModelAdmin):
+    """What the inbox reports read (written by the services, never by hand). Rebuild from the tickets after a
+    tenant's time zone changed (rows keep the days of the zone they were written in) or when figures look off;
+    `manage.py rebuild_inbox_report_summary` does whole tenants."""
+
+    list_display = ["day", "tenant", "grain", "channel_id", "team", "key", *SUMMARY_COUNT_COLUMNS]
+    list_filter = ["grain", "day"]
+    search_fields = ["=tenant__id", "=channel_id", "=team", "=key"]
+    list_select_related = ["tenant"]
+    actions = ["rebuild"]
+
+    @admin.action(description="Rebuild these rows' tenants and days from the tickets")
+    def rebuild(self, request, queryset):
+        spans = queryset.values("tenant").annotate(first=Min("day"), last=Max("day"))
+        by_tenant = {span["tenant"]: span for span in spans}
+        for tenant in tenants_by_ids(set(by_tenant)).values():
+            span = by_tenant[tenant.pk]
+            with acting_as_staff(request, tenant) as principal:
+                written = report_summary.rebuild_summary(span["first"], span["last"], actor=principal)
+            self.message_user(
+                request, f"{tenant}: {span['first']}..{span['last']} rebuilt ({written} rows).", messages.SUCCESS
+            )

@@ -8,6 +8,8 @@ ticket when it is first answered and when it is resolved.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -637,3 +639,62 @@ class RuleApplication(TenantScopedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "rule"], name="uniq_inbox_rule_application")]
+
+
+class ReportGrain(models.TextChoices):
+    """What one `TicketDaySummary` row groups by besides the day. The per-channel grains also carry the channel and
+    the team (the reports' filters); the tenant-wide ones (`*Total`) carry neither and answer unfiltered reports of a
+    caller who sees every channel."""
+
+    CHANNEL = "channel"  # overview and channels report
+    SENTIMENT = "sentiment"
+    AGENT = "agent"
+    CATEGORY = "category"  # a ticket counts in each of its categories
+    AGENT_TOTAL = "agentTotal"
+    CATEGORY_TOTAL = "categoryTotal"
+
+
+SUMMARY_COUNT_COLUMNS = ("created_count", "answered_count", "resolved_count", "archived_count")
+SUMMARY_HISTOGRAMS = ("first_response", "resolution")  # answered, resolved
+SUMMARY_BUCKET_COUNT = 36  # inbox.report_histogram.BUCKET_COUNT (the model stays free of report code)
+SUMMARY_COLUMNS = (
+    *SUMMARY_COUNT_COLUMNS,
+    *(f"{name}_h{i:02}" for name in SUMMARY_HISTOGRAMS for i in range(SUMMARY_BUCKET_COUNT)),
+)
+ALL_CHANNELS = uuid.UUID(int=0)  # the channel of the tenant-wide grains (no channel has this id)
+
+
+class TicketDaySummary(TenantScopedModel):
+    """What the inbox reports read: per local day (the tenant's time zone when written), grain, channel, team and
+    key, how many tickets were created, first answered, resolved and archived, with histograms of the business
+    seconds to first response and to resolution (inbox.report_histogram). Written by the services in the
+    transaction that changes a ticket (inbox.services.report_summary); rebuilt from the tickets on demand.
+
+    `channel_id` and `team` are plain values, not foreign keys: a row outlives a deleted team (its tickets keep
+    counting, unfiltered) and the reports keep to existing, visible channels. Counts are signed so a delta against a
+    summary that predates a ticket never fails the action that wrote it; a rebuild makes it exact again."""
+
+    day = models.DateField()
+    grain = models.CharField(max_length=16, choices=ReportGrain.choices)
+    channel_id = models.UUIDField()  # ALL_CHANNELS on the tenant-wide grains
+    team = models.CharField(max_length=36, blank=True)  # the team's id; "" none (and tenant-wide grains)
+    key = models.CharField(max_length=36, blank=True)  # assignee / category id, sentiment; "" none
+    created_count = models.IntegerField(default=0)
+    answered_count = models.IntegerField(default=0)
+    resolved_count = models.IntegerField(default=0)
+    archived_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "grain", "day", "channel_id", "team", "key"], name="uniq_inbox_day_summary"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.grain} {self.key}"
+
+
+for _name in SUMMARY_HISTOGRAMS:
+    for _i in range(SUMMARY_BUCKET_COUNT):
+        TicketDaySummary.add_to_class(f"{_name}_h{_i:02}", models.IntegerField(default=0))

@@ -1,53 +1,45 @@
 """Inbox reports (selectors): volumes and business-hours response times over a date range, overall per local day,
-or per agent, category, channel or sentiment. Everything is aggregated in SQL.
+or per agent, category, channel or sentiment, read from the per-day summary (`TicketDaySummary`, kept by
+inbox.services.report_summary) with one GROUP BY query per report.
 
-Four moments each select tickets by their own timestamp within the range, so one ticket can count on different
+Four moments each count tickets by their own timestamp within the range, so one ticket can count on different
 days: `created` (`created_at`), `answered` (`first_response_at`, with the median and p90 of
 `first_response_business_seconds`), `resolved` (`resolved_at`, with the median and p90 of
 `resolution_business_seconds`) and `archived` (`archived_at`). Our own items (`is_own`) are not counted. Days are
-local dates in the tenant's time zone (`TruncDate(..., tzinfo=)`), and the range `from`..`to` is inclusive there.
+local dates in the tenant's time zone (the zone when the summary was written: a change of zone needs a rebuild),
+and the range `from`..`to` is inclusive there. A ticket is reported under its current assignee, categories,
+channel, team and sentiment.
 
-Percentiles are `percentile_cont` (linear interpolation) on PostgreSQL. SQLite has no ordered-set aggregate, so
-there the same value is computed by window functions: `ROW_NUMBER()` and `COUNT()` over the ordered values of each
-group, then the two neighbouring rows of position `1 + p * (n - 1)` interpolated in an outer `SUM(CASE ...)`.
+Counts are exact. Medians and p90 come from the summed histograms (inbox.report_histogram): within one bucket of
+the exact `percentile_cont` (above a minute at most a factor sqrt(2) off, below it at most 60 s).
 
-Queries: overview 6 (one GROUP BY day per moment, one percentile query per timed moment for the totals); per
-dimension 4 (one GROUP BY key per moment) plus one for the names (SQLite: two more, the window queries).
+Agents and categories of a caller who sees every channel, without a channel or team filter, read the tenant-wide
+grains (one row per day and key); otherwise the per-channel-and-team grains restricted to the visible channels.
+The tenant-wide grains cannot tell a deleted channel's tickets apart: they count until a rebuild.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connections
-from django.db.models import Aggregate, Count, F, FloatField, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import QuerySet, Sum
 
 from core.auth import Principal
 from core.dates import LocalRange, local_range
-from inbox.models import Category, Ticket
-from inbox.selectors import tickets_visible_to
+from inbox.models import SUMMARY_BUCKET_COUNT, SUMMARY_COLUMNS, Category, ReportGrain, TicketDaySummary
+from inbox.report_histogram import percentile
 
 MAX_REPORT_DAYS = 366
-PERCENTILES = {"median": 0.5, "p90": 0.9}
-
-
-@dataclass(frozen=True)
-class Moment:
-    name: str
-    at: str  # the timestamp that puts a ticket in the range
-    seconds: str | None = None  # the business-hours duration measured at that moment
-
-
-MOMENTS = (
-    Moment("created", "created_at"),
-    Moment("answered", "first_response_at", "first_response_business_seconds"),
-    Moment("resolved", "resolved_at", "resolution_business_seconds"),
-    Moment("archived", "archived_at"),
-)
-DURATION_NAMES = {"answered": "firstResponse", "resolved": "resolution"}
+PERCENTILES = {"Median": 0.5, "P90": 0.9}
+COUNTS = {
+    "created": "created_count",
+    "answered": "answered_count",
+    "resolved": "resolved_count",
+    "archived": "archived_count",
+}
+HISTOGRAMS = {"firstResponse": "first_response", "resolution": "resolution"}
 METRIC_COLUMNS = (
     "created",
     "answered",
@@ -58,8 +50,15 @@ METRIC_COLUMNS = (
     "resolutionMedianSeconds",
     "resolutionP90Seconds",
 )
-# The grouping of each per-dimension report: the ticket field (through TicketCategory for categories).
-DIMENSIONS = {"agents": "assignee_id", "categories": "categories", "channels": "channel_id", "sentiments": "sentiment"}
+# Each per-dimension report: its per-channel grain, its tenant-wide grain (None: the per-channel one is small
+# enough) and the column it groups by.
+DIMENSIONS = {
+    "agents": (ReportGrain.AGENT, ReportGrain.AGENT_TOTAL, "key"),
+    "categories": (ReportGrain.CATEGORY, ReportGrain.CATEGORY_TOTAL, "key"),
+    "channels": (ReportGrain.CHANNEL, None, "channel_id"),
+    "sentiments": (ReportGrain.SENTIMENT, None, "key"),
+}
+_UUID_KEYS = ("agents", "categories")
 
 
 def report_range(
@@ -71,153 +70,90 @@ def report_range(
     return local_range(first, last, tz_name, max_days=MAX_REPORT_DAYS)
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's `percentile_cont(p) WITHIN GROUP (ORDER BY expr)`: the continuous percentile of a group."""
+class ReportScope:
+    """Whose view and which filters a report answers for: the caller's visible channels, optionally narrowed to
+    `channel_ids` and to tickets routed to `team_id`."""
 
-    function = "percentile_cont"
-    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    def __init__(self, principal: Principal, *, channel_ids: list | None = None, team_id=None) -> None:
+        self.principal = principal
+        self.channel_ids = list(channel_ids or [])
+        self.team_id = team_id
 
-    def __init__(self, expression, percentile: float, **extra) -> None:
-        super().__init__(expression, percentile=repr(float(percentile)), **extra)
+    @property
+    def is_whole_tenant(self) -> bool:
+        from social.selectors import sees_all_channels
 
+        return sees_all_channels(self.principal) and not self.channel_ids and not self.team_id
 
-# --- the scope -----------------------------------------------------------------------------------------------------
-def report_tickets(principal: Principal, *, channel_ids: list | None = None, team_id=None) -> QuerySet[Ticket]:
-    """The tickets a report covers: the caller's visible channels, not our own items, optionally filtered."""
-    tickets = tickets_visible_to(principal).filter(is_own=False)
-    if channel_ids:
-        tickets = tickets.filter(channel_id__in=channel_ids)
-    if team_id:
-        tickets = tickets.filter(team_id=team_id)
-    return tickets.order_by()
+    def rows(self, grain: str, span: LocalRange) -> QuerySet[TicketDaySummary]:
+        """The summary rows of `grain` over `span` within this scope."""
+        from social.selectors import channels_visible_to
 
-
-# --- SQL building blocks -------------------------------------------------------------------------------------------
-def _in_range(tickets: QuerySet[Ticket], moment: Moment, span: LocalRange) -> QuerySet[Ticket]:
-    return tickets.filter(**{f"{moment.at}__gte": span.start, f"{moment.at}__lt": span.end})
-
-
-def _keyed(tickets: QuerySet[Ticket], moment: Moment, span: LocalRange, key: str | None) -> QuerySet[Ticket]:
-    """Rows annotated `k` (the group: a local day or a dimension's field); no `k` for one overall group."""
-    queryset = _in_range(tickets, moment, span)
-    if key == "day":
-        return queryset.annotate(k=TruncDate(moment.at, tzinfo=span.tz))
-    if key is not None:
-        return queryset.annotate(k=F(key))
-    return queryset
+        rows = TicketDaySummary.objects.filter(grain=grain, day__gte=span.first, day__lte=span.last).order_by()
+        if grain in (ReportGrain.AGENT_TOTAL, ReportGrain.CATEGORY_TOTAL):
+            return rows
+        # Existing visible channels only (a deleted channel's rows stay behind, its tickets are gone).
+        rows = rows.filter(channel_id__in=channels_visible_to(self.principal).values("pk"))
+        if self.channel_ids:
+            rows = rows.filter(channel_id__in=self.channel_ids)
+        if self.team_id:
+            rows = rows.filter(team=str(self.team_id))
+        return rows
 
 
-def _moment_groups(tickets, moment: Moment, span: LocalRange, key: str | None) -> dict[Any, dict]:
-    """{group: {count, [median, p90]}} for one moment: one GROUP BY (on SQLite, a second query for percentiles)."""
-    queryset = _keyed(tickets, moment, span, key)
-    group = ["k"] if key else []
-    postgres = connections[queryset.db].vendor == "postgresql"
-    aggregates: dict[str, Any] = {"count": Count("id")}
-    if moment.seconds and postgres:
-        aggregates |= {name: PercentileCont(moment.seconds, p) for name, p in PERCENTILES.items()}
-    if group:
-        rows = {row.pop("k"): row for row in queryset.values(*group).annotate(**aggregates)}
-    else:
-        rows = {None: queryset.aggregate(**aggregates)}
-    if moment.seconds and not postgres:
-        for k, values in _window_percentiles(queryset, moment.seconds, bool(group)).items():
-            rows.setdefault(k, {"count": 0}).update(values)
-    return rows
+def report_scope(principal: Principal, *, channel_ids: list | None = None, team_id=None) -> ReportScope:
+    return ReportScope(principal, channel_ids=channel_ids, team_id=team_id)
 
 
-def _window_percentiles(queryset: QuerySet, seconds: str, grouped: bool) -> dict[Any, dict]:
-    """Percentiles per `k` by window functions (SQLite): same interpolation as `percentile_cont`."""
-    inner = queryset.filter(**{f"{seconds}__isnull": False}).annotate(v=F(seconds))
-    inner = inner.values("k", "v") if grouped else inner.values("v")
-    sql, params = inner.query.sql_with_params()
-    partition = "PARTITION BY k" if grouped else ""
-    picks = []
-    for name, p in PERCENTILES.items():
-        position = f"({p!r} * (n - 1))"
-        low = f"CAST({position} AS INTEGER)"
-        fraction = f"({position} - {low})"
-        picks.append(
-            f"SUM(CASE WHEN rn = {low} + 1 THEN v * (1 - {fraction}) "
-            f"WHEN rn = {low} + 2 THEN v * {fraction} ELSE 0 END) AS {name}"
-        )
-    key_column = "k" if grouped else "NULL AS k"
-    group_by = "GROUP BY k" if grouped else ""
-    ranked = (
-        f"SELECT {'k, ' if grouped else ''}v, ROW_NUMBER() OVER ({partition} ORDER BY v) AS rn, "
-        f"COUNT(*) OVER ({partition}) AS n FROM ({sql}) AS vals"
-    )
-    statement = f"SELECT {key_column}, {', '.join(picks)}, COUNT(*) FROM ({ranked}) AS ranked {group_by}"
-    connection = connections[queryset.db]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    names = list(PERCENTILES)
-    to_python = _key_converter(inner, connection) if grouped else (lambda value: value)
-    return {to_python(row[0]): dict(zip(names, row[1:-1], strict=True)) for row in rows if row[-1]}
+def _summed(rows: QuerySet[TicketDaySummary], group: str) -> dict[Any, list[int]]:
+    """{group value: the summed SUMMARY_COLUMNS} in one GROUP BY."""
+    sums = {column: Sum(column) for column in SUMMARY_COLUMNS}
+    return {row[group]: [row[c] or 0 for c in SUMMARY_COLUMNS] for row in rows.values(group).annotate(**sums)}
 
 
-def _key_converter(queryset: QuerySet, connection):
-    """The backend's converters of `k` (a raw cursor returns SQLite's text for dates and UUIDs), so the keys
-    match the ORM query's."""
-    expression = queryset.query.annotations["k"]
-    converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-
-    def convert(value):
-        for converter in converters:
-            value = converter(value, expression, connection)
-        return value
-
-    return convert
-
-
-def _empty_metrics() -> dict[str, Any]:
-    return {
-        column: (0 if column in ("created", "answered", "resolved", "archived") else None) for column in METRIC_COLUMNS
-    }
-
-
-def _fill(metrics: dict, moment: Moment, values: dict) -> None:
-    metrics[moment.name] = values.get("count") or 0
-    if moment.seconds:
-        prefix = DURATION_NAMES[moment.name]
-        for name in PERCENTILES:
-            value = values.get(name)
-            metrics[f"{prefix}{name[0].upper()}{name[1:]}Seconds"] = round(value, 1) if value is not None else None
-
-
-def _per_key(tickets, span: LocalRange, key: str) -> dict[Any, dict]:
-    metrics: dict[Any, dict] = {}
-    for moment in MOMENTS:
-        for k, values in _moment_groups(tickets, moment, span, key).items():
-            _fill(metrics.setdefault(k, _empty_metrics()), moment, values)
+def _metrics(values: list[int] | None) -> dict[str, Any]:
+    values = values or [0] * len(SUMMARY_COLUMNS)
+    metrics: dict[str, Any] = {name: values[SUMMARY_COLUMNS.index(column)] for name, column in COUNTS.items()}
+    for prefix, histogram in HISTOGRAMS.items():
+        first = SUMMARY_COLUMNS.index(f"{histogram}_h00")
+        counts = values[first : first + SUMMARY_BUCKET_COUNT]
+        for suffix, p in PERCENTILES.items():
+            value = percentile(counts, p)
+            metrics[f"{prefix}{suffix}Seconds"] = round(value, 1) if value is not None else None
     return metrics
 
 
+def _has_any(values: list[int]) -> bool:
+    return any(values[SUMMARY_COLUMNS.index(column)] for column in COUNTS.values())
+
+
 # --- reports -------------------------------------------------------------------------------------------------------
-def overview(tickets: QuerySet[Ticket], span: LocalRange) -> dict[str, Any]:
+def overview(scope: ReportScope, span: LocalRange) -> dict[str, Any]:
     """Totals over the range and one row per local day (every day of the range, zeros included)."""
-    by_day: dict[Any, dict] = {day: _empty_metrics() for day in span.days()}
-    totals = _empty_metrics()
-    for moment in MOMENTS:
-        for day, values in _moment_groups(tickets, moment, span, "day").items():
-            _fill(by_day.setdefault(day, _empty_metrics()), moment, values)
-        # Counts add up across days; percentiles do not, so the timed moments get one more (ungrouped) query.
-        overall = _moment_groups(tickets, moment, span, None)[None] if moment.seconds else {}
-        overall["count"] = sum(by_day[day][moment.name] for day in by_day)
-        _fill(totals, moment, overall)
-    days = [{"date": day, **metrics} for day, metrics in sorted(by_day.items())]
-    return {"from": span.first, "to": span.last, "timezone": span.tz.key, "totals": totals, "days": days}
+    by_day = _summed(scope.rows(ReportGrain.CHANNEL, span), "day")
+    totals = [sum(column) for column in zip(*by_day.values(), strict=True)] if by_day else None
+    days = [{"date": day, **_metrics(by_day.get(day))} for day in span.days()]
+    return {"from": span.first, "to": span.last, "timezone": span.tz.key, "totals": _metrics(totals), "days": days}
 
 
-def by_dimension(tickets: QuerySet[Ticket], span: LocalRange, dimension: str, principal: Principal) -> dict:
+def by_dimension(scope: ReportScope, span: LocalRange, dimension: str) -> dict:
     """One row per agent / category / channel / sentiment with the range's metrics, busiest first. Tickets without
     one (unassigned, uncategorized, no sentiment) are the row whose `id` is null."""
-    metrics = _per_key(tickets, span, DIMENSIONS[dimension])
-    names = _names(dimension, [k for k in metrics if k not in (None, "")], principal)
-    rows = [{"id": (k or None), "name": names.get(k, "") if k else "", **values} for k, values in metrics.items()]
+    grain, whole_tenant_grain, group = DIMENSIONS[dimension]
+    if whole_tenant_grain is not None and scope.is_whole_tenant:
+        grain = whole_tenant_grain
+    summed = _summed(scope.rows(grain, span), group)
+    metrics = {_key(dimension, k): _metrics(values) for k, values in summed.items() if _has_any(values)}
+    names = _names(dimension, [k for k in metrics if k is not None], scope.principal)
+    rows = [{"id": k, "name": names.get(k, "") if k else "", **values} for k, values in metrics.items()]
     rows.sort(key=lambda row: (-row["created"], -row["answered"], row["name"], str(row["id"] or "")))
     return {"from": span.first, "to": span.last, "timezone": span.tz.key, "results": rows}
+
+
+def _key(dimension: str, value: Any) -> Any:
+    if not value:
+        return None
+    return uuid.UUID(value) if dimension in _UUID_KEYS else value
 
 
 def _names(dimension: str, keys: list, principal: Principal) -> dict:

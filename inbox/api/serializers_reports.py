@@ -23,6 +23,14 @@ class ReportQuery(serializers.Serializer):
 
 ReportQuery._declared_fields["from"] = serializers.DateField(required=False)
 
+REPORT_DESCRIPTION = (
+    "Read from a per-day summary the inbox keeps as tickets change: counts are exact; medians and p90 are "
+    "interpolated in log-scale histograms of business seconds, within one bucket of the exact percentile "
+    "(percentile_cont): above a minute a bucket is sqrt(2) (~41%) wide, below a minute one bucket spans [0, 60) s, "
+    "and durations of 91 days or more share the last bucket (answered as 7,864,320 s). Days are local dates in the "
+    "tenant's time zone as it was when the summary was written (a change of zone takes a rebuild by staff)."
+)
+
 REPORT_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First local day (tenant time zone). Default: `to` - 29."),
     OpenApiParameter(
@@ -35,7 +43,10 @@ REPORT_PARAMETERS = [
 
 
 def _metrics() -> dict[str, serializers.Field]:
-    seconds = "Business-hours seconds; null without data."
+    seconds = (
+        "Business-hours seconds, from the summary's histograms: within one bucket of the exact percentile (buckets "
+        "sqrt(2) wide above a minute, [0, 60) below); null without data."
+    )
     return {
         "created": serializers.IntegerField(help_text="Tickets that came in."),
         "answered": serializers.IntegerField(help_text="Tickets first answered."),

@@ -45,12 +45,12 @@ class ReportView(TenantAPIView):
         tz_name = self.principal.tenant.timezone or "UTC"
         today = timezone.now().astimezone(ZoneInfo(tz_name)).date()
         span = reports.report_range(query.get("from"), query.get("to"), tz_name, today=today)
-        tickets = reports.report_tickets(self.principal, channel_ids=query.get("channel"), team_id=query.get("team"))
+        scope = reports.report_scope(self.principal, channel_ids=query.get("channel"), team_id=query.get("team"))
         if self.dimension is None:
-            data = reports.overview(tickets, span)
+            data = reports.overview(scope, span)
             rows, first_columns = data["days"], ("date",)
         else:
-            data = reports.by_dimension(tickets, span, self.dimension, self.principal)
+            data = reports.by_dimension(scope, span, self.dimension)
             rows, first_columns = data["results"], ("id", "name")
         if query["format"] == "csv":
             return _csv_response(rows, first_columns, f"inbox-{self.dimension or 'overview'}-{span.first}-{span.last}")
@@ -77,6 +77,7 @@ def _report_schema(operation_id: str, summary: str, output) -> dict:
     return {
         "operation_id": operation_id,
         "summary": summary,
+        "description": r.REPORT_DESCRIPTION,
         "parameters": r.REPORT_PARAMETERS,
         "responses": {
             (200, "application/json"): output,

@@ -40,7 +40,7 @@ from inbox.models import (
     TicketStatus,
     TicketType,
 )
-from inbox.services import assignment, public_api
+from inbox.services import assignment, public_api, report_summary
 from inbox.services.business_hours import mark_resolved, reply_done
 from inbox.services.categories import check_archivable, set_categories
 from inbox.services.reply_media import resolve_reply_media
@@ -155,7 +155,7 @@ def perform_action(ticket: Ticket, action: str, *, actor: Principal, params: dic
             _record_event(ticket, action, actor, {**params, "actionId": str(row.pk), "status": "pending"})
             transaction.on_commit(lambda: _enqueue(row))
         return row
-    with transaction.atomic():
+    with transaction.atomic(), report_summary.tracking([ticket.pk]):
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         previous_assignee_id = locked.assignee_id
         LOCAL_HANDLERS[action](locked, params, actor, bulk_job)

@@ -29,6 +29,7 @@ from core import audit, tenancy
 from core.auth import Principal
 from core.errors import PermissionDenied
 from inbox.models import InboxAgent, Ticket, TicketEvent, TicketStatus
+from inbox.services import report_summary
 
 AGENT_PERMISSION = "inbox.ticket.work"
 MANAGE_PERMISSION = "inbox.config.manage"
@@ -112,8 +113,9 @@ def _distribute(tickets: list[Ticket], team, agents: list[InboxAgent]) -> int:
         ticket.assignee_id = user_id
         ticket.team_id = team.pk
         chosen[user_id].append(ticket.pk)
-    for user_id, ids in chosen.items():
-        Ticket.objects.filter(pk__in=ids).update(assignee_id=user_id, team_id=team.pk, updated_at=now)
+    with report_summary.tracking(ticket.pk for ticket in tickets):
+        for user_id, ids in chosen.items():
+            Ticket.objects.filter(pk__in=ids).update(assignee_id=user_id, team_id=team.pk, updated_at=now)
     if touched:
         InboxAgent.objects.bulk_update(list({a.pk: a for a in touched}.values()), ["last_assigned_at"])
     tenant_id = tenancy.get_current_tenant_id()

@@ -29,6 +29,7 @@ from core.errors import ValidationFailed
 from inbox.business_hours import Schedule, business_seconds_between, closed_since
 from inbox.errors import ActionNotSupported
 from inbox.models import WEEKDAYS, AutoReplySent, BusinessHours, Ticket, TicketAction
+from inbox.services import report_summary
 from inbox.services.templates import check_template_text, render_template
 
 logger = logging.getLogger(__name__)
@@ -157,9 +158,10 @@ def reply_done(action: TicketAction, at: datetime) -> dict:
         return {}
     ticket = action.ticket
     seconds = sla_seconds(schedule_of_channel(ticket.channel_id), ticket.created_at, at)
-    Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
-        first_response_at=at, first_response_business_seconds=seconds
-    )
+    with report_summary.tracking([ticket.pk]):
+        Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
+            first_response_at=at, first_response_business_seconds=seconds
+        )
     return {"is_unread": False}
 
 

@@ -25,6 +25,7 @@ from core.errors import ValidationFailed
 from inbox.errors import CategoryCycle, CategoryNameTaken, CategoryRequired
 from inbox.models import Category, Ticket, TicketCategory
 from inbox.selectors import descendant_ids
+from inbox.services import report_summary
 
 CATEGORIZE_BEFORE_ARCHIVE = "categorize_before_archive"
 MAX_DEPTH = 10
@@ -143,17 +144,18 @@ def move_category(
 def _move_links(source: Category, target: Category | None) -> int:
     """Move every ticket's link from `source` to `target` (None: drop them). Returns the tickets concerned."""
     ticket_ids = list(TicketCategory.objects.filter(category=source).values_list("ticket_id", flat=True))
-    if target is not None and ticket_ids:
-        TicketCategory.objects.bulk_create(
-            [
-                TicketCategory(tenant_id=target.tenant_id, ticket_id=ticket_id, category=target)
-                for ticket_id in ticket_ids
-            ],
-            ignore_conflicts=True,
-        )
-    TicketCategory.objects.filter(category=source).delete()
-    if ticket_ids:
-        Ticket.objects.filter(pk__in=ticket_ids).update(updated_at=timezone.now())
+    with report_summary.tracking(ticket_ids):
+        if target is not None and ticket_ids:
+            TicketCategory.objects.bulk_create(
+                [
+                    TicketCategory(tenant_id=target.tenant_id, ticket_id=ticket_id, category=target)
+                    for ticket_id in ticket_ids
+                ],
+                ignore_conflicts=True,
+            )
+        TicketCategory.objects.filter(category=source).delete()
+        if ticket_ids:
+            Ticket.objects.filter(pk__in=ticket_ids).update(updated_at=timezone.now())
     return len(ticket_ids)
 
 
@@ -294,7 +296,7 @@ def set_categories(ticket: Ticket, categories: Iterable[Category | Any], *, acto
     400 and nothing changes). Safe inside the caller's transaction (a rule applying several actions). The caller
     records the ticket event (the `categorize` action, or the rule) attributed to `actor`."""
     chosen = _resolve(categories)
-    with transaction.atomic():
+    with transaction.atomic(), report_summary.tracking([ticket.pk]):
         chosen_ids = {c.pk for c in chosen}
         TicketCategory.objects.filter(ticket=ticket).exclude(category_id__in=chosen_ids).delete()
         TicketCategory.objects.bulk_create(

@@ -18,6 +18,7 @@ from core.auth import Principal
 from core.errors import ValidationFailed
 from core.notify import notify
 from inbox.models import Followup, Ticket, TicketEvent, TicketStatus
+from inbox.services import report_summary
 
 FIRE_BATCH = 500
 
@@ -92,7 +93,8 @@ def fire_followup(followup_id, *, now: datetime | None = None) -> bool:
         fields = {"is_unread": True, "updated_at": now}
         if ticket.status in (TicketStatus.ARCHIVED, TicketStatus.SNOOZED):
             fields.update(reopen, resolved_at=None)
-        Ticket.objects.filter(pk=ticket.pk).update(**fields)
+        with report_summary.tracking([ticket.pk]):
+            Ticket.objects.filter(pk=ticket.pk).update(**fields)
         TicketEvent.objects.create(
             ticket=ticket,
             kind="followupDue",

@@ -34,6 +34,7 @@ from inbox.models import (
     TicketEvent,
     TicketStatus,
 )
+from inbox.services import report_summary
 from inbox.services.arrivals import tickets_arrived
 from inbox.services.business_hours import reply_done
 from inbox.services.rules import apply_rules
@@ -95,6 +96,7 @@ def _with_deadlock_retry(fn, *args, attempts: int = 3):
 
 
 @transaction.atomic
+@report_summary.tracking()
 def _ingest_batch(channel, items: list[IncomingItem]) -> tuple[int, int, int]:
     tenant_id = tenancy.require_current_tenant().pk
     now = timezone.now()
@@ -144,6 +146,7 @@ def _ingest_batch(channel, items: list[IncomingItem]) -> tuple[int, int, int]:
     # Rows another process inserted first were ignored (their in-memory pk was never stored): count what is ours.
     ours = set(Ticket.objects.filter(pk__in=[row.pk for row in new_rows]).values_list("pk", flat=True))
     created = len(ours)
+    report_summary.track_created(ours)
 
     updated = _apply_network_changes(channel, [i for i in items if i.network_item_id in known], known, now)
     linked = _link_threads(channel, ids)

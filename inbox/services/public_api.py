@@ -45,6 +45,7 @@ from inbox.models import (
     TicketStatus,
     TicketType,
 )
+from inbox.services import report_summary
 from inbox.services.ingestion import ingest
 from notifications.services.webhooks import new_secret, signature
 from social.networks.base import NotSupported, UnknownOutcome
@@ -202,7 +203,8 @@ def update_pushed_ticket(ticket: Ticket, interaction: dict, *, reset: bool) -> T
         if fields:
             Ticket.objects.filter(pk=ticket.pk).update(**fields, updated_at=timezone.now())
         if reset:
-            _reopen(ticket)
+            with report_summary.tracking([ticket.pk]):
+                _reopen(ticket)
     return _by_item(channel, ticket.network_item_id)
 
 
