@@ -34,6 +34,7 @@ from social.networks.catalog import LOOKUP_KINDS
 from social.services import channels as channel_services
 from social.services import lookups as lookup_services
 from social.services import oauth as oauth_services
+from social.services import token_owners as token_owner_services
 from social.services import tokens as token_services
 from tenants import selectors as tenant_selectors
 
@@ -56,10 +57,13 @@ class ChannelFilter(django_filters.FilterSet):
     network = django_filters.ChoiceFilter(choices=ChannelNetwork.choices)
     status = django_filters.ChoiceFilter(choices=ChannelStatus.choices)
     team = django_filters.UUIDFilter(field_name="team_links__team_id", help_text="Channels assigned to this team.")
+    token_owner = django_filters.UUIDFilter(
+        field_name="token_owners__user_id", distinct=True, help_text="Channels holding this user's token."
+    )
 
     class Meta:
         model = Channel
-        fields = ["network", "status", "team"]
+        fields = ["network", "status", "team", "token_owner"]
 
 
 NETWORK_ERROR_RESPONSES = {
@@ -81,6 +85,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         "counts": READ,
         "networks": READ,
         "lookup": READ,
+        "token_owners": READ,
         "*": MANAGE,
     }
     idempotent_actions = {"create"}
@@ -273,6 +278,41 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             channel, kind, query=request.query_params.get("q", ""), parent=request.query_params.get("parent", "")
         )
         return Response(s.LookupOutput([asdict(result) for result in results], many=True).data)
+
+    @extend_schema(responses={200: s.TokenOwnerOutput(many=True)})
+    @action(detail=True, methods=["get"], url_path="token-owners", filter_backends=[], pagination_class=None)
+    def token_owners(self, request, pk=None):
+        """Whose tokens the channel holds (never the tokens): the one in use first, then the fallbacks used when
+        the network refuses it. Connecting the channel again as another person adds an owner."""
+        return Response(s.TokenOwnerOutput(selectors.token_owners(self.get_object()), many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.TokenOwnerRemovalOutput,
+            404: OpenApiResponse(
+                ErrorSerializer, description="`NOT_FOUND`: no such channel, or no token of this user."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"token-owners/(?P<user_id>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def remove_token_owner(self, request, pk=None, user_id=None):
+        """Forget one person's token. Removing the one in use switches to another owner's valid token; removing
+        the last owner disconnects the channel (`disconnected: true`, said in `message`)."""
+        removal = token_owner_services.remove_owner(self.get_object(), user_id, actor=self.principal)
+        body = {
+            "disconnected": removal.disconnected,
+            "message": removal.message,
+            "channel": self._output(removal.channel),
+            "owners": s.TokenOwnerOutput(selectors.token_owners(removal.channel), many=True).data,
+        }
+        return Response(body)
 
     def _output(self, channel: Channel) -> dict:
         # Re-read through the selector so the output carries the prefetched team links.
