@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import django_filters
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from djangorestframework_camel_case.util import camelize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -33,6 +33,7 @@ from social.networks import catalog
 from social.networks.catalog import LOOKUP_KINDS
 from social.services import channels as channel_services
 from social.services import lookups as lookup_services
+from social.services import media_proxy as media_proxy_services
 from social.services import oauth as oauth_services
 from social.services import token_owners as token_owner_services
 from social.services import tokens as token_services
@@ -86,6 +87,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         "networks": READ,
         "lookup": READ,
         "token_owners": READ,
+        "media_proxy": READ,
         "*": MANAGE,
     }
     idempotent_actions = {"create"}
@@ -313,6 +315,50 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             "owners": s.TokenOwnerOutput(selectors.token_owners(removal.channel), many=True).data,
         }
         return Response(body)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("url", OpenApiTypes.URI, description="The network's CDN link (e.g. an scontent URL)."),
+            OpenApiParameter(
+                "mediaId", OpenApiTypes.STR, description="The network's id of the media: used when the link expired."
+            ),
+        ],
+        responses={
+            (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The media (images and videos)."),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`MEDIA_HOST_NOT_ALLOWED` (not the network's media host), `UNSUPPORTED_MEDIA_TYPE` "
+                "(not an image or video), `VALIDATION_ERROR` (neither `url` nor `mediaId`).",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`CHANNEL_NEEDS_ATTENTION` or `INVALID_STATE` (a fresh link needs the channel's token).",
+            ),
+            410: OpenApiResponse(
+                ErrorSerializer, description="`NETWORK_MEDIA_EXPIRED`: pass `mediaId` to fetch a fresh link."
+            ),
+            413: OpenApiResponse(ErrorSerializer, description="`PAYLOAD_TOO_LARGE` (over 50 MB)."),
+            503: NETWORK_ERROR_RESPONSES[503],
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="media-proxy", filter_backends=[], pagination_class=None)
+    def media_proxy(self, request, pk=None):
+        """Network media through Hubbub: the networks' CDN links expire, so a ticket's or a preview's picture is
+        fetched here (only from the network's media hosts, images and videos up to 50 MB, small ones cached five
+        minutes); an expired link with `mediaId` is replaced by a fresh one from the network."""
+        channel = self.get_object()
+        media = media_proxy_services.proxy_media(
+            channel, url=request.query_params.get("url", ""), media_id=request.query_params.get("media_id", "")
+        )
+        if media.file is not None:
+            response = FileResponse(media.file, content_type=media.content_type)
+        else:
+            response = HttpResponse(media.content, content_type=media.content_type)
+        response["Content-Length"] = str(media.size)
+        response["Cache-Control"] = f"private, max-age={media_proxy_services.CACHE_SECONDS}"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
     def _output(self, channel: Channel) -> dict:
         # Re-read through the selector so the output carries the prefetched team links.
