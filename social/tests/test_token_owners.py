@@ -73,7 +73,8 @@ def test_a_second_admin_connecting_adds_an_owner_and_keeps_the_first_ones_tokens
     assert first.refresh_token.startswith("sbx-rt-") and second.refresh_token.startswith("sbx-rt-")
     assert first.refresh_token != second.refresh_token
     assert (channel.access_token, channel.refresh_token) == (second.access_token, second.refresh_token)
-    assert Channel.objects.model.all_tenants.filter(pk=page_id).count() == 1
+    with tenancy.platform_access():
+        assert Channel.all_tenants.filter(network="sandbox", external_id=channel.external_id).count() == 1
 
 
 def test_a_refused_token_falls_back_to_the_other_owners_token(two_admins):
