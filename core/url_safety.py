@@ -71,9 +71,13 @@ class FetchTimeout(UrlFetchError):
 
 
 class FetchFailed(UrlFetchError):
-    """The remote answered with an error status or the connection failed."""
+    """The remote answered with an error status (`status_code`) or the connection failed (`status_code` None)."""
 
     reason = "FETCH_FAILED"
+
+    def __init__(self, message: str = "", *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -226,7 +230,7 @@ def fetch_to_tempfile(
                     current = urljoin(str(response.url), location)
                     continue
                 if response.status_code >= 400:
-                    raise FetchFailed(f"The server answered {response.status_code}.")
+                    raise FetchFailed(f"The server answered {response.status_code}.", status_code=response.status_code)
                 return _stream_body(response, max_bytes=max_bytes, deadline=deadline, final_url=checked.url)
         except httpx.TimeoutException as exc:
             raise FetchTimeout("The download took too long.") from exc

@@ -24,6 +24,7 @@ from social.errors import MediaInUse
 from social.models import (
     BitlyAccount,
     Channel,
+    ChannelTokenOwner,
     ConnectGrant,
     Media,
     OAuthState,
@@ -57,6 +58,19 @@ class TeamChannelInline(admin.TabularInline):
         return False
 
 
+class ChannelTokenOwnerInline(admin.TabularInline):
+    """Whose tokens the channel holds (tokens never shown); removal goes through the API's token owner route."""
+
+    model = ChannelTokenOwner
+    extra = 0
+    fields = ["user", "network_user_id", "token_expires_at", "scopes", "invalid_reason", "invalidated_at", "updated_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Channel)
 class ChannelAdmin(AuditedModelAdmin):
     list_display = ["name", "network", "status", "tenant", "token_expires_at", "last_synced_at", "created_at"]
@@ -64,7 +78,7 @@ class ChannelAdmin(AuditedModelAdmin):
     search_fields = ["name", "username", "external_id", "tenant__name", "tenant__slug"]
     list_select_related = ["tenant"]
     raw_id_fields = ["token_owner", "connected_by"]
-    inlines = [TeamChannelInline]
+    inlines = [TeamChannelInline, ChannelTokenOwnerInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["refresh_token_now"]
     readonly_fields = [

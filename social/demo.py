@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import tenancy
-from social.models import Channel, ChannelNetwork, TeamChannel
+from social.models import Channel, ChannelNetwork, ChannelTokenOwner, TeamChannel
 from social.networks.sandbox import TOKEN_LIFETIME
 from tenants import selectors as tenant_selectors
 
@@ -40,6 +40,16 @@ def seed_demo(*, tenant: Tenant, owner: User) -> list[Channel]:
                     "scopes": ["publish", "read_comments", "read_insights"],
                     "connected_by": owner,
                     "token_owner": owner,
+                },
+            )
+            ChannelTokenOwner.objects.get_or_create(
+                channel=channel,
+                user=owner,
+                defaults={
+                    "access_token": channel.access_token,
+                    "refresh_token": channel.refresh_token,
+                    "token_expires_at": channel.token_expires_at,
+                    "scopes": channel.scopes,
                 },
             )
             if team is not None:

@@ -123,3 +123,20 @@ class ShortenerUnavailable(DomainError):
     status = 503
     code = "SHORTENER_UNAVAILABLE"
     message = "bit.ly could not shorten the link; try again later."
+
+
+# --- network media proxy -------------------------------------------------------------------------------------------
+class MediaHostNotAllowed(ValidationFailed):
+    """400: the URL is not on the channel's network's media hosts (the proxy fetches nothing else)."""
+
+    code = "MEDIA_HOST_NOT_ALLOWED"
+    message = "This URL is not media of the channel's network."
+
+
+class NetworkMediaExpired(DomainError):
+    """410: the network's link has expired (or the media was deleted) and no fresh one could be had; pass
+    `mediaId` (the network's id of the media) to fetch a fresh link."""
+
+    status = 410
+    code = "NETWORK_MEDIA_EXPIRED"
+    message = "The network's link to this media has expired."

@@ -13,6 +13,7 @@ from social.models import (
     BitlyAccount,
     Channel,
     ChannelStatus,
+    ChannelTokenOwner,
     ConnectGrant,
     Media,
     MediaTag,
@@ -30,6 +31,26 @@ def channels() -> QuerySet[Channel]:
         .prefetch_related(Prefetch("team_links", queryset=TeamChannel.objects.only("id", "team_id", "channel_id")))
         .order_by("name", "id")
     )
+
+
+def token_owners(channel: Channel) -> list[dict[str, Any]]:
+    """Whose tokens `channel` holds (never the tokens): the one in use first, then the most recent grants."""
+    owners = ChannelTokenOwner.objects.filter(channel=channel).select_related("user").order_by("-updated_at", "id")
+    rows = [
+        {
+            "user_id": owner.user_id,
+            "user_name": owner.user.full_name if owner.user else "",
+            "email": owner.user.email if owner.user else "",
+            "is_in_use": owner.user_id == channel.token_owner_id and bool(channel.access_token),
+            "is_valid": owner.is_valid,
+            "invalid_reason": owner.invalid_reason,
+            "token_expires_at": owner.token_expires_at,
+            "scopes": owner.scopes,
+            "granted_at": owner.updated_at,
+        }
+        for owner in owners
+    ]
+    return sorted(rows, key=lambda row: not row["is_in_use"])
 
 
 def sees_all_channels(principal: Principal) -> bool:

@@ -107,6 +107,42 @@ class Channel(TenantScopedModel):
         return self.status == ChannelStatus.ACTIVE
 
 
+class ChannelTokenOwner(TenantScopedModel):
+    """One person's token on a channel (seed 004 tokenOwners): two admins who each connected the same Facebook page
+    are two owners. The channel acts with one of them at a time (`Channel.token_owner`, whose token is the one on
+    the channel row, refreshed there); the others wait here, encrypted, as fallbacks when that token is refused.
+    A row whose user is null is a grant made with an API key (no person behind it)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="token_owners")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    access_token = EncryptedTextField(blank=True, default="")
+    refresh_token = EncryptedTextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    network_user_id = models.CharField(max_length=255, blank=True)
+    # Set when the network refused this owner's token (expired, revoked, permission removed): no fallback to it.
+    invalid_reason = models.CharField(max_length=500, blank=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "user"], name="uniq_channel_token_owner"),
+            models.UniqueConstraint(
+                fields=["channel"], condition=models.Q(user__isnull=True), name="uniq_channel_keyless_token_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or 'API key'} on {self.channel_id}"
+
+    @property
+    def is_valid(self) -> bool:
+        return bool(self.access_token) and self.invalidated_at is None
+
+
 class TeamChannel(TenantScopedModel):
     """A channel assigned to a team: members of the team see (and publish to) the channel."""
 

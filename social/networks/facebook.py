@@ -115,6 +115,8 @@ class GraphAdapter(HttpAdapter):
             return InvalidContent(message, details={"network": [message]}, **kwargs)
         return error_for_status(response, message=message)
 
+    media_hosts = ("fbcdn.net", "cdninstagram.com")
+
     # --- helpers ---
     def auth(self, token: str) -> dict[str, str]:
         params = {"access_token": token}
@@ -283,6 +285,12 @@ class FacebookAdapter(GraphAdapter):
 
     def _page(self, credentials: ChannelCredentials) -> str:
         return str(credentials.extra.get("page_id") or credentials.external_id)
+
+    def fresh_media_url(self, credentials: ChannelCredentials, media_id: str) -> str:
+        """GET /{photo-or-video-id}: a video's `source`, else the largest of a photo's `images`."""
+        data = self.get(media_id, credentials.access_token, fields="source,images")
+        images = sorted(data.get("images") or [], key=lambda image: image.get("width") or 0, reverse=True)
+        return str(data.get("source") or (images[0].get("source") if images else "") or "")
 
     # --- composer pickers ---
     def lookup_locations(

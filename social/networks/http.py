@@ -221,6 +221,12 @@ class HttpAdapter:
     capabilities: ClassVar[frozenset[str]] = frozenset()
     lookups: ClassVar[frozenset[str]] = frozenset()  # composer pickers (see NetworkAdapter.lookups)
     reconcile_reliability: ClassVar[str] = ""  # how find_published identifies our post, for operators
+    # CDN hosts (and their subdomains) serving the network's media: the only hosts the media proxy fetches from.
+    media_hosts: ClassVar[tuple[str, ...]] = ()
+
+    def fresh_media_url(self, credentials: ChannelCredentials, media_id: str) -> str:
+        """A new CDN URL for the network's media `media_id` (its signed URLs expire)."""
+        raise NotSupported(f"{self.network} cannot refresh media links.")
 
     def __init__(
         self,

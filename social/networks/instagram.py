@@ -78,6 +78,11 @@ class InstagramAdapter(GraphAdapter):
     def _ig(self, credentials: ChannelCredentials) -> str:
         return str(credentials.extra.get("ig_user_id") or credentials.external_id)
 
+    def fresh_media_url(self, credentials: ChannelCredentials, media_id: str) -> str:
+        """GET /{ig-media-id}?fields=media_url,thumbnail_url (a video's thumbnail when it has no media_url)."""
+        data = self.get(media_id, credentials.access_token, fields="media_url,thumbnail_url")
+        return str(data.get("media_url") or data.get("thumbnail_url") or "")
+
     # --- composer pickers ---
     def lookup_products(
         self, credentials: ChannelCredentials, *, query: str = "", parent: str = ""

@@ -69,6 +69,7 @@ class LinkedInAdapter(OAuth2Adapter):
         "r_organization_social",
         "rw_organization_admin",
     )
+    media_hosts = ("licdn.com",)
     capabilities = frozenset(
         {
             "oauth",

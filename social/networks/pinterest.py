@@ -43,6 +43,7 @@ class PinterestAdapter(OAuth2Adapter):
     client_id_in_form = False
     scope_separator = ","
     scopes = ("boards:read", "pins:read", "pins:write", "user_accounts:read")
+    media_hosts = ("pinimg.com",)
     capabilities = frozenset(
         {"oauth", "refresh", "publish", "delete", "find_published", "post_metrics", "channel_metrics"}
     )

@@ -80,6 +80,7 @@ class TikTokAdapter(OAuth2Adapter):
     token_endpoint = f"{API}/oauth/token/"
     revoke_endpoint = f"{API}/oauth/revoke/"
     scopes = ("user.info.basic", "user.info.profile", "user.info.stats", "video.publish", "video.upload", "video.list")
+    media_hosts = ("tiktokcdn.com", "tiktokcdn-us.com")
     capabilities = frozenset(
         {"oauth", "refresh", "revoke", "publish", "find_published", "post_metrics", "channel_metrics"}
     )

@@ -68,6 +68,7 @@ class XAdapter(OAuth2Adapter):
         "dm.read",
         "offline.access",
     )
+    media_hosts = ("twimg.com",)
     capabilities = CAPABILITIES
     lookups = frozenset({"mentions"})
     reconcile_reliability = "text prefix (links ignored) within the time window; X refuses exact duplicates"

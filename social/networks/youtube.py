@@ -83,6 +83,7 @@ class YouTubeAdapter(OAuth2Adapter):
         "https://www.googleapis.com/auth/youtube.force-ssl",
         "https://www.googleapis.com/auth/yt-analytics.readonly",
     )
+    media_hosts = ("ytimg.com", "ggpht.com", "googleusercontent.com")
     capabilities = frozenset(
         {
             "oauth",

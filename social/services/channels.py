@@ -16,11 +16,12 @@ from core.auth import Principal
 from core.errors import ValidationFailed
 from social import selectors
 from social.errors import ChannelLimitReached, ChannelNotInGrant
-from social.models import Channel, ChannelNetwork, ChannelStatus, TeamChannel
+from social.models import Channel, ChannelNetwork, ChannelStatus, ChannelTokenOwner, TeamChannel
 from social.models.channels import DIRECT_NETWORKS
 from social.networks.base import ChannelCredentials, ConnectedAccount, NetworkError, TokenSet
 from social.networks.registry import UnknownNetwork, get_adapter
 from social.networks.sandbox import SandboxAdapter
+from social.services import token_owners
 from tenants import selectors as tenant_selectors
 from tenants.roles import Role
 from tenants.services.verification import require_verified_email
@@ -117,7 +118,8 @@ def create_direct_channel(
     if network == ChannelNetwork.SANDBOX:
         # The offline network issues its tokens at once: a directly created sandbox channel publishes like one
         # connected through the sandbox's OAuth flow.
-        apply_tokens(channel, SandboxAdapter().direct_tokens(external_id))
+        owner = token_owners.record_owner(channel, actor.user, SandboxAdapter().direct_tokens(external_id))
+        token_owners.use_owner(channel, owner)
         channel.save()
     _link_teams(channel, list(teams) or _default_teams())
     audit.record("channel.created", channel, changes={"network": network, "name": name}, actor=actor)
@@ -162,10 +164,11 @@ def upsert_connected_accounts(
     team: Team | None = None,
     only_channel: Channel | None = None,
 ) -> list[Channel]:
-    """Create or update one channel per account a grant reaches. Re-connecting updates tokens and profile, never
-    duplicates. New channels join `team` (else the default team) and count against the plan limit, checked once
-    for the whole grant: nothing is written when it does not fit. `only_channel` (reconnect) restricts the grant to
-    that one channel."""
+    """Create or update one channel per account a grant reaches. Re-connecting updates profile and the connecting
+    person's token, which becomes the one in use; another person's token stays as a fallback owner (never
+    replaced), and nothing is duplicated. New channels join `team` (else the default team) and count against the
+    plan limit, checked once for the whole grant: nothing is written when it does not fit. `only_channel`
+    (reconnect) restricts the grant to that one channel."""
     if only_channel is not None:
         accounts = [
             a for a in accounts if a.external_id == only_channel.external_id and a.network == only_channel.network
@@ -195,14 +198,14 @@ def upsert_connected_accounts(
         channel.image_url = account.image_url or channel.image_url
         channel.network_url = account.network_url or channel.network_url
         channel.config = {**(channel.config or {}), **(account.extra or {})}
-        if tokens is not None:
-            apply_tokens(channel, tokens)
-        channel.token_owner = connected_by or channel.token_owner
         channel.status = ChannelStatus.ACTIVE
         channel.status_reason = ""
         channel.attention_notified_at = None
         channel.disconnected_at = None
         channel.save()
+        if tokens is not None:
+            token_owners.use_owner(channel, token_owners.record_owner(channel, connected_by, tokens))
+            channel.save()
         if created:
             _link_teams(channel, [team] if team is not None else _default_teams())
         audit.record(
@@ -248,8 +251,8 @@ def update_channel(
 
 
 def disconnect_channel(channel: Channel, *, actor: Principal) -> Channel:
-    """Revoke the grant where the network offers it (a failure is logged, never blocks), clear the tokens and mark
-    the channel disconnected. The row stays: posts and tickets keep their history."""
+    """Revoke the grant where the network offers it (a failure is logged, never blocks), clear the tokens (every
+    owner's) and mark the channel disconnected. The row stays: posts and tickets keep their history."""
     if channel.access_token:
         try:
             get_adapter(channel.network).revoke(credentials_for(channel))
@@ -262,6 +265,7 @@ def disconnect_channel(channel: Channel, *, actor: Principal) -> Channel:
             )
     with transaction.atomic():
         channel = Channel.objects.select_for_update().get(pk=channel.pk)
+        ChannelTokenOwner.objects.filter(channel=channel).delete()
         if channel.status == ChannelStatus.DISCONNECTED and not channel.access_token:
             return channel
         before = channel.status
@@ -296,13 +300,20 @@ def set_team_channels(team: Team, channels: list[Channel], *, actor: Principal) 
 
 
 def mark_needs_attention(channel: Channel, *, reason: str, actor: Principal | None = None) -> bool:
-    """The network refused the channel's credentials (expired/revoked token, missing permission): mark the channel
+    """The network refused the channel's credentials (expired/revoked token, missing permission): switch to another
+    token owner's valid token when there is one (the channel stays active); else mark the channel
     `needsAttention` (audit-logged) and tell the tenant's owners and admins, once per incident
     (`attention_notified_at`, cleared when the channel is healthy again). Safe inside the caller's transaction:
     the notice goes out on commit. `actor` is None when the system noticed (a task, the publishing pipeline).
     Returns True when this call changed the status."""
     with transaction.atomic():
         locked = Channel.objects.select_for_update().get(pk=channel.pk)
+        if locked.status == ChannelStatus.ACTIVE and locked.access_token != channel.access_token:
+            return False  # the token that failed is no longer in use (switched or reconnected meanwhile)
+        if locked.status == ChannelStatus.ACTIVE and token_owners.fall_back_to_another_owner(
+            locked, reason=reason, actor=actor
+        ):
+            return False
         changed = locked.status == ChannelStatus.ACTIVE
         if changed:
             locked.status = ChannelStatus.NEEDS_ATTENTION

@@ -23,6 +23,7 @@ from core.auth import Principal
 from social.models import Channel, ChannelStatus
 from social.networks.base import AuthExpired, NetworkError, PermissionMissing, TokenSet
 from social.networks.registry import get_adapter
+from social.services import token_owners
 from social.services.channels import apply_tokens, credentials_for, mark_needs_attention
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ def needs_refresh(channel: Channel, *, window: timedelta = REFRESH_WINDOW) -> bo
 def refresh_channel_token(channel: Channel, *, actor: Principal | None = None, force: bool = False) -> Channel:
     """Refresh `channel`'s token unless another caller just did (or, without `force`, it is not close to expiry).
 
-    Keeps the old refresh token when the network sends none. On AuthExpired/PermissionMissing the channel is
-    flagged `needsAttention` (admins told once) and the error is re-raised; other NetworkErrors are re-raised
+    Keeps the old refresh token when the network sends none. On AuthExpired/PermissionMissing the channel switches
+    to another token owner's valid token when it has one (returned), else it is flagged `needsAttention` (admins
+    told once) and the error is re-raised; other NetworkErrors are re-raised
     untouched (retry later). `actor` is None for the background refresher. Returns the channel as stored afterwards.
     """
     seen_expiry = channel.token_expires_at
@@ -69,7 +71,10 @@ def refresh_channel_token(channel: Channel, *, actor: Principal | None = None, f
             cache.delete(key)
     if isinstance(failure, AuthExpired | PermissionMissing):
         reason = f"Token refresh refused by {channel.network}: {failure.code} ({failure.message})"
-        mark_needs_attention(channel, reason=reason, actor=actor)
+        mark_needs_attention(current, reason=reason, actor=actor)
+        stored = Channel.objects.get(pk=channel.pk)
+        if stored.status == ChannelStatus.ACTIVE and stored.access_token != current.access_token:
+            return stored  # another owner's token is in use now
     else:
         logger.warning(
             "token refresh failed, will retry",
@@ -95,6 +100,7 @@ def _store_tokens(read: Channel, tokens: TokenSet, *, actor: Principal | None) -
             return locked
         before = {"tokenExpiresAt": locked.token_expires_at, "status": locked.status}
         apply_tokens(locked, tokens)
+        token_owners.sync_owner_in_use(locked)
         if locked.status == ChannelStatus.NEEDS_ATTENTION:
             locked.status, locked.status_reason = ChannelStatus.ACTIVE, ""
         locked.attention_notified_at = None

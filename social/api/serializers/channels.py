@@ -179,3 +179,22 @@ class NetworkOutput(serializers.Serializer):
         child=serializers.CharField(), help_text="Composer pickers: GET /channels/{id}/lookups/{kind}."
     )
     rules = ContentRulesOutput(allow_null=True, help_text="Content rules a post must meet (null: none checked).")
+
+
+class TokenOwnerOutput(serializers.Serializer):
+    user_id = serializers.UUIDField(allow_null=True, help_text="null: a grant made with an API key.")
+    user_name = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+    is_in_use = serializers.BooleanField(help_text="The channel acts with this owner's token.")
+    is_valid = serializers.BooleanField(help_text="false: the network refused it; no fallback to it.")
+    invalid_reason = serializers.CharField(allow_blank=True)
+    token_expires_at = serializers.DateTimeField(allow_null=True)
+    scopes = serializers.ListField(child=serializers.CharField())
+    granted_at = serializers.DateTimeField()
+
+
+class TokenOwnerRemovalOutput(serializers.Serializer):
+    disconnected = serializers.BooleanField(help_text="true: that was the last owner; reconnect to use the channel.")
+    message = serializers.CharField()
+    channel = ChannelOutput()
+    owners = TokenOwnerOutput(many=True)

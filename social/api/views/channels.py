@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import django_filters
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from djangorestframework_camel_case.util import camelize
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -33,7 +33,9 @@ from social.networks import catalog
 from social.networks.catalog import LOOKUP_KINDS
 from social.services import channels as channel_services
 from social.services import lookups as lookup_services
+from social.services import media_proxy as media_proxy_services
 from social.services import oauth as oauth_services
+from social.services import token_owners as token_owner_services
 from social.services import tokens as token_services
 from tenants import selectors as tenant_selectors
 
@@ -56,10 +58,13 @@ class ChannelFilter(django_filters.FilterSet):
     network = django_filters.ChoiceFilter(choices=ChannelNetwork.choices)
     status = django_filters.ChoiceFilter(choices=ChannelStatus.choices)
     team = django_filters.UUIDFilter(field_name="team_links__team_id", help_text="Channels assigned to this team.")
+    token_owner = django_filters.UUIDFilter(
+        field_name="token_owners__user_id", distinct=True, help_text="Channels holding this user's token."
+    )
 
     class Meta:
         model = Channel
-        fields = ["network", "status", "team"]
+        fields = ["network", "status", "team", "token_owner"]
 
 
 NETWORK_ERROR_RESPONSES = {
@@ -81,6 +86,8 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         "counts": READ,
         "networks": READ,
         "lookup": READ,
+        "token_owners": READ,
+        "media_proxy": READ,
         "*": MANAGE,
     }
     idempotent_actions = {"create"}
@@ -273,6 +280,85 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
             channel, kind, query=request.query_params.get("q", ""), parent=request.query_params.get("parent", "")
         )
         return Response(s.LookupOutput([asdict(result) for result in results], many=True).data)
+
+    @extend_schema(responses={200: s.TokenOwnerOutput(many=True)})
+    @action(detail=True, methods=["get"], url_path="token-owners", filter_backends=[], pagination_class=None)
+    def token_owners(self, request, pk=None):
+        """Whose tokens the channel holds (never the tokens): the one in use first, then the fallbacks used when
+        the network refuses it. Connecting the channel again as another person adds an owner."""
+        return Response(s.TokenOwnerOutput(selectors.token_owners(self.get_object()), many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.TokenOwnerRemovalOutput,
+            404: OpenApiResponse(
+                ErrorSerializer, description="`NOT_FOUND`: no such channel, or no token of this user."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"token-owners/(?P<user_id>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def remove_token_owner(self, request, pk=None, user_id=None):
+        """Forget one person's token. Removing the one in use switches to another owner's valid token; removing
+        the last owner disconnects the channel (`disconnected: true`, said in `message`)."""
+        removal = token_owner_services.remove_owner(self.get_object(), user_id, actor=self.principal)
+        body = {
+            "disconnected": removal.disconnected,
+            "message": removal.message,
+            "channel": self._output(removal.channel),
+            "owners": s.TokenOwnerOutput(selectors.token_owners(removal.channel), many=True).data,
+        }
+        return Response(body)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("url", OpenApiTypes.URI, description="The network's CDN link (e.g. an scontent URL)."),
+            OpenApiParameter(
+                "mediaId", OpenApiTypes.STR, description="The network's id of the media: used when the link expired."
+            ),
+        ],
+        responses={
+            (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The media (images and videos)."),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`MEDIA_HOST_NOT_ALLOWED` (not the network's media host), `UNSUPPORTED_MEDIA_TYPE` "
+                "(not an image or video), `VALIDATION_ERROR` (neither `url` nor `mediaId`).",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`CHANNEL_NEEDS_ATTENTION` or `INVALID_STATE` (a fresh link needs the channel's token).",
+            ),
+            410: OpenApiResponse(
+                ErrorSerializer, description="`NETWORK_MEDIA_EXPIRED`: pass `mediaId` to fetch a fresh link."
+            ),
+            413: OpenApiResponse(ErrorSerializer, description="`PAYLOAD_TOO_LARGE` (over 50 MB)."),
+            503: NETWORK_ERROR_RESPONSES[503],
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="media-proxy", filter_backends=[], pagination_class=None)
+    def media_proxy(self, request, pk=None):
+        """Network media through Hubbub: the networks' CDN links expire, so a ticket's or a preview's picture is
+        fetched here (only from the network's media hosts, images and videos up to 50 MB, small ones cached five
+        minutes); an expired link with `mediaId` is replaced by a fresh one from the network."""
+        channel = self.get_object()
+        media = media_proxy_services.proxy_media(
+            channel, url=request.query_params.get("url", ""), media_id=request.query_params.get("media_id", "")
+        )
+        if media.file is not None:
+            response = FileResponse(media.file, content_type=media.content_type)
+        else:
+            response = HttpResponse(media.content, content_type=media.content_type)
+        response["Content-Length"] = str(media.size)
+        response["Cache-Control"] = f"private, max-age={media_proxy_services.CACHE_SECONDS}"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
     def _output(self, channel: Channel) -> dict:
         # Re-read through the selector so the output carries the prefetched team links.
