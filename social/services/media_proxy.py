@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from django.core.cache import cache
 
+from core import url_safety
 from core.errors import InvalidState, ValidationFailed
-from social import url_safety
 from social.errors import MediaHostNotAllowed, NetworkMediaExpired, NetworkUnavailable, PayloadTooLarge
 from social.errors import UnsupportedMediaType as UnsupportedMediaTypeError
 from social.models import Channel, ChannelStatus

@@ -8,7 +8,7 @@ import pytest
 import respx
 from django.core.cache import cache
 
-from social import url_safety
+from core import url_safety
 from social.networks.facebook import GRAPH
 from social.services import media_proxy
 from social.tests.factories import ChannelFactory, png_bytes
