@@ -284,6 +284,16 @@ class SsoAccountNotAllowed(PermissionDenied):
     message = "This account cannot sign in with a tenant's identity provider."
 
 
+class SsoAccountExists(PermissionDenied):
+    """403: a tenant's provider vouches for addresses, not for accounts made elsewhere with a password."""
+
+    code = "SSO_ACCOUNT_EXISTS"
+    message = (
+        "An account with this email already exists: ask an admin of this tenant to invite it, accept the "
+        "invitation, then sign in with single sign-on."
+    )
+
+
 class SsoMemberRemoved(PermissionDenied):
     code = "SSO_MEMBER_REMOVED"
     message = "You were removed from this tenant; ask an admin to invite you again."

@@ -142,7 +142,8 @@ class SsoCallbackView(CredentialView):
             "linked by the provider's (issuer, sub). Refusals create nothing: 400 `SSO_STATE_INVALID` (missing, "
             "forged, expired or used state), 401 `SSO_PROVIDER_ERROR` (the provider refused or failed), 401 "
             "`SSO_TOKEN_INVALID`, 403 `SSO_EMAIL_NOT_VERIFIED`, `SSO_DOMAIN_NOT_ALLOWED`, `SSO_MEMBER_REMOVED` "
-            "(removed members need a new invite), `SSO_ACCOUNT_NOT_ALLOWED` (platform staff), "
+            "(removed members need a new invite), `SSO_ACCOUNT_EXISTS` (an account made elsewhere must be invited "
+            "first), `SSO_ACCOUNT_NOT_ALLOWED` (platform staff), "
             "`MEMBERSHIP_INACTIVE`, `ACCOUNT_DISABLED`, `TENANT_INACTIVE`, `LIMIT_REACHED`; 404 `SSO_NOT_CONFIGURED`. "
             "A session begun here cannot switch tenants."
         ),
@@ -152,8 +153,8 @@ class SsoCallbackView(CredentialView):
             400: _error("`SSO_STATE_INVALID`."),
             401: _error("`SSO_PROVIDER_ERROR` or `SSO_TOKEN_INVALID`."),
             403: _error(
-                "`SSO_EMAIL_NOT_VERIFIED`, `SSO_DOMAIN_NOT_ALLOWED`, `SSO_MEMBER_REMOVED`, `SSO_ACCOUNT_NOT_ALLOWED`, "
-                "`MEMBERSHIP_INACTIVE`, "
+                "`SSO_EMAIL_NOT_VERIFIED`, `SSO_DOMAIN_NOT_ALLOWED`, `SSO_MEMBER_REMOVED`, `SSO_ACCOUNT_EXISTS`, "
+                "`SSO_ACCOUNT_NOT_ALLOWED`, `MEMBERSHIP_INACTIVE`, "
                 "`ACCOUNT_DISABLED`, `TENANT_INACTIVE` or `LIMIT_REACHED`."
             ),
             404: _error("`SSO_NOT_CONFIGURED`."),

@@ -11,8 +11,10 @@ by core.signed_state (10 minutes). `complete_sign_in` (the public callback) cons
 code (PKCE, client secret) at the token endpoint, validates the ID token against the issuer's JWKS (asymmetric
 signature, iss, aud, exp, iat, nonce, azp, at_hash) and then lets the person in:
 
-- the account is found by its link (issuer, sub) in this tenant, else by the verified email, else created (no
-  password); a new link is made on first sign-in;
+- the account is found by its link (issuer, sub) in this tenant, else by the verified email if it is already a
+  member here (an account of that email without a membership here is refused: the provider may not take over an
+  account made elsewhere; an invitation accepted by its owner comes first), else created (no password); a new link
+  is made on first sign-in;
 - the email must be verified by the provider (`email_verified`) and its domain allowed, for every sign-in;
 - platform staff accounts are never signed in by a tenant's provider;
 - a missing membership is created with the default role (plan user limit applies), unless the link exists, which
@@ -51,6 +53,7 @@ from tenants import tokens
 from tenants.errors import (
     AccountDisabled,
     MembershipInactive,
+    SsoAccountExists,
     SsoAccountNotAllowed,
     SsoDomainNotAllowed,
     SsoEmailNotVerified,
@@ -432,6 +435,10 @@ def _link_and_admit(config: TenantSso, identity: VerifiedIdentity) -> Membership
     membership = Membership.objects.select_related("tenant", "user").filter(user=user).first() if user else None
     if membership is None and link is not None:
         raise SsoMemberRemoved()
+    if membership is None and user is not None:
+        # Found by email only, and not one of ours: the tenant's provider (which its admins control) may not take
+        # over an account someone made elsewhere. Once invited and accepted, the email links it.
+        raise SsoAccountExists()
     if membership is not None and not membership.is_active:
         raise MembershipInactive()
     new_user = user is None

@@ -234,16 +234,27 @@ def test_the_account_is_found_by_issuer_and_subject_not_by_the_email(acme, provi
         assert SsoIdentity.all_tenants.get().email == "alice.smith@acme.example"
 
 
-def test_an_existing_user_gets_a_membership_and_a_link(acme, provider):
+def test_an_account_made_elsewhere_is_refused_until_it_is_a_member_then_linked(acme, provider):
     _client, tenant = acme
     _other_client, other = register("bob@acme.example", "Bob's own tenant")
     bob = User.objects.get(email="bob@acme.example")
+    before = counts()
+    refused = sign_in(provider, tenant["slug"], sub="bob-idp", email="bob@acme.example")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "SSO_ACCOUNT_EXISTS"
+    assert counts() == before  # no membership, no link, no session
+    with tenancy.platform_access():
+        assert not Membership.all_tenants.filter(user=bob, tenant_id=tenant["id"]).exists()
+
+    with tenancy.platform_access():
+        acme_tenant = Tenant.objects.get(pk=tenant["id"])
+    with tenancy.tenant_context(acme_tenant):
+        Membership.objects.create(user=bob, role="EDITOR")  # as an accepted invitation leaves it
     response = sign_in(provider, tenant["slug"], sub="bob-idp", email="bob@acme.example")
     assert response.status_code == 200 and response.json()["user"]["id"] == str(bob.pk)
     with tenancy.platform_access():
         tenants = set(Membership.all_tenants.filter(user=bob).values_list("tenant_id", "role"))
+        assert SsoIdentity.all_tenants.filter(user=bob, subject="bob-idp").count() == 1
     assert {(str(t), r) for t, r in tenants} == {(other["id"], "OWNER"), (tenant["id"], "EDITOR")}
-    assert User.objects.filter(email="bob@acme.example").count() == 1
     bob.refresh_from_db()
     assert bob.check_password(PASSWORD)  # the password stays for their own tenant
 
