@@ -17,7 +17,6 @@ Our own items (`is_own`) are not subject to rules.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import defaultdict
@@ -26,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from core import audit, tenancy
 from core.auth import Principal
+from core.db import bulk
 from core.errors import DomainError, ValidationFailed
 from inbox.errors import ListInUse, ListNameTaken
 from inbox.models import (
@@ -242,41 +242,10 @@ def apply_rules(tickets: Sequence[Ticket]) -> int:
 def _claim(pairs: list[tuple[Ticket, Rule]]) -> set[tuple]:
     """Insert a RuleApplication per pair; a pair already there is left alone. Returns the (ticket id, rule id)
     pairs this call inserted."""
-    if connection.vendor == "postgresql":
-        return set(
-            _insert_rows(
-                RuleApplication,
-                [("ticket_id", "uuid"), ("rule_id", "uuid")],
-                [(t.pk, r.pk) for t, r in pairs],
-                suffix="ON CONFLICT (ticket_id, rule_id) DO NOTHING RETURNING ticket_id, rule_id",
-            )
-        )
-    claims = [RuleApplication(tenant_id=t.tenant_id, ticket_id=t.pk, rule_id=r.pk) for t, r in pairs]
-    RuleApplication.objects.bulk_create(claims, ignore_conflicts=True)
-    # Rows that met an existing claim were ignored (their in-memory pk was never stored).
-    return set(RuleApplication.objects.filter(pk__in=[c.pk for c in claims]).values_list("ticket_id", "rule_id"))
-
-
-def _insert_rows(model, columns: list[tuple[str, str]], rows: list[tuple], *, suffix: str = "") -> list[tuple]:
-    """PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) of the current tenant's rows (id and timestamps
-    filled in). Django's bulk_create builds a model instance and prepares every value of every row in Python, which
-    cost more than matching 20 rules with 500 keywords each on a burst."""
-    if not rows:
-        return []
-    now = timezone.now()
-    # Rows that order by creation (history events) carry their own created_at.
-    columns = columns if any(n == "created_at" for n, _ in columns) else [*columns, ("created_at", "timestamptz")]
-    rows = rows if len(rows[0]) == len(columns) else [(*row, now) for row in rows]
-    names = ", ".join(name for name, _ in columns)
-    arrays = ", ".join(f"%s::{cast}[]" for _, cast in columns)
-    params = [tenancy.require_current_tenant().pk, now, *([row[i] for row in rows] for i in range(len(columns)))]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {model._meta.db_table} (id, tenant_id, updated_at, {names}) "
-            f"SELECT gen_random_uuid(), %s, %s, * FROM unnest({arrays}) {suffix}",
-            params,
-        )
-        return cursor.fetchall() if "RETURNING" in suffix else []
+    rows = [{"ticket_id": t.pk, "rule_id": r.pk} for t, r in pairs]
+    return set(
+        bulk.insert_rows(RuleApplication, rows, skip_conflicts_on=("ticket", "rule"), returning=("ticket", "rule"))
+    )
 
 
 def _sentiment_after(rule: Rule, sentiment: str) -> str:
@@ -315,11 +284,13 @@ def _load_refs(rules: list[Rule]) -> _Refs:
 
 
 def _run(runs: list[tuple[Ticket, Rule]], refs: _Refs) -> None:
+    """The actions of every claimed (ticket, rule) pair, then their writes set-wise: one UPDATE of the tickets, one
+    INSERT of category links and one of history events, whatever the batch's size."""
     now = timezone.now()
     changes: dict[Ticket, dict[str, Any]] = defaultdict(dict)
     routed: dict[Ticket, Any] = {}  # ticket -> team it ends up routed to (a later user assignment cancels it)
-    categories: list[tuple] = []  # (ticket id, category id)
-    events: list[TicketEvent] = []
+    categories: list[dict] = []
+    events: list[dict] = []
     principal = rule_principal(tenancy.require_current_tenant())
     for ticket, rule in runs:
         applied: list[str] = []
@@ -343,39 +314,23 @@ def _run(runs: list[tuple[Ticket, Rule]], refs: _Refs) -> None:
             else:
                 applied.append(kind)
         events.append(
-            TicketEvent(
-                tenant_id=ticket.tenant_id,
-                ticket_id=ticket.pk,
-                kind="rule",
-                actor_label=RULE_LABEL,
-                data={"ruleId": str(rule.pk), "ruleName": rule.name, "applied": applied, "skipped": skipped},
-            )
+            {
+                "ticket_id": ticket.pk,
+                "kind": "rule",
+                "actor_label": RULE_LABEL,
+                "data": {"ruleId": str(rule.pk), "ruleName": rule.name, "applied": applied, "skipped": skipped},
+                # One microsecond apart: the history lists a ticket's rules in the order they ran.
+                "created_at": now + timedelta(microseconds=len(events)),
+            }
         )
-    _write_changes(changes, now)
+    bulk.update_rows(Ticket, {ticket.pk: change for ticket, change in changes.items()})
     by_team: dict[Any, list[Ticket]] = defaultdict(list)
     for ticket, team in routed.items():
         by_team[team].append(ticket)
     for team, members in by_team.items():
         route_to_team(members, team=team)
-    if connection.vendor == "postgresql":
-        if categories:
-            columns = [("ticket_id", "uuid"), ("category_id", "uuid")]
-            _insert_rows(TicketCategory, columns, categories, suffix="ON CONFLICT (ticket_id, category_id) DO NOTHING")
-        columns = [("ticket_id", "uuid"), ("kind", "text"), ("actor_label", "text"), ("data", "jsonb")]
-        columns.append(("created_at", "timestamptz"))
-        # One microsecond apart: the history lists a ticket's rules in the order they ran.
-        now = timezone.now()
-        rows = [
-            (e.ticket_id, e.kind, e.actor_label, json.dumps(e.data), now + timedelta(microseconds=n))
-            for n, e in enumerate(events)
-        ]
-        _insert_rows(TicketEvent, columns, rows)
-        return
-    TicketCategory.objects.bulk_create(
-        [TicketCategory(tenant_id=runs[0][0].tenant_id, ticket_id=t, category_id=c) for t, c in categories],
-        ignore_conflicts=True,
-    )
-    TicketEvent.objects.bulk_create(events)
+    bulk.insert_rows(TicketCategory, categories, skip_conflicts_on=("ticket", "category"))
+    bulk.insert_rows(TicketEvent, events)
 
 
 class _Skip(Exception):
@@ -409,7 +364,7 @@ def _apply_action(kind, spec, ticket, now, refs: _Refs, change: dict, routed: di
         found = [refs.categories[i] for i in spec.get("category_ids", []) if i in refs.categories]
         if not found:
             raise _Skip("The categories no longer exist.")
-        categories.extend((ticket.pk, category.pk) for category in found)
+        categories.extend({"ticket_id": ticket.pk, "category_id": category.pk} for category in found)
     elif kind == "forwardByMail":
         params = {"emails": spec["recipients"], "subject": spec.get("subject", ""), "note": spec.get("message", "")}
         _perform(ticket, "forward", params, principal)
@@ -429,16 +384,6 @@ def _perform(ticket: Ticket, action: str, params: dict, principal: Principal) ->
         action_services.perform_action(ticket, action, actor=principal, params=params)
     except DomainError as exc:
         raise _Skip(f"{exc.message} {exc.details}" if exc.details else exc.message) from None
-
-
-def _write_changes(changes: dict[Ticket, dict[str, Any]], now) -> None:
-    """One UPDATE per distinct set of changes (rules tend to make the same change to many tickets)."""
-    groups: dict[frozenset, list] = defaultdict(list)
-    for ticket, change in changes.items():
-        if change:
-            groups[frozenset(change.items())].append(ticket.pk)
-    for change, ids in groups.items():
-        Ticket.objects.filter(pk__in=ids).update(**dict(change), updated_at=now)
 
 
 # --- dry run -------------------------------------------------------------------------------------------------------
