@@ -102,13 +102,22 @@ class ConditionResult:
     keyword: str | None = None
 
 
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: Rule
+    checks: tuple[Callable[[Ticket, str], bool], ...]  # every condition but the keyword list, cheap first
+    keyword_list: str | None
+
+
 @dataclass
 class RuleContext:
-    """What evaluating rules on a batch needs, loaded once."""
+    """What evaluating rules on a batch needs, loaded and compiled once."""
 
     rules: list[Rule]
     matchers: dict[str, keyword_matching.KeywordMatcher] = field(default_factory=dict)
     listed: set[tuple[str, str, str]] = field(default_factory=set)  # (interactor list, channel, interactor) ids
+    keywords: keyword_matching.KeywordIndex | None = None
+    compiled: list[_CompiledRule] = field(default_factory=list)
 
 
 def active_rules() -> QuerySet[Rule]:
@@ -119,8 +128,18 @@ def load_context(rules: list[Rule], tickets: Sequence[Ticket]) -> RuleContext:
     context = RuleContext(rules=rules)
     keyword_list_ids = {r.conditions["message_has_keyword"] for r in rules if r.conditions.get("message_has_keyword")}
     if keyword_list_ids:
-        for row in KeywordList.objects.filter(pk__in=keyword_list_ids).only("id", "keywords", "updated_at"):
-            context.matchers[str(row.pk)] = keyword_matching.matcher_for(row.pk, row.updated_at, row.keywords)
+        # Versions first: a list's words are read only when this process has not compiled that version yet.
+        stale = {}
+        for pk, version in KeywordList.objects.filter(pk__in=keyword_list_ids).values_list("id", "updated_at"):
+            matcher = keyword_matching.cached_matcher(pk, version)
+            if matcher is None:
+                stale[pk] = version
+            else:
+                context.matchers[str(pk)] = matcher
+        if stale:
+            for pk, words in KeywordList.objects.filter(pk__in=stale).values_list("id", "keywords"):
+                context.matchers[str(pk)] = keyword_matching.matcher_for(pk, stale[pk], words)
+    context.keywords = keyword_matching.index_for(context.matchers)
     list_ids = {r.conditions["interactor_in_list"] for r in rules if r.conditions.get("interactor_in_list")}
     interactor_ids = {t.interactor_id for t in tickets if t.interactor_id}
     if list_ids and interactor_ids:
@@ -130,17 +149,44 @@ def load_context(rules: list[Rule], tickets: Sequence[Ticket]) -> RuleContext:
             channel_id__in={t.channel_id for t in tickets},
         ).values_list("interactor_list_id", "channel_id", "interactor_id")
         context.listed = {(str(a), str(b), str(c)) for a, b, c in entries}
+    for rule in rules:
+        checks = tuple(
+            _check(key, rule.conditions[key], context)
+            for key in CONDITION_KEYS
+            if key in rule.conditions and key != "message_has_keyword"
+        )
+        keyword_list = rule.conditions.get("message_has_keyword")
+        context.compiled.append(_CompiledRule(rule, checks, str(keyword_list) if keyword_list else None))
     return context
 
 
-def rule_matches(rule: Rule, ticket: Ticket, context: RuleContext, *, text, sentiment: str) -> bool:
-    """Whether every condition holds (`text` is the ticket's `keyword_matching.prepare`d text; `sentiment` as the
-    rules before left it). Stops at the first condition that does not."""
-    return all(
-        _holds(key, rule.conditions[key], ticket, context, text, sentiment)[0]
-        for key in CONDITION_KEYS
-        if key in rule.conditions
-    )
+def matching_rules(ticket: Ticket, context: RuleContext) -> list[Rule]:
+    """The rules whose conditions all hold on `ticket`, in order; a `setSentiment` of an earlier one is seen by a
+    later one's `sentiment` condition. The text is prepared once, and a keyword list is searched only when the
+    index says it can match and the rule's other conditions hold."""
+    text = None
+    candidates: set[str] = set()
+    found: dict[str, str | None] = {}
+    sentiment = ticket.sentiment
+    matched = []
+    for compiled in context.compiled:
+        list_id = compiled.keyword_list
+        if list_id is not None:
+            if text is None:
+                text = keyword_matching.prepare(ticket.text or "")
+                candidates = context.keywords.candidates(text)
+            if list_id not in candidates:
+                continue
+        if not all(check(ticket, sentiment) for check in compiled.checks):
+            continue
+        if list_id is not None:
+            if list_id not in found:
+                found[list_id] = context.matchers[list_id].first_match(text)
+            if found[list_id] is None:
+                continue
+        matched.append(compiled.rule)
+        sentiment = _sentiment_after(compiled.rule, sentiment)
+    return matched
 
 
 def explain(rule: Rule, ticket: Ticket, context: RuleContext) -> list[ConditionResult]:
@@ -148,31 +194,36 @@ def explain(rule: Rule, ticket: Ticket, context: RuleContext) -> list[ConditionR
     text = keyword_matching.prepare(ticket.text or "")
     results = []
     for key in CONDITION_KEYS:
-        if key in rule.conditions:
-            matched, keyword = _holds(key, rule.conditions[key], ticket, context, text, ticket.sentiment)
-            results.append(ConditionResult(_camel(key), matched, _detail(key, matched, keyword, ticket), keyword))
+        if key not in rule.conditions:
+            continue
+        expected, keyword = rule.conditions[key], None
+        if key == "message_has_keyword":
+            matcher = context.matchers.get(str(expected))
+            keyword = matcher.first_match(text) if matcher is not None else None
+            matched = keyword is not None
+        else:
+            matched = _check(key, expected, context)(ticket, ticket.sentiment)
+        results.append(ConditionResult(_camel(key), matched, _detail(key, matched, keyword, ticket), keyword))
     return results
 
 
-def _holds(key: str, expected: Any, ticket: Ticket, context: RuleContext, text, sentiment: str):
-    """(holds, the keyword found for message_has_keyword)."""
-    if key == "message_has_keyword":
-        matcher = context.matchers.get(str(expected))
-        keyword = matcher.first_match(text) if matcher is not None else None
-        return keyword is not None, keyword
+def _check(key: str, expected: Any, context: RuleContext) -> Callable[[Ticket, str], bool]:
+    """The test of one condition other than the keyword list, on a ticket and its sentiment as the rules before
+    left it."""
     if key == "message_has_mention":
-        return (MENTION.search(ticket.text or "") is not None) == expected, None
+        return lambda ticket, sentiment: (MENTION.search(ticket.text or "") is not None) == expected
     if key == "message_consists_of_mentions":
-        return _only_mentions(ticket) == expected, None
+        return lambda ticket, sentiment: _only_mentions(ticket) == expected
     if key == "type":
-        return ticket.type in expected, None
+        return lambda ticket, sentiment: ticket.type in expected
     if key == "channel":
-        return str(ticket.channel_id) in expected, None
+        return lambda ticket, sentiment: str(ticket.channel_id) in expected
     if key == "network":
-        return ticket.network in expected, None
+        return lambda ticket, sentiment: ticket.network in expected
     if key == "interactor_in_list":
-        return (str(expected), str(ticket.channel_id), str(ticket.interactor_id)) in context.listed, None
-    return sentiment == expected, None
+        listed = context.listed
+        return lambda ticket, sentiment: (str(expected), str(ticket.channel_id), str(ticket.interactor_id)) in listed
+    return lambda ticket, sentiment: sentiment == expected
 
 
 def _detail(key: str, matched: bool, keyword: str | None, ticket: Ticket) -> str:
@@ -222,14 +273,7 @@ def apply_rules(tickets: Sequence[Ticket]) -> int:
     if not rules:
         return 0
     context = load_context(rules, tickets)
-    planned: list[tuple[Ticket, Rule]] = []
-    for ticket in tickets:
-        text = keyword_matching.prepare(ticket.text or "")
-        sentiment = ticket.sentiment
-        for rule in rules:
-            if rule_matches(rule, ticket, context, text=text, sentiment=sentiment):
-                planned.append((ticket, rule))
-                sentiment = _sentiment_after(rule, sentiment)
+    planned = [(ticket, rule) for ticket in tickets for rule in matching_rules(ticket, context)]
     if not planned:
         return 0
     claimed = _claim(planned)
