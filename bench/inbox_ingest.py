@@ -68,10 +68,14 @@ Smart rules, measured 2026-11-29 on the same machine (load average 17-22: eight 
     --rule-items 5000  --rule-rounds 2: 0 rules   843 items/s, 20 rules 457 items/s: 0.54 (46% cost)
     --rule-items 10000 --rule-rounds 2: 0 rules   832 items/s, 20 rules 381 items/s: 0.46 (54% cost, before
                                         categories were written as id pairs)
-The target (<= 30%) is met only on the short run. Matching is no longer the cost (20 rules x 500 keywords: ~13 us
-per ticket and rule, whole-word keywords looked up in a dict of word tuples); what remains is writing ~1
-application per item: the claim row, the history event, the category row and the grouped UPDATE of the tickets,
-about as many rows again as the tickets themselves, on a machine where every statement waits for the CPU.
+After set-wise rule writes (core.db.bulk: one UPDATE, one INSERT each of claims, events, categories; rows as
+one JSON parameter) and compiled conditions with one keyword index, 2026-11-29, load 15.8, PostgreSQL:
+    --rule-items 10000 --rule-rounds 2: 0 rules   268 items/s, 20 rules 213 items/s: 0.80 (20% cost; 55% before
+                                        on the same settings, load 0.3 rising to 20)
+Earlier: the target (<= 30%) was met only on the short run. Matching was no longer the cost (20 rules x 500
+keywords: ~13 us per ticket and rule, whole-word keywords looked up in a dict of word tuples); what remained was
+writing ~1 application per item: the claim row, the history event, the category row and the grouped UPDATEs of the
+tickets, about as many rows again as the tickets themselves, on a machine where every statement waits for the CPU.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubbub .venv/bin/python bench/inbox_ingest.py \
         [--items 50000] [--tickets 1000000] [--requests 50] [--rule-items 10000] [--rule-rounds 2] [--rules-only] \

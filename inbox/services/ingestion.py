@@ -19,11 +19,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core import tenancy
+from core.db import bulk
 from inbox.incoming import IncomingItem
 from inbox.models import (
     ActionStatus,
@@ -263,24 +264,10 @@ def _link_threads(channel, ids: list[str]) -> int:
             linked.append(orphan)
     if linked:
         linked.sort(key=lambda t: str(t.pk))
-        _set_parents(linked)
-    return len(linked)
-
-
-def _set_parents(linked: list[Ticket]) -> None:
-    """One UPDATE for every link. On PostgreSQL an UPDATE ... FROM (VALUES ...): Django's bulk_update builds a CASE
-    per row, which cost more than the whole insert at 500 rows."""
-    if connection.vendor != "postgresql":
-        Ticket.objects.bulk_update(linked, ["parent", "root_network_item_id"])
-        return
-    rows = ", ".join(["(%s::uuid, %s::uuid, %s)"] * len(linked))
-    params: list = [value for t in linked for value in (t.pk, t.parent_id, t.root_network_item_id)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Ticket._meta.db_table} AS t SET parent_id = v.parent_id, root_network_item_id = v.root "
-            f"FROM (VALUES {rows}) AS v(id, parent_id, root) WHERE t.id = v.id AND t.tenant_id = %s",
-            [*params, tenancy.require_current_tenant().pk],
+        bulk.update_rows(
+            Ticket, {t.pk: {"parent_id": t.parent_id, "root_network_item_id": t.root_network_item_id} for t in linked}
         )
+    return len(linked)
 
 
 def _confirm_unknown_replies(channel, own_by_parent: dict[str, Ticket], now) -> None:

@@ -12,6 +12,8 @@
 How it stays cheap with 20 lists of 500 words on every ticket of a burst:
 - the text is prepared once per ticket (`prepare`: normalised, split into runs of words separated only by
   whitespace), and shared by every list;
+- a `KeywordIndex` over the lists of a batch's rules maps each keyword's first word to its lists: one dict lookup
+  per word of the text says which few lists can match, and only those are searched;
 - keywords made only of whole words of spaced scripts (nearly all of them) are looked up as word tuples in a dict
   (one lookup per word and phrase length), which is exactly "whole words, whitespace between them";
 - the others (unspaced scripts, or characters that are not letters, like "c++" or "#sale") are compiled into one
@@ -44,6 +46,7 @@ UNSPACED_RANGES = (
 MAX_KEYWORD_LENGTH = 200
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
+_RUNS = re.compile(r"\w+(?:\s+\w+)*")  # words separated by whitespace only (`\s` and str.split agree on it)
 _END = ""  # trie key marking the end of a keyword
 NO_WORD_BEFORE = r"(?<!\w)"
 NO_WORD_AFTER = r"(?!\w)"
@@ -107,13 +110,7 @@ class PreparedText:
 
 def prepare(text: str) -> PreparedText:
     normal = normalize(text)
-    runs: list[list[str]] = []
-    end = -1
-    for found in _WORDS.finditer(normal):
-        if end < 0 or not normal[end : found.start()].isspace():
-            runs.append([])
-        runs[-1].append(found.group(0))
-        end = found.end()
+    runs = [run.split() for run in _RUNS.findall(normal)]
     return PreparedText(normal, runs, frozenset(word for run in runs for word in run))
 
 
@@ -178,15 +175,62 @@ def compile_keywords(keywords: Iterable[str]) -> KeywordMatcher:
     return KeywordMatcher(words, first_words, max((len(w) for w in words), default=0), pattern, by_normal_form)
 
 
+class KeywordIndex:
+    """The keyword lists a batch's rules use, behind one lookup: which of them can match a text at all (one dict
+    lookup per word of the text, not one test per list), so a list is searched only when the text holds the first
+    word of one of its keywords or the list has keywords the word lookup does not cover."""
+
+    def __init__(self, matchers: dict[str, KeywordMatcher]) -> None:
+        self.matchers = matchers
+        self.always = frozenset(list_id for list_id, matcher in matchers.items() if matcher.pattern is not None)
+        by_word: dict[str, set[str]] = {}
+        for list_id, matcher in matchers.items():
+            for word in matcher.first_words:
+                by_word.setdefault(word, set()).add(list_id)
+        self.by_first_word = {word: frozenset(ids) for word, ids in by_word.items()}
+
+    def candidates(self, text: PreparedText) -> set[str]:
+        found = set(self.always)
+        for word in text.words:
+            ids = self.by_first_word.get(word)
+            if ids is not None:
+                found |= ids
+        return found
+
+
+_indexes: dict[tuple, KeywordIndex] = {}
+MAX_INDEXES = 256  # distinct sets of lists (tenants' rule sets) kept per process
+
+
+def index_for(matchers: dict[str, KeywordMatcher]) -> KeywordIndex:
+    """The index of these matchers, built once per set of compiled lists (a list's new version is a new matcher)."""
+    # The cached index holds the matchers, so their ids are not reused while the key exists.
+    key = tuple(sorted((list_id, id(matcher)) for list_id, matcher in matchers.items()))
+    index = _indexes.get(key)
+    if index is None:
+        index = KeywordIndex(matchers)
+        with _cache_lock:
+            if len(_indexes) >= MAX_INDEXES:
+                _indexes.clear()
+            _indexes[key] = index
+    return index
+
+
 _cache: dict[object, tuple[object, KeywordMatcher]] = {}
 _cache_lock = threading.Lock()
 
 
+def cached_matcher(list_id: object, version: object) -> KeywordMatcher | None:
+    """The matcher this process compiled for that version of the list, if any (then its words need not be read)."""
+    cached = _cache.get(list_id)
+    return cached[1] if cached is not None and cached[0] == version else None
+
+
 def matcher_for(list_id: object, version: object, keywords: list[str]) -> KeywordMatcher:
     """The compiled matcher of a keyword list, rebuilt only when `version` (its `updated_at`) changed."""
-    cached = _cache.get(list_id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
+    matcher = cached_matcher(list_id, version)
+    if matcher is not None:
+        return matcher
     matcher = compile_keywords(keywords)
     with _cache_lock:
         _cache[list_id] = (version, matcher)

@@ -17,7 +17,6 @@ Our own items (`is_own`) are not subject to rules.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import defaultdict
@@ -26,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from core import audit, tenancy
 from core.auth import Principal
+from core.db import bulk
 from core.errors import DomainError, ValidationFailed
 from inbox.errors import ListInUse, ListNameTaken
 from inbox.models import (
@@ -102,13 +102,22 @@ class ConditionResult:
     keyword: str | None = None
 
 
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: Rule
+    checks: tuple[Callable[[Ticket, str], bool], ...]  # every condition but the keyword list, cheap first
+    keyword_list: str | None
+
+
 @dataclass
 class RuleContext:
-    """What evaluating rules on a batch needs, loaded once."""
+    """What evaluating rules on a batch needs, loaded and compiled once."""
 
     rules: list[Rule]
     matchers: dict[str, keyword_matching.KeywordMatcher] = field(default_factory=dict)
     listed: set[tuple[str, str, str]] = field(default_factory=set)  # (interactor list, channel, interactor) ids
+    keywords: keyword_matching.KeywordIndex | None = None
+    compiled: list[_CompiledRule] = field(default_factory=list)
 
 
 def active_rules() -> QuerySet[Rule]:
@@ -119,8 +128,18 @@ def load_context(rules: list[Rule], tickets: Sequence[Ticket]) -> RuleContext:
     context = RuleContext(rules=rules)
     keyword_list_ids = {r.conditions["message_has_keyword"] for r in rules if r.conditions.get("message_has_keyword")}
     if keyword_list_ids:
-        for row in KeywordList.objects.filter(pk__in=keyword_list_ids).only("id", "keywords", "updated_at"):
-            context.matchers[str(row.pk)] = keyword_matching.matcher_for(row.pk, row.updated_at, row.keywords)
+        # Versions first: a list's words are read only when this process has not compiled that version yet.
+        stale = {}
+        for pk, version in KeywordList.objects.filter(pk__in=keyword_list_ids).values_list("id", "updated_at"):
+            matcher = keyword_matching.cached_matcher(pk, version)
+            if matcher is None:
+                stale[pk] = version
+            else:
+                context.matchers[str(pk)] = matcher
+        if stale:
+            for pk, words in KeywordList.objects.filter(pk__in=stale).values_list("id", "keywords"):
+                context.matchers[str(pk)] = keyword_matching.matcher_for(pk, stale[pk], words)
+    context.keywords = keyword_matching.index_for(context.matchers)
     list_ids = {r.conditions["interactor_in_list"] for r in rules if r.conditions.get("interactor_in_list")}
     interactor_ids = {t.interactor_id for t in tickets if t.interactor_id}
     if list_ids and interactor_ids:
@@ -130,17 +149,44 @@ def load_context(rules: list[Rule], tickets: Sequence[Ticket]) -> RuleContext:
             channel_id__in={t.channel_id for t in tickets},
         ).values_list("interactor_list_id", "channel_id", "interactor_id")
         context.listed = {(str(a), str(b), str(c)) for a, b, c in entries}
+    for rule in rules:
+        checks = tuple(
+            _check(key, rule.conditions[key], context)
+            for key in CONDITION_KEYS
+            if key in rule.conditions and key != "message_has_keyword"
+        )
+        keyword_list = rule.conditions.get("message_has_keyword")
+        context.compiled.append(_CompiledRule(rule, checks, str(keyword_list) if keyword_list else None))
     return context
 
 
-def rule_matches(rule: Rule, ticket: Ticket, context: RuleContext, *, text, sentiment: str) -> bool:
-    """Whether every condition holds (`text` is the ticket's `keyword_matching.prepare`d text; `sentiment` as the
-    rules before left it). Stops at the first condition that does not."""
-    return all(
-        _holds(key, rule.conditions[key], ticket, context, text, sentiment)[0]
-        for key in CONDITION_KEYS
-        if key in rule.conditions
-    )
+def matching_rules(ticket: Ticket, context: RuleContext) -> list[Rule]:
+    """The rules whose conditions all hold on `ticket`, in order; a `setSentiment` of an earlier one is seen by a
+    later one's `sentiment` condition. The text is prepared once, and a keyword list is searched only when the
+    index says it can match and the rule's other conditions hold."""
+    text = None
+    candidates: set[str] = set()
+    found: dict[str, str | None] = {}
+    sentiment = ticket.sentiment
+    matched = []
+    for compiled in context.compiled:
+        list_id = compiled.keyword_list
+        if list_id is not None:
+            if text is None:
+                text = keyword_matching.prepare(ticket.text or "")
+                candidates = context.keywords.candidates(text)
+            if list_id not in candidates:
+                continue
+        if not all(check(ticket, sentiment) for check in compiled.checks):
+            continue
+        if list_id is not None:
+            if list_id not in found:
+                found[list_id] = context.matchers[list_id].first_match(text)
+            if found[list_id] is None:
+                continue
+        matched.append(compiled.rule)
+        sentiment = _sentiment_after(compiled.rule, sentiment)
+    return matched
 
 
 def explain(rule: Rule, ticket: Ticket, context: RuleContext) -> list[ConditionResult]:
@@ -148,31 +194,36 @@ def explain(rule: Rule, ticket: Ticket, context: RuleContext) -> list[ConditionR
     text = keyword_matching.prepare(ticket.text or "")
     results = []
     for key in CONDITION_KEYS:
-        if key in rule.conditions:
-            matched, keyword = _holds(key, rule.conditions[key], ticket, context, text, ticket.sentiment)
-            results.append(ConditionResult(_camel(key), matched, _detail(key, matched, keyword, ticket), keyword))
+        if key not in rule.conditions:
+            continue
+        expected, keyword = rule.conditions[key], None
+        if key == "message_has_keyword":
+            matcher = context.matchers.get(str(expected))
+            keyword = matcher.first_match(text) if matcher is not None else None
+            matched = keyword is not None
+        else:
+            matched = _check(key, expected, context)(ticket, ticket.sentiment)
+        results.append(ConditionResult(_camel(key), matched, _detail(key, matched, keyword, ticket), keyword))
     return results
 
 
-def _holds(key: str, expected: Any, ticket: Ticket, context: RuleContext, text, sentiment: str):
-    """(holds, the keyword found for message_has_keyword)."""
-    if key == "message_has_keyword":
-        matcher = context.matchers.get(str(expected))
-        keyword = matcher.first_match(text) if matcher is not None else None
-        return keyword is not None, keyword
+def _check(key: str, expected: Any, context: RuleContext) -> Callable[[Ticket, str], bool]:
+    """The test of one condition other than the keyword list, on a ticket and its sentiment as the rules before
+    left it."""
     if key == "message_has_mention":
-        return (MENTION.search(ticket.text or "") is not None) == expected, None
+        return lambda ticket, sentiment: (MENTION.search(ticket.text or "") is not None) == expected
     if key == "message_consists_of_mentions":
-        return _only_mentions(ticket) == expected, None
+        return lambda ticket, sentiment: _only_mentions(ticket) == expected
     if key == "type":
-        return ticket.type in expected, None
+        return lambda ticket, sentiment: ticket.type in expected
     if key == "channel":
-        return str(ticket.channel_id) in expected, None
+        return lambda ticket, sentiment: str(ticket.channel_id) in expected
     if key == "network":
-        return ticket.network in expected, None
+        return lambda ticket, sentiment: ticket.network in expected
     if key == "interactor_in_list":
-        return (str(expected), str(ticket.channel_id), str(ticket.interactor_id)) in context.listed, None
-    return sentiment == expected, None
+        listed = context.listed
+        return lambda ticket, sentiment: (str(expected), str(ticket.channel_id), str(ticket.interactor_id)) in listed
+    return lambda ticket, sentiment: sentiment == expected
 
 
 def _detail(key: str, matched: bool, keyword: str | None, ticket: Ticket) -> str:
@@ -222,14 +273,7 @@ def apply_rules(tickets: Sequence[Ticket]) -> int:
     if not rules:
         return 0
     context = load_context(rules, tickets)
-    planned: list[tuple[Ticket, Rule]] = []
-    for ticket in tickets:
-        text = keyword_matching.prepare(ticket.text or "")
-        sentiment = ticket.sentiment
-        for rule in rules:
-            if rule_matches(rule, ticket, context, text=text, sentiment=sentiment):
-                planned.append((ticket, rule))
-                sentiment = _sentiment_after(rule, sentiment)
+    planned = [(ticket, rule) for ticket in tickets for rule in matching_rules(ticket, context)]
     if not planned:
         return 0
     claimed = _claim(planned)
@@ -242,41 +286,10 @@ def apply_rules(tickets: Sequence[Ticket]) -> int:
 def _claim(pairs: list[tuple[Ticket, Rule]]) -> set[tuple]:
     """Insert a RuleApplication per pair; a pair already there is left alone. Returns the (ticket id, rule id)
     pairs this call inserted."""
-    if connection.vendor == "postgresql":
-        return set(
-            _insert_rows(
-                RuleApplication,
-                [("ticket_id", "uuid"), ("rule_id", "uuid")],
-                [(t.pk, r.pk) for t, r in pairs],
-                suffix="ON CONFLICT (ticket_id, rule_id) DO NOTHING RETURNING ticket_id, rule_id",
-            )
-        )
-    claims = [RuleApplication(tenant_id=t.tenant_id, ticket_id=t.pk, rule_id=r.pk) for t, r in pairs]
-    RuleApplication.objects.bulk_create(claims, ignore_conflicts=True)
-    # Rows that met an existing claim were ignored (their in-memory pk was never stored).
-    return set(RuleApplication.objects.filter(pk__in=[c.pk for c in claims]).values_list("ticket_id", "rule_id"))
-
-
-def _insert_rows(model, columns: list[tuple[str, str]], rows: list[tuple], *, suffix: str = "") -> list[tuple]:
-    """PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) of the current tenant's rows (id and timestamps
-    filled in). Django's bulk_create builds a model instance and prepares every value of every row in Python, which
-    cost more than matching 20 rules with 500 keywords each on a burst."""
-    if not rows:
-        return []
-    now = timezone.now()
-    # Rows that order by creation (history events) carry their own created_at.
-    columns = columns if any(n == "created_at" for n, _ in columns) else [*columns, ("created_at", "timestamptz")]
-    rows = rows if len(rows[0]) == len(columns) else [(*row, now) for row in rows]
-    names = ", ".join(name for name, _ in columns)
-    arrays = ", ".join(f"%s::{cast}[]" for _, cast in columns)
-    params = [tenancy.require_current_tenant().pk, now, *([row[i] for row in rows] for i in range(len(columns)))]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {model._meta.db_table} (id, tenant_id, updated_at, {names}) "
-            f"SELECT gen_random_uuid(), %s, %s, * FROM unnest({arrays}) {suffix}",
-            params,
-        )
-        return cursor.fetchall() if "RETURNING" in suffix else []
+    rows = [{"ticket_id": t.pk, "rule_id": r.pk} for t, r in pairs]
+    return set(
+        bulk.insert_rows(RuleApplication, rows, skip_conflicts_on=("ticket", "rule"), returning=("ticket", "rule"))
+    )
 
 
 def _sentiment_after(rule: Rule, sentiment: str) -> str:
@@ -315,11 +328,13 @@ def _load_refs(rules: list[Rule]) -> _Refs:
 
 
 def _run(runs: list[tuple[Ticket, Rule]], refs: _Refs) -> None:
+    """The actions of every claimed (ticket, rule) pair, then their writes set-wise: one UPDATE of the tickets, one
+    INSERT of category links and one of history events, whatever the batch's size."""
     now = timezone.now()
     changes: dict[Ticket, dict[str, Any]] = defaultdict(dict)
     routed: dict[Ticket, Any] = {}  # ticket -> team it ends up routed to (a later user assignment cancels it)
-    categories: list[tuple] = []  # (ticket id, category id)
-    events: list[TicketEvent] = []
+    categories: list[dict] = []
+    events: list[dict] = []
     principal = rule_principal(tenancy.require_current_tenant())
     for ticket, rule in runs:
         applied: list[str] = []
@@ -343,39 +358,23 @@ def _run(runs: list[tuple[Ticket, Rule]], refs: _Refs) -> None:
             else:
                 applied.append(kind)
         events.append(
-            TicketEvent(
-                tenant_id=ticket.tenant_id,
-                ticket_id=ticket.pk,
-                kind="rule",
-                actor_label=RULE_LABEL,
-                data={"ruleId": str(rule.pk), "ruleName": rule.name, "applied": applied, "skipped": skipped},
-            )
+            {
+                "ticket_id": ticket.pk,
+                "kind": "rule",
+                "actor_label": RULE_LABEL,
+                "data": {"ruleId": str(rule.pk), "ruleName": rule.name, "applied": applied, "skipped": skipped},
+                # One microsecond apart: the history lists a ticket's rules in the order they ran.
+                "created_at": now + timedelta(microseconds=len(events)),
+            }
         )
-    _write_changes(changes, now)
+    bulk.update_rows(Ticket, {ticket.pk: change for ticket, change in changes.items()})
     by_team: dict[Any, list[Ticket]] = defaultdict(list)
     for ticket, team in routed.items():
         by_team[team].append(ticket)
     for team, members in by_team.items():
         route_to_team(members, team=team)
-    if connection.vendor == "postgresql":
-        if categories:
-            columns = [("ticket_id", "uuid"), ("category_id", "uuid")]
-            _insert_rows(TicketCategory, columns, categories, suffix="ON CONFLICT (ticket_id, category_id) DO NOTHING")
-        columns = [("ticket_id", "uuid"), ("kind", "text"), ("actor_label", "text"), ("data", "jsonb")]
-        columns.append(("created_at", "timestamptz"))
-        # One microsecond apart: the history lists a ticket's rules in the order they ran.
-        now = timezone.now()
-        rows = [
-            (e.ticket_id, e.kind, e.actor_label, json.dumps(e.data), now + timedelta(microseconds=n))
-            for n, e in enumerate(events)
-        ]
-        _insert_rows(TicketEvent, columns, rows)
-        return
-    TicketCategory.objects.bulk_create(
-        [TicketCategory(tenant_id=runs[0][0].tenant_id, ticket_id=t, category_id=c) for t, c in categories],
-        ignore_conflicts=True,
-    )
-    TicketEvent.objects.bulk_create(events)
+    bulk.insert_rows(TicketCategory, categories, skip_conflicts_on=("ticket", "category"))
+    bulk.insert_rows(TicketEvent, events)
 
 
 class _Skip(Exception):
@@ -409,7 +408,7 @@ def _apply_action(kind, spec, ticket, now, refs: _Refs, change: dict, routed: di
         found = [refs.categories[i] for i in spec.get("category_ids", []) if i in refs.categories]
         if not found:
             raise _Skip("The categories no longer exist.")
-        categories.extend((ticket.pk, category.pk) for category in found)
+        categories.extend({"ticket_id": ticket.pk, "category_id": category.pk} for category in found)
     elif kind == "forwardByMail":
         params = {"emails": spec["recipients"], "subject": spec.get("subject", ""), "note": spec.get("message", "")}
         _perform(ticket, "forward", params, principal)
@@ -429,16 +428,6 @@ def _perform(ticket: Ticket, action: str, params: dict, principal: Principal) ->
         action_services.perform_action(ticket, action, actor=principal, params=params)
     except DomainError as exc:
         raise _Skip(f"{exc.message} {exc.details}" if exc.details else exc.message) from None
-
-
-def _write_changes(changes: dict[Ticket, dict[str, Any]], now) -> None:
-    """One UPDATE per distinct set of changes (rules tend to make the same change to many tickets)."""
-    groups: dict[frozenset, list] = defaultdict(list)
-    for ticket, change in changes.items():
-        if change:
-            groups[frozenset(change.items())].append(ticket.pk)
-    for change, ids in groups.items():
-        Ticket.objects.filter(pk__in=ids).update(**dict(change), updated_at=now)
 
 
 # --- dry run -------------------------------------------------------------------------------------------------------

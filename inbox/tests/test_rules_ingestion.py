@@ -5,13 +5,17 @@ assignee left skips that action (logged, in the history) and the ticket is still
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core import tenancy
 from inbox.models import ActionStatus, RuleApplication, Template, Ticket, TicketAction, TicketCategory, TicketEvent
 from inbox.services.rules import apply_rules
 from inbox.tests.rules_helpers import (
+    created,
     ingest_items,
     item,
     keyword_list,
@@ -91,6 +95,54 @@ def test_every_matching_rule_runs_in_weight_order_and_sees_earlier_changes(tenan
     assert [e["ruleId"] for e in rule_events(tenant, "c1")] == [early["id"], late["id"], follow_up["id"]]
     result = ticket(tenant, "c1")
     assert (result.sentiment, result.is_priority, result.status) == ("NEGATIVE", True, "open")
+
+
+def test_a_batch_writes_its_rule_effects_in_a_fixed_number_of_statements(tenant, owner_client, channel, agent):
+    """Tickets with different changes (priority, sentiment, assignee, archive, categories) in one batch: one UPDATE
+    of the tickets, one INSERT each of claims, history events and category links, whatever the batch's size."""
+    category = created(owner_client.post("/api/v1/inbox/categories/", {"name": "Refunds"}, format="json"))
+    rule(
+        owner_client,
+        "Priority",
+        [{"type": "markAsPriority"}],
+        {"messageHasKeyword": keyword_list(owner_client, ["urgent"])},
+    )
+    rule(
+        owner_client,
+        "Refunds",
+        [{"type": "categorize", "categoryIds": [category["id"]]}, {"type": "setSentiment", "value": "NEGATIVE"}],
+        {"messageHasKeyword": keyword_list(owner_client, ["refund"], "Refund words")},
+    )
+    rule(owner_client, "Agent", [{"type": "assign", "userId": str(agent.user_id)}], {"type": ["reply"]})
+    rule(owner_client, "Spam", [{"type": "archive"}], {"messageHasKeyword": keyword_list(owner_client, ["spam"], "S")})
+    texts = ["urgent please", "refund now", "urgent refund", "spam spam", "hello"]
+    items = [item(f"c{n}", text, type="reply" if n % 2 else "comment") for n, text in enumerate(texts * 4)]
+
+    with CaptureQueriesContext(connection) as queries:
+        ingest_items(tenant, channel, items)
+
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.search(r"\b(INSERT (OR IGNORE )?INTO|UPDATE) \"?inbox_(ticket|rule)", q["sql"])
+    ]
+    if connection.vendor == "postgresql":  # SQLite updates through the ORM, one statement per set of fields
+        assert len([w for w in writes if re.search(r"UPDATE \"?inbox_ticket\b", w)]) == 1
+    for table in ("inbox_ruleapplication", "inbox_ticketevent", "inbox_ticketcategory"):
+        assert len([w for w in writes if re.search(rf"INSERT (OR IGNORE )?INTO \"?{table}\b", w)]) == 1, table
+    with tenancy.tenant_context(tenant):
+        by_text = {t.network_item_id: t for t in Ticket.objects.filter(channel=channel)}
+    assert (by_text["c0"].is_priority, by_text["c0"].sentiment) == (True, "")
+    assert (by_text["c2"].is_priority, by_text["c2"].sentiment) == (True, "NEGATIVE")
+    assert (by_text["c3"].status, by_text["c3"].archive_reason, by_text["c3"].assignee_id) == (
+        "archived",
+        "rule",
+        agent.user_id,
+    )
+    assert (by_text["c4"].status, by_text["c4"].is_priority, by_text["c4"].assignee_id) == ("open", False, None)
+    with tenancy.tenant_context(tenant):
+        assert TicketCategory.objects.filter(category_id=category["id"]).count() == 8
+        assert RuleApplication.objects.count() == TicketEvent.objects.filter(kind="rule").count() == 8 + 8 + 10 + 4
 
 
 def test_local_actions_archive_with_reason_rule_assign_and_categorize(tenant, owner_client, channel, agent):
