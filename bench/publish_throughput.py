@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ["DATABASE_TEST_NAME"] = "hubbub_bench_pub"
+os.environ["DATABASE_TEST_NAME"] = os.environ.get("BENCH_DATABASE", "hubbub_bench_pub")
 if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
     sys.exit("Set DATABASE_URL to a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/hubbub).")
 if not os.environ.get("REDIS_URL"):
@@ -59,6 +59,7 @@ from django.db.models import Count, Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._throwaway_db import throwaway_database  # noqa: E402
+from contentplanner.schedules import DISPATCH_INTERVAL_SECONDS  # noqa: E402
 
 TENANTS = 50
 
@@ -398,7 +399,9 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=4, help="worker processes (default 4)")
     parser.add_argument("--concurrency", type=int, default=4, help="pool processes per worker (default 4)")
-    parser.add_argument("--interval", type=float, default=5.0, help="dispatcher interval in seconds, like beat")
+    parser.add_argument(
+        "--interval", type=float, default=DISPATCH_INTERVAL_SECONDS, help="dispatcher interval in seconds, like beat"
+    )
     parser.add_argument(
         "--stale", type=float, default=20.0, help="reconcile unanswered attempts after this many seconds (prod. 120)"
     )
@@ -442,7 +445,7 @@ def main() -> int:
             wait_for_workers(args.workers)
             print(
                 f"{args.workers} workers x {args.concurrency} processes on queue publish; dispatcher every "
-                f"{args.interval:.0f}s"
+                f"{args.interval:g}s"
             )
             if args.normal_posts:
                 normal = run_batch("run 0, normal load", pairs, args.normal_posts, args, workers)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import queue
 import threading
 import time
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ from contentplanner.publishing.attempt import (
 )
 from contentplanner.publishing.claims import PostId
 from core import audit
+from core.db.bulk import update_rows
 from social.networks.base import NetworkError, PublishRequest, PublishResult, UnknownOutcome
 from social.services import publishing as social_publishing
 
@@ -194,11 +196,19 @@ def shutdown_network_pool() -> None:
         _thread_connections.clear()
 
 
-def _call_in_thread(context: contextvars.Context, sent: _Sent) -> _Answer:
+def _drain_in_thread(context: contextvars.Context, pending: queue.SimpleQueue) -> list[_Answer]:
+    """One pool thread's share of a batch: calls until the batch's queue is empty (a slow call holds up only
+    its own thread; the others take the rest)."""
     # What a worker does before each task, for this thread's connection: drop it if broken or too old.
     close_old_connections()
+    answers = []
     try:
-        return context.run(_call_one, sent)
+        while True:
+            try:
+                sent = pending.get_nowait()
+            except queue.Empty:
+                return answers
+            answers.append(context.run(_call_one, sent))
     finally:
         wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own wrapper (`connection` is a proxy)
         if wrapper.connection is not None:
@@ -206,14 +216,18 @@ def _call_in_thread(context: contextvars.Context, sent: _Sent) -> _Answer:
 
 
 def _call_network(batch: list[_Sent]) -> list[_Answer]:
-    workers = getattr(settings, "PUBLISH_NETWORK_CONCURRENCY", 4)
-    if workers <= 1 or len(batch) <= 1 or connection.in_atomic_block:
+    size = getattr(settings, "PUBLISH_NETWORK_CONCURRENCY", 4)
+    workers = min(size, len(batch))
+    if workers <= 1 or connection.in_atomic_block:
         # Inside a transaction the threads' connections could not see its uncommitted rows: stay on this thread.
         return [_call_one(sent) for sent in batch]
-    pool = _network_pool(workers)
-    # Each call runs in a copy of this thread's context: the tenancy state is a context variable.
-    futures = [pool.submit(_call_in_thread, contextvars.copy_context(), sent) for sent in batch]
-    return [future.result() for future in futures]
+    pool = _network_pool(size)
+    pending: queue.SimpleQueue = queue.SimpleQueue()
+    for sent in batch:
+        pending.put(sent)
+    # Each thread runs in a copy of this thread's context: the tenancy state is a context variable.
+    futures = [pool.submit(_drain_in_thread, contextvars.copy_context(), pending) for _ in range(workers)]
+    return [answer for future in futures for answer in future.result()]
 
 
 def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
@@ -226,26 +240,27 @@ def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
     results: dict[str, AttemptResult] = {}
     try:
         with transaction.atomic():
-            live_posts = {
-                str(post.pk): post
-                for post in Post.objects.select_for_update(of=("self",))
-                .select_related("channel")
+            # The re-check reads only what it compares: the rows are written from the objects read when sent.
+            live_posts = [
+                str(pk)
+                for pk, attempt_count in Post.objects.select_for_update()
                 .filter(pk__in=list(by_post), state=PostState.PUBLISHING)
-                if post.attempt_count == by_post[str(post.pk)].sent.record.number
-            }
-            records = [
-                record
-                for record in PublishAttempt.objects.filter(
-                    post_id__in=list(live_posts), outcome=PublishOutcome.UNKNOWN
-                )
-                if record.number == by_post[str(record.post_id)].sent.record.number
+                .values_list("pk", "attempt_count")
+                if attempt_count == by_post[str(pk)].sent.record.number
             ]
+            live = [
+                by_post[str(post_id)]
+                for post_id, number in PublishAttempt.objects.filter(
+                    post_id__in=live_posts, outcome=PublishOutcome.UNKNOWN
+                ).values_list("post_id", "number")
+                if number == by_post[str(post_id)].sent.record.number
+            ]
+            records: list[PublishAttempt] = []
             posts: list[Post] = []
             history: list[FeedItem] = []
-            for record in records:
-                answer = by_post[str(record.post_id)]
-                post = live_posts[str(record.post_id)]
-                result = answer.result
+            for answer in live:
+                post, record, result = answer.sent.post, answer.sent.record, answer.result
+                records.append(record)
                 states.assert_transition(post, PostState.PUBLISHED)
                 record.outcome = PublishOutcome.PUBLISHED
                 record.finished_at = record.updated_at = now
@@ -273,7 +288,7 @@ def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
                         },
                     )
                 )
-            PublishAttempt.objects.bulk_update(
+            update_rows(
                 records,
                 [
                     "outcome",
@@ -285,7 +300,7 @@ def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
                     "updated_at",
                 ],
             )
-            Post.objects.bulk_update(
+            update_rows(
                 posts,
                 [
                     "state",
