@@ -50,7 +50,16 @@ from social.services import publishing as social_publishing
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_BATCH = 50  # posts of one tenant per publish task
+PUBLISH_BATCH = 50  # posts of one tenant per publish task, at most
+# A short queue is spread over at least this many tasks (so that many worker processes, not one, publish it: lower
+# lag), in batches of no fewer than PUBLISH_BATCH_MIN posts; a long one goes in full batches (less overhead per post).
+PUBLISH_SPREAD = 8
+PUBLISH_BATCH_MIN = 5
+
+
+def batch_size_for(claimed: int) -> int:
+    """Posts per publish task when `claimed` posts are enqueued together."""
+    return max(PUBLISH_BATCH_MIN, min(PUBLISH_BATCH, -(-claimed // PUBLISH_SPREAD)))
 
 
 @dataclass(frozen=True)
