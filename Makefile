@@ -14,7 +14,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-## Run the product: web (:8000), Celery worker and beat, with a demo tenant. Ctrl-C stops all.
+## Run the product: web (:8000), Celery worker, dispatcher worker and beat, with a demo tenant. Ctrl-C stops all.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

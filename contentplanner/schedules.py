@@ -2,7 +2,9 @@
 
 from celery.schedules import crontab
 
-DISPATCH_INTERVAL_SECONDS = 5.0
+# How often the dispatcher claims due posts: on average a post waits half of it before its task is sent. An idle
+# tick is three indexed queries on the dispatcher's own worker.
+DISPATCH_INTERVAL_SECONDS = 1.0
 
 BEAT_SCHEDULE = {
     "cp-dispatch-due-posts": {

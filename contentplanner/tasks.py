@@ -51,12 +51,13 @@ def publish_batches(claims: Iterable[Claim], size: int = PUBLISH_BATCH) -> list[
 
 
 def enqueue(claims: Iterable[Claim]) -> None:
-    """One `publish_posts` task per batch of up to PUBLISH_BATCH claims of one tenant, sent once the current
-    transaction commits (at once outside one).
+    """One `publish_posts` task per batch of up to PUBLISH_BATCH claims of one tenant (fewer when few are enqueued:
+    `publishing.batch_size_for`), sent once the current transaction commits (at once outside one).
 
     The one way into the publish queue: the dispatcher task hands it its claims, the publish-now service its one
     claim (the only service -> task edge of the app)."""
-    batches = publish_batches(claims)
+    claims = list(claims)
+    batches = publish_batches(claims, size=publishing.batch_size_for(len(claims)))
     if not batches:
         return
 
@@ -70,7 +71,7 @@ def enqueue(claims: Iterable[Claim]) -> None:
 # --- publishing ----------------------------------------------------------------------------------------------------
 @shared_task(name="contentplanner.tasks.dispatch_due_posts", queue="dispatch", soft_time_limit=50, time_limit=60)
 def dispatch_due_posts() -> dict:
-    """Beat, every few seconds: reconcile stuck posts, claim due ones and enqueue one publish task per post."""
+    """Beat, every second: reconcile stuck posts, claim due ones and enqueue them in per-tenant publish batches."""
     report = publishing.dispatch(enqueue=enqueue)
     return {"claimed": report.claimed, "reconciled": report.reconciled, "requeued": report.requeued}
 

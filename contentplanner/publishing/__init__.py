@@ -14,7 +14,8 @@ The database is the source of truth, the broker only a doorbell:
 
 Every step RETURNS its claims; nothing here imports the tasks. The dispatcher task and the publish-now service
 enqueue one `publish_posts` task per batch of up to PUBLISH_BATCH claims of one tenant after commit
-(`contentplanner.tasks.enqueue`); `batch` runs such a batch with set-wise statements (same guards as `attempt`).
+(`contentplanner.tasks.enqueue`; smaller batches when few posts are enqueued, `batch_size_for`); `batch` runs such a
+batch with set-wise statements (same guards as `attempt`).
 
 Retries never use Celery countdown/ETA: a failed attempt puts the post back to `scheduled` with `next_attempt_at`
 (jittered exponential backoff, or the network's retry-after) and the dispatcher picks it up. A manual retry starts
@@ -32,7 +33,7 @@ from contentplanner.publishing.attempt import (
     failed_feed_key,
     publish_first_comment,
 )
-from contentplanner.publishing.batch import PUBLISH_BATCH, execute_publish_batch
+from contentplanner.publishing.batch import PUBLISH_BATCH, batch_size_for, execute_publish_batch
 from contentplanner.publishing.claims import DISPATCH_BATCH, Claim, claim_due_posts, claim_post
 from contentplanner.publishing.dispatch import DispatchReport, dispatch
 from contentplanner.publishing.reconcile import IN_FLIGHT_STALE, PENDING_STALE, UNKNOWN_GRACE, reconcile_stuck
@@ -50,6 +51,7 @@ __all__ = [
     "Claim",
     "DispatchReport",
     "backoff_delay",
+    "batch_size_for",
     "claim_due_posts",
     "claim_post",
     "correlation_id_for",

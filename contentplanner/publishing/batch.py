@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import queue
 import threading
 import time
 from collections.abc import Sequence
@@ -43,12 +44,22 @@ from contentplanner.publishing.attempt import (
 )
 from contentplanner.publishing.claims import PostId
 from core import audit
+from core.db.bulk import update_objects
 from social.networks.base import NetworkError, PublishRequest, PublishResult, UnknownOutcome
 from social.services import publishing as social_publishing
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_BATCH = 50  # posts of one tenant per publish task
+PUBLISH_BATCH = 50  # posts of one tenant per publish task, at most
+# A short queue is spread over at least this many tasks (so that many worker processes, not one, publish it: lower
+# lag), in batches of no fewer than PUBLISH_BATCH_MIN posts; a long one goes in full batches (less overhead per post).
+PUBLISH_SPREAD = 8
+PUBLISH_BATCH_MIN = 5
+
+
+def batch_size_for(claimed: int) -> int:
+    """Posts per publish task when `claimed` posts are enqueued together."""
+    return max(PUBLISH_BATCH_MIN, min(PUBLISH_BATCH, -(-claimed // PUBLISH_SPREAD)))
 
 
 @dataclass(frozen=True)
@@ -194,11 +205,19 @@ def shutdown_network_pool() -> None:
         _thread_connections.clear()
 
 
-def _call_in_thread(context: contextvars.Context, sent: _Sent) -> _Answer:
+def _drain_in_thread(context: contextvars.Context, pending: queue.SimpleQueue) -> list[_Answer]:
+    """One pool thread's share of a batch: calls until the batch's queue is empty (a slow call holds up only
+    its own thread; the others take the rest)."""
     # What a worker does before each task, for this thread's connection: drop it if broken or too old.
     close_old_connections()
+    answers = []
     try:
-        return context.run(_call_one, sent)
+        while True:
+            try:
+                sent = pending.get_nowait()
+            except queue.Empty:
+                return answers
+            answers.append(context.run(_call_one, sent))
     finally:
         wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own wrapper (`connection` is a proxy)
         if wrapper.connection is not None:
@@ -206,14 +225,18 @@ def _call_in_thread(context: contextvars.Context, sent: _Sent) -> _Answer:
 
 
 def _call_network(batch: list[_Sent]) -> list[_Answer]:
-    workers = getattr(settings, "PUBLISH_NETWORK_CONCURRENCY", 4)
-    if workers <= 1 or len(batch) <= 1 or connection.in_atomic_block:
+    size = getattr(settings, "PUBLISH_NETWORK_CONCURRENCY", 4)
+    workers = min(size, len(batch))
+    if workers <= 1 or connection.in_atomic_block:
         # Inside a transaction the threads' connections could not see its uncommitted rows: stay on this thread.
         return [_call_one(sent) for sent in batch]
-    pool = _network_pool(workers)
-    # Each call runs in a copy of this thread's context: the tenancy state is a context variable.
-    futures = [pool.submit(_call_in_thread, contextvars.copy_context(), sent) for sent in batch]
-    return [future.result() for future in futures]
+    pool = _network_pool(size)
+    pending: queue.SimpleQueue = queue.SimpleQueue()
+    for sent in batch:
+        pending.put(sent)
+    # Each thread runs in a copy of this thread's context: the tenancy state is a context variable.
+    futures = [pool.submit(_drain_in_thread, contextvars.copy_context(), pending) for _ in range(workers)]
+    return [answer for future in futures for answer in future.result()]
 
 
 def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
@@ -226,26 +249,27 @@ def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
     results: dict[str, AttemptResult] = {}
     try:
         with transaction.atomic():
-            live_posts = {
-                str(post.pk): post
-                for post in Post.objects.select_for_update(of=("self",))
-                .select_related("channel")
+            # The re-check reads only what it compares: the rows are written from the objects read when sent.
+            live_posts = [
+                str(pk)
+                for pk, attempt_count in Post.objects.select_for_update()
                 .filter(pk__in=list(by_post), state=PostState.PUBLISHING)
-                if post.attempt_count == by_post[str(post.pk)].sent.record.number
-            }
-            records = [
-                record
-                for record in PublishAttempt.objects.filter(
-                    post_id__in=list(live_posts), outcome=PublishOutcome.UNKNOWN
-                )
-                if record.number == by_post[str(record.post_id)].sent.record.number
+                .values_list("pk", "attempt_count")
+                if attempt_count == by_post[str(pk)].sent.record.number
             ]
+            live = [
+                by_post[str(post_id)]
+                for post_id, number in PublishAttempt.objects.filter(
+                    post_id__in=live_posts, outcome=PublishOutcome.UNKNOWN
+                ).values_list("post_id", "number")
+                if number == by_post[str(post_id)].sent.record.number
+            ]
+            records: list[PublishAttempt] = []
             posts: list[Post] = []
             history: list[FeedItem] = []
-            for record in records:
-                answer = by_post[str(record.post_id)]
-                post = live_posts[str(record.post_id)]
-                result = answer.result
+            for answer in live:
+                post, record, result = answer.sent.post, answer.sent.record, answer.result
+                records.append(record)
                 states.assert_transition(post, PostState.PUBLISHED)
                 record.outcome = PublishOutcome.PUBLISHED
                 record.finished_at = record.updated_at = now
@@ -273,7 +297,7 @@ def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
                         },
                     )
                 )
-            PublishAttempt.objects.bulk_update(
+            update_objects(
                 records,
                 [
                     "outcome",
@@ -285,7 +309,7 @@ def _record_successes(answers: list[_Answer]) -> dict[str, AttemptResult]:
                     "updated_at",
                 ],
             )
-            Post.objects.bulk_update(
+            update_objects(
                 posts,
                 [
                     "state",

@@ -179,6 +179,28 @@ def test_claims_are_batched_per_tenant_by_channel_up_to_the_batch_size(
     assert sent == [{"posts": [[str(ours[0].pk), 1]], "tenant_id": str(tenant.pk)}]
 
 
+def test_a_short_queue_is_spread_over_small_batches_a_long_one_goes_in_full_batches(
+    tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(tasks.publish_posts, "delay", lambda **kwargs: sent.append(kwargs))
+
+    def enqueued_sizes(count: int) -> list[int]:
+        sent.clear()
+        claims = [
+            publishing.Claim(post_id=str(uuid.uuid4()), attempt=1, tenant_id=str(tenant.pk)) for _ in range(count)
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.enqueue(claims)
+        assert sorted(post_id for task in sent for post_id, _ in task["posts"]) == sorted(c.post_id for c in claims)
+        return [len(task["posts"]) for task in sent]
+
+    assert enqueued_sizes(3) == [3]
+    assert enqueued_sizes(40) == [5] * 8  # eight worker processes can take it at once
+    assert enqueued_sizes(100) == [13] * 7 + [9]
+    assert enqueued_sizes(1000) == [publishing.PUBLISH_BATCH] * 20  # a backlog: full batches, least overhead
+
+
 def test_a_failing_post_never_fails_its_batch_mates(tenant, run_dispatcher, monkeypatch):
     good = ChannelFactory(tenant=tenant)
     fine = [PostFactory(channel=good, due=True) for _ in range(2)]

@@ -57,8 +57,8 @@ def test_every_task_declares_name_queue_and_time_limits_on_its_decorator():
     assert missing == {}
 
 
-def test_the_worker_consumes_every_queue():
+def test_the_workers_consume_every_queue_once():
     procfile = (Path(settings.BASE_DIR) / "Procfile.dev").read_text()
-    worker = next(line for line in procfile.splitlines() if line.startswith("worker:"))
-    consumed = worker.split("--queues", 1)[1].split()[0].split(",")
+    workers = [line for line in procfile.splitlines() if " worker " in line]
+    consumed = [queue for line in workers for queue in line.split("--queues", 1)[1].split()[0].split(",")]
     assert sorted(consumed) == sorted(QUEUES)
