@@ -404,8 +404,12 @@ def test_enforced_sso_refuses_password_login_except_for_owners(acme, provider):
 def test_an_sso_session_cannot_switch_tenants(acme, provider):
     _client, tenant = acme
     register("alice@acme.example", "Alice's own")  # the same person owns another tenant, by password
-    body = sign_in(provider, tenant["slug"], sub="alice-1").json()
     alice = User.objects.get(email="alice@acme.example")
+    with tenancy.platform_access():
+        acme_tenant = Tenant.objects.get(pk=tenant["id"])
+    with tenancy.tenant_context(acme_tenant):
+        Membership.objects.create(user=alice, role="EDITOR")  # invited to acme and accepted
+    body = sign_in(provider, tenant["slug"], sub="alice-1").json()
     with tenancy.platform_access():
         own = Membership.all_tenants.exclude(tenant_id=tenant["id"]).get(user=alice)
     client = APIClient()
