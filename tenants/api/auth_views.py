@@ -158,6 +158,8 @@ class SsoCallbackView(CredentialView):
                 "`ACCOUNT_DISABLED`, `TENANT_INACTIVE` or `LIMIT_REACHED`."
             ),
             404: _error("`SSO_NOT_CONFIGURED`."),
+            # The web server's own answer, before the application: a request line over 8 KB.
+            414: OpenApiResponse(description="The request line is over 8 KB (the web server's limit)."),
         },
     )
     def get(self, request):

@@ -155,10 +155,10 @@ def save_config(
     actor: Principal,
     issuer: str,
     client_id: str,
-    client_secret: str | None,
     allowed_domains: list[str],
     default_role: str,
     enforce: bool,
+    client_secret: str | None = None,
 ) -> TenantSso:
     """Create or replace the current tenant's SSO configuration after checking the issuer's discovery document.
     `client_secret` may be omitted on a change (the stored one is kept), not on creation."""

@@ -448,3 +448,12 @@ def test_a_tenants_provider_never_signs_in_platform_staff(acme, provider):
     response = sign_in(provider, tenant["slug"], sub="root", email="root@acme.example")
     assert response.status_code == 403 and response.json()["error"]["code"] == "SSO_ACCOUNT_NOT_ALLOWED"
     assert counts() == before
+
+
+def test_a_first_configuration_without_a_client_secret_is_a_400_and_stores_nothing(db, provider):
+    client, _tenant = register("owner@zero.example", "Zero")
+    body = {key: value for key, value in config().items() if key != "clientSecret"}
+    response = client.put(SSO, body, format="json")
+    assert response.status_code == 400
+    with tenancy.platform_access():
+        assert not TenantSso.all_tenants.exists()
