@@ -43,11 +43,13 @@ PYEOF
 # Operations that end the fuzzer's own credential (logout, password change, tenant deletion) are left out: after
 # them every call is a (documented) 401 and nothing else would be exercised.
 status=0
+# One worker: with two, Hypothesis parsing lambda sources in threads hit CPython 3.11's "AST constructor recursion
+# depth mismatch" once (a runtime error in the tool, not a finding).
 .venv/bin/schemathesis run "$WORK/schema.yaml" --url "http://127.0.0.1:$PORT" \
   -H "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
   --seed 8 --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-8}" --phases examples,fuzzing --no-shrink \
-  --workers 2 --request-timeout 20 --suppress-health-check all --warnings off \
+  --workers 1 --request-timeout 20 --suppress-health-check all --warnings off \
   --exclude-path-regex '/auth/(logout|password|totp|switch-tenant)' \
   --exclude-path-regex '^/api/v1/tenant/?$' --exclude-method DELETE --include-path-regex '^/api/v1/' \
   || status=$?
