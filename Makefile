@@ -21,9 +21,11 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/honcho --procfile Procfile.dev start
 
-## Run the whole test suite (PostgreSQL when DATABASE_URL is set, SQLite otherwise).
+## Run the whole test suite (PostgreSQL when DATABASE_URL is set, SQLite otherwise), one process per core (at most
+## 4; PYTEST_WORKERS=0 runs it in one process).
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -10,6 +14,19 @@ from rest_framework.test import APIClient
 from core import tenancy
 from tenants.roles import Role
 from tenants.tests.factories import MembershipFactory, TenantFactory
+
+
+def pytest_configure(config) -> None:
+    """Give each pytest-xdist worker its own Redis cache database.
+
+    Every test starts with `cache.clear()`, which flushes the whole Redis database: workers sharing one would wipe
+    each other's rate-limit counters and locks mid-test. The Makefile caps workers at 4, so databases 10-13.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    cache_settings = django_settings.CACHES["default"]
+    if worker and cache_settings["BACKEND"].endswith("RedisCache"):
+        index = int(worker.removeprefix("gw"))
+        cache_settings["LOCATION"] = urlunsplit(urlsplit(cache_settings["LOCATION"])._replace(path=f"/{10 + index}"))
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,6 @@ DATABASE_TEST_NAME=$TEST_DB \
 DATABASE_TRANSACTION_POOLING=true \
 REDIS_URL=redis://127.0.0.1:6379/0 \
 REDIS_CACHE_URL=redis://127.0.0.1:6379/1 \
-  make test PYTEST_ARGS="--reuse-db -rs core/tests/test_pgbouncer.py core/tests/test_rls_round_trips.py \
+  make test PYTEST_WORKERS=0 PYTEST_ARGS="--reuse-db -rs core/tests/test_pgbouncer.py core/tests/test_rls_round_trips.py \
     core/tests/test_tenancy.py contentplanner/tests/test_publishing.py \
     contentplanner/tests/test_publishing_concurrency.py"
