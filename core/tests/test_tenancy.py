@@ -157,3 +157,27 @@ def test_application_role_cannot_bypass_row_level_security(db):
         user, bypass, superuser = cursor.fetchone()
     assert user == "hubbub_app"
     assert not bypass and not superuser
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_row_level_security_upkeep_restores_a_missing_policy_and_leaves_current_ones_alone(tenant):
+    from django.test.utils import CaptureQueriesContext
+
+    from core.db.rls import ensure_row_level_security
+
+    table = Team._meta.db_table
+    with tenancy.owner_mode(), connection.cursor() as cursor:
+        cursor.execute(f"DROP POLICY tenant_isolation ON {table}")
+    with tenancy.tenant_context(tenant):
+        assert _raw_team_names() == set()  # forced RLS with no admitting policy: nothing visible
+
+    with CaptureQueriesContext(connection) as repair:
+        ensure_row_level_security()
+    assert any(f'CREATE POLICY tenant_isolation ON "{table}"' in q["sql"] for q in repair.captured_queries)
+    with tenancy.tenant_context(tenant):
+        assert _raw_team_names() == {"Everyone"}
+
+    with CaptureQueriesContext(connection) as again:
+        ensure_row_level_security()
+    assert not [q["sql"] for q in again.captured_queries if "POLICY" in q["sql"] and "pg_policy" not in q["sql"]]
