@@ -35,6 +35,7 @@ MODELS = [
     "webhookendpoint",
     "webhookevent",
     "webhookdelivery",
+    "chatconnection",
 ]
 
 
