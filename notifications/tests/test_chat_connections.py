@@ -65,7 +65,8 @@ def test_a_new_tenant_connects_slack_and_a_workflow_chat_step_posts_there(db, dj
         assert Integration.objects.get(provider_id="slack").is_active  # the chat step routes through it
         assert AuditLogEntry.objects.filter(action="notifications.chat.connect", object_id=body["id"]).exists()
         credential = SubscriberCredential.objects.get(subscriber__subscriber_id="chat-slack-marketing")
-    with db_connection.cursor() as cursor:  # encrypted at rest: the secret part is not in the column
+    # Encrypted at rest: the secret part of the URL is not in the column.
+    with tenancy.tenant_context(tenant), db_connection.cursor() as cursor:
         cursor.execute(
             "SELECT credentials_encrypted FROM notifications_subscribercredential WHERE id = %s", [credential.pk.hex]
         )
