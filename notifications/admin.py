@@ -13,6 +13,7 @@ from core.admin import AuditedModelAdmin
 from core.auth import Principal
 from core.errors import DomainError
 from notifications.models import (
+    ChatConnection,
     DigestBatch,
     Event,
     ExecutionDetail,
@@ -31,7 +32,7 @@ from notifications.models import (
     Workflow,
     WorkflowGroup,
 )
-from notifications.services import delivery, integrations, webhooks
+from notifications.services import chat_connections, delivery, integrations, webhooks
 
 
 class TenantAdmin(AuditedModelAdmin):
@@ -122,6 +123,32 @@ class SubscriberAdmin(TenantAdmin):
     raw_id_fields = ["user"]
     readonly_fields = ["tenant"]
     inlines = [CredentialInline]
+
+
+@admin.register(ChatConnection)
+class ChatConnectionAdmin(ReadOnlyMixin, TenantAdmin):
+    """Tenants connect channels through the API (the URL is checked there); staff look, test and disconnect."""
+
+    list_display = ["name", "network", "tenant", "subscriber", "webhook_url_hint", "connected_by", "created_at"]
+    list_filter = ["network", "created_at"]
+    search_fields = ["name", "subscriber__subscriber_id", "tenant__name", "tenant__slug", "connected_by__email"]
+    list_select_related = ["tenant", "subscriber", "connected_by"]
+    fields = ["tenant", "network", "name", "subscriber", "webhook_url_hint", "connected_by", "created_at"]
+    readonly_fields = fields
+    actions = ["send_test", "disconnect"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the disconnect action goes through the service (audit-logged)
+
+    @admin.action(description="Post a test message")
+    def send_test(self, request, queryset):
+        self.run_for_each(request, queryset, "Test message sent", lambda obj, actor: chat_connections.send_test(obj))
+
+    @admin.action(description="Disconnect (deletes the stored webhook URL)")
+    def disconnect(self, request, queryset):
+        self.run_for_each(
+            request, queryset, "Disconnected", lambda obj, actor: chat_connections.disconnect(obj, actor=actor)
+        )
 
 
 @admin.register(Topic)

@@ -61,3 +61,24 @@ class ReceiptSignatureInvalid(DomainError):
     status = 403
     code = "RECEIPT_SIGNATURE_INVALID"
     message = "The status callback's signature does not verify with the integration's key."
+
+
+class ChatConnectionExists(Conflict):
+    code = "CHAT_CONNECTION_EXISTS"
+    message = "This tenant already has a chat connection with this network and name."
+
+
+class ChatNetworkNotSupported(DomainError):
+    status = 400
+    code = "CHAT_NETWORK_NOT_SUPPORTED"
+    message = (
+        "X cannot be a chat notification target: X has no incoming webhooks, and a direct message needs an X "
+        "account's OAuth user token with the dm.write scope, a recipient's X user id and a paid API tier. Connect "
+        "Slack or Discord; publish to X by connecting it as a social channel."
+    )
+
+
+class ChatTestFailed(DomainError):
+    status = 400
+    code = "CHAT_TEST_FAILED"
+    message = "The chat network refused the test message."

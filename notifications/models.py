@@ -146,6 +146,34 @@ class SubscriberCredential(TenantScopedModel):
         self.credentials_encrypted = json.dumps(value or {})
 
 
+class ChatNetwork(models.TextChoices):
+    """Chat networks a tenant can connect as a notification target (their incoming-webhook providers)."""
+
+    SLACK = "slack"
+    DISCORD = "discord"
+
+
+class ChatConnection(TenantScopedModel):
+    """A chat channel of the tenant (seed 000 "connect Slack/Discord"): an incoming webhook, kept (encrypted) as the
+    chat credential of a subscriber of its own, so a workflow's chat step reaches it like any subscriber (trigger
+    `to` its subscriber id, or add it to a topic). Disconnecting deletes that subscriber and its credential."""
+
+    network = models.CharField(max_length=20, choices=ChatNetwork.choices)
+    name = models.CharField(max_length=100)
+    subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="chat_connection")
+    webhook_url_hint = models.CharField(max_length=200, help_text="Scheme, host and first path segment only.")
+    connected_by = models.ForeignKey(
+        "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        ordering = ["network", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "network", "name"], name="uniq_chat_connection")]
+
+    def __str__(self) -> str:
+        return f"{self.network}: {self.name}"
+
+
 class Topic(TenantScopedModel):
     key = models.SlugField(max_length=100)
     name = models.CharField(max_length=200, blank=True)

@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from core import tenancy
 from notifications.models import (
     Channel,
+    ChatConnection,
     Event,
     ExecutionDetail,
     Integration,
@@ -32,6 +33,10 @@ def integration_for_receipt(integration_id: str, provider_id: str) -> Integratio
 
 def integrations() -> QuerySet[Integration]:
     return Integration.objects.filter(is_deleted=False).order_by("channel", "-is_primary", "created_at", "id")
+
+
+def chat_connections() -> QuerySet[ChatConnection]:
+    return ChatConnection.objects.select_related("subscriber", "connected_by").order_by("network", "name", "id")
 
 
 def subscribers() -> QuerySet[Subscriber]:

@@ -28,6 +28,7 @@ from tenants import principal_cache
 from tenants.errors import ImpersonationReadOnly
 from tenants.models import API_KEY_PREFIX, ApiKey, AuthSession, Membership, MonthlyActiveUser, Tenant, User, hash_secret
 from tenants.roles import api_key_principal, member_principal, permissions_for_role, permissions_for_scopes
+from tenants.services.activity import IMPERSONATED_PREFIX
 from tenants.tokens import decode_access_token
 
 API_KEY_LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -102,7 +103,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 raise ImpersonationReadOnly()
             # Every audit entry of the session names the staff user behind it.
             impersonator = rows["impersonator_email"] or "deleted staff user"
-            principal = dataclasses.replace(principal, caller_name=f"impersonated by {impersonator}"[:120])
+            principal = dataclasses.replace(principal, caller_name=f"{IMPERSONATED_PREFIX}{impersonator}"[:120])
         else:
             _record_monthly_activity(tenant, user)  # staff looking around is not the customer's activity
         return _activate(request, principal)
@@ -236,6 +237,8 @@ def _touch_api_key(key: ApiKey) -> bool:
     return True
 
 
+# One INSERT ... ON CONFLICT DO NOTHING per user, tenant and month at most once a day (per cache), never per request.
+MAU_RECORDED_SECONDS = 86400
 # Users this process has already seen recorded this month: their next requests skip the cache round trip.
 _MAU_SEEN: set[str] = set()
 _MAU_SEEN_MAX = 50_000
@@ -256,7 +259,7 @@ def _record_monthly_activity(tenant, user) -> None:
         MonthlyActiveUser.all_tenants.bulk_create(
             [MonthlyActiveUser(tenant=tenant, user=user, month=month)], ignore_conflicts=True
         )
-    cache.set(cache_key, True, timeout=6 * 3600)
+    cache.set(cache_key, True, timeout=MAU_RECORDED_SECONDS)
     _MAU_SEEN.add(cache_key)
 
 

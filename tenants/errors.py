@@ -80,6 +80,15 @@ class TenantNotEnableable(InvalidState):
     message = "Only pending or suspended tenants can be enabled."
 
 
+class TenantNotArchived(InvalidState):
+    message = "Only an archived tenant can be reactivated."
+
+
+class StaffOnly(PermissionDenied):
+    code = "STAFF_ONLY"
+    message = "Only Hubbub platform staff, signed in as themselves, may do this."
+
+
 # Per-item failure codes of the team member batch endpoints (seed 002 `failed[]`).
 NOT_A_MEMBER = "NOT_A_MEMBER"
 ALREADY_IN_TEAM = "ALREADY_IN_TEAM"

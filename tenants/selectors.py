@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from core import extensions, tenancy
 from core.auth import Principal
@@ -33,14 +33,29 @@ def audit_log_entries() -> QuerySet[AuditLogEntry]:
     return AuditLogEntry.objects.order_by("-created_at", "-id")
 
 
+def _active_memberships_of(user: User) -> QuerySet[Membership]:
+    """Platform-wide by design: evaluate it under `tenancy.platform_access()`."""
+    return (
+        Membership.all_tenants.filter(user=user, is_active=True)
+        .select_related("tenant")
+        .order_by("tenant__name", "tenant_id")
+    )
+
+
 def memberships_of(user: User) -> list[Membership]:
-    """Every active membership of a user across tenants (for `/me`): one query, platform-wide by design."""
+    """Every active membership of a user across tenants (for `/me`): one query."""
     with tenancy.platform_access():
-        return list(
-            Membership.all_tenants.filter(user=user, is_active=True)
-            .select_related("tenant")
-            .order_by("tenant__name", "tenant_id")
-        )
+        return list(_active_memberships_of(user))
+
+
+def linked_accounts(user: User, *, current_tenant_id: Any) -> QuerySet[Membership]:
+    """The tenants the user belongs to (seed 000 linked accounts), as memberships with the tenant, its external ids
+    and `is_current`. Across tenants: evaluate it under `tenancy.platform_access()` (two queries per page)."""
+    return (
+        _active_memberships_of(user)
+        .prefetch_related("tenant__external_ids")
+        .annotate(is_current=ExpressionWrapper(Q(tenant_id=current_tenant_id), output_field=BooleanField()))
+    )
 
 
 def members() -> QuerySet[Membership]:
@@ -91,10 +106,37 @@ def tenant_usage(tenant: Tenant, month: datetime.date) -> dict[str, Any]:
         "storage_bytes": {"used": extensions.usage("storageBytes"), "limit": limits.get("storageBytes")},
         "monitoring_results": {"used": extensions.usage("monitoringResults"), "limit": limits.get("monitoringResults")},
         "monthly_active_users": {
-            "used": MonthlyActiveUser.objects.filter(month=month).count(),
+            "used": monthly_active_users(month),
             "limit": limits.get("monthlyActiveUsers"),
         },
     }
+
+
+def monthly_active_users(month: datetime.date) -> int:
+    """Users of the current tenant active in `month` (its first day)."""
+    return MonthlyActiveUser.objects.filter(month=month).count()
+
+
+def _add_months(month: datetime.date, count: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + count
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def monthly_active_users_history(last_month: datetime.date, months: int) -> list[dict[str, Any]]:
+    """Active users of the current tenant for the `months` months ending with `last_month`, oldest first, zeros
+    included: one grouped query."""
+    first = _add_months(last_month, -(months - 1))
+    counts = dict(
+        MonthlyActiveUser.objects.filter(month__gte=first, month__lte=last_month)
+        .order_by()
+        .values("month")
+        .annotate(count=Count("id"))
+        .values_list("month", "count")
+    )
+    return [
+        {"month": month.strftime("%Y-%m"), "active_users": counts.get(month, 0)}
+        for month in (_add_months(first, n) for n in range(months))
+    ]
 
 
 # --- reads other apps use: a tenant from a signed id (public callbacks), the tenant-wide write lock ----------------

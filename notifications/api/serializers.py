@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from core import extensions
 from notifications import webhook_events
-from notifications.models import Channel, MessageStatus
+from notifications.models import Channel, ChatNetwork, MessageStatus
 from notifications.services.subscribers import BULK_LIMIT
 
 JSON_OBJECT = {"type": "object", "additionalProperties": True}
@@ -93,6 +93,36 @@ class IntegrationOutput(serializers.Serializer):
 
     def get_credentials_set(self, integration) -> list[str]:
         return sorted(camel(k) for k in integration.credentials)
+
+
+CHAT_NETWORK_CHOICES = [*ChatNetwork.values, "x"]  # X is answered with CHAT_NETWORK_NOT_SUPPORTED, not "unknown"
+
+
+class ChatConnectionInput(serializers.Serializer):
+    network = serializers.ChoiceField(
+        choices=CHAT_NETWORK_CHOICES,
+        help_text="`slack` or `discord`; `x` is refused (400 `CHAT_NETWORK_NOT_SUPPORTED`).",
+    )
+    name = serializers.CharField(max_length=100, help_text="The channel's name here, e.g. `#marketing`.")
+    webhook_url = serializers.CharField(
+        max_length=500,
+        write_only=True,
+        help_text="The channel's incoming webhook: https://hooks.slack.com/services/... or "
+        "https://discord.com/api/webhooks/{id}/{token}. Stored encrypted, never shown again.",
+    )
+
+
+class ChatConnectionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    network = serializers.CharField()
+    name = serializers.CharField()
+    subscriber_id = serializers.CharField(
+        source="subscriber.subscriber_id",
+        help_text="Trigger a workflow with a chat step `to` this subscriber (or add it to a topic) to post here.",
+    )
+    webhook_url_hint = serializers.CharField(help_text="Scheme, host and first path segment of the URL.")
+    connected_by = serializers.EmailField(source="connected_by.email", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
 
 
 class ExplainInput(serializers.Serializer):

@@ -5,6 +5,7 @@ from notifications.api import views
 
 router = ApiRouter()
 router.register("integrations", views.IntegrationViewSet, basename="notifications-integration")
+router.register("chat-connections", views.ChatConnectionViewSet, basename="notifications-chat-connection")
 router.register("subscribers", views.SubscriberViewSet, basename="notifications-subscriber")
 router.register("topics", views.TopicViewSet, basename="notifications-topic")
 router.register("workflows", views.WorkflowViewSet, basename="notifications-workflow")

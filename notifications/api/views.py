@@ -23,6 +23,7 @@ from notifications.api import serializers as s
 from notifications.errors import UnknownWorkflow
 from notifications.models import Message
 from notifications.providers import PROVIDERS
+from notifications.services import chat_connections as chat_services
 from notifications.services import feed as feed_services
 from notifications.services import integrations as integration_services
 from notifications.services import receipts as receipt_services
@@ -115,6 +116,49 @@ class IntegrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
             ],
         }
         return Response(body)
+
+
+class ChatConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """The tenant's chat channels (Slack, Discord incoming webhooks) as notification targets: each is a subscriber
+    (`subscriberId`) that a workflow's chat step posts to. The webhook URL is write-only and stored encrypted."""
+
+    serializer_class = s.ChatConnectionOutput
+    required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE}
+    idempotent_actions = {"create"}
+    filterset_fields = ["network"]
+    search_fields = ["name", "subscriber__subscriber_id"]
+
+    def scope_queryset(self):
+        return selectors.chat_connections()
+
+    @extend_schema(
+        request=s.ChatConnectionInput,
+        responses={201: s.ChatConnectionOutput, **error_responses(409)},
+        description="Connect a chat channel by its incoming webhook URL. 400 `WEBHOOK_URL_NOT_ALLOWED` naming "
+        "`webhookUrl` unless it is the network's https webhook URL on a public host; 400 "
+        "`CHAT_NETWORK_NOT_SUPPORTED` for `x` (X has no incoming webhooks; a DM needs an X user token with "
+        "dm.write and a paid API tier); 409 `CHAT_CONNECTION_EXISTS`. Also creates an active, credential-free "
+        "integration of the network when the tenant has none, so chat steps route through it.",
+    )
+    def create(self, request):
+        data = validated(s.ChatConnectionInput, request)
+        connection = chat_services.connect(actor=self.principal, **data)
+        return Response(s.ChatConnectionOutput(connection).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None}, description="Disconnect: the stored URL is deleted.")
+    def destroy(self, request, pk=None):
+        chat_services.disconnect(self.get_object(), actor=self.principal)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        description="Post a test message to the channel now; 400 `CHAT_TEST_FAILED` with the network's answer.",
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        chat_services.send_test(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SubscriberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
-from core import tenancy
+from core import tenancy, url_safety
 from notifications.services import webhooks
 
 
@@ -17,8 +18,17 @@ def _webhook_delivery(world: Any) -> None:
         assert webhooks.emit("notification.failed", {"messageId": "contract"}, tenant_id=world.tenant.pk) is not None
 
 
+def _chat_connection(world: Any) -> None:
+    # Connected through the API; the webhook host's DNS answer is faked (no test resolves real names).
+    body = {"network": "slack", "name": "contract", "webhookUrl": "https://hooks.slack.com/services/T/B/X"}
+    with mock.patch.object(url_safety, "resolve_host", return_value=["93.184.216.34"]):
+        response = world.owner_client.post("/api/v1/notifications/chat-connections/", body, format="json")
+    assert response.status_code == 201, response.json()
+
+
 OBJECT_BUILDERS: dict[str, Callable[[Any], None]] = {
     "notifications.WebhookDelivery": _webhook_delivery,
+    "notifications.ChatConnection": _chat_connection,
 }
 
 PATH_VALUES: dict[tuple[str, str], Callable[[Any], Any]] = {

@@ -8,7 +8,7 @@ import respx
 
 from core import tenancy
 from core.models import AuditLogEntry
-from notifications.models import DeliveryStatus, Message, WebhookDelivery, WebhookEndpoint
+from notifications.models import ChatConnection, DeliveryStatus, Message, WebhookDelivery, WebhookEndpoint
 from notifications.services import webhooks
 from notifications.services.triggers import trigger
 from notifications.tests.factories import (
@@ -35,6 +35,7 @@ MODELS = [
     "webhookendpoint",
     "webhookevent",
     "webhookdelivery",
+    "chatconnection",
 ]
 
 
@@ -115,3 +116,28 @@ def test_redeliver_and_disable_actions(staff_client, tenant, django_capture_on_c
     )
     with tenancy.platform_access():
         assert not WebhookEndpoint.all_tenants.get(pk=endpoint.pk).is_active
+
+
+def test_chat_connection_test_and_disconnect_actions(staff_client, owner, api_client_for):
+    url = "https://hooks.slack.com/services/T/B/S3CRETPART"
+    body = {"network": "slack", "name": "ops", "webhookUrl": url}
+    created = api_client_for(owner).post("/api/v1/notifications/chat-connections/", body, format="json")
+    assert created.status_code == 201, created.json()
+    selected = {"_selected_action": [created.json()["id"]]}
+    page = staff_client.get("/admin/notifications/chatconnection/", {"q": "ops"}).content.decode()
+    assert "chat-slack-ops" in page and "S3CRETPART" not in page  # the URL's secret part is never rendered
+    with respx.mock:
+        slack = respx.post(url).mock(return_value=httpx.Response(200, text="ok"))
+        response = staff_client.post(
+            "/admin/notifications/chatconnection/", {"action": "send_test", **selected}, follow=True
+        )
+    assert "Test message sent: 1." in response.content.decode() and slack.call_count == 1
+    response = staff_client.post(
+        "/admin/notifications/chatconnection/", {"action": "disconnect", **selected}, follow=True
+    )
+    assert "Disconnected: 1." in response.content.decode()
+    with tenancy.platform_access():
+        assert not ChatConnection.all_tenants.exists()
+        assert AuditLogEntry.all_tenants.filter(
+            action="notifications.chat.disconnect", actor_user__email="root@hubbub.local"
+        ).exists()

@@ -6,6 +6,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core import tenancy
 from core.api.inputs import validated
 from core.api.pagination import PageOrCursorPagination
 from core.api.schema import error_responses
@@ -203,6 +204,71 @@ class TenantUsageView(TenantAPIView):
         return Response(s.UsageOutput(selectors.tenant_usage(self.principal.tenant, month)).data)
 
 
+class TenantMauView(TenantAPIView):
+    """Monthly active users (seed 000 MAU): the members who made an authenticated request in a month."""
+
+    required_permissions = {"get": "tenants.tenant.read"}
+
+    @extend_schema(
+        parameters=[s.UsageQueryInput],
+        responses={200: s.MauOutput},
+        description="400 `VALIDATION_FAILED` naming `month` unless it is YYYY-MM. API keys and staff impersonation "
+        "sessions are not users' activity and are not counted.",
+    )
+    def get(self, request):
+        query = validated(s.UsageQueryInput, request, source="query")
+        month = query.get("month") or _this_month()
+        body = {
+            "month": month.strftime("%Y-%m"),
+            "active_users": selectors.monthly_active_users(month),
+            "limit": self.principal.tenant.limits.get("monthlyActiveUsers"),
+        }
+        return Response(s.MauOutput(body).data)
+
+
+class TenantMauHistoryView(TenantAPIView):
+    """Monthly active users of the last `months` months (default 12), oldest first."""
+
+    required_permissions = {"get": "tenants.tenant.read"}
+
+    @extend_schema(parameters=[s.MauHistoryQueryInput], responses={200: s.MauHistoryOutput})
+    def get(self, request):
+        query = validated(s.MauHistoryQueryInput, request, source="query")
+        body = {
+            "months": selectors.monthly_active_users_history(_this_month(), query["months"]),
+            "limit": self.principal.tenant.limits.get("monthlyActiveUsers"),
+        }
+        return Response(s.MauHistoryOutput(body).data)
+
+
+def _this_month():
+    return timezone.now().date().replace(day=1)
+
+
+class LinkedAccountViewSet(mixins.ListModelMixin, TenantViewSet):
+    """The tenants (workspaces) the signed-in user belongs to, with their role in each: the accounts linked to
+    this person. Switch to one with POST /auth/switch-tenant."""
+
+    serializer_class = s.LinkedAccountOutput
+    required_permissions = {"list": None}
+    filterset_fields = ["role"]
+
+    def scope_queryset(self):
+        principal = self.principal
+        return selectors.linked_accounts(principal.user, current_tenant_id=principal.tenant.pk)
+
+    @extend_schema(
+        responses={200: s.LinkedAccountOutput(many=True), **error_responses(403)},
+        description="Active memberships only, by tenant name; archived or expired tenants are listed with "
+        "`isUsable: false`. 403 `FORBIDDEN` for API keys (a key belongs to one tenant, not to a person).",
+    )
+    def list(self, request):
+        if self.principal.user is None:
+            raise PermissionDenied("API keys belong to one tenant, not to a person: no linked accounts.")
+        with tenancy.platform_access():  # the user's memberships in other tenants
+            return super().list(request)
+
+
 class PlanListView(TenantAPIView):
     """The plans on offer (and the caller's own, even when not public), with limits and features."""
 
@@ -254,6 +320,28 @@ class SubTenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     def enable(self, request, pk=None):
         child = workspace_services.enable_tenant(self.get_object(), actor=self.principal)
         return Response(s.TenantOutput(self._fresh(child)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.TenantOutput, **error_responses(409)},
+        description="Platform staff only (403 `STAFF_ONLY`; staff see every tenant here): archive the tenant. Its "
+        "members' tokens and its API keys are refused from the next request (401 `TENANT_INACTIVE`). Idempotent.",
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        tenant = workspace_services.set_archived_by_staff(self.get_object(), actor=self.principal, archived=True)
+        return Response(s.TenantOutput(self._fresh(tenant)).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.TenantOutput, **error_responses(409)},
+        description="Platform staff only (403 `STAFF_ONLY`): archived -> active, its credentials work again. "
+        "409 `INVALID_STATE` when the tenant is not archived.",
+    )
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, pk=None):
+        tenant = workspace_services.set_archived_by_staff(self.get_object(), actor=self.principal, archived=False)
+        return Response(s.TenantOutput(self._fresh(tenant)).data)
 
     @extend_schema(responses={200: s.TenantOutput})
     @action(detail=False, methods=["get"], url_path=r"by-alias/(?P<alias>[^/]+)")

@@ -11,7 +11,15 @@ from core import audit, extensions, tenancy
 from core.auth import Principal
 from core.errors import ValidationFailed
 from tenants import plans
-from tenants.errors import ExternalIdTaken, FeatureNotAvailable, PlanReadOnly, SlugTaken, TenantNotEnableable
+from tenants.errors import (
+    ExternalIdTaken,
+    FeatureNotAvailable,
+    PlanReadOnly,
+    SlugTaken,
+    StaffOnly,
+    TenantNotArchived,
+    TenantNotEnableable,
+)
 from tenants.models import Membership, Team, Tenant, TenantExternalId, TenantStatus, User
 from tenants.roles import Role
 
@@ -212,7 +220,8 @@ def enable_tenant(tenant: Tenant, *, actor: Principal | None) -> Tenant:
 
 @transaction.atomic
 def archive_tenant(tenant: Tenant, *, actor: Principal | None) -> Tenant:
-    """Archive (never hard-delete): its credentials stop working because the tenant is no longer usable."""
+    """Archive (never hard-delete): its credentials stop working at once, because the tenant is no longer usable
+    and saving its row outdates every cached principal of the tenant (tenants.principal_cache)."""
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if locked.status != TenantStatus.ARCHIVED:
         before = locked.status
@@ -220,3 +229,31 @@ def archive_tenant(tenant: Tenant, *, actor: Principal | None) -> Tenant:
         locked.save(update_fields=["status", "updated_at"])
         audit.record("tenant.archived", locked, actor=actor, changes={"status": [before, locked.status]})
     return locked
+
+
+@transaction.atomic
+def reactivate_tenant(tenant: Tenant, *, actor: Principal | None) -> Tenant:
+    """archived -> active: its members' tokens and API keys work again; anything else is 409 `INVALID_STATE`."""
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if locked.status != TenantStatus.ARCHIVED:
+        raise TenantNotArchived(details={"status": locked.status})
+    locked.status = TenantStatus.ACTIVE
+    locked.save(update_fields=["status", "updated_at"])
+    audit.record("tenant.reactivated", locked, actor=actor, changes={"status": [TenantStatus.ARCHIVED, locked.status]})
+    return locked
+
+
+def require_platform_staff(actor: Principal) -> None:
+    """403 `STAFF_ONLY` unless an active staff user acts in person (an impersonation session is the member's, an
+    API key has no person)."""
+    user = actor.user
+    if user is None or not (user.is_active and user.is_staff) or actor.claims.get("imp"):
+        raise StaffOnly()
+
+
+def set_archived_by_staff(tenant: Tenant, *, actor: Principal, archived: bool) -> Tenant:
+    """Platform staff archive or reactivate any tenant through the API; the audit entry lands in that tenant's log,
+    naming the staff user."""
+    require_platform_staff(actor)
+    with tenancy.tenant_context(tenant):
+        return archive_tenant(tenant, actor=actor) if archived else reactivate_tenant(tenant, actor=actor)

@@ -28,7 +28,7 @@ _today = date.today()
 REQUIRED_VALUES = {"from": str(_today - timedelta(days=30)), "to": str(_today + timedelta(days=30))}
 
 # Lists the demo data and the route contract's builders fill, so an ignored `search` shows as a non-empty answer.
-FILLED = ("social.Media", "social.ShortLink", "tenants.Tenant", "tenants.Team")
+FILLED = ("notifications.ChatConnection", "social.Media", "social.ShortLink", "tenants.Tenant", "tenants.Team")
 
 
 def _operations() -> tuple[list[str], list[tuple[str, str]], dict[str, dict]]:

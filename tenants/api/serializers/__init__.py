@@ -7,6 +7,12 @@
 - auth: /api/v1/auth/ (used by auth_views.py)
 """
 
+from tenants.api.serializers.accounts import (
+    LinkedAccountOutput,
+    MauHistoryOutput,
+    MauHistoryQueryInput,
+    MauOutput,
+)
 from tenants.api.serializers.common import LOCALES, MAX_BATCH, PERMISSION_CHOICES
 from tenants.api.serializers.keys import ApiKeyCreateInput, ApiKeyOutput, ApiKeyWithSecretOutput, AuditLogEntryOutput
 from tenants.api.serializers.me import (
@@ -66,6 +72,10 @@ __all__ = [
     "CustomPermissionsInput",
     "ExternalIdSerializer",
     "ExternalIdsField",
+    "LinkedAccountOutput",
+    "MauHistoryOutput",
+    "MauHistoryQueryInput",
+    "MauOutput",
     "MeOutput",
     "MeUpdateInput",
     "MemberInviteInput",
