@@ -13,7 +13,9 @@ before:
   block inserted (they counted nowhere before).
 - `rebuild_summary(first, last)` recomputes the current tenant's rows of local days `first..last` from the tickets
   (idempotent): after a time zone change (rows keep the days of the zone they were written in), after tickets
-  were changed behind the services (SQL, fixtures), or to fill the summary for tickets older than it.
+  were changed behind the services (SQL, fixtures, COPY), or to fill the summary for tickets older than it. It is
+  set-based: per window of days one DELETE and one `INSERT ... SELECT` that computes in SQL the same contributions
+  as the Python above (local days, histogram buckets, the grains), on PostgreSQL and SQLite alike.
 
 Days are the tenant's local dates when the row is written; the upsert is one `INSERT ... ON CONFLICT DO UPDATE SET
 n = n + EXCLUDED.n` per 300 rows, in key order (two writers touching the same rows lock them in the same order).
@@ -87,7 +89,7 @@ _ROW_FIELDS = (
     *SUMMARY_COLUMNS,
 )
 UPSERT_ROWS = 300  # x 85 columns: under SQLite's and PostgreSQL's limits of parameters per statement
-REBUILD_WINDOW_DAYS = 7
+REBUILD_WINDOW_DAYS = 31
 
 
 @dataclass
@@ -140,10 +142,11 @@ def track_created(ticket_ids: Iterable) -> None:
 
 def rebuild_summary(first: date | None = None, last: date | None = None, *, actor: Principal | None) -> int:
     """Recompute the current tenant's summary rows of local days `first..last` (default: from its first ticket's
-    day to today) from its tickets, a week per transaction; audited. Returns the rows written.
+    day to today) from its tickets, REBUILD_WINDOW_DAYS per transaction (short row locks for the services writing
+    meanwhile); audited. Returns the rows written.
 
-    Exact for the changes committed before each week is read; a ticket changed while its week is being rebuilt may
-    be off by that change (run it again)."""
+    Exact for the changes committed before each window is read; a ticket changed while its window is being rebuilt
+    may be off by that change (run it again)."""
     tz = _tenant_zone()
     today = timezone.now().astimezone(tz).date()
     if first is None:
@@ -178,7 +181,7 @@ def _rebuild_window(span: LocalRange) -> int:
 def _rebuild_sql(span: LocalRange) -> tuple[str, list]:
     """The statement that writes `span`'s rows from the tickets, the same rows `_contributions` adds up in Python:
     every moment of a ticket within the span (not our own items) with its local day and histogram bucket, fanned
-    out to the six grains (the category ones once per category, or once with no key), counted per key, moment and
+    out to the seven grains (the category ones once per category, or once with no key), counted per key, moment and
     bucket, then pivoted to one row per key, upserted in key order like `_upsert`."""
     moments = _moment_rows(span)
     sql, params = moments.query.sql_with_params()
@@ -192,6 +195,7 @@ def _rebuild_sql(span: LocalRange) -> tuple[str, list]:
         (ReportGrain.SENTIMENT, "m.channel_ref", team, "m.sentiment_ref", "moments AS m"),
         (ReportGrain.AGENT, "m.channel_ref", team, assignee, "moments AS m"),
         (ReportGrain.AGENT_TOTAL, "%s", "''", assignee, "moments AS m"),
+        (ReportGrain.SENTIMENT_TOTAL, "%s", "''", "m.sentiment_ref", "moments AS m"),
         (ReportGrain.CATEGORY, "m.channel_ref", team, category, categories),
         (ReportGrain.CATEGORY_TOTAL, "%s", "''", category, categories),
     ):
@@ -303,6 +307,7 @@ def _contributions(snapshots: list[dict], tz: ZoneInfo) -> Counter:
             (ReportGrain.SENTIMENT, channel, team, t["sentiment"] or ""),
             (ReportGrain.AGENT, channel, team, assignee),
             (ReportGrain.AGENT_TOTAL, ALL_CHANNELS, "", assignee),
+            (ReportGrain.SENTIMENT_TOTAL, ALL_CHANNELS, "", t["sentiment"] or ""),
         ]
         for category in t["categories"] or [""]:
             keys += [
