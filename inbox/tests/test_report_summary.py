@@ -7,14 +7,18 @@ and percentiles within one histogram bucket of the exact ones."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from core import tenancy
@@ -393,3 +397,16 @@ def test_ingestion_counts_new_tickets_once_and_never_our_own_items(world):
         assert _summary_rows() == kept
         row = TicketDaySummary.objects.get(grain="channel", day=today, channel_id=channel.pk)
     assert (row.created_count, row.archived_count) == (3, 0)
+
+
+def test_the_migration_fills_the_sentiment_totals_from_the_sentiment_rows(world):
+    migration = importlib.import_module("inbox.migrations.0011_report_summary_sentiment_total")
+    _fill(world, random.Random(9), count=60)
+    with tenancy.tenant_context(world["tenant"]):
+        kept = _summary_rows()
+        assert any(key[0] == "sentimentTotal" for key in kept)
+        TicketDaySummary.objects.filter(grain="sentimentTotal").delete()  # as before the migration
+
+        migration.fill_sentiment_totals(django_apps, SimpleNamespace(connection=connection))
+
+        assert _summary_rows() == kept
