@@ -652,6 +652,7 @@ class ReportGrain(models.TextChoices):
     CATEGORY = "category"  # a ticket counts in each of its categories
     AGENT_TOTAL = "agentTotal"
     CATEGORY_TOTAL = "categoryTotal"
+    SENTIMENT_TOTAL = "sentimentTotal"  # 4 keys a day, where the per-channel grain has channels x teams x 4
 
 
 SUMMARY_COUNT_COLUMNS = ("created_count", "answered_count", "resolved_count", "archived_count")

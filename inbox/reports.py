@@ -13,8 +13,9 @@ channel, team and sentiment.
 Counts are exact. Medians and p90 come from the summed histograms (inbox.report_histogram): within one bucket of
 the exact `percentile_cont` (above a minute at most a factor sqrt(2) off, below it at most 60 s).
 
-Agents and categories of a caller who sees every channel, without a channel or team filter, read the tenant-wide
-grains (one row per day and key); otherwise the per-channel-and-team grains restricted to the visible channels.
+Agents, categories and sentiments of a caller who sees every channel, without a channel or team filter, read the
+tenant-wide grains (one row per day and key); otherwise the per-channel-and-team grains restricted to the visible
+channels.
 The tenant-wide grains cannot tell a deleted channel's tickets apart: they count until a rebuild.
 """
 
@@ -51,13 +52,14 @@ METRIC_COLUMNS = (
     "resolutionP90Seconds",
 )
 # Each per-dimension report: its per-channel grain, its tenant-wide grain (None: the per-channel one is small
-# enough) and the column it groups by.
+# enough: channels read a row per day, channel and team) and the column it groups by.
 DIMENSIONS = {
     "agents": (ReportGrain.AGENT, ReportGrain.AGENT_TOTAL, "key"),
     "categories": (ReportGrain.CATEGORY, ReportGrain.CATEGORY_TOTAL, "key"),
     "channels": (ReportGrain.CHANNEL, None, "channel_id"),
-    "sentiments": (ReportGrain.SENTIMENT, None, "key"),
+    "sentiments": (ReportGrain.SENTIMENT, ReportGrain.SENTIMENT_TOTAL, "key"),
 }
+_WHOLE_TENANT_GRAINS = {whole for _grain, whole, _group in DIMENSIONS.values() if whole is not None}
 _UUID_KEYS = ("agents", "categories")
 
 
@@ -90,7 +92,7 @@ class ReportScope:
         from social.selectors import channels_visible_to
 
         rows = TicketDaySummary.objects.filter(grain=grain, day__gte=span.first, day__lte=span.last).order_by()
-        if grain in (ReportGrain.AGENT_TOTAL, ReportGrain.CATEGORY_TOTAL):
+        if grain in _WHOLE_TENANT_GRAINS:
             return rows
         # Existing visible channels only (a deleted channel's rows stay behind, its tickets are gone).
         rows = rows.filter(channel_id__in=channels_visible_to(self.principal).values("pk"))

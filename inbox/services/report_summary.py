@@ -13,7 +13,9 @@ before:
   block inserted (they counted nowhere before).
 - `rebuild_summary(first, last)` recomputes the current tenant's rows of local days `first..last` from the tickets
   (idempotent): after a time zone change (rows keep the days of the zone they were written in), after tickets
-  were changed behind the services (SQL, fixtures), or to fill the summary for tickets older than it.
+  were changed behind the services (SQL, fixtures, COPY), or to fill the summary for tickets older than it. It is
+  set-based: per window of days one DELETE and one `INSERT ... SELECT` that computes in SQL the same contributions
+  as the Python above (local days, histogram buckets, the grains), on PostgreSQL and SQLite alike.
 
 Days are the tenant's local dates when the row is written; the upsert is one `INSERT ... ON CONFLICT DO UPDATE SET
 n = n + EXCLUDED.n` per 300 rows, in key order (two writers touching the same rows lock them in the same order).
@@ -31,7 +33,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Case, F, IntegerField, Min, QuerySet, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core import audit, tenancy
@@ -42,9 +45,10 @@ from inbox.models import (
     SUMMARY_COLUMNS,
     ReportGrain,
     Ticket,
+    TicketCategory,
     TicketDaySummary,
 )
-from inbox.report_histogram import BUCKET_COUNT, bucket_of
+from inbox.report_histogram import BUCKET_COUNT, EDGES, bucket_of
 
 # (grain, day, channel id, team, key, column index in SUMMARY_COLUMNS)
 Contribution = tuple[str, date, uuid.UUID, str, str, int]
@@ -71,8 +75,21 @@ _MOMENTS = (
     ("resolved_at", 2, "resolution_business_seconds", 4 + BUCKET_COUNT),
     ("archived_at", 3, None, None),
 )
+# A summary row's fields, in the order both writers insert them.
+_ROW_FIELDS = (
+    "id",
+    "tenant",
+    "created_at",
+    "updated_at",
+    "day",
+    "grain",
+    "channel_id",
+    "team",
+    "key",
+    *SUMMARY_COLUMNS,
+)
 UPSERT_ROWS = 300  # x 85 columns: under SQLite's and PostgreSQL's limits of parameters per statement
-REBUILD_WINDOW_DAYS = 7
+REBUILD_WINDOW_DAYS = 31
 
 
 @dataclass
@@ -125,10 +142,11 @@ def track_created(ticket_ids: Iterable) -> None:
 
 def rebuild_summary(first: date | None = None, last: date | None = None, *, actor: Principal | None) -> int:
     """Recompute the current tenant's summary rows of local days `first..last` (default: from its first ticket's
-    day to today) from its tickets, a week per transaction; audited. Returns the rows written.
+    day to today) from its tickets, REBUILD_WINDOW_DAYS per transaction (short row locks for the services writing
+    meanwhile); audited. Returns the rows written.
 
-    Exact for the changes committed before each week is read; a ticket changed while its week is being rebuilt may
-    be off by that change (run it again)."""
+    Exact for the changes committed before each window is read; a ticket changed while its window is being rebuilt
+    may be off by that change (run it again)."""
     tz = _tenant_zone()
     today = timezone.now().astimezone(tz).date()
     if first is None:
@@ -152,17 +170,110 @@ def rebuild_summary(first: date | None = None, last: date | None = None, *, acto
 
 @transaction.atomic
 def _rebuild_window(span: LocalRange) -> int:
+    """Replace the rows of `span`'s days by the tickets' contributions: one DELETE and one INSERT ... SELECT."""
     TicketDaySummary.objects.filter(day__gte=span.first, day__lte=span.last).delete()
-    reached = Q()
-    for at, *_ in _MOMENTS:
-        reached |= Q(**{f"{at}__gte": span.start, f"{at}__lt": span.end})
-    ids = list(Ticket.objects.filter(reached, is_own=False).values_list("id", flat=True))
-    totals: Counter = Counter()
-    for i in range(0, len(ids), 5000):
-        for contribution, n in _contributions(_snapshots(ids[i : i + 5000]), span.tz).items():
-            if span.first <= contribution[1] <= span.last:
-                totals[contribution] += n
-    return _upsert(totals)
+    sql, params = _rebuild_sql(span)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _rebuild_sql(span: LocalRange) -> tuple[str, list]:
+    """The statement that writes `span`'s rows from the tickets, the same rows `_contributions` adds up in Python:
+    every moment of a ticket within the span (not our own items) with its local day and histogram bucket, fanned
+    out to the seven grains (the category ones once per category, or once with no key), counted per key, moment and
+    bucket, then pivoted to one row per key, upserted in key order like `_upsert`."""
+    moments = _moment_rows(span)
+    sql, params = moments.query.sql_with_params()
+    params = list(params)
+    everywhere = TicketDaySummary._meta.get_field("channel_id").get_db_prep_value(ALL_CHANNELS, connection)
+    team, assignee, category = _uuid_text("m.team_ref"), _uuid_text("m.assignee_ref"), _uuid_text("c.category_id")
+    categories = f"moments AS m LEFT JOIN {TicketCategory._meta.db_table} AS c ON c.ticket_id = m.ticket_ref"
+    fan_out = []
+    for grain, channel, team_key, key, source in (
+        (ReportGrain.CHANNEL, "m.channel_ref", team, "''", "moments AS m"),
+        (ReportGrain.SENTIMENT, "m.channel_ref", team, "m.sentiment_ref", "moments AS m"),
+        (ReportGrain.AGENT, "m.channel_ref", team, assignee, "moments AS m"),
+        (ReportGrain.AGENT_TOTAL, "%s", "''", assignee, "moments AS m"),
+        (ReportGrain.SENTIMENT_TOTAL, "%s", "''", "m.sentiment_ref", "moments AS m"),
+        (ReportGrain.CATEGORY, "m.channel_ref", team, category, categories),
+        (ReportGrain.CATEGORY_TOTAL, "%s", "''", category, categories),
+    ):
+        fan_out.append(
+            f"SELECT %s AS grain, m.day, {channel} AS channel, COALESCE({team_key}, '') AS team, "
+            f"COALESCE({key}, '') AS rkey, m.moment, m.bucket FROM {source}"
+        )
+        params += [str(grain), *([everywhere] if channel == "%s" else [])]
+    conditions = [""] * len(SUMMARY_COLUMNS)
+    for index, (_at, count_column, seconds, first_bucket) in enumerate(_MOMENTS):
+        conditions[count_column] = f"moment = {index}"
+        if seconds:
+            for bucket in range(BUCKET_COUNT):
+                conditions[first_bucket + bucket] = f"moment = {index} AND bucket = {bucket}"
+    sums = ", ".join(f"SUM(CASE WHEN {condition} THEN n ELSE 0 END)" for condition in conditions)
+    table, columns, conflict, updates = _upsert_parts()
+    now = TicketDaySummary._meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
+    tenant = TicketDaySummary._meta.get_field("tenant").get_db_prep_value(
+        tenancy.require_current_tenant().pk, connection
+    )
+    key_order = "grain, day, channel, team, rkey"
+    statement = (
+        # INSERT first, WITH inside: Python's sqlite3 counts the rows of a statement that starts with INSERT only.
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"WITH moments AS ({sql}), "
+        f"keyed AS ({' UNION ALL '.join(fan_out)}), "
+        f"counted AS (SELECT {key_order}, moment, bucket, COUNT(*) AS n FROM keyed "
+        f"GROUP BY {key_order}, moment, bucket) "
+        f"SELECT {_new_uuid()}, %s, %s, %s, day, grain, channel, team, rkey, {sums} FROM counted "
+        f"GROUP BY {key_order} ORDER BY {key_order} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    return statement, [*params, tenant, now, now]
+
+
+def _moment_rows(span: LocalRange) -> QuerySet:
+    """One row per moment of a ticket within `span`: the ticket, its channel, team, assignee and sentiment, the
+    moment's local day, its index in `_MOMENTS` and, for the timed ones, the bucket of its seconds (null without)."""
+    branches = []
+    for index, (at, _count_column, seconds, _first_bucket) in enumerate(_MOMENTS):
+        bucket = Value(None, IntegerField())
+        if seconds:
+            bucket = Case(
+                When(**{f"{seconds}__isnull": True}, then=Value(None)),
+                *(When(**{f"{seconds}__lt": edge}, then=Value(i)) for i, edge in enumerate(EDGES)),
+                default=Value(len(EDGES)),
+                output_field=IntegerField(),
+            )
+        branches.append(
+            Ticket.objects.filter(is_own=False, **{f"{at}__gte": span.start, f"{at}__lt": span.end})
+            .order_by()
+            .values(
+                ticket_ref=F("id"),
+                channel_ref=F("channel_id"),
+                team_ref=F("team_id"),
+                assignee_ref=F("assignee_id"),
+                sentiment_ref=F("sentiment"),
+                day=TruncDate(at, tzinfo=span.tz),
+                moment=Value(index, IntegerField()),
+                bucket=bucket,
+            )
+        )
+    return branches[0].union(*branches[1:], all=True)
+
+
+def _uuid_text(column: str) -> str:
+    """SQL for a UUID column as `str(uuid)` (the summary's text keys); SQLite stores UUIDs as 32 hex digits."""
+    if connection.vendor == "postgresql":
+        return f"CAST({column} AS text)"
+    dashed = " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in _UUID_GROUPS)
+    return f"({dashed})"
+
+
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+def _new_uuid() -> str:
+    return "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
 
 
 # --- contributions -------------------------------------------------------------------------------------------------
@@ -196,6 +307,7 @@ def _contributions(snapshots: list[dict], tz: ZoneInfo) -> Counter:
             (ReportGrain.SENTIMENT, channel, team, t["sentiment"] or ""),
             (ReportGrain.AGENT, channel, team, assignee),
             (ReportGrain.AGENT_TOTAL, ALL_CHANNELS, "", assignee),
+            (ReportGrain.SENTIMENT_TOTAL, ALL_CHANNELS, "", t["sentiment"] or ""),
         ]
         for category in t["categories"] or [""]:
             keys += [
@@ -227,19 +339,8 @@ def _upsert(delta: Counter) -> int:
     ordered = sorted(rows.items(), key=lambda item: (item[0][0], item[0][1], str(item[0][2]), item[0][3], item[0][4]))
     tenant_id = tenancy.require_current_tenant().pk
     now = timezone.now()
-    meta = TicketDaySummary._meta
-    names = ("id", "tenant", "created_at", "updated_at", "day", "grain", "channel_id", "team", "key", *SUMMARY_COLUMNS)
-    fields = [meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = [quote(f.column) for f in fields]
-    conflict = ", ".join(
-        quote(meta.get_field(name).column) for name in ("tenant", "grain", "day", "channel_id", "team", "key")
-    )
-    updates = ", ".join(
-        [f"{quote('updated_at')} = EXCLUDED.{quote('updated_at')}"]
-        + [f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in SUMMARY_COLUMNS]
-    )
+    fields = [TicketDaySummary._meta.get_field(name) for name in _ROW_FIELDS]
+    table, columns, conflict, updates = _upsert_parts()
     row_sql = f"({', '.join(['%s'] * len(fields))})"
     with connection.cursor() as cursor:
         for i in range(0, len(ordered), UPSERT_ROWS):
@@ -254,3 +355,19 @@ def _upsert(delta: Counter) -> int:
                 params,
             )
     return len(ordered)
+
+
+def _upsert_parts() -> tuple[str, list[str], str, str]:
+    """The summary's table, its columns in `_upsert`'s order, the unique key, and the SET that adds to a row."""
+    meta = TicketDaySummary._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = [quote(meta.get_field(name).column) for name in _ROW_FIELDS]
+    conflict = ", ".join(
+        quote(meta.get_field(name).column) for name in ("tenant", "grain", "day", "channel_id", "team", "key")
+    )
+    updates = ", ".join(
+        [f"{quote('updated_at')} = EXCLUDED.{quote('updated_at')}"]
+        + [f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in SUMMARY_COLUMNS]
+    )
+    return table, columns, conflict, updates

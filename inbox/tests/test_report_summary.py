@@ -7,14 +7,18 @@ and percentiles within one histogram bucket of the exact ones."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from core import tenancy
@@ -23,15 +27,17 @@ from core.dates import LocalRange
 from core.models import AuditLogEntry
 from inbox import reports
 from inbox.incoming import IncomingItem
-from inbox.models import SUMMARY_COLUMNS, Category, Ticket, TicketCategory, TicketDaySummary
+from inbox.models import SUMMARY_COLUMNS, ActionStatus, Category, Ticket, TicketCategory, TicketDaySummary
 from inbox.report_histogram import EDGES, bucket_of, percentile
 from inbox.services import report_summary
-from inbox.services.actions import perform_action
+from inbox.services.actions import execute_action, perform_action
+from inbox.services.business_hours import normalise_hours, set_business_hours
 from inbox.services.categories import delete_category
 from inbox.services.ingestion import ingest
 from inbox.tests import exact_reports
 from inbox.tests.factories import TicketFactory
 from social.models import TeamChannel
+from social.networks.sandbox import inject_inbound
 from social.tests.factories import ChannelFactory
 from tenants.models import Team, Tenant, User
 from tenants.roles import Role
@@ -167,10 +173,8 @@ def _assert_close(summary: dict, exact: dict, where: str) -> None:
             assert abs(bucket_of(estimate) - bucket_of(truth)) <= 1, (where, column, estimate, truth)
 
 
-@pytest.mark.parametrize("seed", [21, 22, 23])
-def test_reports_from_the_summary_match_the_exact_computation(world, make_member, seed):
-    rng = random.Random(seed)
-    _act(world, rng, _fill(world, rng, count=160))
+def _assert_reports_match_the_exact_computation(world: dict, make_member) -> None:
+    """Every report from the summary, for four scopes, has the exact counts and percentiles within one bucket."""
     tenant = world["tenant"]
     member = make_member(tenant, Role.MANAGER)
     with tenancy.tenant_context(tenant):
@@ -203,6 +207,133 @@ def test_reports_from_the_summary_match_the_exact_computation(world, make_member
                 )
                 for row, truth in zip(rows, truths, strict=True):
                     _assert_close(row, truth, f"{label} {dimension} {row['name']}")
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_reports_from_the_summary_match_the_exact_computation(world, make_member, seed):
+    rng = random.Random(seed)
+    _act(world, rng, _fill(world, rng, count=160))
+    _assert_reports_match_the_exact_computation(world, make_member)
+
+
+# Channel 0 opens on weekdays in Paris, closed for lunch and on Monday March 30th (a holiday after the DST change).
+OFFICE = normalise_hours(
+    timezone="Europe/Paris",
+    periods=[
+        {"day": day, "start": start, "end": end}
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
+        for start, end in (("09:00", "12:30"), ("13:30", "18:00"))
+    ],
+    holidays=[{"date": date(2026, 3, 30), "name": "Closed"}],
+    auto_reply_enabled=False,
+    auto_reply_text="",
+)
+
+
+def _work_through_the_services(world: dict, rng: random.Random, count: int = 70) -> None:
+    """Comments ingested from the sandbox network at random moments (most routed to a team), then, in time order,
+    answered (the reply sent to the network stamps the first response and comes back as our own item), assigned to
+    agents or routed to teams, given sentiments and categories, archived and some unarchived, all through the
+    services."""
+    tenant, actor, channels = world["tenant"], world["actor"], world["channels"]
+    events = []
+    for n in range(count):
+        arrived = START + timedelta(hours=rng.uniform(0, 24 * 4))
+        events.append((arrived, "arrive", n))
+        answered = arrived + timedelta(minutes=rng.expovariate(1 / 300))
+        if rng.random() < 0.75:
+            events.append((answered, "reply", n))
+        if rng.random() < 0.6:
+            closed = answered + timedelta(hours=rng.expovariate(1 / 12))
+            events.append((closed, "archive", n))
+            if rng.random() < 0.2:
+                events.append((closed + timedelta(hours=2), "unarchive", n))
+        for _ in range(rng.choice((0, 1, 2))):
+            events.append((arrived + timedelta(minutes=rng.uniform(1, 900)), rng.choice(CHANGES), n))
+    events.append((START + timedelta(days=4), "delete category", None))
+    events.sort(key=lambda event: (event[0], str(event[2])))
+    tickets: dict[int, Ticket] = {}
+    with tenancy.tenant_context(tenant):
+        set_business_hours(channels[0], actor=actor, document=OFFICE)
+        for at, kind, n in events:
+            with time_machine.travel(at, tick=False):
+                if kind == "arrive":
+                    channel = rng.choice(channels)
+                    remote = inject_inbound(channel.external_id, kind="comment", text="Where is it?", author_id=f"f{n}")
+                    item = IncomingItem(
+                        network_item_id=remote, type="comment", text="Where is it?", author_id=f"f{n}", created_at=at
+                    )
+                    ingest(channel, [item])
+                    tickets[n] = Ticket.objects.get(channel=channel, network_item_id=remote)
+                    if rng.random() < 0.7:
+                        _change(world, rng, tickets[n], "route")
+                elif kind == "delete category":
+                    gone, kept = world["categories"][0], world["categories"][1]
+                    delete_category(gone, actor=actor, reassign_to=kept)
+                    world["categories"] = world["categories"][1:]
+                else:
+                    _change(world, rng, Ticket.objects.get(pk=tickets[n].pk), kind)
+
+
+CHANGES = ("assign", "route", "sentiment", "categorize")
+
+
+def _change(world: dict, rng: random.Random, ticket: Ticket, kind: str) -> None:
+    actor = world["actor"]
+    if kind == "reply":
+        action = perform_action(ticket, "reply", actor=actor, params={"text": "On its way."})
+        assert execute_action(action.pk) == ActionStatus.DONE
+    elif kind in ("archive", "unarchive"):
+        perform_action(ticket, kind, actor=actor)
+    elif kind == "assign":
+        perform_action(ticket, "assign", actor=actor, params={"user": rng.choice([*world["agents"], None])})
+    elif kind == "route":
+        perform_action(ticket, "assign", actor=actor, params={"team": rng.choice(world["teams"])})
+    elif kind == "sentiment":
+        perform_action(ticket, "sentiment", actor=actor, params={"value": rng.choice(SENTIMENTS)})
+    else:
+        ids = [str(c.pk) for c in rng.sample(world["categories"], rng.choice((0, 1, 2)))]
+        perform_action(ticket, "categorize", actor=actor, params={"categoryIds": ids})
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_a_rebuild_of_tickets_worked_through_the_services_equals_the_kept_summary_and_the_exact_reports(
+    world, make_member, other_tenant, seed
+):
+    rng = random.Random(seed)
+    with tenancy.tenant_context(other_tenant):
+        categories = [Category.objects.create(name=f"Theirs {i}") for i in range(2)]
+    theirs = {"channels": [ChannelFactory(tenant=other_tenant)], "agents": [], "teams": [], "categories": categories}
+    _fill({"tenant": other_tenant, **theirs}, rng, count=20)
+    with tenancy.tenant_context(other_tenant):
+        their_rows = _summary_rows()
+    _work_through_the_services(world, rng)
+    tenant = world["tenant"]
+    span = (FIRST - timedelta(days=7), LAST + timedelta(days=14))
+    with tenancy.tenant_context(tenant):
+        tickets = list(Ticket.objects.all())
+        # The data covers what the summary depends on: our own replies (never counted), every state, and business
+        # hours that shorten the first response on channel 0 (nights, weekend, the holiday).
+        assert {t.is_own for t in tickets} == {True, False}
+        assert {t.status for t in tickets if not t.is_own} == {"open", "archived"}
+        assert any(
+            t.channel_id == world["channels"][0].pk
+            and t.first_response_business_seconds < (t.first_response_at - t.created_at).total_seconds() - 3600
+            for t in tickets
+            if t.first_response_at
+        )
+        kept = _summary_rows()
+        assert kept, "the services wrote rows"
+
+        TicketDaySummary.objects.all().delete()  # from nothing: every row comes from the rebuild
+        written = report_summary.rebuild_summary(*span, actor=None)
+        assert _summary_rows() == kept
+        assert report_summary.rebuild_summary(*span, actor=None) == written  # idempotent
+        assert _summary_rows() == kept
+        assert written == len(kept)
+    with tenancy.tenant_context(other_tenant):
+        assert _summary_rows() == their_rows  # another tenant's rows are not touched
+    _assert_reports_match_the_exact_computation(world, make_member)
 
 
 def test_the_command_rebuilds_a_tenant_after_its_time_zone_changed(world):
@@ -266,3 +397,16 @@ def test_ingestion_counts_new_tickets_once_and_never_our_own_items(world):
         assert _summary_rows() == kept
         row = TicketDaySummary.objects.get(grain="channel", day=today, channel_id=channel.pk)
     assert (row.created_count, row.archived_count) == (3, 0)
+
+
+def test_the_migration_fills_the_sentiment_totals_from_the_sentiment_rows(world):
+    migration = importlib.import_module("inbox.migrations.0011_report_summary_sentiment_total")
+    _fill(world, random.Random(9), count=60)
+    with tenancy.tenant_context(world["tenant"]):
+        kept = _summary_rows()
+        assert any(key[0] == "sentimentTotal" for key in kept)
+        TicketDaySummary.objects.filter(grain="sentimentTotal").delete()  # as before the migration
+
+        migration.fill_sentiment_totals(django_apps, SimpleNamespace(connection=connection))
+
+        assert _summary_rows() == kept
