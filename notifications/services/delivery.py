@@ -334,8 +334,16 @@ def _channel_steps(jobs: list[Job], step: dict[str, Any]) -> dict[Any, str]:
 
 
 def _save_details(details: list[ExecutionDetail]) -> None:
+    """One INSERT; a microsecond apart, so a job's log lines keep their order (details are read by `created_at`)."""
     fields = ("job_id", "message_id", "step_index", "status", "detail", "integration_id", "provider_id", "raw")
-    bulk.insert_rows(ExecutionDetail, [{name: getattr(d, name) for name in fields} for d in details])
+    now = timezone.now()
+    bulk.insert_rows(
+        ExecutionDetail,
+        [
+            {**{name: getattr(d, name) for name in fields}, "created_at": now + timedelta(microseconds=index)}
+            for index, d in enumerate(details)
+        ],
+    )
 
 
 def _claim_messages(
