@@ -30,8 +30,8 @@ Measured 2026-11-29 on the shared 2-CPU VM (load 13-20 from other engineers' job
   messages and details through core.db.bulk), same run back to back with the code before it, load 7-9:
   before 917 messages/s end to end (trigger 4.2 s), in-app p95 20.6 s; after 1,689 messages/s (trigger 3.4 s,
   then 1,184 emails/s), in-app p50 = p95 = 3.4 s (the trigger's commit); duplicates 0, a redelivery of every
-  task sent nothing. At load ~2: 1,830 messages/s end to end (before: 1,743, p95 11 s). 500-job chunks instead
-  of 200: no difference (1,668/s).
+  task sent nothing. Mailgun at load 10-11: 1,006 messages/s (trigger 6.4 s, in-app p95 6.4 s). At load ~2:
+  1,830 messages/s end to end (before: 1,743, p95 11 s). 500-job chunks instead of 200: no difference (1,668/s).
 
 "In-app visible" counts from the trigger's start to the item's commit: an item the trigger stores itself is
 visible when the trigger commits, whatever its `sent_at`.
