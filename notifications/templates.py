@@ -125,3 +125,32 @@ def personalize(fields: dict[str, str], contexts: list[dict[str, Any]]) -> Perso
     return Personalized(
         parts, [{slot.name: values[path][i] for path, slot in slots.items()} for i in range(len(contexts))]
     )
+
+
+@dataclass(frozen=True)
+class Column:
+    """A placeholder whose value is a column of the recipient's row (rendered by the database)."""
+
+    name: str
+
+
+def as_columns(
+    template: str, constants: dict[str, Any], columns: frozenset[str], root: str
+) -> list[str | Column] | None:
+    """`template` as literal text and columns, for rendering in SQL: a placeholder under a root of `constants`
+    renders now; `{{<root>.<key>}}` becomes the column `key` (camelCase or snake_case) when `columns` has it. None
+    when some placeholder is neither (`subscriber.data.plan`): the caller renders in Python instead."""
+    out: list[str | Column] = []
+    for position, piece in enumerate(PLACEHOLDER.split(template or "")):
+        if position % 2 == 0:
+            out.append(piece)
+            continue
+        head, _, rest = piece.partition(".")
+        if head != root:
+            out.append(_text(_resolve(constants, piece)))
+            continue
+        key = rest if rest in columns else camel_to_underscore(rest)
+        if "." in rest or key not in columns:
+            return None
+        out.append(Column(key))
+    return out

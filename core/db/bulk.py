@@ -3,7 +3,9 @@
 - `insert_rows`: one INSERT of many rows (pk, timestamps and the current tenant filled in), optionally skipping rows
   that meet a unique key and returning columns of the rows it inserted (an exactly-once claim);
 - `update_rows`: one UPDATE ... FROM of many rows, each with its own changes; a field a row does not name keeps its
-  value (Django's bulk_update writes every listed field of every row with a CASE per row).
+  value (Django's bulk_update writes every listed field of every row with a CASE per row);
+- `insert_select`: one INSERT ... SELECT of the rows a queryset yields (e.g. a row per member of a group), so rows
+  computed from other rows never travel through Python.
 
 On PostgreSQL the rows travel as one JSON document read back with `jsonb_to_recordset` / `jsonb_array_elements` and
 typed by the model's columns. Django binds parameters on the client: a VALUES list or arrays of 500 rows are
@@ -104,6 +106,55 @@ def update_rows(model: type[models.Model], changes: Mapping[Any, Mapping[str, An
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def insert_select(
+    model: type[models.Model],
+    source: models.QuerySet,
+    values: Mapping[str, Any],
+    *,
+    skip_conflicts_on: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert one row of `model` per row of `source`, in one statement on every database: `values` maps field names
+    to expressions over `source` (F(), Value(), Concat()...). The pk, `created_at`/`updated_at` and `tenant` are
+    filled in when not named. With `skip_conflicts_on`, rows meeting an existing row of that unique key are skipped.
+    Returns the `returning` fields of the rows this call inserted."""
+    aliases = {
+        f"ins_{index}": (model._meta.get_field(name), expression)
+        for index, (name, expression) in enumerate(values.items())
+    }
+    queryset = source.annotate(**{alias: expression for alias, (_, expression) in aliases.items()}).values(*aliases)
+    select_sql, select_params = queryset.query.sql_with_params()
+    quote = connection.ops.quote_name
+    filled = _filled_columns(model, {field.column for field, _ in aliases.values()})
+    generated = "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
+    head = [generated if value is None else "%s" for value in filled.values()]
+    head_params = [_db_value(model, column, value) for column, value in filled.items() if value is not None]
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(c) for c in [*filled, *(field.column for field, _ in aliases.values())])}) "
+        f"SELECT {', '.join([*head, *(f'src.{quote(alias)}' for alias in aliases)])} FROM ({select_sql}) AS src"
+        # SQLite reads `ON CONFLICT` after a bare FROM as a join's ON: the WHERE ends the SELECT.
+        " WHERE true"
+    )
+    if skip_conflicts_on:
+        sql += f" ON CONFLICT ({', '.join(quote(c) for c in _columns(model, skip_conflicts_on))}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(quote(c) for c in _columns(model, returning))}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*head_params, *select_params])
+        if not returning:
+            return []
+        fields = [model._meta.get_field(name) for name in returning]
+        return [
+            tuple(field.to_python(value) for field, value in zip(fields, row, strict=True)) for row in cursor.fetchall()
+        ]
+
+
+def _db_value(model, column: str, value: Any) -> Any:
+    field = next(f for f in model._meta.concrete_fields if f.column == column)
+    return field.get_db_prep_value(value, connection)
 
 
 def _filled_columns(model, given_columns: set[str]) -> dict[str, Any]:

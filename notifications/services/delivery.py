@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core import audit, tenancy
 from core.auth import Principal
+from core.db import bulk
 from core.errors import InvalidState
 from notifications import conditions as conditions_module
 from notifications import templates
@@ -45,8 +46,8 @@ from notifications.models import (
 )
 from notifications.providers import adapter_for
 from notifications.providers.base import MissingAddress, OutboundMessage, SendResult, UnknownOutcome
+from notifications.services import fanout, receipts, sweeps, webhooks
 from notifications.services import integrations as integration_services
-from notifications.services import receipts, sweeps, webhooks
 from notifications.services.triggers import enqueue_jobs
 from notifications.services.workflows import step_seconds
 
@@ -85,7 +86,16 @@ def run_jobs(job_ids: list[str]) -> None:
     claimed = claim(job_ids)
     if not claimed:
         return
-    jobs = list(Job.objects.select_related("event__workflow", "subscriber").filter(pk__in=claimed))
+    # Lookups by primary key only: a join here is planned from statistics that a trigger of thousands of rows has
+    # just made stale (a nested loop over every subscriber per job was seen). A chunk's jobs mostly share one
+    # event, whose payload and steps are read once rather than once per job.
+    jobs = list(Job.objects.filter(pk__in=claimed))
+    subscribers = Subscriber.objects.in_bulk({job.subscriber_id for job in jobs})
+    events = Event.objects.select_related("workflow").in_bulk({job.event_id for job in jobs})
+    for job in jobs:
+        job.subscriber, job.event = subscribers[job.subscriber_id], events[job.event_id]
+    # One trigger's jobs share `created_at` (one INSERT): its recipients go out in the order they were created.
+    jobs.sort(key=lambda job: (job.created_at, job.subscriber.created_at, str(job.subscriber_id)))
     preferences: dict[Any, dict[Any, dict]] = {job.subscriber_id: {} for job in jobs}
     for row in Preference.objects.filter(subscriber_id__in=list(preferences)).values(
         "subscriber_id", "workflow_id", "channels"
@@ -306,7 +316,7 @@ def _channel_steps(jobs: list[Job], step: dict[str, Any]) -> dict[Any, str]:
         if not passed:
             details.append(_detail_row(job, "skipped", "Step conditions not met.", raw=trace))
         elif not _allowed_by_preferences(job, channel):
-            details.append(_detail_row(job, "skipped", f"The subscriber turned {channel} off."))
+            details.append(_detail_row(job, "skipped", fanout.TURNED_OFF.format(channel=channel)))
         else:
             ready.append((job, context))
     outcomes = dict.fromkeys((job.pk for job in jobs), NEXT)
@@ -316,11 +326,24 @@ def _channel_steps(jobs: list[Job], step: dict[str, Any]) -> dict[Any, str]:
         )
         claimed = _claim_messages(ready, step, content, details)
         if channel == Channel.IN_APP:
-            details += [_detail_row(c.job, "success", "Added to the in-app feed.", message=c.message) for c in claimed]
+            details += [_detail_row(c.job, "success", fanout.ADDED_TO_FEED, message=c.message) for c in claimed]
         elif claimed:
             outcomes.update(_send(claimed, content, details))
-    ExecutionDetail.objects.bulk_create(details)
+    _save_details(details)
     return outcomes
+
+
+def _save_details(details: list[ExecutionDetail]) -> None:
+    """One INSERT; a microsecond apart, so a job's log lines keep their order (details are read by `created_at`)."""
+    fields = ("job_id", "message_id", "step_index", "status", "detail", "integration_id", "provider_id", "raw")
+    now = timezone.now()
+    bulk.insert_rows(
+        ExecutionDetail,
+        [
+            {**{name: getattr(d, name) for name in fields}, "created_at": now + timedelta(microseconds=index)}
+            for index, d in enumerate(details)
+        ],
+    )
 
 
 def _claim_messages(
@@ -334,6 +357,16 @@ def _claim_messages(
     channel, step_index = step["type"], ready[0][0].step_index
     is_in_app = channel == Channel.IN_APP
     now = timezone.now()
+    fields = (
+        {**fanout.in_app_fields(step), "sent_at": now}
+        if is_in_app
+        else {
+            "actions": [{**a, "status": "pending"} for a in step.get("actions") or []],
+            "feed_identifier": step.get("feed_identifier", ""),
+            "status": MessageStatus.SENDING,
+            "attempt_count": 1,
+        }
+    )
     rows = [
         Message(
             tenant_id=job.tenant_id,
@@ -344,27 +377,27 @@ def _claim_messages(
             channel=channel,
             subject=content.text("subject", index)[:500],
             content=content.text("body", index),
-            actions=[{**a, "status": "pending"} for a in step.get("actions") or []],
-            feed_identifier=step.get("feed_identifier", ""),
-            # An in-app item is delivered by being stored.
-            status=MessageStatus.SENT if is_in_app else MessageStatus.SENDING,
-            provider_id="hubbub_inapp" if is_in_app else "",
-            sent_at=now if is_in_app else None,
-            provider_response={"stored": True} if is_in_app else None,
-            attempt_count=1,
+            **fields,
         )
         for index, (job, _context) in enumerate(ready)
     ]
-    Message.objects.bulk_create(rows, ignore_conflicts=True)
-    stored = dict(
-        Message.objects.filter(job__in=[job.pk for job, _ in ready], step_index=step_index).values_list("job_id", "pk")
-    )
+    fields = [f.attname for f in Message._meta.concrete_fields if f.attname not in ("created_at", "updated_at")]
+    inserted = {
+        job_id: pk
+        for job_id, pk in bulk.insert_rows(
+            Message,
+            [{name: getattr(row, name) for name in fields} for row in rows],
+            skip_conflicts_on=("job", "step_index"),
+            returning=("job", "id"),
+        )
+    }
     claimed = []
     for index, ((job, context), row) in enumerate(zip(ready, rows, strict=True)):
-        if stored[job.pk] == row.pk:
+        if job.pk in inserted:
+            row.pk = inserted[job.pk]
             claimed.append(_Claimed(job, row, index, context))
             continue
-        message = Message.objects.get(pk=stored[job.pk])
+        message = Message.objects.get(job=job, step_index=step_index)
         if not Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
             status=MessageStatus.SENDING, attempt_count=F("attempt_count") + 1
         ):
@@ -374,7 +407,7 @@ def _claim_messages(
             continue
         message.attempt_count += 1
         if is_in_app:
-            _mark_sent([message], None, [SendResult(response={"stored": True})])
+            _mark_sent([message], None, [SendResult(response=fanout.STORED)])
         claimed.append(_Claimed(job, message, index, context))
     return claimed
 
@@ -413,7 +446,7 @@ def _mark_sent(messages: list[Message], integration: Integration | None, results
     Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.SENDING).update(
         status=MessageStatus.SENT,
         integration=integration,
-        provider_id=integration.provider_id if integration is not None else "hubbub_inapp",
+        provider_id=integration.provider_id if integration is not None else fanout.IN_APP_PROVIDER,
         provider_message_id=_per_message(messages, [r.provider_message_id[:255] for r in results], CharField()),
         provider_response=_per_message(messages, [r.response for r in results], JSONField()),
         error=None,

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
+from core import tenancy
+from core.db import bulk
 from core.errors import ValidationFailed
 from notifications import selectors
 from notifications.errors import UnknownWorkflow, WorkflowInactive
-from notifications.models import Event, EventStatus, Job, JobStatus, Subscriber, Topic, Workflow
+from notifications.models import Event, EventStatus, Job, JobStatus, Subscriber, Topic, TopicSubscription, Workflow
+from notifications.services import fanout
 from notifications.services.subscribers import SUBSCRIBER_FIELDS
 
 ENQUEUE_CHUNK = 200
@@ -27,9 +31,9 @@ class TriggerResult:
     job_count: int
 
 
-def _recipients(to: list[Any], topic_keys: list[str]) -> list[Subscriber]:
+def _recipients(to: list[Any], topic_keys: list[str], subscribers: list[Subscriber]) -> QuerySet:
     """Subscriber ids (strings) or inline subscribers ({subscriberId, email, ...}: created or updated), plus every
-    member of the named topics; duplicates removed."""
+    member of the named topics, as one query (each subscriber once)."""
     ids: list[str] = []
     for item in to:
         if isinstance(item, str):
@@ -44,17 +48,17 @@ def _recipients(to: list[Any], topic_keys: list[str]) -> list[Subscriber]:
     missing = [i for i in ids if i not in found]
     if missing:
         raise ValidationFailed(details={"to": [f"Unknown subscriber: {', '.join(missing[:20])}."]})
-    recipients = {found[i].pk: found[i] for i in ids}
+    named = Q(pk__in=[s.pk for s in [*subscribers, *found.values()]])
     if topic_keys:
         topics = list(Topic.objects.filter(key__in=topic_keys))
         unknown = set(topic_keys) - {t.key for t in topics}
         if unknown:
             raise ValidationFailed(details={"topicKey": [f"Unknown topic: {', '.join(sorted(unknown))}."]})
-        for subscriber in Subscriber.objects.filter(topic_memberships__topic__in=topics).distinct().iterator(2000):
-            recipients.setdefault(subscriber.pk, subscriber)
-    if len(recipients) > MAX_RECIPIENTS:
+        named |= Q(Exists(TopicSubscription.objects.filter(subscriber=OuterRef("pk"), topic__in=topics)))
+    recipients = Subscriber.objects.filter(named)
+    if recipients.count() > MAX_RECIPIENTS:
         raise ValidationFailed(details={"to": [f"At most {MAX_RECIPIENTS} recipients per trigger."]})
-    return list(recipients.values())
+    return recipients
 
 
 def resolve_workflow(identifier: str) -> Workflow:
@@ -82,29 +86,51 @@ def trigger(
     if existing is not None:
         return TriggerResult(existing, False, existing.jobs.count())
     with transaction.atomic():
-        recipients = list(subscribers or []) + _recipients(to or [], topic_keys or [])
-        recipients = list({s.pk: s for s in recipients}.values())
+        recipients = _recipients(to or [], topic_keys or [], list(subscribers or []))
         try:
             with transaction.atomic():
                 event = Event.objects.create(
                     workflow=workflow,
                     transaction_id=transaction_id,
                     payload=payload or {},
-                    recipients=[s.subscriber_id for s in recipients[:1000]],
+                    recipients=list(
+                        recipients.order_by("subscriber_id").values_list("subscriber_id", flat=True)[:1000]
+                    ),
                     triggered_by=triggered_by[:255],
-                    status=EventStatus.PROCESSING if recipients else EventStatus.COMPLETED,
                 )
         except IntegrityError:  # a concurrent trigger with the same transactionId won
             event = Event.objects.get(transaction_id=transaction_id)
             return TriggerResult(event, False, event.jobs.count())
-        now = timezone.now()
-        jobs = Job.objects.bulk_create(
-            [Job(event=event, subscriber=s, run_at=now, tenant_id=event.tenant_id) for s in recipients],
-            batch_size=1000,
-        )
-        job_ids = [str(job.pk) for job in jobs]
-        tenant_id = str(event.tenant_id)
-        transaction.on_commit(lambda: enqueue_jobs(job_ids, tenant_id=tenant_id))
+        # The jobs (and, when the database can render it, the first in-app step) set-wise: one INSERT ... SELECT
+        # from the recipients' query, never a row per recipient in Python.
+        tenant = tenancy.require_current_tenant()
+        in_app = fanout.in_app_step_in_sql(workflow, event.payload, tenant.name)
+        first_step = 0 if in_app is None else 1
+        finished = first_step >= len(workflow.steps)
+        job_ids = [
+            str(pk)
+            for (pk,) in bulk.insert_select(
+                Job,
+                recipients,
+                {
+                    "event": Value(event.pk),
+                    "subscriber": F("pk"),
+                    "step_index": Value(first_step),
+                    "status": Value(JobStatus.COMPLETED if finished else JobStatus.PENDING),
+                    "run_at": Value(timezone.now()),
+                },
+                skip_conflicts_on=("event", "subscriber"),
+                returning=("id",),
+            )
+        ]
+        if in_app is not None:
+            fanout.store_in_app_step(event, in_app)
+        if finished or not job_ids:
+            Event.objects.filter(pk=event.pk).update(status=EventStatus.COMPLETED)
+            event.status = EventStatus.COMPLETED
+        else:
+            tenant_id = str(event.tenant_id)
+            transaction.on_commit(lambda: enqueue_jobs(job_ids, tenant_id=tenant_id))
     return TriggerResult(event, True, len(job_ids))
 
 
