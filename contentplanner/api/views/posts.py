@@ -58,6 +58,7 @@ class PostGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantV
     }
     idempotent_actions = {"create", "schedule", "publish", "duplicate", "submit", "add_channels", "save_draft"}
     ordering_fields = ["created_at", "publish_at", "updated_at"]
+    search_fields = ["title", "text"]
 
     def scope_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -250,7 +251,8 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSe
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.DuplicateInput, responses={201: s.PostOutput(many=True), **POST_ERRORS})
-    @action(detail=True, methods=["post"])
+    # The copies are a plain array, not a list view: no filters or pages to advertise.
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def duplicate(self, request, pk=None):
         post = self.get_object()
         data = validated(s.DuplicateInput, request)
@@ -468,6 +470,7 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     required_permissions = {"list": "cp.campaign.read", "retrieve": "cp.campaign.read", "*": "cp.campaign.manage"}
     idempotent_actions = {"create"}
     ordering_fields = ["name", "starts_on", "created_at"]
+    search_fields = ["name", "description"]
 
     def scope_queryset(self):
         return selectors.campaigns()
@@ -503,6 +506,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet
     }
     idempotent_actions = {"create"}
     ordering_fields = ["name", "created_at"]
+    search_fields = ["name"]
 
     def scope_queryset(self):
         return selectors.tags()
