@@ -6,28 +6,15 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from ads.tests.helpers import connect_sandbox
+from tenants.tests.signup import register_tenant
 
 pytestmark = pytest.mark.django_db
 
 
 def test_fresh_tenant_connects_sandbox_syncs_lists_creates_and_reads_insights(django_capture_on_commit_callbacks):
-    client = APIClient()
-    registered = client.post(
-        "/api/v1/auth/register",
-        {
-            "tenantName": "Paid Social Co",
-            "email": "owner@paidsocial.example",
-            "password": "a-long-enough-pass-2026!",
-            "firstName": "Pat",
-            "lastName": "Owner",
-        },
-        format="json",
-    )
-    assert registered.status_code == 201, registered.json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {registered.json()['accessToken']}")
+    client, _ = register_tenant()
 
     with django_capture_on_commit_callbacks(execute=True):
         account_ids = connect_sandbox(client)

@@ -7,25 +7,14 @@ import re
 from django.core import mail
 from rest_framework.test import APIClient
 
+from tenants.tests.signup import register_tenant
+
 LINK = re.compile(r"/api/v1/public/approvals/(\S+)")
 
 
 def test_fresh_tenant_client_approval_feed_and_import(db, django_capture_on_commit_callbacks):
     anonymous = APIClient()
-    registered = anonymous.post(
-        "/api/v1/auth/register",
-        {
-            "tenantName": "Fresh Agency",
-            "email": "boss@fresh.example",
-            "password": "a-long-enough-pass-2026!",
-            "firstName": "B",
-            "lastName": "S",
-        },
-        format="json",
-    )
-    assert registered.status_code == 201, registered.json()
-    owner = APIClient()
-    owner.credentials(HTTP_AUTHORIZATION=f"Bearer {registered.json()['accessToken']}")
+    owner, _ = register_tenant()
     channel = owner.post("/api/v1/channels/", {"network": "sandbox", "name": "Fresh page"}, format="json")
     assert channel.status_code == 201, channel.json()
     post = owner.post("/api/v1/cp/posts/", {"channelId": channel.json()["id"], "text": "Hi"}, format="json").json()

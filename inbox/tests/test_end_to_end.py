@@ -9,25 +9,13 @@ from inbox import tasks
 from inbox.models import IngestionCursor
 from social.models import SandboxPublication
 from social.networks.sandbox import inject_inbound
+from tenants.tests.signup import register_tenant
 
 
 def test_fresh_tenant_sandbox_channel_ingest_list_reply_and_reply_comes_back_once(
     db, django_capture_on_commit_callbacks
 ):
-    client = APIClient()
-    registered = client.post(
-        "/api/v1/auth/register",
-        {
-            "tenantName": "Fresh Co",
-            "email": "agent@fresh.example",
-            "password": "a-long-enough-password-1",
-            "firstName": "Fay",
-            "lastName": "Fresh",
-        },
-        format="json",
-    )
-    assert registered.status_code == 201, registered.json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {registered.json()['accessToken']}")
+    client, _ = register_tenant()
     # Connect the sandbox network like a real one (OAuth): it yields a page and a profile channel with tokens.
     started = client.post(
         "/api/v1/channels/connect", {"network": "sandbox", "redirectUri": "https://app.example.com/done"}, format="json"

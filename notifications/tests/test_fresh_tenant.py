@@ -7,7 +7,8 @@ from urllib.parse import parse_qs
 
 import httpx
 import respx
-from rest_framework.test import APIClient
+
+from tenants.tests.signup import register_tenant
 
 BASE = "/api/v1/notifications"
 
@@ -20,20 +21,7 @@ def test_register_then_integrate_subscribe_trigger_and_read_the_feed(db, django_
     twilio = respx.post("https://api.twilio.com/2010-04-01/Accounts/AC9/Messages.json").mock(
         return_value=httpx.Response(201, json={"sid": "SM42", "status": "queued"})
     )
-    client = APIClient()
-    registered = client.post(
-        "/api/v1/auth/register",
-        {
-            "tenantName": "Fresh Co",
-            "email": "founder@fresh.example",
-            "password": "a-long-pass-2026!",
-            "firstName": "Fay",
-            "lastName": "Founder",
-        },
-        format="json",
-    )
-    assert registered.status_code == 201, registered.json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {registered.json()['accessToken']}")
+    client, _ = register_tenant()
 
     for body in (
         {

@@ -10,22 +10,14 @@ from rest_framework.test import APIClient
 from contentplanner import publishing, tasks
 from social.models import SandboxPublication
 from tenants.models import User
+from tenants.tests.signup import register_tenant
 
-REGISTER = "/api/v1/auth/register"
 CHANNELS = "/api/v1/channels/"
 
 
 def registered_client(email: str = "new@initech.example", *, verified: bool = False) -> tuple[APIClient, dict]:
     """A fresh tenant's owner; `verified`: their email is confirmed (what connecting real networks needs)."""
-    client = APIClient()
-    response = client.post(
-        REGISTER,
-        {"tenantName": "Initech", "email": email, "password": "tps-reports-2026!", "firstName": "N", "lastName": "U"},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['accessToken']}")
+    client, body = register_tenant(email, "Initech")
     if verified:
         User.objects.filter(email=email).update(email_verified_at=timezone.now())
     return client, body

@@ -7,31 +7,14 @@ from rest_framework.test import APIClient
 from core import tenancy
 from tenants.models import Membership, Tenant
 from tenants.roles import Role
+from tenants.tests.signup import register_tenant
 
 LINKED = "/api/v1/accounts/linked/"
 SWITCH = "/api/v1/auth/switch-tenant"
 
 
-def register(email: str = "owner@newco.example", tenant_name: str = "NewCo") -> tuple[APIClient, dict]:
-    client = APIClient()
-    response = client.post(
-        "/api/v1/auth/register",
-        {
-            "tenantName": tenant_name,
-            "email": email,
-            "password": "a-long-passphrase-1",
-            "firstName": "A",
-            "lastName": "B",
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['accessToken']}")
-    return client, response.json()
-
-
 def test_a_new_user_sees_their_workspace_and_one_they_were_added_to_then_switches(db, other_tenant):
-    client, registered = register()
+    client, registered = register_tenant()
     newco_id = registered["tenant"]["id"]
     with tenancy.tenant_context(other_tenant):  # added to Globex as a viewer
         Membership.objects.create(user_id=registered["user"]["id"], role=Role.VIEWER, external_user_id="crm-7")

@@ -10,26 +10,13 @@ from core import tenancy
 from core.models import AuditLogEntry
 from tenants.models import Plan, Tenant, User
 from tenants.tests.factories import TenantFactory
-
-REGISTER = "/api/v1/auth/register"
+from tenants.tests.signup import register_tenant
 
 
 @pytest.fixture
 def staff_client(client, db):
     client.force_login(User.objects.create_superuser("root@hubbub.local", "admin-pass-123"))
     return client
-
-
-def register(email: str = "owner@newco.example") -> tuple[APIClient, dict]:
-    client = APIClient()
-    response = client.post(
-        REGISTER,
-        {"tenantName": "NewCo", "email": email, "password": "a-long-passphrase-1", "firstName": "A", "lastName": "B"},
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['accessToken']}")
-    return client, response.json()
 
 
 def test_the_four_plans_are_seeded_with_todays_limits(db):
@@ -42,14 +29,14 @@ def test_the_four_plans_are_seeded_with_todays_limits(db):
 
 def test_self_hosted_sign_ups_get_the_top_plan(db, settings):
     settings.DEFAULT_PLAN = ""
-    client, _ = register()
+    client, _ = register_tenant()
     tenant = client.get("/api/v1/tenant").json()
     assert tenant["plan"] == "enterprise" and tenant["limits"]["channels"] is None
 
 
 def test_default_plan_setting_chooses_the_plan_of_sign_ups(db, settings):
     settings.DEFAULT_PLAN = "free"
-    client, _ = register()
+    client, _ = register_tenant()
     tenant = client.get("/api/v1/tenant").json()
     assert tenant["plan"] == "free" and tenant["limits"]["channels"] == 3
 
@@ -57,7 +44,7 @@ def test_default_plan_setting_chooses_the_plan_of_sign_ups(db, settings):
 def test_an_operator_defined_default_plan(db, settings):
     Plan.objects.create(code="trial", name="Trial", is_public=False, limits={"channels": 1}, features=["teams"])
     settings.DEFAULT_PLAN = "trial"
-    client, _ = register()
+    client, _ = register_tenant()
     assert client.get("/api/v1/tenant").json()["plan"] == "trial"
     assert client.post("/api/v1/channels/", {"network": "sandbox", "name": "one"}, format="json").status_code == 201
     second = client.post("/api/v1/channels/", {"network": "sandbox", "name": "two"}, format="json")
@@ -66,7 +53,7 @@ def test_an_operator_defined_default_plan(db, settings):
 
 def test_a_plan_edit_in_the_admin_changes_what_the_api_allows_at_once(db, settings, staff_client):
     settings.DEFAULT_PLAN = "free"
-    client, _ = register()
+    client, _ = register_tenant()
     assert client.post("/api/v1/channels/", {"network": "sandbox", "name": "one"}, format="json").status_code == 201
     free = Plan.objects.get(code="free")
     assert client.get("/api/v1/tenant").json()["limits"]["channels"] == 3  # read (and cached) before the edit
@@ -104,7 +91,7 @@ def test_the_admin_refuses_unknown_limits_and_features(db, staff_client):
 
 def test_a_plan_change_of_a_tenant_in_the_admin_applies_at_once_and_is_audit_logged(db, settings, staff_client):
     settings.DEFAULT_PLAN = "free"
-    client, body = register()
+    client, body = register_tenant()
     tenant = Tenant.objects.get(pk=body["tenant"]["id"])
     change = reverse("admin:tenants_tenant_change", args=[tenant.pk])
     form = staff_client.get(change)
@@ -143,7 +130,7 @@ def test_a_plan_in_use_cannot_be_deleted(db, staff_client):
 
 def test_usage_reports_every_limit_and_counts_like_the_limit(db, settings):
     settings.DEFAULT_PLAN = "free"
-    client, _ = register()
+    client, _ = register_tenant()
     first = client.post("/api/v1/channels/", {"network": "sandbox", "name": "one"}, format="json").json()
     client.post("/api/v1/channels/", {"network": "sandbox", "name": "two"}, format="json")
     assert client.delete(f"/api/v1/channels/{first['id']}/").status_code == 204  # disconnected: free again
@@ -159,7 +146,7 @@ def test_plans_lists_the_public_plans_and_the_tenants_own(db, settings):
     Plan.objects.create(code="partner", name="Partner", is_public=False, limits={}, features=[])
     Plan.objects.create(code="secret", name="Secret", is_public=False, limits={}, features=[])
     settings.DEFAULT_PLAN = "partner"
-    client, _ = register()
+    client, _ = register_tenant()
     rows = client.get("/api/v1/plans").json()
     assert {row["code"] for row in rows} == {"partner", "free", "team", "business", "enterprise"}
     [current] = [row for row in rows if row["current"]]

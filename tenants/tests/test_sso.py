@@ -16,6 +16,7 @@ from core import tenancy, url_safety
 from core.models import AuditLogEntry
 from tenants.models import AuthSession, Membership, SsoIdentity, SsoLoginState, Tenant, TenantSso, User
 from tenants.tests.fake_oidc import CLIENT_ID, CLIENT_SECRET, FORGED_KEY, ISSUER, PUBLIC_IP, FakeIssuer
+from tenants.tests.signup import register_tenant
 
 SSO = "/api/v1/tenant/sso"
 START = "/api/v1/auth/sso/start"
@@ -31,17 +32,7 @@ def provider(monkeypatch):
 
 
 def register(email: str, tenant_name: str) -> tuple[APIClient, dict]:
-    body = (
-        APIClient()
-        .post(
-            "/api/v1/auth/register",
-            {"tenantName": tenant_name, "email": email, "password": PASSWORD, "firstName": "O", "lastName": "Wner"},
-            format="json",
-        )
-        .json()
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['accessToken']}")
+    client, body = register_tenant(email, tenant_name, password=PASSWORD)
     return client, body["tenant"]
 
 
