@@ -31,7 +31,7 @@ from inbox.models import (
     TicketNote,
     TicketStatus,
 )
-from social.selectors import channels_visible_to, sees_all_channels, visible_channel_ids_subquery
+from social.selectors import channel_summaries, channels_visible_to, sees_all_channels, visible_channel_ids_subquery
 
 TREE_MAX_DEPTH = 10
 
@@ -53,6 +53,88 @@ def ticket_list(principal: Principal) -> QuerySet[Ticket]:
         .prefetch_related("channel", "interactor", "categories")
         .order_by("-created_at", "-id")
     )
+
+
+# The ticket columns the list shows (TicketOutput's fields, relations as their ids), read as plain values.
+TICKET_ROW_FIELDS = (
+    "id",
+    "channel_id",
+    "network",
+    "type",
+    "network_item_id",
+    "parent_id",
+    "parent_network_item_id",
+    "root_network_item_id",
+    "interactor_id",
+    "text",
+    "attachments",
+    "url",
+    "rating",
+    "status",
+    "archive_reason",
+    "snoozed_until",
+    "sentiment",
+    "is_priority",
+    "is_unread",
+    "is_hidden",
+    "is_liked",
+    "is_own",
+    "is_deleted_in_network",
+    "is_edited",
+    "edit_history",
+    "assignee_id",
+    "team_id",
+    "network_created_at",
+    "network_updated_at",
+    "archived_at",
+    "first_response_at",
+    "resolved_at",
+    "created_at",
+    "updated_at",
+)
+INTERACTOR_ROW_FIELDS = (
+    "id",
+    "network",
+    "network_user_id",
+    "name",
+    "handle",
+    "avatar_url",
+    "profile_url",
+    "follower_count",
+    "is_blocked",
+    "erased_at",
+    "created_at",
+)
+
+
+def ticket_rows(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`queryset` (e.g. `ticket_list`, filtered) as dicts of TICKET_ROW_FIELDS: a list page builds no model
+    instances; `ticket_row_relations` reads what the rows point to."""
+    return queryset.prefetch_related(None).values(*TICKET_ROW_FIELDS)
+
+
+def ticket_row_relations(rows: list[dict]) -> tuple[dict, dict, dict]:
+    """For `ticket_rows`: ({channel id: {id, name, network}}, {interactor id: INTERACTOR_ROW_FIELDS dict},
+    {ticket id: [{id, name}] in category order}), one query each, none for an empty page."""
+    if not rows:
+        return {}, {}, {}
+    channel_ids = {row["channel_id"] for row in rows}
+    interactor_ids = {row["interactor_id"] for row in rows if row["interactor_id"] is not None}
+    channels = {row["id"]: row for row in channel_summaries(channel_ids)}
+    interactors = (
+        {row["id"]: row for row in Interactor.objects.filter(pk__in=interactor_ids).values(*INTERACTOR_ROW_FIELDS)}
+        if interactor_ids
+        else {}
+    )
+    categories: dict = {}
+    linked = (
+        TicketCategory.objects.filter(ticket_id__in=[row["id"] for row in rows])
+        .order_by("category__position", "category__name", "category_id")
+        .values_list("ticket_id", "category_id", "category__name")
+    )
+    for ticket_id, category_id, name in linked:
+        categories.setdefault(ticket_id, []).append({"id": category_id, "name": name})
+    return channels, interactors, categories
 
 
 def status_counts(queryset: QuerySet[Ticket]) -> dict:

@@ -212,6 +212,11 @@ def active_channels_of_all_tenants(networks: frozenset[str] | set[str] | list[st
     return Channel.all_tenants.filter(status=ChannelStatus.ACTIVE, network__in=list(networks))
 
 
+def channel_summaries(channel_ids: set | list) -> list[dict]:
+    """{id, name, network} of the current tenant's channels with these ids (e.g. those a page of rows points to)."""
+    return list(Channel.objects.filter(pk__in=channel_ids).values("id", "name", "network"))
+
+
 def channel(channel_id: object) -> Channel | None:
     """The current tenant's channel with this id, or None."""
     return Channel.objects.filter(pk=channel_id).first()

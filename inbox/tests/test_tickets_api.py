@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from core import tenancy
-from inbox.models import Ticket, TicketEvent
+from inbox.models import Category, Interactor, Ticket, TicketCategory, TicketEvent
 from inbox.tests.factories import InteractorFactory, TicketFactory
-from social.tests.factories import ChannelFactory
+from social.tests.factories import ChannelFactory, TeamFactory
 from tenants.roles import Role
 
 URL = "/api/v1/inbox/tickets/"
@@ -87,6 +87,51 @@ def test_list_query_count_does_not_grow_with_rows(owner_client, tenant, channel,
         TicketFactory(tenant=tenant, channel=channel)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(owner_client.get(URL).json()["results"]) == 23
+
+
+def test_list_rows_equal_the_detail_of_each_ticket(owner_client, owner, tenant, channel):
+    """The list builds its rows from plain values (no model instances, no nested serializers): every field of every
+    row is still exactly what TicketOutput (the detail, and the schema) gives, in page and cursor mode."""
+    team = TeamFactory(tenant=tenant)
+    moment = timezone.now().replace(microsecond=123456)
+    with tenancy.tenant_context(tenant):
+        later, first = Category.objects.create(name="Zed", position=2), Category.objects.create(name="Ada", position=1)
+        parent = TicketFactory(tenant=tenant, channel=channel, interactor=None, text="No author")
+        full = TicketFactory(
+            tenant=tenant,
+            channel=channel,
+            parent=parent,
+            parent_network_item_id=parent.network_item_id,
+            root_network_item_id=parent.network_item_id,
+            type="review",
+            rating={"value": 4, "scale": 5},
+            attachments=[{"type": "image", "url": "https://cdn.example/a.png", "alt_text": "x"}],
+            edit_history=[{"text": "old", "replaced_at": moment.isoformat()}],
+            status="snoozed",
+            snoozed_until=moment + timedelta(days=1),
+            archive_reason="",
+            sentiment="NEGATIVE",
+            is_priority=True,
+            is_edited=True,
+            assignee=owner.user,
+            team=team,
+            network_created_at=moment,
+            network_updated_at=moment.replace(microsecond=0),
+            first_response_at=moment,
+            url="https://example.com/p/1",
+        )
+        Interactor.objects.filter(pk=full.interactor_id).update(follower_count=12, erased_at=moment, handle="h")
+        TicketCategory.objects.bulk_create(
+            [TicketCategory(tenant=tenant, ticket=full, category=c) for c in (later, first)]
+        )
+    for params in ({}, {"cursor": ""}, {"pageSize": 1}):
+        rows = owner_client.get(URL, params).json()["results"]
+        for row in rows:
+            assert row == owner_client.get(f"{URL}{row['id']}").json(), params
+    row = next(r for r in owner_client.get(URL).json()["results"] if r["id"] == str(full.pk))
+    assert [c["name"] for c in row["categories"]] == ["Ada", "Zed"]
+    assert row["interactor"]["followerCount"] == 12 and row["teamId"] == str(team.pk)
+    assert row["attachments"][0]["altText"] == "x" and row["snoozedUntil"].endswith("Z")
 
 
 def test_counts_per_status(owner_client, tenant, channel):
