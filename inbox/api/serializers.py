@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from core.api.inputs import TenantScopedPrimaryKeyRelatedField
 from core.api.permissions import principal_of
+from core.api.renderers import CamelCaseRows, camelize_for_wire
 from inbox import selectors
 from inbox.models import (
     ActionStatus,
@@ -131,74 +132,70 @@ def _moment(value, zone) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def ticket_rows_data(rows: list[dict], relations: tuple[dict, dict, dict]) -> list[dict]:
-    """Exactly what `TicketOutput(many=True).data` gives for these tickets, built from `selectors.ticket_rows` and
-    `selectors.ticket_row_relations`: a list page spent more time in the nested serializers' per-field calls and
-    in building model instances than in the database (TicketOutput stays the schema; a test compares the two)."""
-    channels, interactors, categories = relations
+def ticket_rows_data(rows: list[dict], categories: dict) -> CamelCaseRows:
+    """Exactly what `TicketOutput(many=True).data` gives for these tickets once rendered, built from
+    `selectors.ticket_rows` and `selectors.ticket_categories` with the wire's camelCase keys: a list page spent more
+    time building model instances, in the nested serializers' per-field calls and in the renderer's walk over every
+    key than in the database (TicketOutput stays the schema; a test compares every row with the detail)."""
     zone = timezone.get_current_timezone()
-    people = {pk: _interactor_data(row, zone) for pk, row in interactors.items()}
-    data = []
-    for row in rows:
-        channel = channels[row["channel_id"]]
-        data.append(
-            {
-                "id": str(row["id"]),
-                "channel": {"id": str(channel["id"]), "name": channel["name"], "network": channel["network"]},
-                "network": row["network"],
-                "type": row["type"],
-                "network_item_id": row["network_item_id"],
-                "parent_id": _uuid(row["parent_id"]),
-                "parent_network_item_id": row["parent_network_item_id"],
-                "root_network_item_id": row["root_network_item_id"],
-                "interactor": people.get(row["interactor_id"]),
-                "text": row["text"],
-                "attachments": row["attachments"],
-                "url": _url(row["url"]),
-                "rating": row["rating"],
-                "status": row["status"],
-                "archive_reason": row["archive_reason"],
-                "snoozed_until": _moment(row["snoozed_until"], zone),
-                "sentiment": row["sentiment"],
-                "is_priority": row["is_priority"],
-                "is_unread": row["is_unread"],
-                "is_hidden": row["is_hidden"],
-                "is_liked": row["is_liked"],
-                "is_own": row["is_own"],
-                "is_deleted_in_network": row["is_deleted_in_network"],
-                "is_edited": row["is_edited"],
-                "edit_history": row["edit_history"],
-                "assignee_id": _uuid(row["assignee_id"]),
-                "team_id": _uuid(row["team_id"]),
-                "network_created_at": _moment(row["network_created_at"], zone),
-                "network_updated_at": _moment(row["network_updated_at"], zone),
-                "archived_at": _moment(row["archived_at"], zone),
-                "first_response_at": _moment(row["first_response_at"], zone),
-                "resolved_at": _moment(row["resolved_at"], zone),
-                "categories": [
-                    {"id": str(category["id"]), "name": category["name"]} for category in categories.get(row["id"], ())
-                ],
-                "created_at": _moment(row["created_at"], zone),
-                "updated_at": _moment(row["updated_at"], zone),
-            }
-        )
-    return data
+    return CamelCaseRows(
+        {
+            "id": str(row["id"]),
+            "channel": {"id": str(row["channel_id"]), "name": row["channel_name"], "network": row["channel_network"]},
+            "network": row["network"],
+            "type": row["type"],
+            "networkItemId": row["network_item_id"],
+            "parentId": _uuid(row["parent_id"]),
+            "parentNetworkItemId": row["parent_network_item_id"],
+            "rootNetworkItemId": row["root_network_item_id"],
+            "interactor": None if row["interactor_id"] is None else _interactor_data(row, zone),
+            "text": row["text"],
+            "attachments": camelize_for_wire(row["attachments"]),
+            "url": _url(row["url"]),
+            "rating": camelize_for_wire(row["rating"]),
+            "status": row["status"],
+            "archiveReason": row["archive_reason"],
+            "snoozedUntil": _moment(row["snoozed_until"], zone),
+            "sentiment": row["sentiment"],
+            "isPriority": row["is_priority"],
+            "isUnread": row["is_unread"],
+            "isHidden": row["is_hidden"],
+            "isLiked": row["is_liked"],
+            "isOwn": row["is_own"],
+            "isDeletedInNetwork": row["is_deleted_in_network"],
+            "isEdited": row["is_edited"],
+            "editHistory": camelize_for_wire(row["edit_history"]),
+            "assigneeId": _uuid(row["assignee_id"]),
+            "teamId": _uuid(row["team_id"]),
+            "networkCreatedAt": _moment(row["network_created_at"], zone),
+            "networkUpdatedAt": _moment(row["network_updated_at"], zone),
+            "archivedAt": _moment(row["archived_at"], zone),
+            "firstResponseAt": _moment(row["first_response_at"], zone),
+            "resolvedAt": _moment(row["resolved_at"], zone),
+            "categories": [
+                {"id": str(category["id"]), "name": category["name"]} for category in categories.get(row["id"], ())
+            ],
+            "createdAt": _moment(row["created_at"], zone),
+            "updatedAt": _moment(row["updated_at"], zone),
+        }
+        for row in rows
+    )
 
 
 def _interactor_data(row: dict, zone) -> dict:
-    """InteractorOutput's fields from a `selectors.INTERACTOR_ROW_FIELDS` row."""
+    """InteractorOutput's fields from a `selectors.ticket_rows` row (`interactor_<field>`)."""
     return {
-        "id": str(row["id"]),
-        "network": row["network"],
-        "network_user_id": row["network_user_id"],
-        "name": row["name"],
-        "handle": row["handle"],
-        "avatar_url": _url(row["avatar_url"]),
-        "profile_url": _url(row["profile_url"]),
-        "follower_count": row["follower_count"],
-        "is_blocked": row["is_blocked"],
-        "erased_at": _moment(row["erased_at"], zone),
-        "created_at": _moment(row["created_at"], zone),
+        "id": str(row["interactor_id"]),
+        "network": row["interactor_network"],
+        "networkUserId": row["interactor_network_user_id"],
+        "name": row["interactor_name"],
+        "handle": row["interactor_handle"],
+        "avatarUrl": _url(row["interactor_avatar_url"]),
+        "profileUrl": _url(row["interactor_profile_url"]),
+        "followerCount": row["interactor_follower_count"],
+        "isBlocked": row["interactor_is_blocked"],
+        "erasedAt": _moment(row["interactor_erased_at"], zone),
+        "createdAt": _moment(row["interactor_created_at"], zone),
     }
 
 

@@ -214,7 +214,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
             view=self,
             known_count=lambda: selectors.counted_total(self.principal, filters),
         )
-        return self.get_paginated_response(s.ticket_rows_data(page, selectors.ticket_row_relations(page)))
+        return self.get_paginated_response(s.ticket_rows_data(page, selectors.ticket_categories(page)))
 
     @extend_schema(
         parameters=[*LIST_PARAMETERS, OpenApiParameter("folders", OpenApiTypes.BOOL)],
@@ -463,7 +463,7 @@ class InteractorViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         page = self.paginate_queryset(
             selectors.ticket_rows(selectors.ticket_list(self.principal).filter(interactor=interactor))
         )
-        return self.get_paginated_response(s.ticket_rows_data(page, selectors.ticket_row_relations(page)))
+        return self.get_paginated_response(s.ticket_rows_data(page, selectors.ticket_categories(page)))
 
     def _channel_for(self, interactor, channel_id):
         tickets = selectors.tickets_visible_to(self.principal).filter(interactor=interactor)

@@ -124,10 +124,18 @@ def test_list_rows_equal_the_detail_of_each_ticket(owner_client, owner, tenant, 
         TicketCategory.objects.bulk_create(
             [TicketCategory(tenant=tenant, ticket=full, category=c) for c in (later, first)]
         )
-    for params in ({}, {"cursor": ""}, {"pageSize": 1}):
-        rows = owner_client.get(URL, params).json()["results"]
+    theirs = f"/api/v1/inbox/interactors/{full.interactor_id}/tickets"
+    for url, params in (
+        (URL, {}),
+        (URL, {"cursor": ""}),
+        (URL, {"pageSize": 1}),
+        (theirs, {}),
+        (theirs, {"cursor": ""}),
+    ):
+        rows = owner_client.get(url, params).json()["results"]
+        assert rows, (url, params)
         for row in rows:
-            assert row == owner_client.get(f"{URL}{row['id']}").json(), params
+            assert row == owner_client.get(f"{URL}{row['id']}").json(), (url, params)
     row = next(r for r in owner_client.get(URL).json()["results"] if r["id"] == str(full.pk))
     assert [c["name"] for c in row["categories"]] == ["Ada", "Zed"]
     assert row["interactor"]["followerCount"] == 12 and row["teamId"] == str(team.pk)
