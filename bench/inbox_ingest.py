@@ -443,7 +443,7 @@ def explain(tenant, owner, channels) -> None:
         ]
         for label, queryset, filters in cases:
             print(f"--- {label}")
-            print(filter_tickets(queryset, filters, principal)[:26].explain(analyze=True))
+            print(selectors.ticket_rows(filter_tickets(queryset, filters, principal))[:26].explain(analyze=True))
 
 
 def main() -> None:

@@ -48,7 +48,7 @@ def ticket_list(principal: Principal) -> QuerySet[Ticket]:
     """Newest first. Channel and interactor are prefetched (one query each for the page) rather than joined: the
     page query stays on the ticket table alone, so the planner walks an index in list order and stops after one page
     (joined, row-level security hides the joined tables' sizes from it and it picked plans reading every interactor
-    per row)."""
+    per row). The list endpoints read pages through `ticket_rows` instead (no instances, no prefetch queries)."""
     return (
         tickets_visible_to(principal)
         .prefetch_related("channel", "interactor", "categories")
