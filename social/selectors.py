@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from core.auth import Principal
@@ -210,6 +210,14 @@ def members_who_see_channel(channel: Channel) -> list:
 def active_channels_of_all_tenants(networks: frozenset[str] | set[str] | list[str]) -> QuerySet[Channel]:
     """Active channels of every tenant on `networks` (platform jobs only: the caller holds platform access)."""
     return Channel.all_tenants.filter(status=ChannelStatus.ACTIVE, network__in=list(networks))
+
+
+def channel_field(outer_channel_id: str, field: str) -> Subquery:
+    """One column of the channel whose id is the outer query's `outer_channel_id` column (a scalar subquery, e.g.
+    to list rows with their channel's name in one query)."""
+    # By primary key alone: the outer row's own channel (row-level security holds on PostgreSQL), found by the
+    # primary key index whatever the planner guesses of the tenant's size.
+    return Subquery(Channel.all_tenants.filter(pk=OuterRef(outer_channel_id)).order_by().values(field)[:1])
 
 
 def channel(channel_id: object) -> Channel | None:

@@ -147,7 +147,9 @@ class PageOrCursorPagination(PageNumberPagination):
 
     @staticmethod
     def _encode(row) -> str:
-        payload = json.dumps([row.created_at.isoformat(), str(row.pk)]).encode()
+        # A model instance, or a dict of a `.values()` queryset (a list that builds no instances)
+        created_at, pk = (row["created_at"], row["id"]) if isinstance(row, dict) else (row.created_at, row.pk)
+        payload = json.dumps([created_at.isoformat(), str(pk)]).encode()
         return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
     @staticmethod

@@ -36,8 +36,15 @@ def _ignored_fields() -> frozenset[str]:
     return frozenset(camel_settings.JSON_UNDERSCOREIZE.get("ignore_fields") or ())
 
 
+class CamelCaseRows(list):
+    """Rows built with their wire (camelCase) keys already (e.g. a list page built straight from database values):
+    `camelize` passes them through instead of walking every key of every row again."""
+
+
 def camelize(data: Any, ignored: frozenset[str] = frozenset()) -> Any:
-    """`data` with every dict key camelCased, except inside the values of `ignored` keys."""
+    """`data` with every dict key camelCased, except inside the values of `ignored` keys and `CamelCaseRows`."""
+    if isinstance(data, CamelCaseRows):
+        return data
     if isinstance(data, dict):
         converted = {}
         for key, value in data.items():
@@ -52,6 +59,11 @@ def camelize(data: Any, ignored: frozenset[str] = frozenset()) -> Any:
     if isinstance(data, (list, tuple)):
         return [camelize(item, ignored) for item in data]
     return data
+
+
+def camelize_for_wire(data: Any) -> Any:
+    """What the renderer makes of `data` (for a value placed inside `CamelCaseRows`)."""
+    return camelize(data, _ignored_fields())
 
 
 class CamelCaseJSONRenderer(JSONRenderer):

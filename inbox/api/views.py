@@ -209,9 +209,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         queryset = filter_tickets(self.get_queryset(), filters, self.principal)
         # Page mode's count comes from the counters when they hold the filters (no COUNT(*) over the tenant).
         page = self.paginator.paginate_queryset(
-            queryset, request, view=self, known_count=lambda: selectors.counted_total(self.principal, filters)
+            selectors.ticket_rows(queryset),
+            request,
+            view=self,
+            known_count=lambda: selectors.counted_total(self.principal, filters),
         )
-        return self.get_paginated_response(s.TicketOutput(page, many=True).data)
+        return self.get_paginated_response(s.ticket_rows_data(page, selectors.ticket_categories(page)))
 
     @extend_schema(
         parameters=[*LIST_PARAMETERS, OpenApiParameter("folders", OpenApiTypes.BOOL)],
@@ -457,8 +460,10 @@ class InteractorViewSet(mixins.RetrieveModelMixin, TenantViewSet):
     def tickets(self, request, pk=None):
         """Their tickets on the channels the caller sees, newest first."""
         interactor = self.get_object()
-        page = self.paginate_queryset(selectors.ticket_list(self.principal).filter(interactor=interactor))
-        return self.get_paginated_response(s.TicketOutput(page, many=True).data)
+        page = self.paginate_queryset(
+            selectors.ticket_rows(selectors.ticket_list(self.principal).filter(interactor=interactor))
+        )
+        return self.get_paginated_response(s.ticket_rows_data(page, selectors.ticket_categories(page)))
 
     def _channel_for(self, interactor, channel_id):
         tickets = selectors.tickets_visible_to(self.principal).filter(interactor=interactor)
