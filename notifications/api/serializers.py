@@ -11,6 +11,7 @@ from rest_framework import serializers
 from core import extensions
 from notifications import webhook_events
 from notifications.models import Channel, ChatNetwork, MessageStatus
+from notifications.providers import x_dm
 from notifications.services.subscribers import BULK_LIMIT
 
 JSON_OBJECT = {"type": "object", "additionalProperties": True}
@@ -123,7 +124,7 @@ class XChatConnectionInput(ChatConnectionInput):
         "the DMs."
     )
     recipient_id = serializers.RegexField(
-        r"^[0-9]{1,20}$", help_text="The recipient's numeric X user id (who must accept DMs from the channel)."
+        rf"^{x_dm.RECIPIENT_ID}$", help_text="The recipient's numeric X user id (who must accept DMs from the channel)."
     )
 
 
@@ -228,7 +229,8 @@ class SubscriberOutput(serializers.Serializer):
 class CredentialsInput(serializers.Serializer):
     provider_id = serializers.CharField(max_length=40)
     credentials = JsonObjectField(
-        help_text="`deviceTokens` (fcm, apns), `webhookUrl` (slack, discord, msteams), `subscriptions` (webpush)."
+        help_text="`deviceTokens` (fcm, apns), `webhookUrl` (slack, discord, msteams), `subscriptions` (webpush), "
+        "`channelId` and `recipientId` (x: a DM from that connected X channel of the workspace to that X user id)."
     )
 
 

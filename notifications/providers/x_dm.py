@@ -11,6 +11,7 @@ refused recipient fails that message only (never the integration's circuit break
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -33,6 +34,7 @@ from social.services.listening import adapter_for
 NETWORK = "x"
 DM_SCOPE = "dm.write"
 MAX_TEXT = 10_000  # X's limit on a DM's text
+RECIPIENT_ID = r"[0-9]{1,20}"  # X user ids are numeric; anything else could steer the request path elsewhere
 
 
 def sending_channel(channel_id: object) -> Any | None:
@@ -73,6 +75,8 @@ class XDirectMessageProvider(Provider):
     def send(self, message: OutboundMessage) -> SendResult:
         if not (message.sender_channel_id and message.recipient_id):
             raise MissingAddress("No X channel and recipient for this subscriber.")
+        if not re.fullmatch(RECIPIENT_ID, message.recipient_id):
+            raise ProviderRejected(f"{message.recipient_id[:40]!r} is not an X user id.")
         channel = sending_channel(message.sender_channel_id)
         if channel is None:
             raise ProviderRejected("The X channel is not connected (removed, disconnected or needs attention).")

@@ -25,6 +25,7 @@ X_API = "https://api.x.com/2"
 RECIPIENT = "2244994945"
 DM_URL = f"{X_API}/dm_conversations/with/{RECIPIENT}/messages"
 REDIRECT = "https://app.example.com/channels/done"
+X_INTEGRATION = {"channel": "chat", "providerId": "x", "name": "X DMs", "identifier": "x-dms", "active": True}
 GRANTED = "tweet.read tweet.write users.read dm.read dm.write offline.access"
 
 
@@ -215,3 +216,31 @@ def test_a_disconnected_channel_fails_the_dm_without_calling_x(db, django_captur
     assert dm.call_count == 0
     message = only_chat_message(tenant)
     assert message.status == "failed" and "not connected" in message.error["message"]
+
+
+@respx.mock
+def test_x_credentials_set_on_a_subscriber_directly_are_checked_at_send(
+    db, other_tenant, api_client_for, django_capture_on_commit_callbacks
+):
+    """The subscriber credentials route bypasses the connection's checks: the provider refuses another tenant's
+    channel and a recipient that is not an X user id (it would steer the request path) without calling X."""
+    client, tenant = register_verified(django_capture_on_commit_callbacks)
+    mine = connect_x_channel(client)
+    theirs = connect_x_channel(api_client_for(MembershipFactory(tenant=other_tenant, role=Role.OWNER)), user_id="99")
+    x = respx.route(host="api.x.com").respond(201, json={"data": {"dm_event_id": "1"}})
+    people = [("p1", theirs, RECIPIENT), ("p2", mine, "../../tweets")]
+    for subscriber_id, channel_id, recipient in people:
+        assert client.post(f"{BASE}/subscribers/", {"subscriberId": subscriber_id}, format="json").status_code == 201
+        credentials = {"providerId": "x", "credentials": {"channelId": channel_id, "recipientId": recipient}}
+        put = client.put(f"{BASE}/subscribers/{subscriber_id}/credentials", credentials, format="json")
+        assert put.status_code == 200, put.json()
+    assert client.post(f"{BASE}/integrations/", X_INTEGRATION, format="json").status_code == 201
+    workflow = {"identifier": "w", "name": "W", "steps": [{"type": "chat", "body": "hi"}]}
+    assert client.post(f"{BASE}/workflows/", workflow, format="json").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        body = {"workflowId": "w", "to": ["p1", "p2"], "payload": {}}
+        assert client.post(f"{BASE}/events/trigger", body, format="json").status_code == 201
+    assert x.call_count == 0
+    with tenancy.tenant_context(tenant):
+        errors = dict(Message.objects.values_list("subscriber__subscriber_id", "error__message"))
+    assert "not connected" in errors["p1"] and "not an X user id" in errors["p2"]
