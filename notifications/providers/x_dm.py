@@ -81,10 +81,9 @@ class XDirectMessageProvider(Provider):
         if channel is None:
             raise ProviderRejected("The X channel is not connected (removed, disconnected or needs attention).")
         text = f"{message.subject}\n{message.body}" if message.subject else message.body
+        adapter = adapter_for(NETWORK)
         try:
-            result = adapter_for(
-                NETWORK
-            ).send_message(  # type: ignore[union-attr]  # X has an adapter
+            result = adapter.send_message(  # type: ignore[union-attr]  # X has an adapter
                 credentials_for(channel), recipient_id=message.recipient_id, text=text[:MAX_TEXT]
             )
         except network.NetworkError as exc:
