@@ -68,14 +68,10 @@ class ChatConnectionExists(Conflict):
     message = "This tenant already has a chat connection with this network and name."
 
 
-class ChatNetworkNotSupported(DomainError):
+class ChatChannelNotUsable(DomainError):
     status = 400
-    code = "CHAT_NETWORK_NOT_SUPPORTED"
-    message = (
-        "X cannot be a chat notification target: X has no incoming webhooks, and a direct message needs an X "
-        "account's OAuth user token with the dm.write scope, a recipient's X user id and a paid API tier. Connect "
-        "Slack or Discord; publish to X by connecting it as a social channel."
-    )
+    code = "CHAT_CHANNEL_NOT_USABLE"
+    message = "An X chat connection needs one of this workspace's connected X channels, granted dm.write."
 
 
 class ChatTestFailed(DomainError):

@@ -147,21 +147,28 @@ class SubscriberCredential(TenantScopedModel):
 
 
 class ChatNetwork(models.TextChoices):
-    """Chat networks a tenant can connect as a notification target (their incoming-webhook providers)."""
+    """Chat networks a tenant can connect as a notification target (each one's provider has the same id)."""
 
     SLACK = "slack"
     DISCORD = "discord"
+    X = "x"
 
 
 class ChatConnection(TenantScopedModel):
-    """A chat channel of the tenant (seed 000 "connect Slack/Discord"): an incoming webhook, kept (encrypted) as the
-    chat credential of a subscriber of its own, so a workflow's chat step reaches it like any subscriber (trigger
-    `to` its subscriber id, or add it to a topic). Disconnecting deletes that subscriber and its credential."""
+    """A chat target of the tenant (seed 000 "connect Slack/Discord/X"): a Slack or Discord incoming webhook, or an
+    X account (one of the tenant's connected X channels) sending DMs to one X user. Its address is kept as the chat
+    credential of a subscriber of its own, so a workflow's chat step reaches it like any subscriber (trigger `to`
+    its subscriber id, or add it to a topic). Disconnecting deletes that subscriber and its credential."""
 
     network = models.CharField(max_length=20, choices=ChatNetwork.choices)
     name = models.CharField(max_length=100)
     subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="chat_connection")
-    webhook_url_hint = models.CharField(max_length=200, help_text="Scheme, host and first path segment only.")
+    webhook_url_hint = models.CharField(
+        max_length=200, blank=True, help_text="Slack, Discord: scheme, host and first path segment only."
+    )
+    # X: the social channel that sends (its id; social's table is not a FK target of this app) and the recipient.
+    x_channel_id = models.UUIDField(null=True, blank=True)
+    x_recipient_id = models.CharField(max_length=20, blank=True)
     connected_by = models.ForeignKey(
         "tenants.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )

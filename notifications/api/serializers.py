@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from djangorestframework_camel_case.util import camelize
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core import extensions
 from notifications import webhook_events
 from notifications.models import Channel, ChatNetwork, MessageStatus
+from notifications.providers import x_dm
 from notifications.services.subscribers import BULK_LIMIT
 
 JSON_OBJECT = {"type": "object", "additionalProperties": True}
@@ -95,21 +96,48 @@ class IntegrationOutput(serializers.Serializer):
         return sorted(camel(k) for k in integration.credentials)
 
 
-CHAT_NETWORK_CHOICES = [*ChatNetwork.values, "x"]  # X is answered with CHAT_NETWORK_NOT_SUPPORTED, not "unknown"
-
-
 class ChatConnectionInput(serializers.Serializer):
-    network = serializers.ChoiceField(
-        choices=CHAT_NETWORK_CHOICES,
-        help_text="`slack` or `discord`; `x` is refused (400 `CHAT_NETWORK_NOT_SUPPORTED`).",
-    )
-    name = serializers.CharField(max_length=100, help_text="The channel's name here, e.g. `#marketing`.")
+    """What every network's connection has (the view validates this first, then the network's own shape)."""
+
+    network = serializers.ChoiceField(choices=ChatNetwork.choices)
+    name = serializers.CharField(max_length=100, help_text="The target's name here, e.g. `#marketing`.")
+
+
+class WebhookChatConnectionInput(ChatConnectionInput):
+    """Slack, Discord: the channel's incoming webhook."""
+
+    network = serializers.ChoiceField(choices=[ChatNetwork.SLACK.value, ChatNetwork.DISCORD.value])
     webhook_url = serializers.CharField(
         max_length=500,
         write_only=True,
         help_text="The channel's incoming webhook: https://hooks.slack.com/services/... or "
         "https://discord.com/api/webhooks/{id}/{token}. Stored encrypted, never shown again.",
     )
+
+
+class XChatConnectionInput(ChatConnectionInput):
+    """X: DMs from one of the workspace's connected X channels to one X user."""
+
+    network = serializers.ChoiceField(choices=[ChatNetwork.X.value])
+    channel_id = serializers.UUIDField(
+        help_text="One of this workspace's connected X channels (`/api/v1/channels/`), granted dm.write: it sends "
+        "the DMs."
+    )
+    recipient_id = serializers.RegexField(
+        rf"^{x_dm.RECIPIENT_ID}$", help_text="The recipient's numeric X user id (who must accept DMs from the channel)."
+    )
+
+
+CHAT_CONNECTION_INPUTS: dict[str, type[ChatConnectionInput]] = {
+    ChatNetwork.SLACK.value: WebhookChatConnectionInput,
+    ChatNetwork.DISCORD.value: WebhookChatConnectionInput,
+    ChatNetwork.X.value: XChatConnectionInput,
+}
+CHAT_CONNECTION_INPUT_SCHEMA = PolymorphicProxySerializer(
+    component_name="ChatConnectionInput",
+    serializers=CHAT_CONNECTION_INPUTS,
+    resource_type_field_name="network",
+)
 
 
 class ChatConnectionOutput(serializers.Serializer):
@@ -120,7 +148,11 @@ class ChatConnectionOutput(serializers.Serializer):
         source="subscriber.subscriber_id",
         help_text="Trigger a workflow with a chat step `to` this subscriber (or add it to a topic) to post here.",
     )
-    webhook_url_hint = serializers.CharField(help_text="Scheme, host and first path segment of the URL.")
+    webhook_url_hint = serializers.CharField(
+        help_text="Slack, Discord: scheme, host and first path segment of the URL; empty for X."
+    )
+    x_channel_id = serializers.UUIDField(allow_null=True, help_text="X: the channel that sends the DMs.")
+    x_recipient_id = serializers.CharField(help_text="X: the recipient's X user id; empty for Slack, Discord.")
     connected_by = serializers.EmailField(source="connected_by.email", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
 
@@ -197,7 +229,8 @@ class SubscriberOutput(serializers.Serializer):
 class CredentialsInput(serializers.Serializer):
     provider_id = serializers.CharField(max_length=40)
     credentials = JsonObjectField(
-        help_text="`deviceTokens` (fcm, apns), `webhookUrl` (slack, discord, msteams), `subscriptions` (webpush)."
+        help_text="`deviceTokens` (fcm, apns), `webhookUrl` (slack, discord, msteams), `subscriptions` (webpush), "
+        "`channelId` and `recipientId` (x: a DM from that connected X channel of the workspace to that X user id)."
     )
 
 

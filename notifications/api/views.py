@@ -119,8 +119,9 @@ class IntegrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
 
 
 class ChatConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
-    """The tenant's chat channels (Slack, Discord incoming webhooks) as notification targets: each is a subscriber
-    (`subscriberId`) that a workflow's chat step posts to. The webhook URL is write-only and stored encrypted."""
+    """The tenant's chat targets (Slack, Discord incoming webhooks; X DMs from a connected X channel) as notification
+    targets: each is a subscriber (`subscriberId`) that a workflow's chat step posts to. A webhook URL is write-only
+    and stored encrypted."""
 
     serializer_class = s.ChatConnectionOutput
     required_permissions = {"list": READ, "retrieve": READ, "*": MANAGE}
@@ -132,16 +133,18 @@ class ChatConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
         return selectors.chat_connections()
 
     @extend_schema(
-        request=s.ChatConnectionInput,
+        request=s.CHAT_CONNECTION_INPUT_SCHEMA,
         responses={201: s.ChatConnectionOutput, **error_responses(409)},
-        description="Connect a chat channel by its incoming webhook URL. 400 `WEBHOOK_URL_NOT_ALLOWED` naming "
-        "`webhookUrl` unless it is the network's https webhook URL on a public host; 400 "
-        "`CHAT_NETWORK_NOT_SUPPORTED` for `x` (X has no incoming webhooks; a DM needs an X user token with "
-        "dm.write and a paid API tier); 409 `CHAT_CONNECTION_EXISTS`. Also creates an active, credential-free "
-        "integration of the network when the tenant has none, so chat steps route through it.",
+        description="Connect a chat target; the body's shape depends on `network`. `slack`, `discord`: "
+        "`webhookUrl`, 400 `WEBHOOK_URL_NOT_ALLOWED` unless it is the network's https webhook URL on a public host. "
+        "`x`: `channelId` (a connected X channel of this workspace, granted dm.write, that sends the DMs) and "
+        "`recipientId` (an X user id), 400 `CHAT_CHANNEL_NOT_USABLE` for any other channel id. 409 "
+        "`CHAT_CONNECTION_EXISTS`. Also creates an active, credential-free integration of the network when the "
+        "tenant has none, so chat steps route through it.",
     )
     def create(self, request):
-        data = validated(s.ChatConnectionInput, request)
+        network = validated(s.ChatConnectionInput, request)["network"]
+        data = validated(s.CHAT_CONNECTION_INPUTS[network], request)
         connection = chat_services.connect(actor=self.principal, **data)
         return Response(s.ChatConnectionOutput(connection).data, status=status.HTTP_201_CREATED)
 
@@ -153,7 +156,8 @@ class ChatConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
     @extend_schema(
         request=None,
         responses={204: None},
-        description="Post a test message to the channel now; 400 `CHAT_TEST_FAILED` with the network's answer.",
+        description="Post a test message to the channel (X: DM the recipient) now; 400 `CHAT_TEST_FAILED` with the "
+        "network's answer.",
     )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):

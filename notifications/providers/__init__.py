@@ -8,6 +8,7 @@ from notifications.providers.email import MailgunProvider, SendGridProvider, Ses
 from notifications.providers.inapp import HubbubInAppProvider
 from notifications.providers.push import ApnsProvider, FcmProvider, WebPushProvider
 from notifications.providers.sms import TwilioProvider, VonageProvider
+from notifications.providers.x_dm import XDirectMessageProvider
 
 PROVIDERS: dict[str, type[Provider]] = {
     cls.id: cls
@@ -22,6 +23,7 @@ PROVIDERS: dict[str, type[Provider]] = {
         SlackProvider,
         DiscordProvider,
         MsTeamsProvider,
+        XDirectMessageProvider,
         FcmProvider,
         ApnsProvider,
         WebPushProvider,

@@ -48,6 +48,8 @@ class OutboundMessage:
     to_phone: str = ""
     device_tokens: tuple[str, ...] = ()
     webhook_url: str = ""
+    sender_channel_id: str = ""  # X DMs: the tenant's X channel that sends
+    recipient_id: str = ""  # X DMs: the recipient's X user id
     push_subscriptions: tuple[dict[str, Any], ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
     status_callback: str = ""  # where the provider posts delivery receipts (Twilio takes it per message)

@@ -1,14 +1,16 @@
 """Tenant chat connections (seed 000 connect/disconnect Slack, Discord, X) as notification targets.
 
-A connection is an incoming webhook of one chat channel. Its URL is checked twice before it is stored: the
-provider's own hosts and path (`ChatWebhookProvider.is_allowed_url`: https://hooks.slack.com/...,
-https://discord.com/api/webhooks/...) and `core.url_safety` (every address the host resolves to is public). It is
-kept encrypted as the chat credential of a subscriber created for the connection, so the existing delivery reaches
-it: a workflow's chat step sent to that subscriber (trigger `to` its id, or add it to a topic) posts in the channel.
-Connecting also makes sure the tenant has an integration of that provider, which the chat step routes through.
+Slack and Discord: a connection is an incoming webhook of one chat channel. Its URL is checked twice before it is
+stored: the provider's own hosts and path (`ChatWebhookProvider.is_allowed_url`: https://hooks.slack.com/...,
+https://discord.com/api/webhooks/...) and `core.url_safety` (every address the host resolves to is public).
 
-X is refused (`ChatNetworkNotSupported`): it has no incoming webhooks, and a direct message would need an X
-account's user token with dm.write, a recipient and a paid API tier, none of which a connection here could hold.
+X has no incoming webhooks: a connection is one of the tenant's connected X channels (social) that sends DMs to one
+X user (`providers.x_dm`). The channel must be this tenant's, on X, active, and granted dm.write.
+
+Either address is kept encrypted as the chat credential of a subscriber created for the connection, so the existing
+delivery reaches it: a workflow's chat step sent to that subscriber (trigger `to` its id, or add it to a topic)
+posts in the channel or sends the DM. Connecting also makes sure the tenant has an integration of that provider,
+which the chat step routes through.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from django.utils.text import slugify
 
 from core import audit, url_safety
 from core.auth import Principal
-from notifications.errors import ChatConnectionExists, ChatNetworkNotSupported, ChatTestFailed, WebhookUrlNotAllowed
+from notifications.errors import ChatChannelNotUsable, ChatConnectionExists, ChatTestFailed, WebhookUrlNotAllowed
 from notifications.models import Channel, ChatConnection, ChatNetwork, Integration, Subscriber, SubscriberCredential
-from notifications.providers import PROVIDERS, adapter_for
+from notifications.providers import PROVIDERS, adapter_for, x_dm
 from notifications.providers.base import OutboundMessage, ProviderError
 from notifications.services import integrations as integration_services
 
@@ -69,13 +71,38 @@ def _ensure_integration(network: str, *, actor: Principal) -> None:
     )
 
 
-def connect(*, actor: Principal, network: str, name: str, webhook_url: str) -> ChatConnection:
-    """Connect a chat channel by its incoming webhook URL; 409 `CHAT_CONNECTION_EXISTS` for a (network, name)
-    already connected. Nothing is stored when the URL is refused."""
-    if network not in ChatNetwork.values:
-        raise ChatNetworkNotSupported(details={"network": [f"{network!r} cannot be connected."]})
-    webhook_url = webhook_url.strip()
-    _check_webhook_url(network, webhook_url)
+def _x_address(channel_id: object, recipient_id: str) -> dict[str, str]:
+    """The sending X channel must be this tenant's, on X, active and granted dm.write; the same answer for a channel
+    of another tenant as for none at all."""
+    channel = x_dm.sending_channel(channel_id)
+    if channel is None:
+        raise ChatChannelNotUsable(details={"channelId": ["Not a connected X channel of this workspace."]})
+    if x_dm.lacks_dm_scope(channel):
+        raise ChatChannelNotUsable(
+            details={"channelId": ["This X channel was connected without dm.write: reconnect it to send DMs."]}
+        )
+    return {"channel_id": str(channel.pk), "recipient_id": recipient_id}
+
+
+def connect(
+    *,
+    actor: Principal,
+    network: str,
+    name: str,
+    webhook_url: str = "",
+    channel_id: object = None,
+    recipient_id: str = "",
+) -> ChatConnection:
+    """Connect a chat target: Slack or Discord by its incoming webhook URL, X by a connected X channel and a
+    recipient's X user id. 409 `CHAT_CONNECTION_EXISTS` for a (network, name) already connected. Nothing is stored
+    when the address is refused."""
+    if network == ChatNetwork.X:
+        address = _x_address(channel_id, recipient_id)
+        shown = {"x_channel_id": address["channel_id"], "x_recipient_id": recipient_id}
+    else:
+        webhook_url = webhook_url.strip()
+        _check_webhook_url(network, webhook_url)
+        address, shown = {"webhook_url": webhook_url}, {"webhook_url_hint": url_hint(webhook_url)}
     subscriber_id = f"{SUBSCRIBER_PREFIX}-{network}-{slugify(name)[:80] or 'channel'}"
     try:
         with transaction.atomic():
@@ -83,14 +110,10 @@ def connect(*, actor: Principal, network: str, name: str, webhook_url: str) -> C
                 subscriber_id=subscriber_id, first_name=name[:100], data={"chatNetwork": network}
             )
             credential = SubscriberCredential(subscriber=subscriber, provider_id=network)
-            credential.credentials = {"webhook_url": webhook_url}
+            credential.credentials = address
             credential.save()
             connection = ChatConnection.objects.create(
-                network=network,
-                name=name,
-                subscriber=subscriber,
-                webhook_url_hint=url_hint(webhook_url),
-                connected_by=actor.user,
+                network=network, name=name, subscriber=subscriber, connected_by=actor.user, **shown
             )
             _ensure_integration(network, actor=actor)
             audit.record(
@@ -119,10 +142,17 @@ def disconnect(connection: ChatConnection, *, actor: Principal) -> None:
 
 
 def send_test(connection: ChatConnection) -> None:
-    """Post a test message to the channel now (not through a workflow); 400 `CHAT_TEST_FAILED` with the network's
-    answer when it refuses."""
-    credential = SubscriberCredential.objects.get(subscriber=connection.subscriber, provider_id=connection.network)
-    message = OutboundMessage(subject="", body=TEST_MESSAGE, webhook_url=credential.credentials["webhook_url"])
+    """Post a test message to the channel (or DM the X recipient) now, not through a workflow; 400
+    `CHAT_TEST_FAILED` with the network's answer when it refuses (or does not answer: the test is not repeated)."""
+    address = SubscriberCredential.objects.get(
+        subscriber=connection.subscriber, provider_id=connection.network
+    ).credentials
+    message = OutboundMessage(
+        body=TEST_MESSAGE,
+        webhook_url=address.get("webhook_url", ""),
+        sender_channel_id=address.get("channel_id", ""),
+        recipient_id=address.get("recipient_id", ""),
+    )
     try:
         adapter_for(connection.network, {}).send(message)
     except ProviderError as exc:

@@ -426,6 +426,8 @@ def _outbound(claimed: _Claimed, integration: Integration, content: templates.Pe
         to_phone=subscriber.phone,
         device_tokens=tuple(creds.get("device_tokens") or creds.get("deviceTokens") or ()),
         webhook_url=str(creds.get("webhook_url") or creds.get("webhookUrl") or ""),
+        sender_channel_id=str(creds.get("channel_id") or creds.get("channelId") or ""),
+        recipient_id=str(creds.get("recipient_id") or creds.get("recipientId") or ""),
         push_subscriptions=tuple(creds.get("subscriptions") or ()),
         data={"transactionId": claimed.job.event.transaction_id},
         status_callback=receipts.receipt_url(integration) if integration.provider_id in receipts.PER_MESSAGE else "",

@@ -114,7 +114,7 @@ def test_discord_connects_and_a_refusing_channel_fails_the_test_with_its_answer(
 @pytest.mark.parametrize(
     ("body", "code", "field"),
     [
-        ({"network": "x", "name": "DMs", "webhookUrl": "https://x.com/i/whatever"}, "CHAT_NETWORK_NOT_SUPPORTED", None),
+        ({"network": "x", "name": "DMs", "webhookUrl": "https://x.com/i/whatever"}, None, "channelId"),
         ({"network": "teams", "name": "A", "webhookUrl": SLACK_URL}, None, "network"),
         ({"network": "slack", "name": "A", "webhookUrl": DISCORD_URL}, "WEBHOOK_URL_NOT_ALLOWED", "webhookUrl"),
         ({"network": "slack", "name": "A", "webhookUrl": "http://hooks.slack.com/services/T/B/X"}, None, "webhookUrl"),

@@ -49,6 +49,7 @@ def test_every_provider_is_registered_with_its_channel():
         "slack": "chat",
         "discord": "chat",
         "msteams": "chat",
+        "x": "chat",
         "fcm": "push",
         "apns": "push",
         "webpush": "push",

@@ -66,6 +66,7 @@ class XAdapter(OAuth2Adapter):
         "like.write",
         "media.write",
         "dm.read",
+        "dm.write",  # DMs: inbox replies to messages, notifications to X chat connections
         "offline.access",
     )
     media_hosts = ("twimg.com",)

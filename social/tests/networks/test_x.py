@@ -33,7 +33,7 @@ def test_authorize_url_uses_pkce_s256(x):
     assert params["client_id"] == "x-id"
     assert params["state"] == "st"
     assert params["response_type"] == "code"
-    assert {"tweet.write", "offline.access", "media.write"} <= set(params["scope"].split(" "))
+    assert {"tweet.write", "offline.access", "media.write", "dm.write"} <= set(params["scope"].split(" "))
 
 
 def test_exchange_code_sends_verifier_and_basic_auth(x, respx_mock):
