@@ -16,6 +16,7 @@ from notifications.models import ChatConnection, Integration, Message, Subscribe
 from tenants.models import Tenant
 from tenants.roles import Role
 from tenants.tests.factories import MembershipFactory
+from tenants.tests.signup import register_tenant
 
 BASE = "/api/v1/notifications"
 CONNECTIONS = f"{BASE}/chat-connections/"
@@ -24,21 +25,8 @@ DISCORD_URL = "https://discord.com/api/webhooks/123/tokenSECRET"
 
 
 def register() -> tuple[APIClient, Tenant]:
-    client = APIClient()
-    response = client.post(
-        "/api/v1/auth/register",
-        {
-            "tenantName": "NewCo",
-            "email": "owner@newco.example",
-            "password": "a-long-passphrase-1",
-            "firstName": "A",
-            "lastName": "B",
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.json()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['accessToken']}")
-    return client, Tenant.objects.get(pk=response.json()["tenant"]["id"])
+    client, body = register_tenant()
+    return client, Tenant.objects.get(pk=body["tenant"]["id"])
 
 
 def _counts(tenant: Tenant) -> tuple[int, int, int]:
