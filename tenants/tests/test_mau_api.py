@@ -18,7 +18,7 @@ from core.models import AuditLogEntry
 from tenants import authentication
 from tenants.models import AuthSession, MonthlyActiveUser, RefreshToken, User
 from tenants.roles import Role
-from tenants.tests.test_linked_accounts_api import register
+from tenants.tests.signup import register_tenant
 from tenants.tokens import start_session
 
 MAU = "/api/v1/tenant/mau"
@@ -42,7 +42,7 @@ def _mau_inserts(client: APIClient) -> int:
 
 
 def test_a_new_tenant_counts_its_active_users_once_per_month(db, api_key_client_for, make_member):
-    client, registered = register()
+    client, registered = register_tenant()
     tenant = tenancy.get_tenant_model().objects.get(pk=registered["tenant"]["id"])
     body = client.get(MAU).json()
     assert body == {"month": _label(_month()), "activeUsers": 1, "limit": None}

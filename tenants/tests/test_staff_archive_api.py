@@ -12,7 +12,7 @@ from core.models import AuditLogEntry
 from tenants.models import Tenant, User
 from tenants.roles import Role
 from tenants.tests.factories import MembershipFactory, TenantFactory
-from tenants.tests.test_linked_accounts_api import register
+from tenants.tests.signup import register_tenant
 
 
 def _staff_client(api_client_for) -> APIClient:
@@ -32,7 +32,7 @@ def _reads_sessions(client: APIClient) -> bool:
 def test_staff_archive_refuses_cached_credentials_at_once_and_reactivate_restores_them(
     db, api_client_for, api_key_client_for
 ):
-    customer, registered = register()
+    customer, registered = register_tenant()
     tenant = Tenant.objects.get(pk=registered["tenant"]["id"])
     key_client = api_key_client_for(tenant)
     assert key_client.get("/api/v1/teams/").status_code == 200
