@@ -40,6 +40,7 @@ _DESCRIPTIONS = {
     413: "Request body too large (`PAYLOAD_TOO_LARGE`).",
     429: "Rate limited (`RATE_LIMITED`); see `Retry-After`.",
     500: "Unexpected error (`INTERNAL_ERROR`).",
+    503: "An outside service (a network, a provider) could not answer (`NETWORK_UNAVAILABLE`); try again later.",
 }
 
 

@@ -124,7 +124,9 @@ class XChatConnectionInput(ChatConnectionInput):
         "the DMs."
     )
     recipient_id = serializers.RegexField(
-        rf"^{x_dm.RECIPIENT_ID}$", help_text="The recipient's numeric X user id (who must accept DMs from the channel)."
+        rf"^(?:{x_dm.RECIPIENT_ID}|@[A-Za-z0-9_]{{1,15}})$",
+        help_text="The recipient (who must accept DMs from the channel): a numeric X user id, or an @username, "
+        "looked up once through the channel and stored as its id.",
     )
 
 

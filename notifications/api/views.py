@@ -134,11 +134,13 @@ class ChatConnectionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Te
 
     @extend_schema(
         request=s.CHAT_CONNECTION_INPUT_SCHEMA,
-        responses={201: s.ChatConnectionOutput, **error_responses(409)},
+        responses={201: s.ChatConnectionOutput, **error_responses(409, 429, 503)},
         description="Connect a chat target; the body's shape depends on `network`. `slack`, `discord`: "
         "`webhookUrl`, 400 `WEBHOOK_URL_NOT_ALLOWED` unless it is the network's https webhook URL on a public host. "
         "`x`: `channelId` (a connected X channel of this workspace, granted dm.write, that sends the DMs) and "
-        "`recipientId` (an X user id), 400 `CHAT_CHANNEL_NOT_USABLE` for any other channel id. 409 "
+        "`recipientId` (an X user id, or an @username looked up through the channel: 400 when X has no such "
+        "account, 429/503 when X rate-limits or fails the lookup), 400 `CHAT_CHANNEL_NOT_USABLE` for any other "
+        "channel id. 409 "
         "`CHAT_CONNECTION_EXISTS`. Also creates an active, credential-free integration of the network when the "
         "tenant has none, so chat steps route through it.",
     )

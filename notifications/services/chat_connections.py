@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from core import audit, url_safety
 from core.auth import Principal
+from core.errors import ValidationFailed
 from notifications.errors import ChatChannelNotUsable, ChatConnectionExists, ChatTestFailed, WebhookUrlNotAllowed
 from notifications.models import Channel, ChatConnection, ChatNetwork, Integration, Subscriber, SubscriberCredential
 from notifications.providers import PROVIDERS, adapter_for, x_dm
@@ -81,7 +82,20 @@ def _x_address(channel_id: object, recipient_id: str) -> dict[str, str]:
         raise ChatChannelNotUsable(
             details={"channelId": ["This X channel was connected without dm.write: reconnect it to send DMs."]}
         )
+    if recipient_id.startswith("@"):
+        recipient_id = _x_user_id(channel, recipient_id)
     return {"channel_id": str(channel.pk), "recipient_id": recipient_id}
+
+
+def _x_user_id(channel, handle: str) -> str:
+    """The numeric id of the X account `@handle`, asked of X through the channel (the composer's mention lookup:
+    GET /2/users/by/username/{username}); an unknown name is a 400 and nothing is stored."""
+    from social.services import lookups
+
+    found = lookups.lookup(channel, "mentions", query=handle)
+    if not found:
+        raise ValidationFailed(details={"recipientId": [f"X has no account named {handle[:20]}."]})
+    return found[0].id
 
 
 def connect(
@@ -98,7 +112,7 @@ def connect(
     when the address is refused."""
     if network == ChatNetwork.X:
         address = _x_address(channel_id, recipient_id)
-        shown = {"x_channel_id": address["channel_id"], "x_recipient_id": recipient_id}
+        shown = {"x_channel_id": address["channel_id"], "x_recipient_id": address["recipient_id"]}
     else:
         webhook_url = webhook_url.strip()
         _check_webhook_url(network, webhook_url)

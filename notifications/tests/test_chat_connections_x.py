@@ -194,7 +194,8 @@ def test_only_a_connected_x_channel_of_this_tenant_is_accepted(
         assert "9988776655" not in response.content.decode()  # nothing of the other tenant's channel shows
     assert "reconnect" in connect_dm(client, str(unscoped.pk)).json()["error"]["details"]["channelId"][0]
     for body in [
-        {"network": "x", "name": "A", "channelId": channel_id, "recipientId": "@acme"},
+        {"network": "x", "name": "A", "channelId": channel_id, "recipientId": "acme"},
+        {"network": "x", "name": "A", "channelId": channel_id, "recipientId": "@not a handle"},
         {"network": "x", "name": "A", "channelId": "not-a-uuid", "recipientId": RECIPIENT},
         {"network": "x", "name": "A", "recipientId": RECIPIENT},
         {"network": "x", "name": "A", "channelId": channel_id},
@@ -202,6 +203,32 @@ def test_only_a_connected_x_channel_of_this_tenant_is_accepted(
         response = client.post(CONNECTIONS, body, format="json")
         assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR", body
     assert _counts(tenant) == before
+
+
+def test_an_at_username_recipient_is_looked_up_once_and_stored_as_its_id(db, django_capture_on_commit_callbacks):
+    client, tenant = register_verified(django_capture_on_commit_callbacks)
+    channel_id = connect_x_channel(client)
+    with respx.mock(assert_all_called=True) as x:
+        x.get(f"{X_API}/users/by/username/nobody").respond(
+            json={"errors": [{"title": "Not Found Error", "detail": "Could not find user with username: [nobody]."}]}
+        )
+        before = _counts(tenant)
+        unknown = connect_dm(client, channel_id, recipient="@nobody")
+        assert unknown.status_code == 400 and "recipientId" in unknown.json()["error"]["details"]
+        assert _counts(tenant) == before
+
+        found = x.get(f"{X_API}/users/by/username/acme_support").respond(
+            json={"data": {"id": RECIPIENT, "name": "Acme Support", "username": "acme_support"}}
+        )
+        created = connect_dm(client, channel_id, name="Support", recipient="@acme_support")
+    assert created.status_code == 201, created.json()
+    assert created.json()["xRecipientId"] == RECIPIENT and found.call_count == 1
+    assert found.calls.last.request.headers["Authorization"] == "Bearer at-42"  # asked as the sending channel
+
+    with respx.mock(assert_all_mocked=True) as x:
+        dm = x.post(DM_URL).respond(201, json={"data": {"dm_conversation_id": "c", "dm_event_id": "1581"}})
+        trigger(client, created.json()["subscriberId"], django_capture_on_commit_callbacks)
+    assert dm.call_count == 1  # to the looked-up id, with no second lookup
 
 
 @respx.mock
